@@ -1,0 +1,158 @@
+# Gavel build. `make` builds build/gavel; `make run`, `make test`, `make bench`, `make fuzz`, `make clean`.
+#
+# Integration tests, benchmarks' helpers and the conformance kit run with Debian's interpreter,
+# /usr/bin/python3, and Debian's python3-* packages: a `python3` earlier on PATH may be another
+# interpreter without them (and PyPI is not used).
+PYTHON   := /usr/bin/python3
+CC       ?= gcc
+SAN_CC   := clang
+LLHTTP   := /usr/share/llhttp
+CPPFLAGS := -Isrc -Ibuild/gen -I/usr/share/include/llhttp -D_GNU_SOURCE
+WARN     := -std=c17 -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers
+CFLAGS   ?= -O2 -g
+LIBS     := $(shell pkg-config --libs libuv jansson sqlite3 libcrypto libcurl 2>/dev/null) -lwslay -lm -lpthread
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+SRC      := $(wildcard src/*/*.c)
+LIB_SRC  := $(filter-out src/main.c,$(SRC))
+SQL      := $(sort $(wildcard src/store/sql/*.sql))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+GEN      := build/gen/migrations.c build/gen/openapi.c
+
+REL_OBJ  := $(patsubst src/%.c,build/obj/%.o,$(LIB_SRC)) build/obj/gen/migrations.o build/obj/gen/openapi.o
+SAN_OBJ  := $(patsubst src/%.c,build/asan/obj/%.o,$(LIB_SRC)) build/asan/obj/gen/migrations.o build/asan/obj/gen/openapi.o
+FUZ_OBJ  := $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRC)) build/fuzz/obj/gen/migrations.o build/fuzz/obj/gen/openapi.o
+LLH_NAMES:= api http llhttp
+REL_LLH  := $(LLH_NAMES:%=build/obj/llhttp/%.o)
+SAN_LLH  := $(LLH_NAMES:%=build/asan/obj/llhttp/%.o)
+FUZ_LLH  := $(LLH_NAMES:%=build/fuzz/obj/llhttp/%.o)
+UNIT_BIN := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+
+.PHONY: all deps run test unit integration conformance fuzz fuzz-smoke bench format clean
+.DELETE_ON_ERROR:
+
+all: build/gavel
+
+deps:
+	@scripts/deps.sh
+
+# ---- release build ---------------------------------------------------------------------------
+build/gavel: build/obj/main.o $(REL_OBJ) $(REL_LLH)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+build/obj/main.o: src/main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DGAVEL_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) -MMD -c -o $@ $<
+
+build/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -MMD -c -o $@ $<
+
+build/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
+
+build/obj/llhttp/%.o: $(LLHTTP)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -I/usr/share/include/llhttp -O2 -g -w -c -o $@ $<
+
+build/gen/migrations.c: $(SQL) scripts/embed_sql.sh
+	@mkdir -p $(dir $@)
+	scripts/embed_sql.sh $@ $(SQL)
+
+build/gen/openapi.c: docs/openapi.json scripts/embed_text.sh
+	@mkdir -p $(dir $@)
+	scripts/embed_text.sh $@ api_openapi_json docs/openapi.json
+
+# ---- sanitizer build (tests) -----------------------------------------------------------------
+SAN_FLAGS := $(WARN) -Werror -O1 -g $(SAN)
+
+build/asan/gavel: build/asan/obj/main.o $(SAN_OBJ) $(SAN_LLH)
+	$(SAN_CC) $(SAN) -o $@ $^ $(LIBS)
+
+build/asan/obj/main.o: src/main.c
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(CPPFLAGS) -DGAVEL_VERSION='"$(VERSION)"' $(SAN_FLAGS) -MMD -c -o $@ $<
+
+build/asan/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(CPPFLAGS) $(SAN_FLAGS) -MMD -c -o $@ $<
+
+build/asan/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(CPPFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
+build/asan/obj/llhttp/%.o: $(LLHTTP)/%.c
+	@mkdir -p $(dir $@)
+	$(SAN_CC) -I/usr/share/include/llhttp -O1 -g $(SAN) -w -c -o $@ $<
+
+build/asan/tests/%: tests/unit/%.c $(SAN_OBJ) $(SAN_LLH)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(CPPFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+# ---- fuzz build (clang libFuzzer) ------------------------------------------------------------
+FUZZ_FLAGS := $(WARN) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
+
+build/fuzz/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
+
+build/fuzz/obj/llhttp/%.o: $(LLHTTP)/%.c
+	@mkdir -p $(dir $@)
+	clang -I/usr/share/include/llhttp $(FUZZ_FLAGS) -w -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c $(FUZ_OBJ) $(FUZ_LLH)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+# ---- entry points ----------------------------------------------------------------------------
+run: deps
+	@$(MAKE) --no-print-directory build/gavel
+	build/gavel serve --listen 127.0.0.1:8080 --data ./var --dev $(if $(wildcard web/dist/index.html),--web web/dist)
+
+# Sanitizer reports of every process (unit tests and the servers the integration tests start) go
+# to build/asan/logs; any file there fails the run.
+SAN_ENV := ASAN_OPTIONS=log_path=$(CURDIR)/build/asan/logs/asan:detect_leaks=1:abort_on_error=0 \
+           UBSAN_OPTIONS=log_path=$(CURDIR)/build/asan/logs/ubsan:print_stacktrace=1:halt_on_error=1 \
+           LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
+
+test: deps
+	@$(MAKE) --no-print-directory build/asan/gavel $(UNIT_BIN) $(FUZZ_BIN)
+	@rm -rf build/asan/logs && mkdir -p build/asan/logs
+	@scripts/run-tests.sh "$(PYTHON)" "$(SAN_ENV)" $(UNIT_BIN)
+
+unit: deps
+	@$(MAKE) --no-print-directory $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do $$t || exit 1; done
+
+integration: deps
+	@$(MAKE) --no-print-directory build/asan/gavel
+	GAVEL_BIN=build/asan/gavel $(PYTHON) -m pytest -q tests/integration
+
+conformance: build/gavel
+	GAVEL_CMD='build/gavel serve --listen 127.0.0.1:{port} --data {dir} --dev --rate-limit-scale 0' \
+	  $(PYTHON) -m pytest -q ../shared/conformance
+
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+	  $$f -max_total_time=$${FUZZ_SECONDS:-60} build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
+
+bench: deps
+	@$(MAKE) --no-print-directory build/gavel
+	bench/run.sh
+
+format:
+	clang-format -i $(SRC) $(wildcard src/*/*.h) $(UNIT_SRC) $(FUZZ_SRC)
+
+clean:
+	rm -rf build
+
+-include $(wildcard build/obj/*.d build/obj/*/*.d build/asan/obj/*.d build/asan/obj/*/*.d)

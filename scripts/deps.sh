@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs the Debian packages Gavel needs to build, test and benchmark, and only those missing.
+# Idempotent: the second run installs nothing and does not touch apt's lists.
+set -eu
+
+PKGS="build-essential libuv1-dev node-llhttp libwslay-dev libjansson-dev libsqlite3-dev libssl-dev
+libcurl4-openssl-dev libcmocka-dev pkg-config clang libclang-rt-14-dev python3 python3-pytest
+python3-requests python3-websockets python3-jwt python3-aiosmtpd wrk"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing="$missing $p"
+    fi
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists only when they are absent or a package cannot be found in them.
+if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e lock -e partial)" ] ||
+   ! apt-cache show $missing >/dev/null 2>&1; then
+    $SUDO apt-get update -qq
+fi
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

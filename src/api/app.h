@@ -1,0 +1,65 @@
+/* The server's application context: configuration, store, clock, router, servers and the
+ * counters /metrics reports. One per process, owned by main. */
+#ifndef GAVEL_API_APP_H
+#define GAVEL_API_APP_H
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/metrics.h"
+#include "net/http.h"
+#include "net/router.h"
+#include "net/static.h"
+#include "net/ws.h"
+#include "store/store.h"
+
+#include <uv.h>
+
+#define APP_STATUS_SLOTS 12
+
+typedef struct {
+    int status[APP_STATUS_SLOTS];
+    uint64_t count[APP_STATUS_SLOTS];
+} app_route_counts_t;
+
+typedef struct {
+    app_route_counts_t routes[ROUTER_MAX_ROUTES + 2]; /* + unmatched, + static */
+    metrics_hist_t http_latency;
+    metrics_hist_t db_commit;
+    uint64_t ws_messages;
+    uint64_t ws_rejected_auth;
+} app_metrics_t;
+
+typedef struct app_s {
+    config_t cfg;
+    uv_loop_t *loop;
+    store_t *store;
+    gv_clock_t clock;
+    router_t router;
+    http_server_t *http;
+    ws_server_t *ws;
+    static_site_t *site;
+    int ready;
+    double start_s;
+    app_metrics_t metrics;
+} app_t;
+
+/* Body limits of API.md: 1 MiB of JSON, 10 MiB of CSV. */
+#define APP_JSON_LIMIT (1024 * 1024)
+#define APP_CSV_LIMIT (10 * 1024 * 1024)
+
+/* api_routes_register adds every route of the API to app->router. 0 or GV_E*. */
+int api_routes_register(app_t *app);
+
+/* api_ops_register adds /api/health, /api/ready, /metrics and /api/openapi.json. */
+int api_ops_register(app_t *app);
+
+/* api_ops_observe is the HTTP server's per-response observer (ctx = app). */
+void api_ops_observe(void *ctx, const router_route_t *route, int status, int64_t duration_us);
+
+/* api_ops_db_commit is the store's commit observer (ctx = app). */
+void api_ops_db_commit(void *ctx, int64_t duration_us);
+
+/* api_ws_handlers gives the WebSocket message handlers of the API (ctx = app). */
+const ws_handlers_t *api_ws_handlers(void);
+
+#endif

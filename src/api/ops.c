@@ -1,0 +1,168 @@
+/* Operations endpoints: health (a real database query), readiness, Prometheus metrics and the
+ * OpenAPI description. */
+#include "api/app.h"
+
+#include "core/err.h"
+#include "json/json.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#ifndef GAVEL_VERSION
+#define GAVEL_VERSION "dev"
+#endif
+
+extern const char api_openapi_json[];
+extern const size_t api_openapi_json_len;
+
+static double ops_now_s(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static void ops_health(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    app_t *app = ctx;
+    (void)req;
+    int db = store_health(app->store);
+    double up = ops_now_s() - app->start_s;
+    json_t *o = json_pack("{s:s, s:s, s:I, s:{s:s}}", "status", db ? "degraded" : "ok", "version",
+                          GAVEL_VERSION, "uptimeS", (json_int_t)(up < 0 ? 0 : up), "checks", "db",
+                          db ? "failed" : "ok");
+    http_resp_header(resp, "Cache-Control", "no-store");
+    json_resp_send(resp, db ? 503 : 200, o);
+}
+
+static void ops_ready(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    app_t *app = ctx;
+    (void)req;
+    http_resp_header(resp, "Cache-Control", "no-store");
+    json_resp_send(resp, app->ready ? 200 : 503,
+                   json_pack("{s:s}", "status", app->ready ? "ready" : "starting"));
+}
+
+static void ops_openapi(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    (void)req;
+    (void)ctx;
+    http_resp_json(resp, 200, api_openapi_json, api_openapi_json_len);
+}
+
+/* ---- metrics -------------------------------------------------------------------------------- */
+
+void api_ops_observe(void *ctx, const router_route_t *route, int status, int64_t duration_us)
+{
+    app_t *app = ctx;
+    app_metrics_t *m = &app->metrics;
+    int slot = route ? route->index : ROUTER_MAX_ROUTES; /* unmatched: 404s, static, errors */
+    app_route_counts_t *rc = &m->routes[slot];
+    int i = 0;
+    while (i < APP_STATUS_SLOTS - 1 && rc->status[i] != status && rc->status[i] != 0)
+        i++;
+    if (rc->status[i] == 0 || rc->status[i] == status)
+        rc->status[i] = status;
+    else
+        rc->status[i] = -1; /* the last slot collects every further status as "other" */
+    rc->count[i]++;
+    metrics_hist_observe(&m->http_latency, (double)duration_us / 1e6);
+}
+
+void api_ops_db_commit(void *ctx, int64_t duration_us)
+{
+    app_t *app = ctx;
+    metrics_hist_observe(&app->metrics.db_commit, (double)duration_us / 1e6);
+}
+
+static int ops_write_requests(app_t *app, buf_t *out)
+{
+    int rc = metrics_type_write(out, "gavel_http_requests_total", "counter",
+                                "HTTP requests by route and status.");
+    for (int r = 0; r <= ROUTER_MAX_ROUTES && !rc; r++) {
+        const app_route_counts_t *c = &app->metrics.routes[r];
+        char route[160];
+        metrics_label_escape(r < app->router.n ? app->router.routes[r].pattern : "unmatched",
+                             route, sizeof(route));
+        for (int i = 0; i < APP_STATUS_SLOTS && !rc && c->count[i]; i++) {
+            if (c->status[i] > 0)
+                rc = buf_printf(out, "gavel_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                                route, c->status[i], (unsigned long long)c->count[i]);
+            else
+                rc = buf_printf(out,
+                                "gavel_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
+                                route, (unsigned long long)c->count[i]);
+        }
+    }
+    return rc;
+}
+
+static int ops_write_gauges(app_t *app, buf_t *out)
+{
+    const http_stats_t *st = http_server_stats(app->http);
+    int rc = metrics_type_write(out, "gavel_http_connections_open", "gauge",
+                                "Open HTTP connections.");
+    rc = rc ? rc : buf_printf(out, "gavel_http_connections_open %llu\n",
+                              (unsigned long long)st->open_http);
+    rc = rc ? rc : metrics_type_write(out, "gavel_ws_connections_open", "gauge",
+                                      "Open WebSocket connections.");
+    rc = rc ? rc : buf_printf(out, "gavel_ws_connections_open %llu\n",
+                              (unsigned long long)st->open_ws);
+    rc = rc ? rc : metrics_type_write(out, "gavel_connections_refused_total", "counter",
+                                      "Connections refused at the connection limit.");
+    rc = rc ? rc : buf_printf(out, "gavel_connections_refused_total %llu\n",
+                              (unsigned long long)st->refused);
+    rc = rc ? rc : metrics_type_write(out, "gavel_http_parse_errors_total", "counter",
+                                      "Requests rejected as malformed or over a limit.");
+    rc = rc ? rc : buf_printf(out, "gavel_http_parse_errors_total %llu\n",
+                              (unsigned long long)st->parse_errors);
+    rc = rc ? rc : metrics_type_write(out, "gavel_http_timeouts_total", "counter",
+                                      "Connections closed by the header or body timeout.");
+    rc = rc ? rc : buf_printf(out, "gavel_http_timeouts_total %llu\n",
+                              (unsigned long long)st->timeouts);
+    rc = rc ? rc : metrics_type_write(out, "gavel_ws_messages_total", "counter",
+                                      "WebSocket messages received.");
+    rc = rc ? rc : buf_printf(out, "gavel_ws_messages_total %llu\n",
+                              (unsigned long long)app->metrics.ws_messages);
+    return rc;
+}
+
+static void ops_metrics(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    app_t *app = ctx;
+    buf_t *out = &resp->body;
+    (void)req;
+    int rc = ops_write_requests(app, out);
+    rc = rc ? rc : metrics_type_write(out, "gavel_http_request_duration_seconds", "histogram",
+                                      "Time from a request's first byte to its response.");
+    rc = rc ? rc : metrics_hist_write(out, "gavel_http_request_duration_seconds", "",
+                                      &app->metrics.http_latency);
+    rc = rc ? rc : metrics_type_write(out, "gavel_db_commit_duration_seconds", "histogram",
+                                      "Duration of database commits (fsync included).");
+    rc = rc ? rc : metrics_hist_write(out, "gavel_db_commit_duration_seconds", "",
+                                      &app->metrics.db_commit);
+    rc = rc ? rc : ops_write_gauges(app, out);
+    rc = rc ? rc : metrics_process_write(out, app->start_s);
+    if (rc) {
+        http_resp_error(resp, GV_EINTERNAL, NULL, NULL);
+        return;
+    }
+    resp->status = 200;
+    resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    http_resp_header(resp, "Cache-Control", "no-store");
+}
+
+int api_ops_register(app_t *app)
+{
+    router_t *r = &app->router;
+    metrics_hist_init(&app->metrics.http_latency, metrics_latency_bounds, metrics_latency_nbounds);
+    metrics_hist_init(&app->metrics.db_commit, metrics_latency_bounds, metrics_latency_nbounds);
+    app->start_s = ops_now_s();
+    int rc = router_add(r, HTTP_M_GET, "/api/health", ops_health, app, 0);
+    rc = rc ? rc : router_add(r, HTTP_M_GET, "/api/ready", ops_ready, app, 0);
+    rc = rc ? rc : router_add(r, HTTP_M_GET, "/metrics", ops_metrics, app, 0);
+    rc = rc ? rc : router_add(r, HTTP_M_GET, "/api/openapi.json", ops_openapi, app, 0);
+    return rc;
+}

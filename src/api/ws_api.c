@@ -1,0 +1,143 @@
+/* WebSocket protocol: parses client messages, enforces auth-first, answers ping with pong. */
+#include "api/ws_api.h"
+
+#include "core/err.h"
+#include "core/log.h"
+#include "json/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int ws_api_verify_token(app_t *app, const char *token, char *user_id, size_t n)
+{
+    (void)app;
+    (void)token;
+    if (n)
+        user_id[0] = '\0';
+    return GV_EUNAUTHORIZED;
+}
+
+static int ws_api_reply(buf_t *reply, json_t *obj)
+{
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    if (!text)
+        return GV_ENOMEM;
+    int rc = buf_puts(reply, text);
+    free(text);
+    return rc;
+}
+
+static int ws_api_error(buf_t *reply, const char *code, const char *message)
+{
+    return ws_api_reply(reply, json_pack("{s:s, s:s, s:s}", "type", "error", "code", code,
+                                         "message", message));
+}
+
+/* The first message: auth with a valid token, or the connection closes with 4401. */
+static int ws_api_auth(app_t *app, ws_api_session_t *session, json_t *msg, int64_t now_ms,
+                       buf_t *reply, int *close_code, const char **reason)
+{
+    const char *type = json_string_value(json_object_get(msg, "type"));
+    const char *token = json_string_value(json_object_get(msg, "token"));
+    if (!type || strcmp(type, "auth") != 0 || !token ||
+        ws_api_verify_token(app, token, session->user_id, sizeof(session->user_id)) != 0) {
+        *close_code = 4401;
+        *reason = "unauthorized";
+        return 0;
+    }
+    session->authenticated = 1;
+    return ws_api_reply(reply, json_pack("{s:s, s:s, s:I}", "type", "ready", "userId",
+                                         session->user_id, "serverTimeMs", (json_int_t)now_ms));
+}
+
+static int ws_api_ping(json_t *msg, int64_t now_ms, buf_t *reply)
+{
+    json_t *client = json_object_get(msg, "clientTimeMs");
+    json_t *pong = json_pack("{s:s, s:I}", "type", "pong", "serverTimeMs", (json_int_t)now_ms);
+    if (pong && json_is_integer(client))
+        json_object_set(pong, "clientTimeMs", client);
+    return ws_api_reply(reply, pong);
+}
+
+int ws_api_handle(app_t *app, ws_api_session_t *session, const char *text, size_t len,
+                  int64_t now_ms, buf_t *reply, int *close_code, const char **reason)
+{
+    json_t *msg = NULL;
+    *close_code = 0;
+    *reason = NULL;
+    if (json_parse_object(text, len, &msg) != 0 || !json_is_string(json_object_get(msg, "type"))) {
+        json_decref(msg);
+        if (!session->authenticated) {
+            *close_code = 4401;
+            *reason = "unauthorized";
+            return 0;
+        }
+        return ws_api_error(reply, "invalid_request", "A message is a JSON object with a type.");
+    }
+    int rc;
+    const char *type = json_string_value(json_object_get(msg, "type"));
+    if (!session->authenticated)
+        rc = ws_api_auth(app, session, msg, now_ms, reply, close_code, reason);
+    else if (strcmp(type, "ping") == 0)
+        rc = ws_api_ping(msg, now_ms, reply);
+    else if (strcmp(type, "auth") == 0)
+        rc = ws_api_auth(app, session, msg, now_ms, reply, close_code, reason);
+    else
+        rc = ws_api_error(reply, "invalid_request", "Unknown message type.");
+    json_decref(msg);
+    return rc;
+}
+
+/* ---- glue to the WebSocket server ----------------------------------------------------------- */
+
+static void ws_api_on_message(ws_conn_t *c, const char *text, size_t len, void *ctx)
+{
+    app_t *app = ctx;
+    ws_api_session_t *session = ws_conn_user(c);
+    buf_t reply;
+    int close_code;
+    const char *reason;
+    app->metrics.ws_messages++;
+    if (!session) {
+        session = calloc(1, sizeof(*session));
+        if (!session) {
+            ws_conn_close(c, 1011, "out of memory");
+            return;
+        }
+        ws_conn_set_user(c, session);
+    }
+    buf_init(&reply);
+    int rc = ws_api_handle(app, session, text, len, clock_now_ms(&app->clock), &reply,
+                           &close_code, &reason);
+    if (rc == 0 && reply.len)
+        ws_conn_send_text(c, reply.data, reply.len);
+    buf_deinit(&reply);
+    if (rc != 0) {
+        ws_conn_close(c, 1011, "internal error");
+    } else if (close_code) {
+        app->metrics.ws_rejected_auth++;
+        log_info("ws closed code=%d reason=%s rid=%s ip=%s", close_code, reason,
+                 ws_conn_request_id(c), ws_conn_client_ip(c));
+        ws_conn_close(c, (uint16_t)close_code, reason);
+    } else if (session->authenticated) {
+        ws_conn_set_authenticated(c, 1);
+    }
+}
+
+static void ws_api_on_close(ws_conn_t *c, void *ctx)
+{
+    (void)ctx;
+    free(ws_conn_user(c));
+    ws_conn_set_user(c, NULL);
+}
+
+static const ws_handlers_t ws_api_handlers_table = {
+    .on_message = ws_api_on_message,
+    .on_close = ws_api_on_close,
+};
+
+const ws_handlers_t *api_ws_handlers(void)
+{
+    return &ws_api_handlers_table;
+}

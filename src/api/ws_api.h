@@ -1,0 +1,23 @@
+/* The WebSocket message protocol of API.md: auth first, then ping and (later) rooms. */
+#ifndef GAVEL_API_WS_API_H
+#define GAVEL_API_WS_API_H
+
+#include "api/app.h"
+#include "core/buf.h"
+
+typedef struct {
+    int authenticated;
+    char user_id[64];
+} ws_api_session_t;
+
+/* ws_api_handle processes one text message for session at now_ms. The reply (one JSON text, or
+ * nothing) is appended to reply; when the connection must close, *close_code is set (4401) and
+ * *reason points to a static string. Pure apart from the token verifier. 0 or GV_ENOMEM. */
+int ws_api_handle(app_t *app, ws_api_session_t *session, const char *text, size_t len,
+                  int64_t now_ms, buf_t *reply, int *close_code, const char **reason);
+
+/* ws_api_verify_token checks an access token and fills user_id (size n). Until accounts exist
+ * every token is refused: GV_EUNAUTHORIZED. */
+int ws_api_verify_token(app_t *app, const char *token, char *user_id, size_t n);
+
+#endif

@@ -1,0 +1,204 @@
+/* Table-driven flags: one row per flag gives its type, field and help. */
+#include "core/config.h"
+
+#include "core/err.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { CFG_STR, CFG_INT, CFG_BOOL, CFG_DOUBLE } cfg_type_t;
+
+typedef struct {
+    const char *name; /* flag without "--" */
+    cfg_type_t type;
+    size_t offset;
+    size_t size; /* for strings */
+    int64_t min, max;
+    const char *help;
+} cfg_flag_t;
+
+
+static const cfg_flag_t cfg_flags[] = {
+    {"listen", CFG_STR, offsetof(config_t, listen), sizeof(((config_t *)0)->listen), 0, 0,
+     "host:port to listen on (port 0 picks a free one)"},
+    {"data", CFG_STR, offsetof(config_t, data_dir), sizeof(((config_t *)0)->data_dir), 0, 0,
+     "directory of the database and generated secrets"},
+    {"web", CFG_STR, offsetof(config_t, web_dir), sizeof(((config_t *)0)->web_dir), 0, 0,
+     "directory of the built web app to serve"},
+    {"dev", CFG_BOOL, offsetof(config_t, dev), 0, 0, 1, "development mode"},
+    {"magic-link-ttl-s", CFG_INT, offsetof(config_t, magic_link_ttl_s), 0, 1, 86400,
+     "sign-in link lifetime"},
+    {"access-ttl-s", CFG_INT, offsetof(config_t, access_ttl_s), 0, 1, 86400, "access token life"},
+    {"refresh-ttl-s", CFG_INT, offsetof(config_t, refresh_ttl_s), 0, 1, 31536000,
+     "refresh token lifetime"},
+    {"rate-limit-scale", CFG_DOUBLE, offsetof(config_t, rate_limit_scale), 0, 0, 1000000,
+     "multiplies every rate limit; 0 turns them off (tests only)"},
+    {"cors-origin", CFG_STR, offsetof(config_t, cors_origin), sizeof(((config_t *)0)->cors_origin),
+     0, 0, "comma-separated origins allowed by CORS"},
+    {"trust-proxy", CFG_BOOL, offsetof(config_t, trust_proxy), 0, 0, 1,
+     "take the client address from X-Forwarded-For"},
+    {"smtp-url", CFG_STR, offsetof(config_t, smtp_url), sizeof(((config_t *)0)->smtp_url), 0, 0,
+     "smtp:// or smtps:// server for sign-in mail"},
+    {"mail-from", CFG_STR, offsetof(config_t, mail_from), sizeof(((config_t *)0)->mail_from), 0, 0,
+     "sender address of sign-in mail"},
+    {"public-url", CFG_STR, offsetof(config_t, public_url), sizeof(((config_t *)0)->public_url), 0,
+     0, "the URL users reach the app at"},
+    {"admin-email", CFG_STR, offsetof(config_t, admin_email), sizeof(((config_t *)0)->admin_email),
+     0, 0, "make this user an admin at start"},
+    {"max-connections", CFG_INT, offsetof(config_t, max_connections), 0, 1, 1000000,
+     "HTTP + WebSocket connections before new ones are refused"},
+    {"header-timeout-ms", CFG_INT, offsetof(config_t, header_timeout_ms), 0, 1, 3600000,
+     "time allowed for a request's headers"},
+    {"idle-timeout-ms", CFG_INT, offsetof(config_t, idle_timeout_ms), 0, 1, 3600000,
+     "keep-alive idle and body inactivity timeout"},
+    {"ws-ping-interval-ms", CFG_INT, offsetof(config_t, ws_ping_interval_ms), 0, 1, 3600000,
+     "WebSocket ping interval"},
+    {"ws-idle-timeout-ms", CFG_INT, offsetof(config_t, ws_idle_timeout_ms), 0, 1, 3600000,
+     "close WebSockets silent this long"},
+    {"ws-auth-timeout-ms", CFG_INT, offsetof(config_t, ws_auth_timeout_ms), 0, 1, 3600000,
+     "time allowed for a WebSocket's auth message"},
+    {"ws-max-output-bytes", CFG_INT, offsetof(config_t, ws_max_output_bytes), 0, 1024,
+     1073741824, "unsent output that closes a WebSocket with 1008"},
+    {"log-level", CFG_STR, offsetof(config_t, log_level), sizeof(((config_t *)0)->log_level), 0,
+     0, "debug, info, warn, error or off"},
+    {"access-log", CFG_BOOL, offsetof(config_t, access_log), 0, 0, 1,
+     "one log line per HTTP request (default on)"},
+};
+
+#define CFG_NFLAGS (sizeof(cfg_flags) / sizeof(cfg_flags[0]))
+
+void config_defaults(config_t *c)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->listen, sizeof(c->listen), "127.0.0.1:8080");
+    snprintf(c->data_dir, sizeof(c->data_dir), "./var");
+    snprintf(c->log_level, sizeof(c->log_level), "info");
+    c->magic_link_ttl_s = 900;
+    c->access_ttl_s = 900;
+    c->refresh_ttl_s = 2592000;
+    c->rate_limit_scale = 1.0;
+    c->max_connections = 20000;
+    c->header_timeout_ms = 10000;
+    c->idle_timeout_ms = 60000;
+    c->ws_ping_interval_ms = 20000;
+    c->ws_idle_timeout_ms = 60000;
+    c->ws_auth_timeout_ms = 10000;
+    c->ws_max_output_bytes = 4 * 1024 * 1024;
+    c->access_log = 1;
+}
+
+static int cfg_bool(const char *v, int *out)
+{
+    if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
+        *out = 1;
+    else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
+        *out = 0;
+    else
+        return GV_EINVALID_REQUEST;
+    return 0;
+}
+
+/* Stores the text value v into the field of flag f. */
+static int cfg_set(config_t *c, const cfg_flag_t *f, const char *v, char *err, size_t n)
+{
+    char *field = (char *)c + f->offset;
+    char *end = NULL;
+    errno = 0;
+    switch (f->type) {
+    case CFG_STR:
+        if (strlen(v) >= f->size)
+            break;
+        memcpy(field, v, strlen(v) + 1);
+        return 0;
+    case CFG_BOOL:
+        if (cfg_bool(v, (int *)(void *)field) == 0)
+            return 0;
+        break;
+    case CFG_INT: {
+        long long x = strtoll(v, &end, 10);
+        if (errno || end == v || *end || x < f->min || x > f->max)
+            break;
+        *(int64_t *)(void *)field = x;
+        return 0;
+    }
+    case CFG_DOUBLE: {
+        double x = strtod(v, &end);
+        if (errno || end == v || *end || !(x >= (double)f->min && x <= (double)f->max))
+            break;
+        *(double *)(void *)field = x;
+        return 0;
+    }
+    }
+    snprintf(err, n, "invalid value for --%s: %.100s", f->name, v);
+    return GV_EINVALID_REQUEST;
+}
+
+static const cfg_flag_t *cfg_find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < CFG_NFLAGS; i++)
+        if (strlen(cfg_flags[i].name) == len && !memcmp(cfg_flags[i].name, name, len))
+            return &cfg_flags[i];
+    return NULL;
+}
+
+static int cfg_from_env(config_t *c, char *err, size_t n)
+{
+    for (size_t i = 0; i < CFG_NFLAGS; i++) {
+        char var[64] = "GAVEL_";
+        size_t k = 6;
+        for (const char *p = cfg_flags[i].name; *p && k < sizeof(var) - 1; p++)
+            var[k++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+        var[k] = '\0';
+        const char *v = getenv(var);
+        if (v && *v && cfg_set(c, &cfg_flags[i], v, err, n) != 0)
+            return GV_EINVALID_REQUEST;
+    }
+    return 0;
+}
+
+int config_parse(config_t *c, int argc, char **argv, int first, char **pos, int max_pos, int *npos,
+                 char *err, size_t n)
+{
+    *npos = 0;
+    if (cfg_from_env(c, err, n) != 0)
+        return GV_EINVALID_REQUEST;
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0) {
+            if (*npos >= max_pos) {
+                snprintf(err, n, "unexpected argument: %.100s", a);
+                return GV_EINVALID_REQUEST;
+            }
+            pos[(*npos)++] = argv[i];
+            continue;
+        }
+        const char *eq = strchr(a + 2, '=');
+        size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        const cfg_flag_t *f = cfg_find(a + 2, len);
+        if (!f) {
+            snprintf(err, n, "unknown flag: %.100s", a);
+            return GV_EINVALID_REQUEST;
+        }
+        const char *v = eq ? eq + 1 : NULL;
+        if (!v && f->type == CFG_BOOL)
+            v = "1";
+        else if (!v && i + 1 < argc)
+            v = argv[++i];
+        if (!v) {
+            snprintf(err, n, "--%s needs a value", f->name);
+            return GV_EINVALID_REQUEST;
+        }
+        if (cfg_set(c, f, v, err, n) != 0)
+            return GV_EINVALID_REQUEST;
+    }
+    return 0;
+}
+
+void config_usage(void *fp)
+{
+    FILE *f = fp;
+    for (size_t i = 0; i < CFG_NFLAGS; i++)
+        fprintf(f, "  --%-22s %s\n", cfg_flags[i].name, cfg_flags[i].help);
+}

@@ -1,0 +1,46 @@
+/* Server configuration: command-line flags, each also read from GAVEL_<FLAG> (flags win). */
+#ifndef GAVEL_CORE_CONFIG_H
+#define GAVEL_CORE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char listen[128];
+    char data_dir[512];
+    char web_dir[512];
+    int dev;
+    int64_t magic_link_ttl_s;
+    int64_t access_ttl_s;
+    int64_t refresh_ttl_s;
+    double rate_limit_scale;
+    char cors_origin[1024];
+    int trust_proxy;
+    char smtp_url[512];
+    char mail_from[256];
+    char public_url[512];
+    char admin_email[256];
+    int64_t max_connections;
+    int64_t header_timeout_ms;
+    int64_t idle_timeout_ms;
+    int64_t ws_ping_interval_ms;
+    int64_t ws_idle_timeout_ms;
+    int64_t ws_auth_timeout_ms;
+    int64_t ws_max_output_bytes;
+    char log_level[16];
+    int access_log;
+} config_t;
+
+/* config_defaults fills every field with its documented default. */
+void config_defaults(config_t *c);
+
+/* config_parse reads the environment (GAVEL_*) then argv[first..argc) flags into c. On error
+ * writes a human message into err (size n) and returns GV_EINVALID_REQUEST. Positional
+ * arguments are stored in pos (up to max_pos) and counted in *npos. */
+int config_parse(config_t *c, int argc, char **argv, int first, char **pos, int max_pos, int *npos,
+                 char *err, size_t n);
+
+/* config_usage writes the flag list with defaults to f (a FILE*). */
+void config_usage(void *f);
+
+#endif

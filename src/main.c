@@ -1,0 +1,256 @@
+/* gavel: the command line (serve, migrate, version) and the server's start and graceful stop. */
+#include "api/app.h"
+#include "core/err.h"
+#include "core/log.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef GAVEL_VERSION
+#define GAVEL_VERSION "dev"
+#endif
+
+#define SHUTDOWN_GRACE_MS 10000
+
+static app_t g_app;
+static uv_signal_t g_sigterm, g_sigint;
+static uv_timer_t g_force;
+static int g_pending_stops;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: gavel serve [flags] | gavel migrate --data DIR | gavel version\n\nflags "
+               "(each also GAVEL_<FLAG>):\n");
+    config_usage(f);
+}
+
+/* Splits "host:port" or "[v6]:port". 0 or GV_EINVALID_REQUEST. */
+static int parse_listen(const char *s, char *host, size_t n, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s)
+        return GV_EINVALID_REQUEST;
+    const char *h = s;
+    size_t hl = (size_t)(colon - s);
+    if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']')
+        h++, hl -= 2;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (hl == 0 || hl >= n || *end || end == colon + 1 || p < 0 || p > 65535)
+        return GV_EINVALID_REQUEST;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+static int open_store(app_t *app)
+{
+    int applied = 0;
+    int rc = store_open(&app->store, app->cfg.data_dir);
+    if (rc) {
+        log_error("store open failed dir=%s err=%s", app->cfg.data_dir, err_name(rc));
+        return rc;
+    }
+    rc = store_migrate(app->store, &applied);
+    if (rc) {
+        log_error("migration failed err=%s detail=\"%s\"", err_name(rc), store_errmsg(app->store));
+        return rc;
+    }
+    log_info("store ready kind=%s dir=%s migrations_applied=%d", store_kind(app->store),
+             app->cfg.data_dir, applied);
+    return 0;
+}
+
+static void stop_step_done(void)
+{
+    if (--g_pending_stops > 0)
+        return;
+    uv_timer_stop(&g_force);
+    uv_close((uv_handle_t *)&g_force, NULL);
+    uv_close((uv_handle_t *)&g_sigterm, NULL);
+    uv_close((uv_handle_t *)&g_sigint, NULL);
+}
+
+static void on_http_stopped(http_server_t *s, void *ctx)
+{
+    (void)s;
+    (void)ctx;
+    stop_step_done();
+}
+
+static void on_ws_stopped(ws_server_t *s, void *ctx)
+{
+    (void)s;
+    (void)ctx;
+    stop_step_done();
+}
+
+static void on_force(uv_timer_t *t)
+{
+    (void)t;
+    log_warn("shutdown grace period over; exiting");
+    uv_stop(t->loop);
+}
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+    app_t *app = sig->data;
+    if (g_pending_stops)
+        return;
+    log_info("shutdown signal=%d", signum);
+    app->ready = 0;
+    g_pending_stops = 2;
+    uv_timer_start(&g_force, on_force, SHUTDOWN_GRACE_MS, 0);
+    ws_server_shutdown(app->ws, on_ws_stopped, app);
+    http_server_shutdown(app->http, on_http_stopped, app);
+}
+
+static void app_limits(const config_t *cfg, http_limits_t *hl, ws_limits_t *wl)
+{
+    http_limits_defaults(hl);
+    hl->max_connections = (size_t)cfg->max_connections;
+    hl->header_timeout_ms = (uint64_t)cfg->header_timeout_ms;
+    hl->idle_timeout_ms = (uint64_t)cfg->idle_timeout_ms;
+    hl->trust_proxy = cfg->trust_proxy;
+    hl->cors_dev = cfg->dev;
+    hl->cors_origins = cfg->cors_origin[0] ? cfg->cors_origin : NULL;
+    hl->access_log = cfg->access_log;
+    ws_limits_defaults(wl);
+    wl->ping_interval_ms = (uint64_t)cfg->ws_ping_interval_ms;
+    wl->idle_timeout_ms = (uint64_t)cfg->ws_idle_timeout_ms;
+    wl->auth_timeout_ms = (uint64_t)cfg->ws_auth_timeout_ms;
+    wl->max_output = (size_t)cfg->ws_max_output_bytes;
+}
+
+/* Builds the servers and starts listening; prints the URL. */
+static int app_start(app_t *app, const char *host, int port)
+{
+    http_limits_t hl;
+    ws_limits_t wl;
+    app_limits(&app->cfg, &hl, &wl);
+    router_init(&app->router);
+    if (app->cfg.web_dir[0] && static_site_new(&app->site, app->cfg.web_dir) != 0) {
+        log_error("web directory unusable dir=%s", app->cfg.web_dir);
+        return GV_EIO;
+    }
+    int rc = api_routes_register(app);
+    if (rc)
+        return rc;
+    app->http = http_server_new(app->loop, &app->router, &hl);
+    app->ws = app->http ? ws_server_new(app->http, &wl, api_ws_handlers(), app) : NULL;
+    if (!app->ws)
+        return GV_ENOMEM;
+    http_server_set_observer(app->http, api_ops_observe, app);
+    store_set_commit_observer(app->store, api_ops_db_commit, app);
+    int bound = 0;
+    rc = http_server_listen(app->http, host, port, &bound);
+    if (rc) {
+        log_error("listen failed address=%s", app->cfg.listen);
+        return rc;
+    }
+    int v6 = strchr(host, ':') != NULL;
+    printf("gavel listening on http://%s%s%s:%d\n", v6 ? "[" : "", host, v6 ? "]" : "", bound);
+    fflush(stdout);
+    log_info("listening host=%s port=%d version=%s", host, bound, GAVEL_VERSION);
+    return 0;
+}
+
+static void app_signals(app_t *app)
+{
+    uv_signal_init(app->loop, &g_sigterm);
+    uv_signal_init(app->loop, &g_sigint);
+    uv_timer_init(app->loop, &g_force);
+    g_sigterm.data = g_sigint.data = app;
+    uv_signal_start(&g_sigterm, on_signal, SIGTERM);
+    uv_signal_start(&g_sigint, on_signal, SIGINT);
+}
+
+static void app_free(app_t *app)
+{
+    ws_server_free(app->ws);
+    http_server_free(app->http);
+    static_site_free(app->site);
+    store_close(app->store);
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static int cmd_serve(app_t *app)
+{
+    char host[128];
+    int port;
+    if (parse_listen(app->cfg.listen, host, sizeof(host), &port) != 0) {
+        fprintf(stderr, "gavel: --listen must be host:port, got %s\n", app->cfg.listen);
+        return 2;
+    }
+    if (app->cfg.dev)
+        log_warn("DEVELOPMENT MODE: sign-in tokens are returned in responses and logged; "
+                 "CORS allows localhost. Never run --dev in production.");
+    signal(SIGPIPE, SIG_IGN);
+    app->loop = uv_default_loop();
+    clock_real_init(&app->clock);
+    int rc = open_store(app);
+    if (!rc)
+        rc = app_start(app, host, port);
+    if (rc) {
+        app_free(app);
+        return 1;
+    }
+    app_signals(app);
+    app->ready = 1;
+    uv_run(app->loop, UV_RUN_DEFAULT);
+    uv_walk(app->loop, close_walk, NULL); /* after a forced stop, release what is left */
+    uv_run(app->loop, UV_RUN_DEFAULT);
+    uv_loop_close(app->loop);
+    app_free(app);
+    log_info("stopped");
+    return 0;
+}
+
+static int cmd_migrate(app_t *app)
+{
+    int rc = open_store(app);
+    int version = 0;
+    if (!rc)
+        rc = store_schema_version(app->store, &version);
+    if (!rc)
+        printf("schema version %d\n", version);
+    store_close(app->store);
+    return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    app_t *app = &g_app;
+    const char *cmd = argc > 1 ? argv[1] : "";
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("gavel %s (built %s %s)\n", GAVEL_VERSION, __DATE__, __TIME__);
+        return 0;
+    }
+    if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0) {
+        usage(!strcmp(cmd, "help") || !strcmp(cmd, "--help") ? stdout : stderr);
+        return !strcmp(cmd, "help") || !strcmp(cmd, "--help") ? 0 : 2;
+    }
+    char err[256], *pos[1];
+    int npos;
+    config_defaults(&app->cfg);
+    if (config_parse(&app->cfg, argc, argv, 2, pos, 0, &npos, err, sizeof(err)) != 0) {
+        fprintf(stderr, "gavel: %s\n", err);
+        return 2;
+    }
+    log_level_t level;
+    if (log_level_parse(app->cfg.log_level, &level) != 0) {
+        fprintf(stderr, "gavel: --log-level must be debug, info, warn, error or off\n");
+        return 2;
+    }
+    log_threshold = level;
+    return !strcmp(cmd, "serve") ? cmd_serve(app) : cmd_migrate(app);
+}

@@ -1,0 +1,372 @@
+/* The SQLite backend of store.h: one connection to data_dir/gavel.db in WAL mode with
+ * synchronous=FULL, cached transaction statements, and the all-or-nothing migrator. */
+#include "store/store_int.h"
+
+#include "core/err.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SQLITE_BUSY_TIMEOUT_MS 5000
+#define SQLITE_DB_FILE "gavel.db"
+
+typedef struct {
+    store_t base; /* first, so a store_t * is a store_sqlite_t * */
+    sqlite3 *db;
+    sqlite3_stmt *begin; /* cached: BEGIN IMMEDIATE, COMMIT, ROLLBACK */
+    sqlite3_stmt *commit;
+    sqlite3_stmt *rollback;
+    char err[256]; /* message of the last failure */
+} store_sqlite_t;
+
+static const store_ops_t sqlite_ops;
+
+static store_sqlite_t *sqlite_of(store_t *s)
+{
+    return (store_sqlite_t *)s;
+}
+
+/* SQLite result codes (primary or extended) to GV_E*. */
+static int sqlite_code(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return GV_EDB_BUSY;
+    case SQLITE_NOMEM:
+        return GV_ENOMEM;
+    default:
+        return GV_EDB;
+    }
+}
+
+/* Records the connection's message for rc and returns rc as a GV_E* code. */
+static int sqlite_fail(store_sqlite_t *ss, int rc)
+{
+    const char *msg = ss->db != NULL ? sqlite3_errmsg(ss->db) : sqlite3_errstr(rc);
+    snprintf(ss->err, sizeof(ss->err), "%s", msg);
+    return sqlite_code(rc);
+}
+
+static int sqlite_exec(store_sqlite_t *ss, const char *sql)
+{
+    int rc = sqlite3_exec(ss->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : sqlite_fail(ss, rc);
+}
+
+static int sqlite_prepare(store_sqlite_t *ss, const char *sql, sqlite3_stmt **stmt)
+{
+    int rc = sqlite3_prepare_v3(ss->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL);
+    return rc == SQLITE_OK ? 0 : sqlite_fail(ss, rc);
+}
+
+/* Runs a cached statement that returns no rows, leaving it reset for the next use. */
+static int sqlite_step_reset(store_sqlite_t *ss, sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step(stmt);
+    int err = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : sqlite_fail(ss, rc);
+    sqlite3_reset(stmt);
+    return err;
+}
+
+/* Runs a one-row, one-column integer query and stores the value in *out. */
+static int sqlite_query_int(store_sqlite_t *ss, const char *sql, int *out)
+{
+    sqlite3_stmt *stmt = NULL;
+    int err = sqlite_prepare(ss, sql, &stmt);
+    if (err != 0)
+        return err;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int(stmt, 0);
+    else
+        err = rc == SQLITE_DONE ? GV_EDB : sqlite_fail(ss, rc);
+    sqlite3_finalize(stmt);
+    return err;
+}
+
+/* ---- opening ------------------------------------------------------------------------------- */
+
+static int sqlite_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Creates path and its missing parents with mode 0700; an existing directory is fine. */
+static int sqlite_dir_make(const char *path)
+{
+    char *tmp = strdup(path);
+    if (tmp == NULL)
+        return GV_ENOMEM;
+    int err = 0;
+    for (char *p = tmp + 1; err == 0; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(tmp, 0700) != 0 && !sqlite_is_dir(tmp))
+            err = GV_EIO;
+        *p = saved;
+        if (saved == '\0')
+            break;
+    }
+    free(tmp);
+    return err;
+}
+
+/* journal_mode answers with the mode in force: anything but "wal" is a failure. */
+static int sqlite_wal_set(store_sqlite_t *ss)
+{
+    sqlite3_stmt *stmt = NULL;
+    int err = sqlite_prepare(ss, "PRAGMA journal_mode=WAL", &stmt);
+    if (err != 0)
+        return err;
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) {
+        err = sqlite_fail(ss, rc);
+    } else if (sqlite3_stricmp((const char *)sqlite3_column_text(stmt, 0), "wal") != 0) {
+        snprintf(ss->err, sizeof(ss->err), "journal_mode=WAL refused");
+        err = GV_EDB;
+    }
+    sqlite3_finalize(stmt);
+    return err;
+}
+
+static int sqlite_configure(store_sqlite_t *ss)
+{
+    int rc = sqlite3_busy_timeout(ss->db, SQLITE_BUSY_TIMEOUT_MS);
+    if (rc != SQLITE_OK)
+        return sqlite_fail(ss, rc);
+    int err = sqlite_wal_set(ss);
+    if (err == 0)
+        err = sqlite_exec(ss, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON");
+    if (err == 0)
+        err = sqlite_prepare(ss, "BEGIN IMMEDIATE", &ss->begin);
+    if (err == 0)
+        err = sqlite_prepare(ss, "COMMIT", &ss->commit);
+    if (err == 0)
+        err = sqlite_prepare(ss, "ROLLBACK", &ss->rollback);
+    return err;
+}
+
+static int sqlite_connect(store_sqlite_t *ss, const char *data_dir)
+{
+    char *path = sqlite3_mprintf("%s/%s", data_dir, SQLITE_DB_FILE);
+    if (path == NULL)
+        return GV_ENOMEM;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path, &ss->db, flags, NULL);
+    sqlite3_free(path);
+    if (rc != SQLITE_OK)
+        return sqlite_fail(ss, rc);
+    sqlite3_extended_result_codes(ss->db, 1);
+    return sqlite_configure(ss);
+}
+
+static void sqlite_close(store_t *s)
+{
+    store_sqlite_t *ss = sqlite_of(s);
+    /* Closing ends any open transaction; SQLite rolls it back. */
+    sqlite3_finalize(ss->begin);
+    sqlite3_finalize(ss->commit);
+    sqlite3_finalize(ss->rollback);
+    sqlite3_close_v2(ss->db);
+    free(ss);
+}
+
+int store_sqlite_open(store_t **out, const char *data_dir)
+{
+    *out = NULL;
+    int err = sqlite_dir_make(data_dir);
+    if (err != 0)
+        return err;
+    store_sqlite_t *ss = calloc(1, sizeof(*ss));
+    if (ss == NULL)
+        return GV_ENOMEM;
+    ss->base.ops = &sqlite_ops;
+    err = sqlite_connect(ss, data_dir);
+    if (err != 0) {
+        sqlite_close(&ss->base);
+        return err;
+    }
+    *out = &ss->base;
+    return 0;
+}
+
+/* ---- transactions -------------------------------------------------------------------------- */
+
+static int sqlite_tx_begin(store_t *s)
+{
+    store_sqlite_t *ss = sqlite_of(s);
+    return sqlite_step_reset(ss, ss->begin);
+}
+
+static int sqlite_tx_rollback(store_t *s)
+{
+    store_sqlite_t *ss = sqlite_of(s);
+    if (sqlite3_get_autocommit(ss->db))
+        return 0; /* nothing open (or SQLite already rolled it back after an error) */
+    return sqlite_step_reset(ss, ss->rollback);
+}
+
+/* Rolls back after a failure, keeping the failure's message rather than the rollback's. */
+static void sqlite_rollback_after(store_sqlite_t *ss)
+{
+    char saved[sizeof(ss->err)];
+    memcpy(saved, ss->err, sizeof(saved));
+    sqlite_tx_rollback(&ss->base);
+    memcpy(ss->err, saved, sizeof(saved));
+}
+
+/* A failed COMMIT may leave the transaction open (e.g. SQLITE_BUSY): roll it back so the
+ * contract is simple, committed or not there at all. The commit's error is what is reported. */
+static int sqlite_tx_commit(store_t *s)
+{
+    store_sqlite_t *ss = sqlite_of(s);
+    int err = sqlite_step_reset(ss, ss->commit);
+    if (err != 0)
+        sqlite_rollback_after(ss);
+    return err;
+}
+
+/* ---- migrations and queries ---------------------------------------------------------------- */
+
+static int sqlite_version_max(store_sqlite_t *ss, int *version)
+{
+    return sqlite_query_int(ss, "SELECT coalesce(max(version), 0) FROM schema_version", version);
+}
+
+static int sqlite_version_record(store_sqlite_t *ss, const store_migration_t *m)
+{
+    sqlite3_stmt *stmt = NULL;
+    int err = sqlite_prepare(ss,
+                             "INSERT INTO schema_version(version, name, applied_at) "
+                             "VALUES(?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                             &stmt);
+    if (err != 0)
+        return err;
+    sqlite3_bind_int(stmt, 1, m->version);
+    sqlite3_bind_text(stmt, 2, m->name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE)
+        err = sqlite_fail(ss, rc);
+    sqlite3_finalize(stmt);
+    return err;
+}
+
+/* Prefixes ss->err with which migration failed (truncating the cause if needed). */
+static int sqlite_migration_fail(store_sqlite_t *ss, const store_migration_t *m, int err)
+{
+    char cause[sizeof(ss->err)];
+    memcpy(cause, ss->err, sizeof(cause));
+    int n = snprintf(ss->err, sizeof(ss->err), "migration %d (%s): ", m->version, m->name);
+    if (n < 0 || (size_t)n >= sizeof(ss->err))
+        return err;
+    size_t len = strnlen(cause, sizeof(ss->err) - (size_t)n - 1);
+    memcpy(ss->err + n, cause, len);
+    ss->err[(size_t)n + len] = '\0';
+    return err;
+}
+
+static int sqlite_migration_apply(store_sqlite_t *ss, const store_migration_t *m)
+{
+    int err = sqlite_exec(ss, m->sql);
+    if (err != 0)
+        return sqlite_migration_fail(ss, m, err);
+    if (sqlite3_get_autocommit(ss->db)) {
+        /* The SQL ended the migrator's transaction (COMMIT/ROLLBACK): atomicity is lost. */
+        snprintf(ss->err, sizeof(ss->err), "must not end the transaction");
+        return sqlite_migration_fail(ss, m, GV_EDB);
+    }
+    return sqlite_version_record(ss, m);
+}
+
+/* Inside the open transaction: creates the version table, refuses a newer database, applies
+ * what is pending. *applied counts the migrations applied. */
+static int sqlite_migrate_pending(store_sqlite_t *ss, const store_migration_t *list, size_t n,
+                                  int *applied)
+{
+    int current = 0;
+    int known = n > 0 ? list[n - 1].version : 0;
+    int err = sqlite_exec(ss, "CREATE TABLE IF NOT EXISTS schema_version("
+                              "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                              "applied_at TEXT NOT NULL)");
+    if (err == 0)
+        err = sqlite_version_max(ss, &current);
+    if (err == 0 && current > known) {
+        snprintf(ss->err, sizeof(ss->err),
+                 "database schema version %d is newer than this binary's %d", current, known);
+        return GV_EDB;
+    }
+    for (size_t i = 0; err == 0 && i < n; i++) {
+        if (list[i].version <= current)
+            continue;
+        err = sqlite_migration_apply(ss, &list[i]);
+        if (err == 0)
+            (*applied)++;
+    }
+    return err;
+}
+
+static int sqlite_migrate_list(store_t *s, const store_migration_t *list, size_t n, int *applied)
+{
+    store_sqlite_t *ss = sqlite_of(s);
+    int err = sqlite_tx_begin(s);
+    if (err != 0)
+        return err;
+    err = sqlite_migrate_pending(ss, list, n, applied);
+    if (err == 0)
+        err = sqlite_tx_commit(s);
+    if (err != 0) {
+        sqlite_rollback_after(ss);
+        *applied = 0;
+    }
+    return err;
+}
+
+static int sqlite_schema_version(store_t *s, int *version)
+{
+    store_sqlite_t *ss = sqlite_of(s);
+    int exists = 0;
+    int err = sqlite_query_int(ss,
+                               "SELECT count(*) FROM sqlite_master "
+                               "WHERE type = 'table' AND name = 'schema_version'",
+                               &exists);
+    if (err != 0 || !exists)
+        return err;
+    return sqlite_version_max(ss, version);
+}
+
+/* Reads the schema b-tree: touches the file and the WAL, and works before any migration. */
+static int sqlite_health(store_t *s)
+{
+    int tables = 0;
+    return sqlite_query_int(sqlite_of(s), "SELECT count(*) FROM sqlite_master", &tables);
+}
+
+static const char *sqlite_errmsg(const store_t *s)
+{
+    return ((const store_sqlite_t *)s)->err;
+}
+
+struct sqlite3 *store_sqlite_handle(store_t *s)
+{
+    return s->ops == &sqlite_ops ? sqlite_of(s)->db : NULL;
+}
+
+static const store_ops_t sqlite_ops = {
+    .kind = "sqlite",
+    .close = sqlite_close,
+    .errmsg = sqlite_errmsg,
+    .migrate_list = sqlite_migrate_list,
+    .schema_version = sqlite_schema_version,
+    .health = sqlite_health,
+    .tx_begin = sqlite_tx_begin,
+    .tx_commit = sqlite_tx_commit,
+    .tx_rollback = sqlite_tx_rollback,
+};

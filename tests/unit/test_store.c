@@ -1,0 +1,453 @@
+/* Unit tests of the store against real SQLite in a temporary directory: opening, pragmas,
+ * migrations (all or nothing, newer database refused), health, transactions and the observer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "core/err.h"
+#include "store/store.h"
+#include "store/store_int.h"
+
+#include <ftw.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+    char base[64];  /* mkdtemp directory, removed in teardown */
+    char dir[128];  /* base/data: the data dir, created by store_open */
+    store_t *store; /* opened by setup_open */
+} fixture_t;
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int setup_dir(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    snprintf(f->base, sizeof(f->base), "/tmp/gavel-store-XXXXXX");
+    if (mkdtemp(f->base) == NULL) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->dir, sizeof(f->dir), "%s/data", f->base);
+    *state = f;
+    return 0;
+}
+
+static int setup_open(void **state)
+{
+    if (setup_dir(state) != 0)
+        return -1;
+    fixture_t *f = *state;
+    return store_open(&f->store, f->dir) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    store_close(f->store);
+    int rc = nftw(f->base, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return rc;
+}
+
+static sqlite3 *db_of(fixture_t *f)
+{
+    sqlite3 *db = store_sqlite_handle(f->store);
+    assert_non_null(db);
+    return db;
+}
+
+/* Runs a query on the store's connection and returns its first column as text (static buffer). */
+static const char *query_text(fixture_t *f, const char *sql)
+{
+    static char out[128];
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(SQLITE_OK, sqlite3_prepare_v2(db_of(f), sql, -1, &stmt, NULL));
+    assert_int_equal(SQLITE_ROW, sqlite3_step(stmt));
+    snprintf(out, sizeof(out), "%s", (const char *)sqlite3_column_text(stmt, 0));
+    sqlite3_finalize(stmt);
+    return out;
+}
+
+static int query_int(fixture_t *f, const char *sql)
+{
+    return atoi(query_text(f, sql));
+}
+
+static int table_exists(fixture_t *f, const char *name)
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'", name);
+    return query_int(f, sql);
+}
+
+static void exec_ok(fixture_t *f, const char *sql)
+{
+    assert_int_equal(SQLITE_OK, sqlite3_exec(db_of(f), sql, NULL, NULL, NULL));
+}
+
+/* ---- open ---------------------------------------------------------------------------------- */
+
+static void open_creates_dir_and_db(void **state)
+{
+    fixture_t *f = *state;
+    struct stat st;
+    assert_int_not_equal(0, stat(f->dir, &st));
+    assert_int_equal(0, store_open(&f->store, f->dir));
+    assert_non_null(f->store);
+    assert_int_equal(0, stat(f->dir, &st));
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(0700, st.st_mode & 0777);
+    char path[192];
+    snprintf(path, sizeof(path), "%s/gavel.db", f->dir);
+    assert_int_equal(0, stat(path, &st));
+    assert_true(S_ISREG(st.st_mode));
+    assert_string_equal("sqlite", store_kind(f->store));
+}
+
+static void open_creates_missing_parents(void **state)
+{
+    fixture_t *f = *state;
+    char deep[192];
+    snprintf(deep, sizeof(deep), "%s/a/b", f->dir);
+    assert_int_equal(0, store_open(&f->store, deep));
+    struct stat st;
+    assert_int_equal(0, stat(f->dir, &st));
+    assert_int_equal(0700, st.st_mode & 0777);
+}
+
+static void open_reopens_existing_dir(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(0, store_open(&f->store, f->dir));
+    store_close(f->store);
+    f->store = NULL;
+    assert_int_equal(0, store_open(&f->store, f->dir));
+    assert_non_null(f->store);
+}
+
+static void open_fails_when_dir_is_a_file(void **state)
+{
+    fixture_t *f = *state;
+    FILE *fp = fopen(f->dir, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    f->store = (store_t *)f; /* must be reset to NULL on failure */
+    assert_int_equal(GV_EIO, store_open(&f->store, f->dir));
+    assert_null(f->store);
+}
+
+static void open_fails_on_a_corrupt_db(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(0, mkdir(f->dir, 0700));
+    char path[192];
+    snprintf(path, sizeof(path), "%s/gavel.db", f->dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 512; i++)
+        fputs("not a database ", fp);
+    fclose(fp);
+    assert_int_equal(GV_EDB, store_open(&f->store, f->dir));
+    assert_null(f->store);
+}
+
+static void open_sets_pragmas(void **state)
+{
+    fixture_t *f = *state;
+    assert_string_equal("wal", query_text(f, "PRAGMA journal_mode"));
+    assert_int_equal(1, query_int(f, "PRAGMA foreign_keys"));
+    assert_int_equal(2, query_int(f, "PRAGMA synchronous"));
+    assert_int_equal(5000, query_int(f, "PRAGMA busy_timeout"));
+}
+
+static void close_null_is_noop(void **state)
+{
+    (void)state;
+    store_close(NULL);
+}
+
+/* ---- migrations ---------------------------------------------------------------------------- */
+
+static void migrate_applies_all_then_is_idempotent(void **state)
+{
+    fixture_t *f = *state;
+    int version = -1, applied = -1;
+    assert_true(store_migrations_count >= 1);
+    assert_int_equal(1, store_migrations[0].version);
+    assert_string_equal("init", store_migrations[0].name);
+    assert_int_equal(0, store_schema_version(f->store, &version));
+    assert_int_equal(0, version);
+
+    assert_int_equal(0, store_migrate(f->store, &applied));
+    assert_int_equal((int)store_migrations_count, applied);
+    assert_int_equal(0, store_schema_version(f->store, &version));
+    assert_int_equal(store_migrations[store_migrations_count - 1].version, version);
+    assert_int_equal((int)store_migrations_count,
+                     query_int(f, "SELECT count(*) FROM schema_version"));
+    assert_string_equal("init", query_text(f, "SELECT name FROM schema_version WHERE version = 1"));
+    assert_int_equal(1, query_int(f, "SELECT applied_at LIKE '____-__-__T__:__:__%Z' "
+                                     "FROM schema_version WHERE version = 1"));
+    assert_int_equal(1, table_exists(f, "meta"));
+
+    assert_int_equal(0, store_migrate(f->store, &applied));
+    assert_int_equal(0, applied);
+    assert_int_equal((int)store_migrations_count,
+                     query_int(f, "SELECT count(*) FROM schema_version"));
+}
+
+static void migrate_applies_only_pending(void **state)
+{
+    fixture_t *f = *state;
+    const store_migration_t list[] = {
+        {1, "one", "CREATE TABLE t1(x INTEGER);"},
+        {2, "two", "CREATE TABLE t2(x INTEGER);\nINSERT INTO t2 VALUES (2);"},
+    };
+    int applied = -1;
+    assert_int_equal(0, store_migrate_list(f->store, list, 1, &applied));
+    assert_int_equal(1, applied);
+    assert_int_equal(0, store_migrate_list(f->store, list, 2, &applied));
+    assert_int_equal(1, applied);
+    assert_int_equal(2, query_int(f, "SELECT x FROM t2"));
+    assert_string_equal("two", query_text(f, "SELECT name FROM schema_version WHERE version = 2"));
+}
+
+static void migrate_failure_changes_nothing(void **state)
+{
+    fixture_t *f = *state;
+    const store_migration_t list[] = {
+        {1, "good", "CREATE TABLE t1(x INTEGER);"},
+        {2, "bad", "CREATE TABEL t2(x INTEGER);"},
+    };
+    int applied = -1, version = -1;
+    assert_int_equal(GV_EDB, store_migrate_list(f->store, list, 2, &applied));
+    assert_int_equal(0, applied);
+    assert_int_equal(0, table_exists(f, "t1"));
+    assert_int_equal(0, store_schema_version(f->store, &version));
+    assert_int_equal(0, version);
+    assert_non_null(strstr(store_errmsg(f->store), "migration 2 (bad)"));
+    /* The store is still usable: no transaction was left open. */
+    assert_int_not_equal(0, sqlite3_get_autocommit(db_of(f)));
+    assert_int_equal(0, store_migrate_list(f->store, list, 1, &applied));
+    assert_int_equal(1, applied);
+}
+
+static void migrate_failure_keeps_earlier_versions(void **state)
+{
+    fixture_t *f = *state;
+    const store_migration_t list[] = {
+        {1, "one", "CREATE TABLE t1(x INTEGER);"},
+        {2, "two", "CREATE TABLE t2(x INTEGER);"},
+        {3, "bad", "INSERT INTO nowhere VALUES (1);"},
+    };
+    int applied = -1, version = -1;
+    assert_int_equal(0, store_migrate_list(f->store, list, 1, &applied));
+    assert_int_equal(GV_EDB, store_migrate_list(f->store, list, 3, &applied));
+    assert_int_equal(0, applied);
+    assert_int_equal(0, table_exists(f, "t2"));
+    assert_int_equal(1, table_exists(f, "t1"));
+    assert_int_equal(0, store_schema_version(f->store, &version));
+    assert_int_equal(1, version);
+}
+
+static void migrate_refuses_newer_database(void **state)
+{
+    fixture_t *f = *state;
+    int applied = -1, version = -1;
+    assert_int_equal(0, store_migrate(f->store, &applied));
+    exec_ok(f, "INSERT INTO schema_version VALUES (9999, 'future', '2100-01-01T00:00:00Z')");
+    assert_int_equal(GV_EDB, store_migrate(f->store, &applied));
+    assert_int_equal(0, applied);
+    assert_int_equal(0, store_schema_version(f->store, &version));
+    assert_int_equal(9999, version);
+    assert_int_equal((int)store_migrations_count + 1,
+                     query_int(f, "SELECT count(*) FROM schema_version"));
+    assert_non_null(strstr(store_errmsg(f->store), "newer"));
+}
+
+static void migrate_refuses_newer_database_without_touching_it(void **state)
+{
+    fixture_t *f = *state;
+    const store_migration_t one[] = {{1, "one", "CREATE TABLE t1(x INTEGER);"}};
+    const store_migration_t two[] = {
+        {1, "one", "CREATE TABLE t1(x INTEGER);"},
+        {2, "two", "CREATE TABLE t2(x INTEGER);"},
+    };
+    int applied = -1;
+    assert_int_equal(0, store_migrate_list(f->store, two, 2, &applied));
+    assert_int_equal(GV_EDB, store_migrate_list(f->store, one, 1, &applied));
+    assert_int_equal(GV_EDB, store_migrate_list(f->store, NULL, 0, &applied));
+    assert_int_equal(2, query_int(f, "SELECT count(*) FROM schema_version"));
+}
+
+static void migrate_rejects_unordered_list(void **state)
+{
+    fixture_t *f = *state;
+    const store_migration_t list[] = {
+        {2, "two", "CREATE TABLE t2(x INTEGER);"},
+        {1, "one", "CREATE TABLE t1(x INTEGER);"},
+    };
+    int applied = -1;
+    assert_int_equal(GV_EINTERNAL, store_migrate_list(f->store, list, 2, &applied));
+    assert_int_equal(0, table_exists(f, "schema_version"));
+    assert_int_equal(0, table_exists(f, "t2"));
+}
+
+static void migrate_rejects_sql_that_commits(void **state)
+{
+    fixture_t *f = *state;
+    const store_migration_t list[] = {{1, "sneaky", "CREATE TABLE t1(x INTEGER); COMMIT;"}};
+    int applied = -1;
+    assert_int_equal(GV_EDB, store_migrate_list(f->store, list, 1, &applied));
+    assert_int_equal(0, applied);
+    assert_non_null(strstr(store_errmsg(f->store), "must not end the transaction"));
+}
+
+static void migrate_inside_transaction_fails(void **state)
+{
+    fixture_t *f = *state;
+    int applied = -1;
+    assert_int_equal(0, store_tx_begin(f->store));
+    assert_int_equal(GV_EDB, store_migrate(f->store, &applied));
+    assert_int_equal(0, store_tx_rollback(f->store));
+}
+
+/* ---- health and transactions --------------------------------------------------------------- */
+
+static void health_ok_on_open_store(void **state)
+{
+    fixture_t *f = *state;
+    int applied;
+    assert_int_equal(0, store_health(f->store));
+    assert_int_equal(0, store_migrate(f->store, &applied));
+    assert_int_equal(0, store_health(f->store));
+}
+
+typedef struct {
+    int calls;
+    int64_t last_us;
+} observed_t;
+
+static void observe_commit(void *ctx, int64_t duration_us)
+{
+    observed_t *o = ctx;
+    o->calls++;
+    o->last_us = duration_us;
+}
+
+static void tx_commit_and_rollback(void **state)
+{
+    fixture_t *f = *state;
+    observed_t seen = {0, -1};
+    int applied;
+    assert_int_equal(0, store_migrate(f->store, &applied));
+    store_set_commit_observer(f->store, observe_commit, &seen);
+
+    assert_int_equal(0, store_tx_begin(f->store));
+    exec_ok(f, "INSERT INTO meta VALUES ('kept', 'yes')");
+    assert_int_equal(0, store_tx_commit(f->store));
+    assert_int_equal(1, seen.calls);
+    assert_true(seen.last_us >= 0);
+
+    assert_int_equal(0, store_tx_begin(f->store));
+    exec_ok(f, "INSERT INTO meta VALUES ('dropped', 'yes')");
+    assert_int_equal(0, store_tx_rollback(f->store));
+    assert_int_equal(1, seen.calls);
+
+    assert_int_equal(1, query_int(f, "SELECT count(*) FROM meta WHERE key = 'kept'"));
+    assert_int_equal(0, query_int(f, "SELECT count(*) FROM meta WHERE key = 'dropped'"));
+    assert_int_equal(0, store_tx_rollback(f->store)); /* none open: still 0 */
+
+    store_set_commit_observer(f->store, NULL, NULL);
+    assert_int_equal(0, store_tx_begin(f->store));
+    assert_int_equal(0, store_tx_commit(f->store));
+    assert_int_equal(1, seen.calls);
+}
+
+static void tx_errors_are_mapped(void **state)
+{
+    fixture_t *f = *state;
+    observed_t seen = {0, -1};
+    store_set_commit_observer(f->store, observe_commit, &seen);
+    assert_int_equal(GV_EDB, store_tx_commit(f->store)); /* nothing to commit */
+    assert_int_equal(0, seen.calls);
+    assert_int_equal(0, store_tx_begin(f->store));
+    assert_int_equal(GV_EDB, store_tx_begin(f->store)); /* no nesting */
+    assert_int_equal(0, store_tx_rollback(f->store));
+}
+
+static void tx_begin_busy_when_another_writer_holds_the_lock(void **state)
+{
+    fixture_t *f = *state;
+    store_t *other = NULL;
+    assert_int_equal(0, store_open(&other, f->dir));
+    sqlite3_busy_timeout(store_sqlite_handle(other), 0); /* fail fast instead of waiting 5 s */
+    assert_int_equal(0, store_tx_begin(f->store));
+    assert_int_equal(GV_EDB_BUSY, store_tx_begin(other));
+    assert_int_equal(0, store_health(other)); /* WAL: readers are not blocked by the writer */
+    assert_int_equal(0, store_tx_commit(f->store));
+    assert_int_equal(0, store_tx_begin(other));
+    assert_int_equal(0, store_tx_commit(other));
+    store_close(other);
+}
+
+static void close_rolls_back_open_transaction(void **state)
+{
+    fixture_t *f = *state;
+    int applied;
+    assert_int_equal(0, store_migrate(f->store, &applied));
+    assert_int_equal(0, store_tx_begin(f->store));
+    exec_ok(f, "INSERT INTO meta VALUES ('lost', 'yes')");
+    store_close(f->store);
+    f->store = NULL;
+    assert_int_equal(0, store_open(&f->store, f->dir));
+    assert_int_equal(0, query_int(f, "SELECT count(*) FROM meta"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(open_creates_dir_and_db, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(open_creates_missing_parents, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(open_reopens_existing_dir, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(open_fails_when_dir_is_a_file, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(open_fails_on_a_corrupt_db, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(open_sets_pragmas, setup_open, teardown),
+        cmocka_unit_test(close_null_is_noop),
+        cmocka_unit_test_setup_teardown(migrate_applies_all_then_is_idempotent, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(migrate_applies_only_pending, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(migrate_failure_changes_nothing, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(migrate_failure_keeps_earlier_versions, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(migrate_refuses_newer_database, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(migrate_refuses_newer_database_without_touching_it,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(migrate_rejects_unordered_list, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(migrate_rejects_sql_that_commits, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(migrate_inside_transaction_fails, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(health_ok_on_open_store, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(tx_commit_and_rollback, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(tx_errors_are_mapped, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(tx_begin_busy_when_another_writer_holds_the_lock,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(close_rolls_back_open_transaction, setup_open, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
