@@ -91,11 +91,14 @@ int router_match(const router_t *r, int method, const char *path, size_t path_le
         if (!router_pattern_match(rt->pattern, path, path_len, &tmp))
             continue;
         mask |= rt->method;
-        if (rt->method == method || rt->method == want) {
-            if (!*route || rt->method == method) {
-                *route = rt;
-                *params = tmp;
-            }
+        if (rt->method != method && rt->method != want)
+            continue;
+        /* exact method beats GET-for-HEAD; then literal segments beat parameters */
+        int better = !*route || (rt->method == method && (*route)->method != method) ||
+                     (rt->method == (*route)->method && tmp.n < params->n);
+        if (better) {
+            *route = rt;
+            *params = tmp;
         }
     }
     if (*route)

@@ -693,7 +693,7 @@ static int static_file_serve(static_site_t *s, http_req_t *req, http_resp_t *res
     if ((uint64_t)st->st_size > STATIC_FILE_MAX)
         return GV_ENOT_FOUND;
     static_etag_format(st, gz, etag, sizeof(etag));
-    if (0) {
+    if (static_etag_match(http_req_header(req, "if-none-match"), etag)) {
         resp->status = 304;
         resp->content_type = NULL;
         buf_consume(&resp->body, resp->body.len);

@@ -178,6 +178,12 @@ ws_frame_t *ws_frame_text(const char *text, size_t len)
     return f;
 }
 
+const char *ws_frame_bytes(const ws_frame_t *f, size_t *len)
+{
+    *len = f->len;
+    return f->data;
+}
+
 void ws_frame_ref(ws_frame_t *f)
 {
     f->refs++;

@@ -44,6 +44,9 @@ void ws_server_free(ws_server_t *s);
 /* ws_frame_text builds an unmasked text frame holding len bytes of text (refcount 1). */
 ws_frame_t *ws_frame_text(const char *text, size_t len);
 void ws_frame_ref(ws_frame_t *f);
+
+/* ws_frame_bytes gives the frame's wire bytes (header + payload) and their count. */
+const char *ws_frame_bytes(const ws_frame_t *f, size_t *len);
 void ws_frame_unref(ws_frame_t *f);
 
 /* ws_conn_send_frame queues f on c (taking its own reference). A connection whose unsent

@@ -88,6 +88,15 @@ static int fixture_setup(void **state)
     link_make(p, "escape_file");
     link_make(p, "assets/evil.js.gz");
     link_make("index.html", "inside_link");
+    dir_make(root_dir, "docs2");
+    link_make("../docs/index.html", "docs2/index.html");
+    file_write(root_dir, "assets/linked.js", "linked-plain");
+    link_make("index-3f2a9c1b.js.gz", "assets/linked.js.gz");
+    file_write(root_dir, "assets/hard.js", "same bytes");
+    snprintf(p, sizeof(p), "%s/assets/hard.js", root_dir);
+    char q[PATH_MAX + 8];
+    snprintf(q, sizeof(q), "%s.gz", p);
+    assert_int_equal(link(p, q), 0);
     return 0;
 }
 
@@ -197,6 +206,8 @@ static void test_resolve_backslash_and_double_slash(void **state)
     assert_int_equal(resolve("//etc/passwd", out), GV_ETRAVERSAL);
     assert_int_equal(resolve("/assets//index-3f2a9c1b.js", out), GV_ETRAVERSAL);
     assert_int_equal(resolve("/%2f%2fetc/passwd", out), GV_ETRAVERSAL);
+    /* an encoded separator is refused even where it would lead somewhere harmless */
+    assert_int_equal(resolve("/assets%2findex-3f2a9c1b.js", out), GV_ETRAVERSAL);
 }
 
 static void test_resolve_not_absolute(void **state)
@@ -636,6 +647,36 @@ static void test_handle_gzip_symlink_outside_ignored(void **state)
     fake_deinit(&f);
 }
 
+/* GETs path and checks the body. */
+static void get_expect(static_site_t *s, const char *path, const char *body)
+{
+    fake_t f;
+    fake_init(&f, s, HTTP_M_GET, path, NULL);
+    assert_int_equal(f.resp.status, 200);
+    expect_body(&f, body);
+    fake_deinit(&f);
+}
+
+static void test_handle_symlinks_inside_root(void **state)
+{
+    fake_t f;
+    char plain_etag[128], gz_etag[128];
+    get_expect(*state, "/docs2/", "docs index"); /* index.html is a link to ../docs/index.html */
+    fake_init(&f, *state, HTTP_M_GET, "/assets/linked.js", "accept-encoding", "gzip", NULL);
+    expect_body(&f, JS_GZ);
+    expect_header(&f, "Content-Encoding: gzip\r\n");
+    fake_deinit(&f);
+    /* hard-linked variants share inode, size and mtime: the ETags must still differ */
+    fake_init(&f, *state, HTTP_M_GET, "/assets/hard.js", NULL);
+    fake_etag(&f, plain_etag, sizeof(plain_etag));
+    fake_deinit(&f);
+    fake_init(&f, *state, HTTP_M_GET, "/assets/hard.js", "accept-encoding", "gzip", NULL);
+    expect_header(&f, "Content-Encoding: gzip\r\n");
+    fake_etag(&f, gz_etag, sizeof(gz_etag));
+    fake_deinit(&f);
+    assert_string_not_equal(plain_etag, gz_etag);
+}
+
 static void test_handle_spa_fallback(void **state)
 {
     static const char *const routes[] = {"/leagues/42", "/leagues/", "/auction",
@@ -711,16 +752,6 @@ static void test_handle_too_large_is_404(void **state)
     expect_not_found_json(&f);
     fake_deinit(&f);
     assert_int_equal(unlink(p), 0);
-}
-
-/* GETs path and checks the body. */
-static void get_expect(static_site_t *s, const char *path, const char *body)
-{
-    fake_t f;
-    fake_init(&f, s, HTTP_M_GET, path, NULL);
-    assert_int_equal(f.resp.status, 200);
-    expect_body(&f, body);
-    fake_deinit(&f);
 }
 
 static void file_mtime_set(const char *rel, const struct timespec *ts)
@@ -803,6 +834,33 @@ static void test_handle_cache_bounded(void **state)
     static_site_cache_limit_set(s, STATIC_CACHE_MAX);
 }
 
+static void test_handle_cache_evicts_least_recently_used(void **state)
+{
+    static_site_t *s = *state;
+    const static_stats_t *st = static_site_stats(s);
+    size_t before = st->bytes;
+    get_expect(s, "/b", "bee");
+    size_t a = st->bytes - before;
+    get_expect(s, "/robots.txt", "User-agent: *\n");
+    size_t b = st->bytes - before - a;
+    get_expect(s, "/docs/index.html", "docs index");
+    size_t c = st->bytes - before - a - b;
+    assert_true(a > 0 && b > 0 && c > 0);
+    static_site_cache_limit_set(s, 0);
+    static_site_cache_limit_set(s, a + b + c - 1); /* any two fit, not three */
+    get_expect(s, "/b", "bee");
+    get_expect(s, "/robots.txt", "User-agent: *\n");
+    get_expect(s, "/b", "bee"); /* now the most recently used */
+    get_expect(s, "/docs/index.html", "docs index");
+    uint64_t hits = st->hits;
+    get_expect(s, "/b", "bee");
+    assert_int_equal(st->hits, hits + 1);
+    assert_int_equal(st->entries, 2);
+    uint64_t misses = st->misses;
+    get_expect(s, "/robots.txt", "User-agent: *\n"); /* the one evicted */
+    assert_int_equal(st->misses, misses + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -833,6 +891,8 @@ int main(void)
                                         site_teardown),
         cmocka_unit_test_setup_teardown(test_handle_gzip_symlink_outside_ignored, site_setup,
                                         site_teardown),
+        cmocka_unit_test_setup_teardown(test_handle_symlinks_inside_root, site_setup,
+                                        site_teardown),
         cmocka_unit_test_setup_teardown(test_handle_spa_fallback, site_setup, site_teardown),
         cmocka_unit_test_setup_teardown(test_handle_api_never_falls_back, site_setup,
                                         site_teardown),
@@ -843,6 +903,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_handle_cache_sees_change_on_disk, site_setup,
                                         site_teardown),
         cmocka_unit_test_setup_teardown(test_handle_cache_bounded, site_setup, site_teardown),
+        cmocka_unit_test_setup_teardown(test_handle_cache_evicts_least_recently_used, site_setup,
+                                        site_teardown),
     };
     return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
 }

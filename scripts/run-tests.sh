@@ -1,0 +1,47 @@
+#!/bin/bash
+# Runs the whole suite against the sanitizer build: cmocka unit tests, pytest integration tests
+# against build/asan/gavel, a short fuzz smoke run, then fails on any sanitizer report.
+# Usage: scripts/run-tests.sh PYTHON "ENV=.. ENV=.." unit-binary...
+set -u
+python=$1
+san_env=$2
+shift 2
+logs=build/asan/logs
+pass=0
+fail=0
+failed=()
+
+step() { # name command...
+    local name=$1
+    shift
+    echo "== $name"
+    if env $san_env "$@"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        failed+=("$name")
+    fi
+}
+
+for t in "$@"; do
+    step "unit $(basename "$t")" "$t"
+done
+step "integration" env GAVEL_BIN=build/asan/gavel "$python" -m pytest -q -p no:cacheprovider tests/integration
+if [ -x scripts/fuzz-smoke.sh ]; then
+    step "fuzz smoke" scripts/fuzz-smoke.sh
+fi
+
+reports=$(find "$logs" -type f 2>/dev/null | sort)
+if [ -n "$reports" ]; then
+    echo "== sanitizer reports:"
+    for r in $reports; do
+        echo "--- $r"
+        head -60 "$r"
+    done
+    fail=$((fail + 1))
+    failed+=("sanitizers")
+fi
+
+echo
+echo "test summary: $pass passed, $fail failed${failed[*]:+ (${failed[*]})}"
+[ "$fail" -eq 0 ]
