@@ -99,7 +99,7 @@ static void conn_unref(http_conn_t *c)
     buf_deinit(&c->field);
     buf_deinit(&c->value);
     buf_deinit(&c->url);
-    if (!c->detached)
+    if (!c->detached && !c->refused)
         s->stats.open_http--;
     free(c);
     if (s->shutting_down && !s->conns && s->done)
@@ -273,9 +273,9 @@ static int conn_header_store(http_conn_t *c)
     http_req_t *req = c->req;
     if (c->field.len == 0)
         return 0;
+    if (req->nheaders >= HTTP_MAX_HEADERS)
+        return GV_EHEADERS_TOO_LARGE;
     if (req->nheaders == req->headers_cap) {
-        if (req->headers_cap >= HTTP_MAX_HEADERS)
-            return GV_EHEADERS_TOO_LARGE;
         size_t cap = req->headers_cap ? req->headers_cap * 2 : 16;
         http_header_t *h = arena_alloc(&req->arena, cap * sizeof(*h));
         if (!h)
@@ -584,10 +584,10 @@ static void conn_reject(http_conn_t *c, int err)
     conn_respond(c);
 }
 
-static int conn_errno_to_err(http_conn_t *c, llhttp_errno_t e)
+static int conn_errno_to_err(http_conn_t *c)
 {
-    if (e == HPE_USER && c->err)
-        return c->err;
+    if (c->err)
+        return c->err; /* set by our callback, whichever HPE_CB_* llhttp reports it as */
     return GV_EBAD_HTTP;
 }
 
@@ -597,7 +597,8 @@ static void conn_upgrade(http_conn_t *c, size_t used)
     http_server_t *s = c->srv;
     const char *rest = c->in.data + used;
     size_t rest_len = c->in.len - used;
-    int rc = s->upgrade ? s->upgrade(c, c->req, rest, rest_len, s->upgrade_ctx) : GV_ENOT_FOUND;
+    int rc = s->upgrade ? s->upgrade(c, c->req, &c->resp, rest, rest_len, s->upgrade_ctx)
+                        : GV_ENOT_FOUND;
     if (rc == 0)
         return; /* detached: c is closing and no longer ours to touch beyond this point */
     c->in.len = 0;
@@ -606,7 +607,8 @@ static void conn_upgrade(http_conn_t *c, size_t used)
         conn_dispatch(c);
         return;
     }
-    http_resp_error(&c->resp, rc, NULL, NULL);
+    if (c->resp.body.len == 0)
+        http_resp_error(&c->resp, rc, NULL, NULL);
     c->state = CONN_HANDLING;
     conn_respond(c);
 }
@@ -631,7 +633,7 @@ static void conn_process(http_conn_t *c)
             return;
         } else if (e != HPE_OK) {
             c->in.len = 0;
-            conn_reject(c, conn_errno_to_err(c, e));
+            conn_reject(c, conn_errno_to_err(c));
         } else {
             c->in.len = 0;
         }
@@ -756,7 +758,10 @@ static void conn_start(http_server_t *s, http_conn_t *c)
                          "charset=utf-8\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
                          sizeof(body) - 1, body);
         c->close_after = 1;
+        c->refused = 1;
+        s->stats.open_http--; /* a refused connection never counts toward the limit */
         http_conn_write_raw(c, busy, (size_t)n);
+        conn_read_start(c); /* to see the peer's EOF and free the slot at once */
         return;
     }
     conn_timer_arm(c, s->lim.header_timeout_ms);

@@ -61,11 +61,13 @@ typedef struct {
     int access_log;            /* one log line per request */
 } http_limits_t;
 
-/* The WebSocket layer's entry: called for a GET whose headers ask to upgrade. It validates the
- * handshake and either takes the connection (returns 0; the HTTP layer then forgets the socket)
- * or returns an error code the HTTP layer answers with. `rest` is input after the request. */
-typedef int (*http_upgrade_fn)(http_conn_t *conn, http_req_t *req, const char *rest,
-                               size_t rest_len, void *ctx);
+/* The WebSocket layer's entry: called for a request whose headers ask to upgrade. It validates
+ * the handshake and either takes the connection (returns 0; the HTTP layer then forgets the
+ * socket) or returns an error code: GV_ENOT_FOUND lets the request be routed as usual; for
+ * others the HTTP layer answers with resp when the callee filled its body, else with the code's
+ * error body. `rest` is input after the request. */
+typedef int (*http_upgrade_fn)(http_conn_t *conn, http_req_t *req, http_resp_t *resp,
+                               const char *rest, size_t rest_len, void *ctx);
 
 /* Statistics the server keeps for /metrics. */
 typedef struct {

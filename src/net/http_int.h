@@ -37,6 +37,7 @@ struct http_conn_s {
     int in_process;   /* inside conn_process (no re-entry) */
     int pending_writes;
     int detached;     /* socket handed to the WebSocket layer */
+    int refused;      /* over the connection limit: answered 503, not counted */
     char peer_ip[64];
     http_conn_t *prev, *next; /* server's connection list */
 };

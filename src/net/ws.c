@@ -500,8 +500,8 @@ static void ws_conn_start(ws_server_t *s, ws_conn_t *c, uv_tcp_t *tcp)
     uv_read_start((uv_stream_t *)tcp, ws_on_alloc, ws_on_read);
 }
 
-static int ws_server_upgrade(http_conn_t *hc, http_req_t *req, const char *rest, size_t rest_len,
-                             void *ctx)
+static int ws_server_upgrade(http_conn_t *hc, http_req_t *req, http_resp_t *resp,
+                             const char *rest, size_t rest_len, void *ctx)
 {
     ws_server_t *s = ctx;
     if (strcmp(req->path, "/ws") != 0)
@@ -509,6 +509,11 @@ static int ws_server_upgrade(http_conn_t *hc, http_req_t *req, const char *rest,
     if (s->shutting_down)
         return GV_EUNAVAILABLE;
     int rc = ws_handshake_check(req);
+    const char *version = http_req_header(req, "sec-websocket-version");
+    if (rc != 0 && version && strcmp(version, "13") != 0) {
+        ws_http_get(req, resp, ctx); /* RFC 6455 4.4: 426 naming the version we speak */
+        return rc;
+    }
     if (rc != 0)
         return rc;
     char accept[29];
