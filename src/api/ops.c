@@ -84,8 +84,8 @@ static int ops_write_requests(app_t *app, buf_t *out)
     for (int r = 0; r <= ROUTER_MAX_ROUTES && !rc; r++) {
         const app_route_counts_t *c = &app->metrics.routes[r];
         char route[160];
-        metrics_label_escape(r < app->router.n ? app->router.routes[r].pattern : "unmatched",
-                             route, sizeof(route));
+        metrics_label_escape(r < app->router.n ? app->router.routes[r].pattern : "unmatched", route,
+                             sizeof(route));
         for (int i = 0; i < APP_STATUS_SLOTS && !rc && c->count[i]; i++) {
             if (c->status[i] > 0)
                 rc = buf_printf(out, "gavel_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
@@ -102,30 +102,39 @@ static int ops_write_requests(app_t *app, buf_t *out)
 static int ops_write_gauges(app_t *app, buf_t *out)
 {
     const http_stats_t *st = http_server_stats(app->http);
-    int rc = metrics_type_write(out, "gavel_http_connections_open", "gauge",
-                                "Open HTTP connections.");
-    rc = rc ? rc : buf_printf(out, "gavel_http_connections_open %llu\n",
-                              (unsigned long long)st->open_http);
-    rc = rc ? rc : metrics_type_write(out, "gavel_ws_connections_open", "gauge",
-                                      "Open WebSocket connections.");
-    rc = rc ? rc : buf_printf(out, "gavel_ws_connections_open %llu\n",
-                              (unsigned long long)st->open_ws);
-    rc = rc ? rc : metrics_type_write(out, "gavel_connections_refused_total", "counter",
-                                      "Connections refused at the connection limit.");
-    rc = rc ? rc : buf_printf(out, "gavel_connections_refused_total %llu\n",
-                              (unsigned long long)st->refused);
-    rc = rc ? rc : metrics_type_write(out, "gavel_http_parse_errors_total", "counter",
-                                      "Requests rejected as malformed or over a limit.");
-    rc = rc ? rc : buf_printf(out, "gavel_http_parse_errors_total %llu\n",
-                              (unsigned long long)st->parse_errors);
-    rc = rc ? rc : metrics_type_write(out, "gavel_http_timeouts_total", "counter",
-                                      "Connections closed by the header or body timeout.");
-    rc = rc ? rc : buf_printf(out, "gavel_http_timeouts_total %llu\n",
-                              (unsigned long long)st->timeouts);
-    rc = rc ? rc : metrics_type_write(out, "gavel_ws_messages_total", "counter",
-                                      "WebSocket messages received.");
-    rc = rc ? rc : buf_printf(out, "gavel_ws_messages_total %llu\n",
-                              (unsigned long long)app->metrics.ws_messages);
+    int rc =
+        metrics_type_write(out, "gavel_http_connections_open", "gauge", "Open HTTP connections.");
+    rc = rc ? rc
+            : buf_printf(out, "gavel_http_connections_open %llu\n",
+                         (unsigned long long)st->open_http);
+    rc = rc ? rc
+            : metrics_type_write(out, "gavel_ws_connections_open", "gauge",
+                                 "Open WebSocket connections.");
+    rc = rc ? rc
+            : buf_printf(out, "gavel_ws_connections_open %llu\n", (unsigned long long)st->open_ws);
+    rc = rc ? rc
+            : metrics_type_write(out, "gavel_connections_refused_total", "counter",
+                                 "Connections refused at the connection limit.");
+    rc = rc ? rc
+            : buf_printf(out, "gavel_connections_refused_total %llu\n",
+                         (unsigned long long)st->refused);
+    rc = rc ? rc
+            : metrics_type_write(out, "gavel_http_parse_errors_total", "counter",
+                                 "Requests rejected as malformed or over a limit.");
+    rc = rc ? rc
+            : buf_printf(out, "gavel_http_parse_errors_total %llu\n",
+                         (unsigned long long)st->parse_errors);
+    rc = rc ? rc
+            : metrics_type_write(out, "gavel_http_timeouts_total", "counter",
+                                 "Connections closed by the header or body timeout.");
+    rc = rc ? rc
+            : buf_printf(out, "gavel_http_timeouts_total %llu\n", (unsigned long long)st->timeouts);
+    rc = rc ? rc
+            : metrics_type_write(out, "gavel_ws_messages_total", "counter",
+                                 "WebSocket messages received.");
+    rc = rc ? rc
+            : buf_printf(out, "gavel_ws_messages_total %llu\n",
+                         (unsigned long long)app->metrics.ws_messages);
     return rc;
 }
 
@@ -135,14 +144,18 @@ static void ops_metrics(http_req_t *req, http_resp_t *resp, void *ctx)
     buf_t *out = &resp->body;
     (void)req;
     int rc = ops_write_requests(app, out);
-    rc = rc ? rc : metrics_type_write(out, "gavel_http_request_duration_seconds", "histogram",
-                                      "Time from a request's first byte to its response.");
-    rc = rc ? rc : metrics_hist_write(out, "gavel_http_request_duration_seconds", "",
-                                      &app->metrics.http_latency);
-    rc = rc ? rc : metrics_type_write(out, "gavel_db_commit_duration_seconds", "histogram",
-                                      "Duration of database commits (fsync included).");
-    rc = rc ? rc : metrics_hist_write(out, "gavel_db_commit_duration_seconds", "",
-                                      &app->metrics.db_commit);
+    rc = rc ? rc
+            : metrics_type_write(out, "gavel_http_request_duration_seconds", "histogram",
+                                 "Time from a request's first byte to its response.");
+    rc = rc ? rc
+            : metrics_hist_write(out, "gavel_http_request_duration_seconds", "",
+                                 &app->metrics.http_latency);
+    rc = rc ? rc
+            : metrics_type_write(out, "gavel_db_commit_duration_seconds", "histogram",
+                                 "Duration of database commits (fsync included).");
+    rc = rc ? rc
+            : metrics_hist_write(out, "gavel_db_commit_duration_seconds", "",
+                                 &app->metrics.db_commit);
     rc = rc ? rc : ops_write_gauges(app, out);
     rc = rc ? rc : metrics_process_write(out, app->start_s);
     if (rc) {

@@ -30,8 +30,8 @@ static int ws_api_reply(buf_t *reply, json_t *obj)
 
 static int ws_api_error(buf_t *reply, const char *code, const char *message)
 {
-    return ws_api_reply(reply, json_pack("{s:s, s:s, s:s}", "type", "error", "code", code,
-                                         "message", message));
+    return ws_api_reply(
+        reply, json_pack("{s:s, s:s, s:s}", "type", "error", "code", code, "message", message));
 }
 
 /* The first message: auth with a valid token, or the connection closes with 4401. */
@@ -108,8 +108,8 @@ static void ws_api_on_message(ws_conn_t *c, const char *text, size_t len, void *
         ws_conn_set_user(c, session);
     }
     buf_init(&reply);
-    int rc = ws_api_handle(app, session, text, len, clock_now_ms(&app->clock), &reply,
-                           &close_code, &reason);
+    int rc = ws_api_handle(app, session, text, len, clock_now_ms(&app->clock), &reply, &close_code,
+                           &reason);
     if (rc == 0 && reply.len)
         ws_conn_send_text(c, reply.data, reply.len);
     buf_deinit(&reply);

@@ -6,9 +6,9 @@
 #include <stdint.h>
 
 typedef struct clock_s {
-    int fake;         /* 1: time only moves by clock_fake_advance */
-    int64_t fake_ms;  /* fake wall time, epoch ms */
-    int64_t fake_us;  /* fake monotonic time, µs */
+    int fake;        /* 1: time only moves by clock_fake_advance */
+    int64_t fake_ms; /* fake wall time, epoch ms */
+    int64_t fake_us; /* fake monotonic time, µs */
 } gv_clock_t;
 
 /* clock_real_init makes c follow the system clocks. */

@@ -19,7 +19,6 @@ typedef struct {
     const char *help;
 } cfg_flag_t;
 
-
 static const cfg_flag_t cfg_flags[] = {
     {"listen", CFG_STR, offsetof(config_t, listen), sizeof(((config_t *)0)->listen), 0, 0,
      "host:port to listen on (port 0 picks a free one)"},
@@ -59,10 +58,10 @@ static const cfg_flag_t cfg_flags[] = {
      "close WebSockets silent this long"},
     {"ws-auth-timeout-ms", CFG_INT, offsetof(config_t, ws_auth_timeout_ms), 0, 1, 3600000,
      "time allowed for a WebSocket's auth message"},
-    {"ws-max-output-bytes", CFG_INT, offsetof(config_t, ws_max_output_bytes), 0, 1024,
-     1073741824, "unsent output that closes a WebSocket with 1008"},
-    {"log-level", CFG_STR, offsetof(config_t, log_level), sizeof(((config_t *)0)->log_level), 0,
-     0, "debug, info, warn, error or off"},
+    {"ws-max-output-bytes", CFG_INT, offsetof(config_t, ws_max_output_bytes), 0, 1024, 1073741824,
+     "unsent output that closes a WebSocket with 1008"},
+    {"log-level", CFG_STR, offsetof(config_t, log_level), sizeof(((config_t *)0)->log_level), 0, 0,
+     "debug, info, warn, error or off"},
     {"access-log", CFG_BOOL, offsetof(config_t, access_log), 0, 0, 1,
      "one log line per HTTP request (default on)"},
 };

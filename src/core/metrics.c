@@ -39,8 +39,8 @@ int metrics_hist_write(buf_t *out, const char *name, const char *labels, const m
     for (size_t i = 0; i <= h->n && !rc; i++) {
         cum += h->counts[i];
         if (i < h->n)
-            rc = buf_printf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, sep,
-                            h->bounds[i], (unsigned long long)cum);
+            rc = buf_printf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, sep, h->bounds[i],
+                            (unsigned long long)cum);
         else
             rc = buf_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep,
                             (unsigned long long)cum);
@@ -95,8 +95,7 @@ int metrics_process_write(buf_t *out, double start_s)
             : metrics_type_write(out, "process_cpu_seconds_total", "counter",
                                  "Total user and system CPU time in seconds.");
     rc = rc ? rc : buf_printf(out, "process_cpu_seconds_total %.6f\n", cpu);
-    rc = rc ? rc
-            : metrics_type_write(out, "process_open_fds", "gauge", "Open file descriptors.");
+    rc = rc ? rc : metrics_type_write(out, "process_open_fds", "gauge", "Open file descriptors.");
     rc = rc ? rc : buf_printf(out, "process_open_fds %d\n", metrics_open_fds());
     rc = rc ? rc
             : metrics_type_write(out, "process_start_time_seconds", "gauge",

@@ -9,8 +9,8 @@
 #define METRICS_HIST_MAX 20
 
 typedef struct {
-    size_t n;              /* number of upper bounds */
-    const double *bounds;  /* ascending, borrowed (static) */
+    size_t n;                          /* number of upper bounds */
+    const double *bounds;              /* ascending, borrowed (static) */
     uint64_t counts[METRICS_HIST_MAX]; /* per bucket, not cumulative */
     uint64_t count;
     double sum;

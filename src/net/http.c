@@ -382,8 +382,8 @@ static int conn_route(http_conn_t *c, http_req_t *req, int *allow)
         return GV_ENOMEM;
     if (req->path[0] != '/')
         return GV_EBAD_HTTP;
-    int rc = router_match(c->srv->router, req->method, req->path, plen, &req->route,
-                          &req->params, allow);
+    int rc = router_match(c->srv->router, req->method, req->path, plen, &req->route, &req->params,
+                          allow);
     for (int i = 0; rc == 0 && i < req->params.n; i++) {
         req->params.values[i] =
             arena_strndup(&req->arena, req->params.values[i], req->params.value_lens[i]);
@@ -404,8 +404,8 @@ static int on_headers_complete(llhttp_t *p)
     http_conn_t *c = conn_of(p);
     http_req_t *req = c->req;
     int allow = 0;
-    req->method = router_method_parse(llhttp_method_name(p->method),
-                                      strlen(llhttp_method_name(p->method)));
+    req->method =
+        router_method_parse(llhttp_method_name(p->method), strlen(llhttp_method_name(p->method)));
     req->method_name = llhttp_method_name(p->method);
     req->keep_alive = llhttp_should_keep_alive(p);
     conn_request_id(c, req);
@@ -460,8 +460,8 @@ static void conn_log(http_conn_t *c, const http_req_t *req, const http_resp_t *r
     if (!c->srv->lim.access_log)
         return;
     log_info("http method=%s path=%.200s status=%d bytes=%zu us=%lld rid=%s ip=%s",
-             req->method_name ? req->method_name : "-", req->path ? req->path : "-",
-             resp->status, resp->body.len, (long long)us, req->request_id, req->client_ip);
+             req->method_name ? req->method_name : "-", req->path ? req->path : "-", resp->status,
+             resp->body.len, (long long)us, req->request_id, req->client_ip);
 }
 
 /* Sends c->resp for c->req, frees the request and moves to the next one. */

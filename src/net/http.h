@@ -50,15 +50,15 @@ typedef struct http_resp_s {
 } http_resp_t;
 
 typedef struct {
-    size_t max_header_bytes;   /* request line + headers; over → 431 */
-    size_t max_connections;    /* HTTP + WebSocket; over → 503 and close */
+    size_t max_header_bytes;    /* request line + headers; over → 431 */
+    size_t max_connections;     /* HTTP + WebSocket; over → 503 and close */
     uint64_t header_timeout_ms; /* first byte of a request → end of its headers */
-    uint64_t idle_timeout_ms;  /* keep-alive idle and body inactivity */
-    size_t max_pipeline_bytes; /* unparsed input held while a response is pending */
-    int trust_proxy;           /* take the client IP from X-Forwarded-For's last hop */
-    int cors_dev;              /* allow http://localhost:* and http://127.0.0.1:* */
-    const char *cors_origins;  /* comma-separated exact origins, or NULL */
-    int access_log;            /* one log line per request */
+    uint64_t idle_timeout_ms;   /* keep-alive idle and body inactivity */
+    size_t max_pipeline_bytes;  /* unparsed input held while a response is pending */
+    int trust_proxy;            /* take the client IP from X-Forwarded-For's last hop */
+    int cors_dev;               /* allow http://localhost:* and http://127.0.0.1:* */
+    const char *cors_origins;   /* comma-separated exact origins, or NULL */
+    int access_log;             /* one log line per request */
 } http_limits_t;
 
 /* The WebSocket layer's entry: called for a request whose headers ask to upgrade. It validates

@@ -27,17 +27,17 @@ struct http_conn_s {
     http_resp_t resp;
     conn_state_t state;
     size_t header_bytes;
-    int err;          /* GV_E* found by a parser callback */
-    int allow;        /* methods the path has when the method did not match */
-    int refs;         /* open handles + a deferred response */
-    int closing;      /* handles are being closed */
-    int close_after;  /* close once the pending writes are done */
-    int lingering;    /* FIN sent: discard input until EOF or the linger timer */
-    int reading;      /* uv_read_start active */
-    int in_process;   /* inside conn_process (no re-entry) */
+    int err;         /* GV_E* found by a parser callback */
+    int allow;       /* methods the path has when the method did not match */
+    int refs;        /* open handles + a deferred response */
+    int closing;     /* handles are being closed */
+    int close_after; /* close once the pending writes are done */
+    int lingering;   /* FIN sent: discard input until EOF or the linger timer */
+    int reading;     /* uv_read_start active */
+    int in_process;  /* inside conn_process (no re-entry) */
     int pending_writes;
-    int detached;     /* socket handed to the WebSocket layer */
-    int refused;      /* over the connection limit: answered 503, not counted */
+    int detached; /* socket handed to the WebSocket layer */
+    int refused;  /* over the connection limit: answered 503, not counted */
     char peer_ip[64];
     http_conn_t *prev, *next; /* server's connection list */
 };

@@ -118,7 +118,8 @@ void http_cors_preflight(const http_limits_t *lim, http_req_t *req, http_resp_t 
     }
     resp->status = 204;
     http_resp_header(resp, "Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE");
-    http_resp_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id");
+    http_resp_header(resp, "Access-Control-Allow-Headers",
+                     "Authorization, Content-Type, X-Request-Id");
     http_resp_header(resp, "Access-Control-Max-Age", "600");
 }
 
@@ -126,17 +127,28 @@ static const struct {
     int status;
     const char *text;
 } http_statuses[] = {
-    {100, "Continue"},           {101, "Switching Protocols"},
-    {200, "OK"},                 {201, "Created"},
-    {202, "Accepted"},           {204, "No Content"},
-    {304, "Not Modified"},       {400, "Bad Request"},
-    {401, "Unauthorized"},       {403, "Forbidden"},
-    {404, "Not Found"},          {405, "Method Not Allowed"},
-    {408, "Request Timeout"},    {409, "Conflict"},
-    {413, "Content Too Large"},  {415, "Unsupported Media Type"},
-    {417, "Expectation Failed"}, {426, "Upgrade Required"},
-    {429, "Too Many Requests"},  {431, "Request Header Fields Too Large"},
-    {500, "Internal Server Error"}, {501, "Not Implemented"},
+    {100, "Continue"},
+    {101, "Switching Protocols"},
+    {200, "OK"},
+    {201, "Created"},
+    {202, "Accepted"},
+    {204, "No Content"},
+    {304, "Not Modified"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {408, "Request Timeout"},
+    {409, "Conflict"},
+    {413, "Content Too Large"},
+    {415, "Unsupported Media Type"},
+    {417, "Expectation Failed"},
+    {426, "Upgrade Required"},
+    {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
     {503, "Service Unavailable"},
 };
 

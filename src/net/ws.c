@@ -38,9 +38,9 @@ struct ws_conn_s {
     uv_timer_t heartbeat; /* pings and the silence check */
     uv_timer_t deadline;  /* the auth deadline, then the close grace period */
     wslay_event_context_ptr wslay;
-    buf_t in;     /* received bytes not yet taken by wslay */
+    buf_t in; /* received bytes not yet taken by wslay */
     size_t in_off;
-    buf_t wbuf;   /* bytes wslay wrote during one wslay_event_send */
+    buf_t wbuf;       /* bytes wslay wrote during one wslay_event_send */
     size_t out_bytes; /* written to libuv, not yet completed */
     uint64_t last_recv_ms;
     int refs;
@@ -500,8 +500,8 @@ static void ws_conn_start(ws_server_t *s, ws_conn_t *c, uv_tcp_t *tcp)
     uv_read_start((uv_stream_t *)tcp, ws_on_alloc, ws_on_read);
 }
 
-static int ws_server_upgrade(http_conn_t *hc, http_req_t *req, http_resp_t *resp,
-                             const char *rest, size_t rest_len, void *ctx)
+static int ws_server_upgrade(http_conn_t *hc, http_req_t *req, http_resp_t *resp, const char *rest,
+                             size_t rest_len, void *ctx)
 {
     ws_server_t *s = ctx;
     if (strcmp(req->path, "/ws") != 0)

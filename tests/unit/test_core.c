@@ -103,8 +103,9 @@ static void test_config(void **state)
     config_t c;
     char err[256], *pos[2];
     int npos;
-    char *argv[] = {"gavel", "serve", "--listen", "0.0.0.0:9", "--dev", "--rate-limit-scale=0",
-                    "--access-ttl-s", "60", "extra"};
+    char *argv[] = {"gavel",          "serve", "--listen",
+                    "0.0.0.0:9",      "--dev", "--rate-limit-scale=0",
+                    "--access-ttl-s", "60",    "extra"};
     setenv("GAVEL_ACCESS_TTL_S", "120", 1);
     setenv("GAVEL_DATA", "/tmp/from-env", 1);
     config_defaults(&c);

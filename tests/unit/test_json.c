@@ -90,8 +90,8 @@ static void test_error_bodies(void **state)
     assert_string_equal(json_string_value(json_object_get(e, "code")), "invalid_request");
     assert_string_equal(json_string_value(json_object_get(e, "message")),
                         "Budget must be 1..1000.");
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(e, "details"), "field")), "budget");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "details"), "field")),
+                        "budget");
     json_decref(o);
     http_resp_deinit(&resp);
     http_resp_init(&resp);

@@ -23,9 +23,8 @@ static int setup(void **state)
     assert_int_equal(router_add(&r, HTTP_M_GET, "/api/health", h_a, NULL, 0), 0);
     assert_int_equal(router_add(&r, HTTP_M_GET, "/api/leagues/{id}", h_a, NULL, 0), 0);
     assert_int_equal(router_add(&r, HTTP_M_PATCH, "/api/leagues/{id}", h_a, NULL, 1024), 0);
-    assert_int_equal(router_add(&r, HTTP_M_DELETE, "/api/leagues/{id}/members/{userId}", h_a,
-                                NULL, 0),
-                     0);
+    assert_int_equal(
+        router_add(&r, HTTP_M_DELETE, "/api/leagues/{id}/members/{userId}", h_a, NULL, 0), 0);
     assert_int_equal(router_add(&r, HTTP_M_GET, "/api/leagues/mine", h_a, NULL, 0), 0);
     return 0;
 }
@@ -81,8 +80,7 @@ static void test_method_and_allow(void **state)
     assert_int_equal(rt->body_limit, 1024);
     assert_int_equal(match(HTTP_M_HEAD, "/api/leagues/7", &rt, &p, &allow), 0);
     assert_int_equal(rt->method, HTTP_M_GET); /* HEAD served by GET */
-    assert_int_equal(match(HTTP_M_POST, "/api/leagues/7", &rt, &p, &allow),
-                     GV_EMETHOD_NOT_ALLOWED);
+    assert_int_equal(match(HTTP_M_POST, "/api/leagues/7", &rt, &p, &allow), GV_EMETHOD_NOT_ALLOWED);
     assert_null(rt);
     router_allow_format(allow, text, sizeof(text));
     assert_string_equal(text, "GET, HEAD, PATCH");

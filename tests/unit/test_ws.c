@@ -174,9 +174,12 @@ static void test_protocol_after_auth(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accept_key),          cmocka_unit_test(test_handshake),
-        cmocka_unit_test(test_utf8),                cmocka_unit_test(test_frame_header),
-        cmocka_unit_test(test_protocol_auth_first), cmocka_unit_test(test_protocol_after_auth),
+        cmocka_unit_test(test_accept_key),
+        cmocka_unit_test(test_handshake),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_frame_header),
+        cmocka_unit_test(test_protocol_auth_first),
+        cmocka_unit_test(test_protocol_after_auth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
