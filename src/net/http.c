@@ -526,6 +526,7 @@ static void conn_dispatch(http_conn_t *c)
     http_resp_t *resp = &c->resp;
     c->state = CONN_HANDLING;
     uv_timer_stop(&c->timer);
+    c->dispatching = 1;
     if (req->method == HTTP_M_OPTIONS && http_req_header(req, "origin") &&
         http_req_header(req, "access-control-request-method"))
         http_cors_preflight(&c->srv->lim, req, resp);
@@ -535,6 +536,7 @@ static void conn_dispatch(http_conn_t *c)
         conn_dispatch_route(c, req, resp);
     else
         http_resp_error(resp, GV_EBAD_HTTP, NULL, NULL);
+    c->dispatching = 0;
     if (!resp->deferred)
         conn_respond(c);
 }
@@ -550,6 +552,10 @@ void http_resp_finish(http_resp_t *resp)
 {
     http_conn_t *c = (http_conn_t *)((char *)resp - offsetof(http_conn_t, resp));
     resp->deferred = 0;
+    if (c->dispatching) {
+        c->refs--; /* finished inside its own handler: conn_dispatch sends it */
+        return;
+    }
     if (c->closing) {
         conn_finish_request(c);
     } else {

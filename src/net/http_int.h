@@ -35,6 +35,7 @@ struct http_conn_s {
     int lingering;   /* FIN sent: discard input until EOF or the linger timer */
     int reading;     /* uv_read_start active */
     int in_process;  /* inside conn_process (no re-entry) */
+    int dispatching; /* inside a handler call */
     int pending_writes;
     int detached; /* socket handed to the WebSocket layer */
     int refused;  /* over the connection limit: answered 503, not counted */

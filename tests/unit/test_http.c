@@ -34,6 +34,15 @@ static void h_defer(http_req_t *req, http_resp_t *resp, void *ctx)
     g_deferred = resp;
 }
 
+/* Defers and finishes within the same call (a commit that completed at once). */
+static void h_defer_finish_now(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    (void)req, (void)ctx;
+    http_resp_defer(resp);
+    http_resp_json(resp, 200, "{\"now\":true}", 12);
+    http_resp_finish(resp);
+}
+
 static void on_idle_finish(uv_idle_t *idle)
 {
     if (g_deferred) {
@@ -63,6 +72,7 @@ static int setup(void **state)
     router_add(&f->router, HTTP_M_POST, "/things/{id}", h_echo, NULL, 1024);
     router_add(&f->router, HTTP_M_GET, "/things/{id}", h_echo, NULL, 0);
     router_add(&f->router, HTTP_M_GET, "/later", h_defer, NULL, 0);
+    router_add(&f->router, HTTP_M_GET, "/now", h_defer_finish_now, NULL, 0);
     http_limits_defaults(&lim);
     lim.access_log = 0;
     f->srv = http_server_new(&f->loop, &f->router, &lim);
@@ -244,6 +254,22 @@ static void test_deferred_peer_gone(void **state)
     uv_run(&f->loop, UV_RUN_NOWAIT);
 }
 
+/* Regression (found by fuzz_http): a handler finishing its deferred answer inside its own call
+ * made the connection answer twice and touch the freed request. */
+static void test_deferred_finished_in_handler(void **state)
+{
+    fixture_t *f = *state;
+    buf_t out;
+    buf_init(&out);
+    const char req[] = "GET /now HTTP/1.1\r\nHost: x\r\n\r\nGET /things/y HTTP/1.1\r\n\r\n";
+    exchange(f, req, sizeof(req) - 1, 2, &out);
+    const char *now = strstr(out.data, "{\"now\":true}");
+    assert_non_null(now);
+    assert_null(strstr(now + 1, "{\"now\":true}")); /* answered exactly once */
+    assert_non_null(strstr(out.data, "{\"id\":\"y\""));
+    buf_deinit(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +280,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_smuggling_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_peer_gone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_finished_in_handler, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
