@@ -1,5 +1,7 @@
 /* gavel: the command line (serve, migrate, version) and the server's start and graceful stop. */
 #include "api/app.h"
+#include "auth/account.h"
+#include "auth/token.h"
 #include "core/err.h"
 #include "core/log.h"
 
@@ -15,13 +17,16 @@
 #define SHUTDOWN_GRACE_MS 10000
 
 static app_t g_app;
+
+static int make_admin(app_t *app, const char *raw);
 static uv_signal_t g_sigterm, g_sigint;
 static uv_timer_t g_force;
 static int g_pending_stops;
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: gavel serve [flags] | gavel migrate --data DIR | gavel version\n\nflags "
+    fprintf(f, "usage: gavel serve [flags] | gavel migrate --data DIR | gavel user admin EMAIL "
+               "--data DIR | gavel version\n\nflags "
                "(each also GAVEL_<FLAG>):\n");
     config_usage(f);
 }
@@ -152,6 +157,9 @@ static int app_start(app_t *app, const char *host, int port)
         return rc;
     }
     int v6 = strchr(host, ':') != NULL;
+    if (!app->cfg.public_url[0]) /* development mode: links point at this server */
+        snprintf(app->cfg.public_url, sizeof(app->cfg.public_url), "http://%s%s%s:%d",
+                 v6 ? "[" : "", host, v6 ? "]" : "", bound);
     printf("gavel listening on http://%s%s%s:%d\n", v6 ? "[" : "", host, v6 ? "]" : "", bound);
     fflush(stdout);
     log_info("listening host=%s port=%d version=%s", host, bound, GAVEL_VERSION);
@@ -170,6 +178,7 @@ static void app_signals(app_t *app)
 
 static void app_free(app_t *app)
 {
+    api_auth_stop(app);
     ws_server_free(app->ws);
     http_server_free(app->http);
     static_site_free(app->site);
@@ -198,6 +207,10 @@ static int cmd_serve(app_t *app)
     app->loop = uv_default_loop();
     clock_real_init(&app->clock);
     int rc = open_store(app);
+    if (!rc && app->cfg.admin_email[0])
+        rc = make_admin(app, app->cfg.admin_email);
+    if (!rc)
+        rc = api_auth_start(app);
     if (!rc)
         rc = app_start(app, host, port);
     if (rc) {
@@ -213,6 +226,44 @@ static int cmd_serve(app_t *app)
     app_free(app);
     log_info("stopped");
     return 0;
+}
+
+/* Makes the user with email (created when missing) an administrator. */
+static int make_admin(app_t *app, const char *raw)
+{
+    char email[ACCOUNT_EMAIL_MAX + 1], name[STORE_NAME_MAX], id[STORE_ID_MAX];
+    store_user_t user;
+    int created;
+    if (account_email_normalize(raw, email, sizeof(email)) != 0) {
+        log_error("not a valid e-mail address for an admin");
+        return GV_EINVALID_REQUEST;
+    }
+    account_default_name(email, name, sizeof(name));
+    int rc = token_id(id, "usr_");
+    rc = rc ? rc
+            : store_user_ensure(app->store, email, id, name, clock_now_ms(&app->clock), &user,
+                                &created);
+    rc = rc ? rc : store_user_set_admin(app->store, email, 1);
+    if (rc)
+        log_error("could not make the admin err=%s", err_name(rc));
+    else
+        log_info("admin user=%s created=%d", user.id, created);
+    return rc;
+}
+
+static int cmd_user(app_t *app, char **pos, int npos)
+{
+    if (npos != 2 || strcmp(pos[0], "admin") != 0) {
+        fprintf(stderr, "usage: gavel user admin EMAIL [--data DIR]\n");
+        return 2;
+    }
+    clock_real_init(&app->clock);
+    int rc = open_store(app);
+    rc = rc ? rc : make_admin(app, pos[1]);
+    store_close(app->store);
+    if (!rc)
+        printf("%s is an administrator\n", pos[1]);
+    return rc ? 1 : 0;
 }
 
 static int cmd_migrate(app_t *app)
@@ -235,14 +286,15 @@ int main(int argc, char **argv)
         printf("gavel %s (built %s %s)\n", GAVEL_VERSION, __DATE__, __TIME__);
         return 0;
     }
-    if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0) {
+    if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "user") != 0) {
         usage(!strcmp(cmd, "help") || !strcmp(cmd, "--help") ? stdout : stderr);
         return !strcmp(cmd, "help") || !strcmp(cmd, "--help") ? 0 : 2;
     }
-    char err[256], *pos[1];
+    char err[256], *pos[2];
     int npos;
     config_defaults(&app->cfg);
-    if (config_parse(&app->cfg, argc, argv, 2, pos, 0, &npos, err, sizeof(err)) != 0) {
+    if (config_parse(&app->cfg, argc, argv, 2, pos, !strcmp(cmd, "user") ? 2 : 0, &npos, err,
+                     sizeof(err)) != 0) {
         fprintf(stderr, "gavel: %s\n", err);
         return 2;
     }
@@ -252,5 +304,7 @@ int main(int argc, char **argv)
         return 2;
     }
     log_threshold = level;
+    if (!strcmp(cmd, "user"))
+        return cmd_user(app, pos, npos);
     return !strcmp(cmd, "serve") ? cmd_serve(app) : cmd_migrate(app);
 }

@@ -3,6 +3,8 @@
 #ifndef GAVEL_API_APP_H
 #define GAVEL_API_APP_H
 
+#include "auth/mailer.h"
+#include "auth/ratelimit.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/metrics.h"
@@ -29,8 +31,24 @@ typedef struct {
     uint64_t ws_rejected_auth;
 } app_metrics_t;
 
+/* The rate limits of API.md, each a token bucket per key. */
+typedef struct {
+    rl_t *link_email;  /* magic-link requests per e-mail: 5/min */
+    rl_t *link_ip;     /* magic-link requests per IP: 20/min */
+    rl_t *verify_ip;   /* verify attempts per IP: 10/min */
+    rl_t *verify_fail; /* failed verifications per e-mail: 10 per 15 min */
+    rl_t *refresh_ip;  /* refreshes per IP: 30/min */
+    rl_t *league_user; /* league creations per user: 10/hour */
+    rl_t *bid_user;    /* bids per user: 20/s */
+} app_limits_t;
+
 typedef struct app_s {
     config_t cfg;
+    unsigned char jwt_key[64];
+    size_t jwt_key_len;
+    app_limits_t rl;
+    mailer_t *mailer; /* NULL in development mode */
+    uv_timer_t purge_timer;
     uv_loop_t *loop;
     store_t *store;
     gv_clock_t clock;
@@ -58,6 +76,17 @@ void api_ops_observe(void *ctx, const router_route_t *route, int status, int64_t
 
 /* api_ops_db_commit is the store's commit observer (ctx = app). */
 void api_ops_db_commit(void *ctx, int64_t duration_us);
+
+/* api_auth_register adds the sign-in routes and /api/me. */
+int api_auth_register(app_t *app);
+
+/* api_auth_start loads the JWT secret, makes the rate limiters and the mailer and starts the
+ * purge timer. 0 or GV_E* (with a log line saying why). */
+int api_auth_start(app_t *app);
+
+/* api_auth_stop releases what api_auth_start made (the purge timer is closed by the caller's
+ * loop walk). */
+void api_auth_stop(app_t *app);
 
 /* api_ws_handlers gives the WebSocket message handlers of the API (ctx = app). */
 const ws_handlers_t *api_ws_handlers(void);

@@ -1,6 +1,7 @@
 /* WebSocket protocol: parses client messages, enforces auth-first, answers ping with pong. */
 #include "api/ws_api.h"
 
+#include "auth/jwt.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "json/json.h"
@@ -8,13 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ws_api_verify_token(app_t *app, const char *token, char *user_id, size_t n)
+int ws_api_verify_token(app_t *app, const char *token, int64_t now_ms, char *user_id, size_t n,
+                        int64_t *expires_ms)
 {
-    (void)app;
-    (void)token;
-    if (n)
-        user_id[0] = '\0';
-    return GV_EUNAUTHORIZED;
+    jwt_claims_t c;
+    int rc = jwt_verify(app->jwt_key, app->jwt_key_len, token, now_ms / 1000, &c);
+    if (rc)
+        return rc;
+    if (strlen(c.sub) >= n)
+        return GV_EUNAUTHORIZED;
+    memcpy(user_id, c.sub, strlen(c.sub) + 1);
+    *expires_ms = c.exp * 1000;
+    return 0;
 }
 
 static int ws_api_reply(buf_t *reply, json_t *obj)
@@ -40,12 +46,17 @@ static int ws_api_auth(app_t *app, ws_api_session_t *session, json_t *msg, int64
 {
     const char *type = json_string_value(json_object_get(msg, "type"));
     const char *token = json_string_value(json_object_get(msg, "token"));
+    char uid[sizeof(session->user_id)];
+    int64_t exp = 0;
     if (!type || strcmp(type, "auth") != 0 || !token ||
-        ws_api_verify_token(app, token, session->user_id, sizeof(session->user_id)) != 0) {
-        *close_code = 4401;
+        ws_api_verify_token(app, token, now_ms, uid, sizeof(uid), &exp) != 0 ||
+        (session->authenticated && strcmp(uid, session->user_id) != 0)) {
+        *close_code = 4401; /* includes a renewal that tries to switch user */
         *reason = "unauthorized";
         return 0;
     }
+    memcpy(session->user_id, uid, sizeof(uid));
+    session->expires_ms = exp;
     session->authenticated = 1;
     return ws_api_reply(reply, json_pack("{s:s, s:s, s:I}", "type", "ready", "userId",
                                          session->user_id, "serverTimeMs", (json_int_t)now_ms));
@@ -121,7 +132,8 @@ static void ws_api_on_message(ws_conn_t *c, const char *text, size_t len, void *
                  ws_conn_request_id(c), ws_conn_client_ip(c));
         ws_conn_close(c, (uint16_t)close_code, reason);
     } else if (session->authenticated) {
-        ws_conn_set_authenticated(c, 1);
+        int64_t left = session->expires_ms - clock_now_ms(&app->clock);
+        ws_conn_set_authenticated(c, 1, left > 0 ? (uint64_t)left : 1);
     }
 }
 

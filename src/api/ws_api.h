@@ -7,6 +7,7 @@
 
 typedef struct {
     int authenticated;
+    int64_t expires_ms; /* the access token's exp: the connection closes then unless renewed */
     char user_id[64];
 } ws_api_session_t;
 
@@ -16,8 +17,9 @@ typedef struct {
 int ws_api_handle(app_t *app, ws_api_session_t *session, const char *text, size_t len,
                   int64_t now_ms, buf_t *reply, int *close_code, const char **reason);
 
-/* ws_api_verify_token checks an access token and fills user_id (size n). Until accounts exist
- * every token is refused: GV_EUNAUTHORIZED. */
-int ws_api_verify_token(app_t *app, const char *token, char *user_id, size_t n);
+/* ws_api_verify_token checks an access token at now_ms and fills user_id (size n) and the
+ * token's expiry. 0, GV_EUNAUTHORIZED or GV_ETOKEN_EXPIRED. */
+int ws_api_verify_token(app_t *app, const char *token, int64_t now_ms, char *user_id, size_t n,
+                        int64_t *expires_ms);
 
 #endif

@@ -1,6 +1,7 @@
 /* Real and fake clocks. */
 #include "core/clock.h"
 
+#include <stdio.h>
 #include <time.h>
 
 void clock_real_init(gv_clock_t *c)
@@ -39,4 +40,18 @@ int64_t clock_mono_us(const gv_clock_t *c)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void clock_format_iso(int64_t ms, char out[32])
+{
+    time_t sec = (time_t)(ms / 1000);
+    int milli = (int)(ms % 1000);
+    if (milli < 0) {
+        milli += 1000;
+        sec -= 1;
+    }
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    size_t n = strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03dZ", milli);
 }

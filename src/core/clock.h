@@ -26,4 +26,8 @@ int64_t clock_now_ms(const gv_clock_t *c);
 /* clock_mono_us returns monotonic microseconds (for durations only). */
 int64_t clock_mono_us(const gv_clock_t *c);
 
+/* clock_format_iso writes epoch ms as ISO-8601 UTC with milliseconds
+ * ("2025-11-23T19:00:00.000Z") into out. */
+void clock_format_iso(int64_t ms, char out[32]);
+
 #endif

@@ -31,7 +31,9 @@
     X(DB_BUSY, -29, 503, "unavailable", "The service is temporarily unavailable.")                 \
     X(LIMIT, -30, 400, "invalid_request", "A size limit was exceeded.")                            \
     X(TRAVERSAL, -31, 404, "not_found", "Nothing was found here.")                                 \
-    X(NOT_MODIFIED, -32, 304, "not_modified", "Not modified.")
+    X(NOT_MODIFIED, -32, 304, "not_modified", "Not modified.")                                     \
+    X(INVALID_TOKEN, -33, 401, "invalid_token",                                                    \
+      "This sign-in link or token is not valid: it is unknown, used or expired.")
 
 enum {
     GV_OK = 0,

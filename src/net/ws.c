@@ -415,8 +415,8 @@ static void ws_on_heartbeat(uv_timer_t *t)
 static void ws_on_deadline(uv_timer_t *t)
 {
     ws_conn_t *c = t->data;
-    if (!c->close_queued && !c->authenticated)
-        ws_conn_close(c, 4401, "authentication required");
+    if (!c->close_queued) /* no auth in time, or the token expired without renewal */
+        ws_conn_close(c, 4401, c->authenticated ? "token expired" : "authentication required");
     else
         ws_conn_teardown(c); /* the peer did not answer our close frame in time */
 }
@@ -584,11 +584,11 @@ void ws_server_free(ws_server_t *s)
     free(s);
 }
 
-void ws_conn_set_authenticated(ws_conn_t *c, int yes)
+void ws_conn_set_authenticated(ws_conn_t *c, int yes, uint64_t expires_in_ms)
 {
     c->authenticated = yes;
-    if (yes && !c->close_queued)
-        uv_timer_stop(&c->deadline);
+    if (yes && !c->close_queued && !c->closed)
+        uv_timer_start(&c->deadline, ws_on_deadline, expires_in_ms, 0);
 }
 
 int ws_conn_authenticated(const ws_conn_t *c)

@@ -59,8 +59,9 @@ int ws_conn_send_text(ws_conn_t *c, const char *text, size_t len);
 /* ws_conn_close starts the close handshake with code and a short reason. */
 void ws_conn_close(ws_conn_t *c, uint16_t code, const char *reason);
 
-/* Marks c authenticated (cancels the auth deadline). */
-void ws_conn_set_authenticated(ws_conn_t *c, int yes);
+/* Marks c authenticated until expires_in_ms from now (its token's expiry): then it is closed with
+ * 4401 unless this is called again with a later expiry. */
+void ws_conn_set_authenticated(ws_conn_t *c, int yes, uint64_t expires_in_ms);
 int ws_conn_authenticated(const ws_conn_t *c);
 
 /* Per-connection application data (borrowed pointer kept for the caller). */

@@ -1,9 +1,11 @@
 /* The store dispatcher: checks arguments, forwards each call to the backend's ops table and does
- * the backend-independent work (migration list checks, commit timing and its observer). */
+ * the backend-independent work (migration list checks, commit timing and its observer, the
+ * transaction around a refresh-token rotation). */
 #include "store/store_int.h"
 
 #include "core/err.h"
 
+#include <string.h>
 #include <time.h>
 
 static int64_t store_mono_us(void)
@@ -106,4 +108,120 @@ void store_set_commit_observer(store_t *s, store_commit_observer_t fn, void *ctx
 {
     s->commit_fn = fn;
     s->commit_ctx = ctx;
+}
+
+/* ---- accounts ------------------------------------------------------------------------------ */
+
+/* A string stored now and read back later into a field of cap bytes must fit there (with its
+ * NUL), or the read would fail: refused up front. NULL is a caller bug. */
+static int store_str_check(const char *str, size_t cap)
+{
+    if (str == NULL)
+        return GV_EINTERNAL;
+    return strnlen(str, cap) < cap ? 0 : GV_ELIMIT;
+}
+
+int store_user_ensure(store_t *s, const char *email, const char *new_id, const char *default_name,
+                      int64_t now_ms, store_user_t *out, int *created)
+{
+    int ignored;
+    int err = store_str_check(email, STORE_EMAIL_MAX);
+    if (err == 0)
+        err = store_str_check(new_id, STORE_ID_MAX);
+    if (err == 0)
+        err = store_str_check(default_name, STORE_NAME_MAX);
+    if (err == 0 && out == NULL)
+        err = GV_EINTERNAL;
+    if (err != 0)
+        return err;
+    return s->ops->user_ensure(s, email, new_id, default_name, now_ms, out,
+                               created != NULL ? created : &ignored);
+}
+
+int store_user_get(store_t *s, const char *id, store_user_t *out)
+{
+    if (id == NULL || out == NULL)
+        return GV_EINTERNAL;
+    return s->ops->user_get(s, id, out);
+}
+
+int store_user_set_name(store_t *s, const char *id, const char *name)
+{
+    int err = store_str_check(name, STORE_NAME_MAX);
+    if (err == 0 && id == NULL)
+        err = GV_EINTERNAL;
+    return err != 0 ? err : s->ops->user_set_name(s, id, name);
+}
+
+int store_user_set_admin(store_t *s, const char *email, int is_admin)
+{
+    if (email == NULL)
+        return GV_EINTERNAL;
+    return s->ops->user_set_admin(s, email, is_admin != 0);
+}
+
+int store_magic_link_insert(store_t *s, const unsigned char hash[STORE_HASH_LEN],
+                            const char *user_id, int64_t expires_ms, const char *ip, int64_t now_ms)
+{
+    if (hash == NULL || user_id == NULL || ip == NULL)
+        return GV_EINTERNAL;
+    return s->ops->magic_link_insert(s, hash, user_id, expires_ms, ip, now_ms);
+}
+
+int store_magic_link_consume(store_t *s, const unsigned char hash[STORE_HASH_LEN],
+                             const char *email, int64_t now_ms, char user_id[STORE_ID_MAX])
+{
+    if (hash == NULL || email == NULL || user_id == NULL)
+        return GV_EINTERNAL;
+    return s->ops->magic_link_consume(s, hash, email, now_ms, user_id);
+}
+
+int store_magic_link_purge(store_t *s, int64_t now_ms, int *purged)
+{
+    int ignored;
+    return s->ops->magic_link_purge(s, now_ms, purged != NULL ? purged : &ignored);
+}
+
+int store_refresh_insert(store_t *s, const unsigned char hash[STORE_HASH_LEN], const char *user_id,
+                         const char *family_id, int64_t expires_ms, int64_t now_ms)
+{
+    if (hash == NULL || user_id == NULL || family_id == NULL)
+        return GV_EINTERNAL;
+    return s->ops->refresh_insert(s, hash, user_id, family_id, expires_ms, now_ms);
+}
+
+/* The backend does the reads and writes; the transaction is here so that its commit is timed
+ * and observed by store_tx_commit like any other. */
+int store_refresh_rotate(store_t *s, const unsigned char old_hash[STORE_HASH_LEN],
+                         const unsigned char new_hash[STORE_HASH_LEN], int64_t new_expires_ms,
+                         int64_t now_ms, char user_id[STORE_ID_MAX])
+{
+    if (old_hash == NULL || new_hash == NULL || user_id == NULL)
+        return GV_EINTERNAL;
+    /* Fails (GV_EDB) inside the caller's transaction, which is left as it was. */
+    int err = store_tx_begin(s);
+    if (err != 0)
+        return err;
+    char id[STORE_ID_MAX];
+    int commit = 0;
+    int result =
+        s->ops->refresh_rotate_tx(s, old_hash, new_hash, new_expires_ms, now_ms, id, &commit);
+    if (!commit) {
+        err = s->ops->tx_rollback(s);
+        /* A refusal whose rollback failed would leave the transaction open: report that. */
+        return result == GV_EUNAUTHORIZED && err != 0 ? err : result;
+    }
+    err = store_tx_commit(s);
+    if (err != 0)
+        return err;
+    if (result == 0)
+        memcpy(user_id, id, sizeof(id));
+    return result;
+}
+
+int store_refresh_revoke(store_t *s, const unsigned char hash[STORE_HASH_LEN], int64_t now_ms)
+{
+    if (hash == NULL)
+        return GV_EINTERNAL;
+    return s->ops->refresh_revoke(s, hash, now_ms);
 }

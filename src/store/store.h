@@ -7,7 +7,8 @@
 
 typedef struct store_s store_t;
 
-/* Called after each successful store_tx_commit with how long the COMMIT took (µs, >= 0). */
+/* Called after each successful commit (store_tx_commit, and the transactions functions such as
+ * store_refresh_rotate run themselves) with how long the COMMIT took (µs, >= 0). */
 typedef void (*store_commit_observer_t)(void *ctx, int64_t duration_us);
 
 /* store_open creates data_dir (and missing parents, mode 0700) if needed and opens the SQLite
@@ -56,5 +57,71 @@ int store_tx_rollback(store_t *s);
 /* store_set_commit_observer installs fn (NULL removes it), called with ctx (borrowed) after every
  * successful store_tx_commit, on the committing thread. */
 void store_set_commit_observer(store_t *s, store_commit_observer_t fn, void *ctx);
+
+/* ---- accounts ------------------------------------------------------------------------------ */
+
+#define STORE_ID_MAX 40
+#define STORE_EMAIL_MAX 256
+#define STORE_NAME_MAX 128 /* bytes; names are 2..30 characters of UTF-8 */
+#define STORE_HASH_LEN 32  /* SHA-256 of a token */
+
+typedef struct {
+    char id[STORE_ID_MAX];
+    char email[STORE_EMAIL_MAX]; /* normalised: trimmed, lower case */
+    char name[STORE_NAME_MAX];
+    int is_admin;
+    int64_t created_ms;
+} store_user_t;
+
+/* store_user_ensure returns the user with email, creating it (with new_id, default_name, not an
+ * admin, created at now_ms) when missing; *created tells which. 0, GV_ELIMIT (a string longer
+ * than its field) or GV_EDB*. */
+int store_user_ensure(store_t *s, const char *email, const char *new_id, const char *default_name,
+                      int64_t now_ms, store_user_t *out, int *created);
+
+/* store_user_get reads a user by id. 0, GV_ENOT_FOUND or GV_EDB*. */
+int store_user_get(store_t *s, const char *id, store_user_t *out);
+
+/* store_user_set_name renames a user. 0, GV_ENOT_FOUND, GV_ELIMIT (too long) or GV_EDB*. */
+int store_user_set_name(store_t *s, const char *id, const char *name);
+
+/* store_user_set_admin sets or clears the admin flag of the user with email. 0, GV_ENOT_FOUND
+ * or GV_EDB*. */
+int store_user_set_admin(store_t *s, const char *email, int is_admin);
+
+/* store_magic_link_insert records a sign-in token by its hash for user_id, valid until
+ * expires_ms, with the requester's IP. 0 or GV_EDB*. */
+int store_magic_link_insert(store_t *s, const unsigned char hash[STORE_HASH_LEN],
+                            const char *user_id, int64_t expires_ms, const char *ip,
+                            int64_t now_ms);
+
+/* store_magic_link_consume is the single compare-and-set of a sign-in:
+ * UPDATE ... SET used = 1 WHERE hash = ? AND used = 0 AND expires_ms > now AND the user's email
+ * is email. On success the user's id is copied to user_id and 0 returned; an unknown, expired,
+ * used or someone else's token gives GV_EUNAUTHORIZED. */
+int store_magic_link_consume(store_t *s, const unsigned char hash[STORE_HASH_LEN],
+                             const char *email, int64_t now_ms, char user_id[STORE_ID_MAX]);
+
+/* store_magic_link_purge deletes links expired before now_ms (and used ones older than a day);
+ * *purged counts them. 0 or GV_EDB*. */
+int store_magic_link_purge(store_t *s, int64_t now_ms, int *purged);
+
+/* store_refresh_insert records a refresh token by its hash in family (a new family for a new
+ * sign-in), valid until expires_ms. 0 or GV_EDB*. */
+int store_refresh_insert(store_t *s, const unsigned char hash[STORE_HASH_LEN], const char *user_id,
+                         const char *family_id, int64_t expires_ms, int64_t now_ms);
+
+/* store_refresh_rotate uses a refresh token, atomically (one transaction): a current, unexpired,
+ * unrevoked token is marked rotated and new_hash is inserted in its family with new_expires_ms;
+ * the user's id is copied to user_id and 0 returned. A token already rotated (reuse: theft)
+ * revokes its whole family, commits that, and returns GV_EUNAUTHORIZED; unknown, expired or
+ * revoked tokens return GV_EUNAUTHORIZED. GV_EDB* on failure. */
+int store_refresh_rotate(store_t *s, const unsigned char old_hash[STORE_HASH_LEN],
+                         const unsigned char new_hash[STORE_HASH_LEN], int64_t new_expires_ms,
+                         int64_t now_ms, char user_id[STORE_ID_MAX]);
+
+/* store_refresh_revoke revokes the family of the token with hash (logout). 0 also when the token
+ * is unknown (logout reveals nothing); GV_EDB* on failure. */
+int store_refresh_revoke(store_t *s, const unsigned char hash[STORE_HASH_LEN], int64_t now_ms);
 
 #endif

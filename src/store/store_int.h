@@ -33,6 +33,29 @@ typedef struct store_ops_s {
     int (*tx_begin)(store_t *s);
     int (*tx_commit)(store_t *s);
     int (*tx_rollback)(store_t *s);
+
+    /* Accounts: the contracts of store.h. Strings that will be read back into a fixed-size field
+     * of store_user_t are already known to fit. */
+    int (*user_ensure)(store_t *s, const char *email, const char *new_id, const char *default_name,
+                       int64_t now_ms, store_user_t *out, int *created);
+    int (*user_get)(store_t *s, const char *id, store_user_t *out);
+    int (*user_set_name)(store_t *s, const char *id, const char *name);
+    int (*user_set_admin)(store_t *s, const char *email, int is_admin);
+    int (*magic_link_insert)(store_t *s, const unsigned char *hash, const char *user_id,
+                             int64_t expires_ms, const char *ip, int64_t now_ms);
+    int (*magic_link_consume)(store_t *s, const unsigned char *hash, const char *email,
+                              int64_t now_ms, char *user_id);
+    int (*magic_link_purge)(store_t *s, int64_t now_ms, int *purged);
+    int (*refresh_insert)(store_t *s, const unsigned char *hash, const char *user_id,
+                          const char *family_id, int64_t expires_ms, int64_t now_ms);
+    /* The body of store_refresh_rotate, run inside the write transaction store.c began (so the
+     * commit is timed and observed in one place). Sets *commit to 1 when what it did must be
+     * committed, which includes the family's revocation on reuse (returned as GV_EUNAUTHORIZED);
+     * 0 means store.c rolls back and returns the result. user_id is written only on success. */
+    int (*refresh_rotate_tx)(store_t *s, const unsigned char *old_hash,
+                             const unsigned char *new_hash, int64_t new_expires_ms, int64_t now_ms,
+                             char *user_id, int *commit);
+    int (*refresh_revoke)(store_t *s, const unsigned char *hash, int64_t now_ms);
 } store_ops_t;
 
 /* The part every backend embeds as its first member. */

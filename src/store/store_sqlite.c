@@ -1,11 +1,11 @@
 /* The SQLite backend of store.h: one connection to data_dir/gavel.db in WAL mode with
- * synchronous=FULL, cached transaction statements, and the all-or-nothing migrator. */
-#include "store/store_int.h"
+ * synchronous=FULL, cached statements, transactions and the all-or-nothing migrator. The
+ * accounts queries are in store_sqlite_accounts.c. */
+#include "store/store_sqlite_int.h"
 
 #include "core/err.h"
 
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,21 +14,7 @@
 #define SQLITE_BUSY_TIMEOUT_MS 5000
 #define SQLITE_DB_FILE "gavel.db"
 
-typedef struct {
-    store_t base; /* first, so a store_t * is a store_sqlite_t * */
-    sqlite3 *db;
-    sqlite3_stmt *begin; /* cached: BEGIN IMMEDIATE, COMMIT, ROLLBACK */
-    sqlite3_stmt *commit;
-    sqlite3_stmt *rollback;
-    char err[256]; /* message of the last failure */
-} store_sqlite_t;
-
 static const store_ops_t sqlite_ops;
-
-static store_sqlite_t *sqlite_of(store_t *s)
-{
-    return (store_sqlite_t *)s;
-}
 
 /* SQLite result codes (primary or extended) to GV_E*. */
 static int sqlite_code(int rc)
@@ -44,8 +30,7 @@ static int sqlite_code(int rc)
     }
 }
 
-/* Records the connection's message for rc and returns rc as a GV_E* code. */
-static int sqlite_fail(store_sqlite_t *ss, int rc)
+int store_sqlite_fail(store_sqlite_t *ss, int rc)
 {
     const char *msg = ss->db != NULL ? sqlite3_errmsg(ss->db) : sqlite3_errstr(rc);
     snprintf(ss->err, sizeof(ss->err), "%s", msg);
@@ -55,20 +40,31 @@ static int sqlite_fail(store_sqlite_t *ss, int rc)
 static int sqlite_exec(store_sqlite_t *ss, const char *sql)
 {
     int rc = sqlite3_exec(ss->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? 0 : sqlite_fail(ss, rc);
+    return rc == SQLITE_OK ? 0 : store_sqlite_fail(ss, rc);
 }
 
-static int sqlite_prepare(store_sqlite_t *ss, const char *sql, sqlite3_stmt **stmt)
+int store_sqlite_prepare(store_sqlite_t *ss, const char *sql, sqlite3_stmt **stmt)
 {
     int rc = sqlite3_prepare_v3(ss->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL);
-    return rc == SQLITE_OK ? 0 : sqlite_fail(ss, rc);
+    return rc == SQLITE_OK ? 0 : store_sqlite_fail(ss, rc);
+}
+
+int store_sqlite_cached(store_sqlite_t *ss, store_sq_id_t id, const char *sql, sqlite3_stmt **stmt)
+{
+    if (ss->cached[id] == NULL) {
+        int err = store_sqlite_prepare(ss, sql, &ss->cached[id]);
+        if (err != 0)
+            return err;
+    }
+    *stmt = ss->cached[id];
+    return 0;
 }
 
 /* Runs a cached statement that returns no rows, leaving it reset for the next use. */
 static int sqlite_step_reset(store_sqlite_t *ss, sqlite3_stmt *stmt)
 {
     int rc = sqlite3_step(stmt);
-    int err = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : sqlite_fail(ss, rc);
+    int err = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : store_sqlite_fail(ss, rc);
     sqlite3_reset(stmt);
     return err;
 }
@@ -77,14 +73,14 @@ static int sqlite_step_reset(store_sqlite_t *ss, sqlite3_stmt *stmt)
 static int sqlite_query_int(store_sqlite_t *ss, const char *sql, int *out)
 {
     sqlite3_stmt *stmt = NULL;
-    int err = sqlite_prepare(ss, sql, &stmt);
+    int err = store_sqlite_prepare(ss, sql, &stmt);
     if (err != 0)
         return err;
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW)
         *out = sqlite3_column_int(stmt, 0);
     else
-        err = rc == SQLITE_DONE ? GV_EDB : sqlite_fail(ss, rc);
+        err = rc == SQLITE_DONE ? GV_EDB : store_sqlite_fail(ss, rc);
     sqlite3_finalize(stmt);
     return err;
 }
@@ -123,12 +119,12 @@ static int sqlite_dir_make(const char *path)
 static int sqlite_wal_set(store_sqlite_t *ss)
 {
     sqlite3_stmt *stmt = NULL;
-    int err = sqlite_prepare(ss, "PRAGMA journal_mode=WAL", &stmt);
+    int err = store_sqlite_prepare(ss, "PRAGMA journal_mode=WAL", &stmt);
     if (err != 0)
         return err;
     int rc = sqlite3_step(stmt);
     if (rc != SQLITE_ROW) {
-        err = sqlite_fail(ss, rc);
+        err = store_sqlite_fail(ss, rc);
     } else if (sqlite3_stricmp((const char *)sqlite3_column_text(stmt, 0), "wal") != 0) {
         snprintf(ss->err, sizeof(ss->err), "journal_mode=WAL refused");
         err = GV_EDB;
@@ -141,16 +137,16 @@ static int sqlite_configure(store_sqlite_t *ss)
 {
     int rc = sqlite3_busy_timeout(ss->db, SQLITE_BUSY_TIMEOUT_MS);
     if (rc != SQLITE_OK)
-        return sqlite_fail(ss, rc);
+        return store_sqlite_fail(ss, rc);
     int err = sqlite_wal_set(ss);
     if (err == 0)
         err = sqlite_exec(ss, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON");
     if (err == 0)
-        err = sqlite_prepare(ss, "BEGIN IMMEDIATE", &ss->begin);
+        err = store_sqlite_prepare(ss, "BEGIN IMMEDIATE", &ss->begin);
     if (err == 0)
-        err = sqlite_prepare(ss, "COMMIT", &ss->commit);
+        err = store_sqlite_prepare(ss, "COMMIT", &ss->commit);
     if (err == 0)
-        err = sqlite_prepare(ss, "ROLLBACK", &ss->rollback);
+        err = store_sqlite_prepare(ss, "ROLLBACK", &ss->rollback);
     return err;
 }
 
@@ -163,18 +159,20 @@ static int sqlite_connect(store_sqlite_t *ss, const char *data_dir)
     int rc = sqlite3_open_v2(path, &ss->db, flags, NULL);
     sqlite3_free(path);
     if (rc != SQLITE_OK)
-        return sqlite_fail(ss, rc);
+        return store_sqlite_fail(ss, rc);
     sqlite3_extended_result_codes(ss->db, 1);
     return sqlite_configure(ss);
 }
 
 static void sqlite_close(store_t *s)
 {
-    store_sqlite_t *ss = sqlite_of(s);
+    store_sqlite_t *ss = store_sqlite_of(s);
     /* Closing ends any open transaction; SQLite rolls it back. */
     sqlite3_finalize(ss->begin);
     sqlite3_finalize(ss->commit);
     sqlite3_finalize(ss->rollback);
+    for (int i = 0; i < STORE_SQ_COUNT; i++)
+        sqlite3_finalize(ss->cached[i]);
     sqlite3_close_v2(ss->db);
     free(ss);
 }
@@ -202,13 +200,13 @@ int store_sqlite_open(store_t **out, const char *data_dir)
 
 static int sqlite_tx_begin(store_t *s)
 {
-    store_sqlite_t *ss = sqlite_of(s);
+    store_sqlite_t *ss = store_sqlite_of(s);
     return sqlite_step_reset(ss, ss->begin);
 }
 
 static int sqlite_tx_rollback(store_t *s)
 {
-    store_sqlite_t *ss = sqlite_of(s);
+    store_sqlite_t *ss = store_sqlite_of(s);
     if (sqlite3_get_autocommit(ss->db))
         return 0; /* nothing open (or SQLite already rolled it back after an error) */
     return sqlite_step_reset(ss, ss->rollback);
@@ -227,7 +225,7 @@ static void sqlite_rollback_after(store_sqlite_t *ss)
  * contract is simple, committed or not there at all. The commit's error is what is reported. */
 static int sqlite_tx_commit(store_t *s)
 {
-    store_sqlite_t *ss = sqlite_of(s);
+    store_sqlite_t *ss = store_sqlite_of(s);
     int err = sqlite_step_reset(ss, ss->commit);
     if (err != 0)
         sqlite_rollback_after(ss);
@@ -244,17 +242,17 @@ static int sqlite_version_max(store_sqlite_t *ss, int *version)
 static int sqlite_version_record(store_sqlite_t *ss, const store_migration_t *m)
 {
     sqlite3_stmt *stmt = NULL;
-    int err = sqlite_prepare(ss,
-                             "INSERT INTO schema_version(version, name, applied_at) "
-                             "VALUES(?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-                             &stmt);
+    int err = store_sqlite_prepare(ss,
+                                   "INSERT INTO schema_version(version, name, applied_at) "
+                                   "VALUES(?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                                   &stmt);
     if (err != 0)
         return err;
     sqlite3_bind_int(stmt, 1, m->version);
     sqlite3_bind_text(stmt, 2, m->name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(stmt);
     if (rc != SQLITE_DONE)
-        err = sqlite_fail(ss, rc);
+        err = store_sqlite_fail(ss, rc);
     sqlite3_finalize(stmt);
     return err;
 }
@@ -315,7 +313,7 @@ static int sqlite_migrate_pending(store_sqlite_t *ss, const store_migration_t *l
 
 static int sqlite_migrate_list(store_t *s, const store_migration_t *list, size_t n, int *applied)
 {
-    store_sqlite_t *ss = sqlite_of(s);
+    store_sqlite_t *ss = store_sqlite_of(s);
     int err = sqlite_tx_begin(s);
     if (err != 0)
         return err;
@@ -331,7 +329,7 @@ static int sqlite_migrate_list(store_t *s, const store_migration_t *list, size_t
 
 static int sqlite_schema_version(store_t *s, int *version)
 {
-    store_sqlite_t *ss = sqlite_of(s);
+    store_sqlite_t *ss = store_sqlite_of(s);
     int exists = 0;
     int err = sqlite_query_int(ss,
                                "SELECT count(*) FROM sqlite_master "
@@ -346,7 +344,7 @@ static int sqlite_schema_version(store_t *s, int *version)
 static int sqlite_health(store_t *s)
 {
     int tables = 0;
-    return sqlite_query_int(sqlite_of(s), "SELECT count(*) FROM sqlite_master", &tables);
+    return sqlite_query_int(store_sqlite_of(s), "SELECT count(*) FROM sqlite_master", &tables);
 }
 
 static const char *sqlite_errmsg(const store_t *s)
@@ -356,7 +354,7 @@ static const char *sqlite_errmsg(const store_t *s)
 
 struct sqlite3 *store_sqlite_handle(store_t *s)
 {
-    return s->ops == &sqlite_ops ? sqlite_of(s)->db : NULL;
+    return s->ops == &sqlite_ops ? store_sqlite_of(s)->db : NULL;
 }
 
 static const store_ops_t sqlite_ops = {
@@ -369,4 +367,14 @@ static const store_ops_t sqlite_ops = {
     .tx_begin = sqlite_tx_begin,
     .tx_commit = sqlite_tx_commit,
     .tx_rollback = sqlite_tx_rollback,
+    .user_ensure = store_sqlite_user_ensure,
+    .user_get = store_sqlite_user_get,
+    .user_set_name = store_sqlite_user_set_name,
+    .user_set_admin = store_sqlite_user_set_admin,
+    .magic_link_insert = store_sqlite_magic_link_insert,
+    .magic_link_consume = store_sqlite_magic_link_consume,
+    .magic_link_purge = store_sqlite_magic_link_purge,
+    .refresh_insert = store_sqlite_refresh_insert,
+    .refresh_rotate_tx = store_sqlite_refresh_rotate_tx,
+    .refresh_revoke = store_sqlite_refresh_revoke,
 };

@@ -441,7 +441,10 @@ def test_dev_cors_refuses_other_origins(server, origin):
 
 
 def test_cors_origin_flag_allows_exactly_that_origin(start_server):
-    srv = start_server("--cors-origin", "https://app.example", dev=False)
+    # production mode (no --dev) needs mail settings to start; nothing is mailed here
+    srv = start_server("--cors-origin", "https://app.example", "--smtp-url", "smtp://127.0.0.1:9",
+                       "--mail-from", "gavel@example.com", "--public-url", "https://app.example",
+                       dev=False)
     assert cors_origin_of(srv, "https://app.example") == "https://app.example"
     assert_preflight_allowed(preflight(srv, "https://app.example", "DELETE"), "https://app.example")
     others = ["https://app.example.evil", "http://app.example", "https://evil.example"]

@@ -8,8 +8,10 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <stdio.h>
 
 #include "api/ws_api.h"
+#include "auth/jwt.h"
 #include "core/err.h"
 #include "net/ws.h"
 
@@ -120,11 +122,32 @@ static void test_frame_header(void **state)
     }
 }
 
+static app_t g_app; /* only its JWT key is used by the protocol */
+
 static void run(ws_api_session_t *s, const char *msg, buf_t *reply, int *code)
 {
     const char *reason;
     reply->len = 0;
-    assert_int_equal(ws_api_handle(NULL, s, msg, strlen(msg), 1234, reply, code, &reason), 0);
+    assert_int_equal(
+        ws_api_handle(&g_app, s, msg, strlen(msg), 1700000000000, reply, code, &reason), 0);
+}
+
+/* An auth message with a token for sub signed with the app's key, expiring at exp (s). */
+static void auth_msg(const char *sub, int64_t exp, char *out, size_t n)
+{
+    jwt_claims_t c = {.iat = 1700000000, .exp = exp};
+    char tok[JWT_MAX_LEN];
+    snprintf(c.sub, sizeof(c.sub), "%s", sub);
+    assert_int_equal(jwt_sign(g_app.jwt_key, g_app.jwt_key_len, &c, tok, sizeof(tok)), 0);
+    snprintf(out, n, "{\"type\":\"auth\",\"token\":\"%s\"}", tok);
+}
+
+static int app_setup(void **state)
+{
+    (void)state;
+    memset(g_app.jwt_key, 7, 32);
+    g_app.jwt_key_len = 32;
+    return 0;
 }
 
 static void test_protocol_auth_first(void **state)
@@ -133,6 +156,7 @@ static void test_protocol_auth_first(void **state)
     ws_api_session_t s = {0};
     buf_t reply;
     int code;
+    char msg[2048];
     buf_init(&reply);
     run(&s, "{\"type\":\"ping\",\"clientTimeMs\":5}", &reply, &code);
     assert_int_equal(code, 4401);
@@ -141,10 +165,23 @@ static void test_protocol_auth_first(void **state)
     assert_int_equal(code, 4401);
     run(&s, "{\"type\":\"auth\"}", &reply, &code);
     assert_int_equal(code, 4401);
-    /* no accounts yet: every token is refused */
     run(&s, "{\"type\":\"auth\",\"token\":\"anything\"}", &reply, &code);
     assert_int_equal(code, 4401);
+    auth_msg("usr_a", 1700000000, msg, sizeof(msg)); /* expired at now */
+    run(&s, msg, &reply, &code);
+    assert_int_equal(code, 4401);
     assert_false(s.authenticated);
+    auth_msg("usr_a", 1700000900, msg, sizeof(msg));
+    run(&s, msg, &reply, &code);
+    assert_int_equal(code, 0);
+    assert_true(s.authenticated);
+    assert_int_equal(s.expires_ms, 1700000900000);
+    assert_non_null(strstr(reply.data, "\"type\":\"ready\""));
+    assert_non_null(strstr(reply.data, "\"userId\":\"usr_a\""));
+    /* a renewal may extend, never switch user */
+    auth_msg("usr_b", 1700001800, msg, sizeof(msg));
+    run(&s, msg, &reply, &code);
+    assert_int_equal(code, 4401);
     buf_deinit(&reply);
 }
 
@@ -160,7 +197,7 @@ static void test_protocol_after_auth(void **state)
     json_t *o = json_loadb(reply.data, reply.len, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(o, "type")), "pong");
     assert_int_equal(json_integer_value(json_object_get(o, "clientTimeMs")), 5);
-    assert_int_equal(json_integer_value(json_object_get(o, "serverTimeMs")), 1234);
+    assert_int_equal(json_integer_value(json_object_get(o, "serverTimeMs")), 1700000000000);
     json_decref(o);
     run(&s, "{\"type\":\"dance\"}", &reply, &code);
     assert_int_equal(code, 0);
@@ -181,5 +218,5 @@ int main(void)
         cmocka_unit_test(test_protocol_auth_first),
         cmocka_unit_test(test_protocol_after_auth),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, app_setup, NULL);
 }

@@ -1,0 +1,76 @@
+/* Internals of the SQLite backend shared by its files (store_sqlite.c: connection, transactions,
+ * migrations; store_sqlite_accounts.c: the accounts queries). Nothing outside them includes it. */
+#ifndef GAVEL_STORE_STORE_SQLITE_INT_H
+#define GAVEL_STORE_STORE_SQLITE_INT_H
+
+#include "store/store_int.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+/* Statements prepared on first use and cached for the store's life. Not at open: their tables do
+ * not exist until store_migrate has run. */
+typedef enum {
+    STORE_SQ_USER_INSERT,
+    STORE_SQ_USER_BY_ID,
+    STORE_SQ_USER_BY_EMAIL,
+    STORE_SQ_USER_SET_NAME,
+    STORE_SQ_USER_SET_ADMIN,
+    STORE_SQ_LINK_INSERT,
+    STORE_SQ_LINK_CONSUME,
+    STORE_SQ_LINK_PURGE,
+    STORE_SQ_REFRESH_INSERT,
+    STORE_SQ_REFRESH_FIND,
+    STORE_SQ_REFRESH_MARK_ROTATED,
+    STORE_SQ_REFRESH_INSERT_NEXT,
+    STORE_SQ_REFRESH_REVOKE_FAMILY,
+    STORE_SQ_COUNT
+} store_sq_id_t;
+
+typedef struct {
+    store_t base; /* first, so a store_t * is a store_sqlite_t * */
+    sqlite3 *db;
+    sqlite3_stmt *begin; /* prepared at open: BEGIN IMMEDIATE, COMMIT, ROLLBACK */
+    sqlite3_stmt *commit;
+    sqlite3_stmt *rollback;
+    sqlite3_stmt *cached[STORE_SQ_COUNT]; /* NULL until first used; finalized by close */
+    char err[256];                        /* message of the last failure */
+} store_sqlite_t;
+
+static inline store_sqlite_t *store_sqlite_of(store_t *s)
+{
+    return (store_sqlite_t *)s;
+}
+
+/* store_sqlite_fail records the connection's message for the SQLite code rc in ss->err and
+ * returns rc as a GV_E* code (busy/locked: GV_EDB_BUSY, out of memory: GV_ENOMEM, else GV_EDB). */
+int store_sqlite_fail(store_sqlite_t *ss, int rc);
+
+/* store_sqlite_prepare compiles sql into a persistent statement the caller finalizes. 0 or GV_E*.
+ */
+int store_sqlite_prepare(store_sqlite_t *ss, const char *sql, sqlite3_stmt **stmt);
+
+/* store_sqlite_cached sets *stmt to the cached statement id (borrowed: reset it after use),
+ * compiling sql the first time. 0 or GV_E*. */
+int store_sqlite_cached(store_sqlite_t *ss, store_sq_id_t id, const char *sql, sqlite3_stmt **stmt);
+
+/* The accounts operations of the ops table (store_sqlite_accounts.c). */
+int store_sqlite_user_ensure(store_t *s, const char *email, const char *new_id,
+                             const char *default_name, int64_t now_ms, store_user_t *out,
+                             int *created);
+int store_sqlite_user_get(store_t *s, const char *id, store_user_t *out);
+int store_sqlite_user_set_name(store_t *s, const char *id, const char *name);
+int store_sqlite_user_set_admin(store_t *s, const char *email, int is_admin);
+int store_sqlite_magic_link_insert(store_t *s, const unsigned char *hash, const char *user_id,
+                                   int64_t expires_ms, const char *ip, int64_t now_ms);
+int store_sqlite_magic_link_consume(store_t *s, const unsigned char *hash, const char *email,
+                                    int64_t now_ms, char *user_id);
+int store_sqlite_magic_link_purge(store_t *s, int64_t now_ms, int *purged);
+int store_sqlite_refresh_insert(store_t *s, const unsigned char *hash, const char *user_id,
+                                const char *family_id, int64_t expires_ms, int64_t now_ms);
+int store_sqlite_refresh_rotate_tx(store_t *s, const unsigned char *old_hash,
+                                   const unsigned char *new_hash, int64_t new_expires_ms,
+                                   int64_t now_ms, char *user_id, int *commit);
+int store_sqlite_refresh_revoke(store_t *s, const unsigned char *hash, int64_t now_ms);
+
+#endif
