@@ -33,6 +33,7 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all deps run test unit integration conformance fuzz fuzz-smoke bench format clean
 .DELETE_ON_ERROR:
+.SECONDARY: $(FUZ_OBJ) $(FUZ_LLH)
 
 all: build/gavel
 
@@ -45,7 +46,7 @@ build/gavel: build/obj/main.o $(REL_OBJ) $(REL_LLH)
 
 build/obj/main.o: src/main.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -DGAVEL_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) -MMD -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -MMD -c -o $@ $<
 
 build/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -67,6 +68,13 @@ build/gen/openapi.c: docs/openapi.json scripts/embed_text.sh
 	@mkdir -p $(dir $@)
 	scripts/embed_text.sh $@ api_openapi_json docs/openapi.json
 
+# The version is compiled into one small object, rebuilt every time.
+VERSION_OBJ := build/obj/core/version.o build/asan/obj/core/version.o build/fuzz/obj/core/version.o
+$(VERSION_OBJ): CPPFLAGS += -DGAVEL_VERSION='"$(VERSION)"'
+$(VERSION_OBJ): FORCE
+.PHONY: FORCE
+FORCE:
+
 # ---- sanitizer build (tests) -----------------------------------------------------------------
 SAN_FLAGS := $(WARN) -Werror -O1 -g $(SAN)
 
@@ -75,7 +83,7 @@ build/asan/gavel: build/asan/obj/main.o $(SAN_OBJ) $(SAN_LLH)
 
 build/asan/obj/main.o: src/main.c
 	@mkdir -p $(dir $@)
-	$(SAN_CC) $(CPPFLAGS) -DGAVEL_VERSION='"$(VERSION)"' $(SAN_FLAGS) -MMD -c -o $@ $<
+	$(SAN_CC) $(CPPFLAGS) $(SAN_FLAGS) -MMD -c -o $@ $<
 
 build/asan/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -142,8 +150,10 @@ conformance: build/gavel
 
 fuzz: deps
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@mkdir -p build/fuzz/crashes
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
-	  $$f -max_total_time=$${FUZZ_SECONDS:-60} build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
+	  $$f -max_total_time=$${FUZZ_SECONDS:-60} -timeout=10 -artifact_prefix=build/fuzz/crashes/$$n- \
+	    build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
 
 bench: deps
 	@$(MAKE) --no-print-directory build/gavel

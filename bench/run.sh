@@ -8,7 +8,6 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 BIN=${GAVEL_BIN:-build/gavel}
 THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNS:-64}
@@ -58,7 +57,9 @@ make_web() {
 # start_server LOGMODE: starts gavel, sets SERVER_PID and PORT, waits for /api/ready.
 start_server() {
     local mode=$1 data=$TMP/data-$1 i line=
-    local -a args=(serve --listen 127.0.0.1:0 --data "$data" --web "$TMP/web" --rate-limit-scale 0)
+    # Production mode (not --dev) needs mail settings; nothing here sends mail.
+    local -a args=(serve --listen 127.0.0.1:0 --data "$data" --web "$TMP/web" --rate-limit-scale 0
+        --smtp-url smtp://127.0.0.1:9 --mail-from bench@localhost --public-url http://127.0.0.1)
     # Boolean flags take their value after '=' ("--access-log 0" would make "0" an argument).
     local err=/dev/null
     if [ "$mode" = nolog ]; then
@@ -162,6 +163,10 @@ bench_scenario() {
 }
 
 # ---- run ------------------------------------------------------------------------------------------
+# Other work on the machine distorts every number: record the load and say so when it is high.
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+awk '$1 > 0.5 {exit 1}' /proc/loadavg ||
+    echo "bench: warning: the machine is busy (load $LOAD_START); numbers will be low and noisy" >&2
 make_web "$TMP/web"
 : >"$TMP/tables"
 : >"$TMP/summary"
@@ -192,8 +197,10 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- commit: $commit"
     echo "- wrk: $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2)"
+    echo "- load average (1, 5, 15 min) before the runs: $LOAD_START"
     echo
-    echo "wrk and the server share the same $(nproc) CPUs."
+    echo "wrk and the server share the same $(nproc) CPUs; a load above ~0.5 before the run means"
+    echo "other work was competing for them."
     echo
     echo "## Commands"
     echo

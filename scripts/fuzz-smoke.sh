@@ -7,7 +7,7 @@
 # Usage: scripts/fuzz-smoke.sh [SECONDS]   (default $FUZZ_SMOKE_SECONDS or 10 per target)
 set -u
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 secs=${1:-${FUZZ_SMOKE_SECONDS:-10}}
 crashes=build/fuzz/crashes
 tmp=$(mktemp -d -t gavel-fuzz-smoke.XXXXXX)

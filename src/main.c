@@ -10,10 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef GAVEL_VERSION
-#define GAVEL_VERSION "dev"
-#endif
-
 #define SHUTDOWN_GRACE_MS 10000
 
 static app_t g_app;
@@ -21,6 +17,7 @@ static app_t g_app;
 static int make_admin(app_t *app, const char *raw);
 static uv_signal_t g_sigterm, g_sigint;
 static uv_timer_t g_force;
+static uv_prepare_t g_log_flush;
 static int g_pending_stops;
 
 static void usage(FILE *f)
@@ -75,6 +72,7 @@ static void stop_step_done(void)
         return;
     uv_timer_stop(&g_force);
     uv_close((uv_handle_t *)&g_force, NULL);
+    uv_close((uv_handle_t *)&g_log_flush, NULL);
     uv_close((uv_handle_t *)&g_sigterm, NULL);
     uv_close((uv_handle_t *)&g_sigint, NULL);
 }
@@ -162,12 +160,22 @@ static int app_start(app_t *app, const char *host, int port)
                  v6 ? "[" : "", host, v6 ? "]" : "", bound);
     printf("gavel listening on http://%s%s%s:%d\n", v6 ? "[" : "", host, v6 ? "]" : "", bound);
     fflush(stdout);
-    log_info("listening host=%s port=%d version=%s", host, bound, GAVEL_VERSION);
+    log_info("listening host=%s port=%d version=%s", host, bound, gavel_version);
     return 0;
+}
+
+/* Access-log lines of one loop turn go out in one write, just before the loop waits. */
+static void on_log_flush(uv_prepare_t *p)
+{
+    (void)p;
+    log_flush();
 }
 
 static void app_signals(app_t *app)
 {
+    uv_prepare_init(app->loop, &g_log_flush);
+    uv_prepare_start(&g_log_flush, on_log_flush);
+    log_set_buffered(1);
     uv_signal_init(app->loop, &g_sigterm);
     uv_signal_init(app->loop, &g_sigint);
     uv_timer_init(app->loop, &g_force);
@@ -204,6 +212,7 @@ static int cmd_serve(app_t *app)
         log_warn("DEVELOPMENT MODE: sign-in tokens are returned in responses and logged; "
                  "CORS allows localhost. Never run --dev in production.");
     signal(SIGPIPE, SIG_IGN);
+    setenv("UV_THREADPOOL_SIZE", "8", 0); /* mail sends may wait on a slow SMTP server */
     app->loop = uv_default_loop();
     clock_real_init(&app->clock);
     int rc = open_store(app);
@@ -223,6 +232,7 @@ static int cmd_serve(app_t *app)
     uv_walk(app->loop, close_walk, NULL); /* after a forced stop, release what is left */
     uv_run(app->loop, UV_RUN_DEFAULT);
     uv_loop_close(app->loop);
+    log_set_buffered(0);
     app_free(app);
     log_info("stopped");
     return 0;
@@ -283,7 +293,7 @@ int main(int argc, char **argv)
     app_t *app = &g_app;
     const char *cmd = argc > 1 ? argv[1] : "";
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        printf("gavel %s (built %s %s)\n", GAVEL_VERSION, __DATE__, __TIME__);
+        printf("gavel %s (built %s %s)\n", gavel_version, __DATE__, __TIME__);
         return 0;
     }
     if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "user") != 0) {

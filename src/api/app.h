@@ -61,6 +61,9 @@ typedef struct app_s {
     app_metrics_t metrics;
 } app_t;
 
+/* The build's version (git describe), from core/version.c. */
+extern const char gavel_version[];
+
 /* Body limits of API.md: 1 MiB of JSON, 10 MiB of CSV. */
 #define APP_JSON_LIMIT (1024 * 1024)
 #define APP_CSV_LIMIT (10 * 1024 * 1024)

@@ -9,10 +9,6 @@
 #include <string.h>
 #include <sys/time.h>
 
-#ifndef GAVEL_VERSION
-#define GAVEL_VERSION "dev"
-#endif
-
 extern const char api_openapi_json[];
 extern const size_t api_openapi_json_len;
 
@@ -29,11 +25,14 @@ static void ops_health(http_req_t *req, http_resp_t *resp, void *ctx)
     (void)req;
     int db = store_health(app->store);
     double up = ops_now_s() - app->start_s;
-    json_t *o = json_pack("{s:s, s:s, s:I, s:{s:s}}", "status", db ? "degraded" : "ok", "version",
-                          GAVEL_VERSION, "uptimeS", (json_int_t)(up < 0 ? 0 : up), "checks", "db",
-                          db ? "failed" : "ok");
+    char body[256];
+    int n = snprintf(body, sizeof(body),
+                     "{\"status\":\"%s\",\"version\":\"%s\",\"uptimeS\":%lld,"
+                     "\"checks\":{\"db\":\"%s\"}}",
+                     db ? "degraded" : "ok", gavel_version, (long long)(up < 0 ? 0 : up),
+                     db ? "failed" : "ok");
+    http_resp_json(resp, db ? 503 : 200, body, (size_t)n);
     http_resp_header(resp, "Cache-Control", "no-store");
-    json_resp_send(resp, db ? 503 : 200, o);
 }
 
 static void ops_ready(http_req_t *req, http_resp_t *resp, void *ctx)

@@ -181,7 +181,10 @@ int config_parse(config_t *c, int argc, char **argv, int first, char **pos, int 
             return GV_EINVALID_REQUEST;
         }
         const char *v = eq ? eq + 1 : NULL;
-        if (!v && f->type == CFG_BOOL)
+        int flag_only = 0;
+        if (!v && f->type == CFG_BOOL) /* "--dev" alone, or "--access-log 0" */
+            flag_only = i + 1 >= argc || cfg_bool(argv[i + 1], &(int){0}) != 0;
+        if (flag_only)
             v = "1";
         else if (!v && i + 1 < argc)
             v = argv[++i];

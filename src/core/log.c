@@ -3,12 +3,58 @@
 
 #include "core/err.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 log_level_t log_threshold = LOG_INFO;
+
+#define LOG_BUF_MAX 65536
+
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static char log_buf[LOG_BUF_MAX];
+static size_t log_len;
+static int log_buffered;
+
+static void log_flush_locked(void)
+{
+    if (log_len)
+        fwrite(log_buf, 1, log_len, stderr);
+    log_len = 0;
+}
+
+void log_flush(void)
+{
+    pthread_mutex_lock(&log_mu);
+    log_flush_locked();
+    pthread_mutex_unlock(&log_mu);
+}
+
+void log_set_buffered(int on)
+{
+    pthread_mutex_lock(&log_mu);
+    log_buffered = on;
+    if (!on)
+        log_flush_locked();
+    pthread_mutex_unlock(&log_mu);
+}
+
+/* Appends one line, writing through when unbuffered or when the buffer is full. */
+static void log_emit(const char *line, size_t len)
+{
+    pthread_mutex_lock(&log_mu);
+    if (log_len + len > LOG_BUF_MAX || !log_buffered)
+        log_flush_locked();
+    if (log_buffered && len <= LOG_BUF_MAX) {
+        memcpy(log_buf + log_len, line, len);
+        log_len += len;
+    } else {
+        fwrite(line, 1, len, stderr);
+    }
+    pthread_mutex_unlock(&log_mu);
+}
 
 static const char *const log_names[] = {"debug", "info", "warn", "error", "off"};
 
@@ -41,5 +87,5 @@ void log_write(log_level_t level, const char *fmt, ...)
     if (len > sizeof(line) - 2)
         len = sizeof(line) - 2;
     line[len++] = '\n';
-    fwrite(line, 1, len, stderr);
+    log_emit(line, len);
 }

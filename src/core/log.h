@@ -10,6 +10,14 @@ extern log_level_t log_threshold;
 /* log_level_parse maps "debug|info|warn|error|off" to a level; returns 0 or GV_EINVALID_REQUEST. */
 int log_level_parse(const char *s, log_level_t *out);
 
+/* log_set_buffered(1) keeps lines in memory until log_flush (or 64 KiB), so a busy server
+ * writes its log once per loop turn instead of once per line; 0 writes each line at once (and
+ * flushes). Thread-safe. */
+void log_set_buffered(int on);
+
+/* log_flush writes buffered lines to stderr. */
+void log_flush(void);
+
 /* log_write formats one line "ts=... level=... <message>" to stderr. Use the macros. */
 void log_write(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

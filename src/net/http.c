@@ -192,17 +192,30 @@ static void conn_on_write(uv_write_t *req, int status)
 
 int http_conn_write_owned(http_conn_t *c, char *data, size_t len)
 {
-    conn_write_t *w = malloc(sizeof(*w));
-    if (!w || c->closing || !c->tcp) {
-        free(w);
+    if (c->closing || !c->tcp) {
         free(data);
-        return w ? GV_EIO : GV_ENOMEM;
+        return GV_EIO;
+    }
+    /* Most answers fit the socket buffer: write now and skip libuv's write queue. */
+    uv_buf_t b = uv_buf_init(data, (unsigned)len);
+    int n = uv_try_write((uv_stream_t *)c->tcp, &b, 1);
+    if (n == (int)len) {
+        free(data);
+        if (c->close_after && c->pending_writes == 0)
+            conn_linger(c);
+        return 0;
+    }
+    size_t done = n > 0 ? (size_t)n : 0;
+    conn_write_t *w = malloc(sizeof(*w));
+    if (!w) {
+        free(data);
+        conn_close(c);
+        return GV_ENOMEM;
     }
     w->conn = c;
     w->data = data;
-    uv_buf_t b = uv_buf_init(data, (unsigned)len);
-    int rc = uv_write(&w->req, (uv_stream_t *)c->tcp, &b, 1, conn_on_write);
-    if (rc < 0) {
+    b = uv_buf_init(data + done, (unsigned)(len - done));
+    if (uv_write(&w->req, (uv_stream_t *)c->tcp, &b, 1, conn_on_write) < 0) {
         free(data);
         free(w);
         conn_close(c);

@@ -341,10 +341,18 @@ static int sqlite_schema_version(store_t *s, int *version)
 }
 
 /* Reads the schema b-tree: touches the file and the WAL, and works before any migration. */
+/* A real read of the schema through a cached statement: health is polled often. */
 static int sqlite_health(store_t *s)
 {
-    int tables = 0;
-    return sqlite_query_int(store_sqlite_of(s), "SELECT count(*) FROM sqlite_master", &tables);
+    store_sqlite_t *ss = store_sqlite_of(s);
+    sqlite3_stmt *stmt;
+    int err = store_sqlite_cached(ss, STORE_SQ_HEALTH, "SELECT count(*) FROM sqlite_master", &stmt);
+    if (err != 0)
+        return err;
+    int rc = sqlite3_step(stmt);
+    err = rc == SQLITE_ROW ? 0 : store_sqlite_fail(ss, rc);
+    sqlite3_reset(stmt);
+    return err;
 }
 
 static const char *sqlite_errmsg(const store_t *s)

@@ -1,14 +1,13 @@
 /* libFuzzer target: arbitrary bytes from a client through the real HTTP connection code (llhttp,
- * limits, router, handlers, deferred responses, static files, serialization) over a socketpair.
- * Set GAVEL_FUZZ_NO_SYNC_FINISH=1 to leave out the route that finishes a deferred response
- * inside its handler (while that path is known to crash, to fuzz the rest). */
+ * limits, router, handlers, deferred responses, static files, serialization) and the WebSocket
+ * hand-over and framing (GET /ws with upgrade headers) over a socketpair. */
 #include "core/log.h"
 #include "net/http.h"
 #include "net/router.h"
 #include "net/static.h"
+#include "net/ws.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +22,10 @@ static uv_loop_t fz_loop;
 static router_t fz_router;
 static http_server_t *fz_server;
 static static_site_t *fz_site;
+static ws_server_t *fz_ws;
 static char fz_web[64];
 
-/* ---- handlers ---------------------------------------------------------------------------------- */
+/* ---- handlers -------------------------------------------------------------------------------- */
 
 static void fz_health(http_req_t *req, http_resp_t *resp, void *ctx)
 {
@@ -92,7 +92,23 @@ static void fz_later(http_req_t *req, http_resp_t *resp, void *ctx)
     uv_timer_start(&l->timer, fz_later_fire, 0, 0);
 }
 
-/* ---- setup ------------------------------------------------------------------------------------- */
+/* Echoes each WebSocket message; the first one also marks the connection authenticated. */
+static void fz_ws_message(ws_conn_t *c, const char *text, size_t len, void *ctx)
+{
+    (void)ctx;
+    ws_conn_set_authenticated(c, 1, 60000);
+    ws_conn_send_text(c, text, len);
+}
+
+static void fz_ws_close(ws_conn_t *c, void *ctx)
+{
+    (void)c;
+    (void)ctx;
+}
+
+static const ws_handlers_t fz_ws_handlers = {fz_ws_message, fz_ws_close};
+
+/* ---- setup ----------------------------------------------------------------------------------- */
 
 static void fz_write_file(const char *dir, const char *name, const char *text)
 {
@@ -141,9 +157,8 @@ static void fz_routes(void)
     rc |= router_add(&fz_router, HTTP_M_PUT, "/api/things/{id}", fz_thing, NULL, 64);
     rc |= router_add(&fz_router, HTTP_M_GET, "/api/things/{id}/parts/{part}", fz_thing, NULL, 0);
     rc |= router_add(&fz_router, HTTP_M_DELETE, "/api/things/{id}", fz_later, NULL, 0);
-    const char *skip = getenv("GAVEL_FUZZ_NO_SYNC_FINISH");
-    if (!skip || !*skip || *skip == '0')
-        rc |= router_add(&fz_router, HTTP_M_POST, "/api/sync/{id}", fz_sync_finish, NULL, 256);
+    rc |= router_add(&fz_router, HTTP_M_POST, "/api/sync/{id}", fz_sync_finish, NULL, 256);
+    rc |= router_add(&fz_router, HTTP_M_GET, "/ws", ws_http_get, NULL, 0);
     if (rc)
         abort();
     fz_router.fallback = static_handle;
@@ -166,10 +181,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fz_server = http_server_new(&fz_loop, &fz_router, &lim);
     if (!fz_server)
         abort();
+    ws_limits_t wl;
+    ws_limits_defaults(&wl);
+    wl.max_message = 4096; /* small caps so inputs can reach them */
+    wl.max_output = 8192;
+    fz_ws = ws_server_new(fz_server, &wl, &fz_ws_handlers, NULL);
+    if (!fz_ws)
+        abort();
     return 0;
 }
 
-/* ---- one input --------------------------------------------------------------------------------- */
+/* ---- one input ------------------------------------------------------------------------------- */
 
 /* Reads and discards what the server sent; returns 1 once the server closed its end. */
 static int fz_drain(int fd)
@@ -206,7 +228,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t seed = (uint32_t)size * 2654435761u;
     size_t off = 0;
     int peer_eof = 0, shut = 0;
-    for (long it = 0; !peer_eof || st->open_http > 0 || uv_loop_alive(&fz_loop); it++) {
+    for (long it = 0; !peer_eof || st->open_http + st->open_ws > 0 || uv_loop_alive(&fz_loop);
+         it++) {
         if (it > FZ_MAX_ITERATIONS) {
             fprintf(stderr, "fuzz_http: connection still open after %d loop turns\n",
                     FZ_MAX_ITERATIONS);

@@ -103,14 +103,20 @@ static void test_config(void **state)
     config_t c;
     char err[256], *pos[2];
     int npos;
-    char *argv[] = {"gavel",          "serve", "--listen",
-                    "0.0.0.0:9",      "--dev", "--rate-limit-scale=0",
-                    "--access-ttl-s", "60",    "extra"};
+    char *argv[] = {"gavel",          "serve",
+                    "--listen",       "0.0.0.0:9",
+                    "--dev",          "--rate-limit-scale=0",
+                    "--access-ttl-s", "60",
+                    "--access-log",   "0",
+                    "--trust-proxy",  "extra"};
+    int argc = (int)(sizeof(argv) / sizeof(argv[0]));
     setenv("GAVEL_ACCESS_TTL_S", "120", 1);
     setenv("GAVEL_DATA", "/tmp/from-env", 1);
     config_defaults(&c);
     assert_int_equal(c.magic_link_ttl_s, 900);
-    assert_int_equal(config_parse(&c, 9, argv, 2, pos, 2, &npos, err, sizeof(err)), 0);
+    assert_int_equal(config_parse(&c, argc, argv, 2, pos, 2, &npos, err, sizeof(err)), 0);
+    assert_int_equal(c.access_log, 0);  /* a boolean takes a following 0/1 */
+    assert_int_equal(c.trust_proxy, 1); /* ... but not a following non-boolean word */
     assert_string_equal(c.listen, "0.0.0.0:9");
     assert_int_equal(c.dev, 1);
     assert_true(c.rate_limit_scale == 0.0);
