@@ -101,39 +101,27 @@ static int ops_write_requests(app_t *app, buf_t *out)
 static int ops_write_gauges(app_t *app, buf_t *out)
 {
     const http_stats_t *st = http_server_stats(app->http);
-    int rc =
-        metrics_type_write(out, "gavel_http_connections_open", "gauge", "Open HTTP connections.");
-    rc = rc ? rc
-            : buf_printf(out, "gavel_http_connections_open %llu\n",
-                         (unsigned long long)st->open_http);
-    rc = rc ? rc
-            : metrics_type_write(out, "gavel_ws_connections_open", "gauge",
-                                 "Open WebSocket connections.");
-    rc = rc ? rc
-            : buf_printf(out, "gavel_ws_connections_open %llu\n", (unsigned long long)st->open_ws);
-    rc = rc ? rc
-            : metrics_type_write(out, "gavel_connections_refused_total", "counter",
-                                 "Connections refused at the connection limit.");
-    rc = rc ? rc
-            : buf_printf(out, "gavel_connections_refused_total %llu\n",
-                         (unsigned long long)st->refused);
-    rc = rc ? rc
-            : metrics_type_write(out, "gavel_http_parse_errors_total", "counter",
-                                 "Requests rejected as malformed or over a limit.");
-    rc = rc ? rc
-            : buf_printf(out, "gavel_http_parse_errors_total %llu\n",
-                         (unsigned long long)st->parse_errors);
-    rc = rc ? rc
-            : metrics_type_write(out, "gavel_http_timeouts_total", "counter",
-                                 "Connections closed by the header or body timeout.");
-    rc = rc ? rc
-            : buf_printf(out, "gavel_http_timeouts_total %llu\n", (unsigned long long)st->timeouts);
-    rc = rc ? rc
-            : metrics_type_write(out, "gavel_ws_messages_total", "counter",
-                                 "WebSocket messages received.");
-    rc = rc ? rc
-            : buf_printf(out, "gavel_ws_messages_total %llu\n",
-                         (unsigned long long)app->metrics.ws_messages);
+    const struct {
+        const char *name, *type, *help;
+        uint64_t value;
+    } rows[] = {
+        {"gavel_http_connections_open", "gauge", "Open HTTP connections.", st->open_http},
+        {"gavel_ws_connections_open", "gauge", "Open WebSocket connections.", st->open_ws},
+        {"gavel_connections_refused_total", "counter",
+         "Connections refused at the connection limit.", st->refused},
+        {"gavel_http_parse_errors_total", "counter",
+         "Requests rejected as malformed or over a limit.", st->parse_errors},
+        {"gavel_http_timeouts_total", "counter",
+         "Connections closed by the header or body timeout.", st->timeouts},
+        {"gavel_ws_messages_total", "counter", "WebSocket messages received.",
+         app->metrics.ws_messages},
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && !rc; i++) {
+        rc = metrics_type_write(out, rows[i].name, rows[i].type, rows[i].help);
+        rc =
+            rc ? rc : buf_printf(out, "%s %llu\n", rows[i].name, (unsigned long long)rows[i].value);
+    }
     return rc;
 }
 
@@ -144,17 +132,13 @@ static void ops_metrics(http_req_t *req, http_resp_t *resp, void *ctx)
     (void)req;
     int rc = ops_write_requests(app, out);
     rc = rc ? rc
-            : metrics_type_write(out, "gavel_http_request_duration_seconds", "histogram",
-                                 "Time from a request's first byte to its response.");
+            : metrics_hist_family_write(out, "gavel_http_request_duration_seconds",
+                                        "Time from a request's first byte to its response.",
+                                        &app->metrics.http_latency);
     rc = rc ? rc
-            : metrics_hist_write(out, "gavel_http_request_duration_seconds", "",
-                                 &app->metrics.http_latency);
-    rc = rc ? rc
-            : metrics_type_write(out, "gavel_db_commit_duration_seconds", "histogram",
-                                 "Duration of database commits (fsync included).");
-    rc = rc ? rc
-            : metrics_hist_write(out, "gavel_db_commit_duration_seconds", "",
-                                 &app->metrics.db_commit);
+            : metrics_hist_family_write(out, "gavel_db_commit_duration_seconds",
+                                        "Duration of database commits (fsync included).",
+                                        &app->metrics.db_commit);
     rc = rc ? rc : ops_write_gauges(app, out);
     rc = rc ? rc : metrics_process_write(out, app->start_s);
     if (rc) {

@@ -58,6 +58,13 @@ int metrics_type_write(buf_t *out, const char *name, const char *type, const cha
     return buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+int metrics_hist_family_write(buf_t *out, const char *name, const char *help,
+                              const metrics_hist_t *h)
+{
+    int rc = metrics_type_write(out, name, "histogram", help);
+    return rc ? rc : metrics_hist_write(out, name, "", h);
+}
+
 static long metrics_rss_bytes(void)
 {
     long pages = 0, rss = 0;

@@ -30,6 +30,11 @@ void metrics_hist_observe(metrics_hist_t *h, double v);
  * `key="value"` pairs without braces. 0 or GV_ENOMEM. */
 int metrics_hist_write(buf_t *out, const char *name, const char *labels, const metrics_hist_t *h);
 
+/* metrics_hist_family_write appends the HELP/TYPE lines and the samples of one unlabelled
+ * histogram. 0 or GV_ENOMEM. */
+int metrics_hist_family_write(buf_t *out, const char *name, const char *help,
+                              const metrics_hist_t *h);
+
 /* metrics_type_write appends the "# HELP" and "# TYPE" lines. */
 int metrics_type_write(buf_t *out, const char *name, const char *type, const char *help);
 

@@ -60,6 +60,55 @@ int store_sqlite_cached(store_sqlite_t *ss, store_sq_id_t id, const char *sql, s
     return 0;
 }
 
+static int sqlite_bind_va(store_sqlite_t *ss, sqlite3_stmt *stmt, int col, const char *fmt,
+                          va_list ap)
+{
+    int rc = SQLITE_OK;
+    for (; *fmt && rc == SQLITE_OK; fmt++, col++) {
+        switch (*fmt) {
+        case 't':
+            rc = sqlite3_bind_text(stmt, col, va_arg(ap, const char *), -1, SQLITE_STATIC);
+            break;
+        case 'i':
+            rc = sqlite3_bind_int64(stmt, col, va_arg(ap, int64_t));
+            break;
+        case 'n':
+            rc = sqlite3_bind_int(stmt, col, va_arg(ap, int));
+            break;
+        case 'h':
+            rc = sqlite3_bind_blob(stmt, col, va_arg(ap, const unsigned char *), STORE_HASH_LEN,
+                                   SQLITE_STATIC);
+            break;
+        default:
+            rc = SQLITE_MISUSE;
+        }
+    }
+    if (rc == SQLITE_OK)
+        return 0;
+    int err = store_sqlite_fail(ss, rc);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return err;
+}
+
+int store_sqlite_bind(store_sqlite_t *ss, sqlite3_stmt *stmt, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int err = sqlite_bind_va(ss, stmt, 1, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+int store_sqlite_bind_from(store_sqlite_t *ss, sqlite3_stmt *stmt, int first, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int err = sqlite_bind_va(ss, stmt, first, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
 /* Runs a cached statement that returns no rows, leaving it reset for the next use. */
 static int sqlite_step_reset(store_sqlite_t *ss, sqlite3_stmt *stmt)
 {

@@ -60,22 +60,6 @@ static int acct_run(store_sqlite_t *ss, sqlite3_stmt *stmt)
     return acct_done(stmt, rc == SQLITE_DONE ? 0 : store_sqlite_fail(ss, rc));
 }
 
-/* A bind failure of rc (SQLITE_OK: none): resets stmt and returns the mapped error. */
-static int acct_bind_fail(store_sqlite_t *ss, sqlite3_stmt *stmt, int rc)
-{
-    return acct_done(stmt, store_sqlite_fail(ss, rc));
-}
-
-static int acct_bind_hash(sqlite3_stmt *stmt, int col, const unsigned char *hash)
-{
-    return sqlite3_bind_blob(stmt, col, hash, STORE_HASH_LEN, SQLITE_STATIC);
-}
-
-static int acct_bind_text(sqlite3_stmt *stmt, int col, const char *text)
-{
-    return sqlite3_bind_text(stmt, col, text, -1, SQLITE_STATIC);
-}
-
 /* Copies text column col into dst (cap bytes with the NUL). NULL, an embedded NUL or a value
  * that does not fit is a database error: never truncated silently. */
 static int acct_col_text(store_sqlite_t *ss, sqlite3_stmt *stmt, int col, char *dst, size_t cap)
@@ -123,10 +107,10 @@ static int acct_user_read(store_sqlite_t *ss, store_sq_id_t by, const char *key,
     int err = acct_stmt(ss, by, &stmt);
     if (err != 0)
         return err;
-    int rc = acct_bind_text(stmt, 1, key);
-    if (rc != SQLITE_OK)
-        return acct_bind_fail(ss, stmt, rc);
-    rc = sqlite3_step(stmt);
+    err = store_sqlite_bind(ss, stmt, "t", key);
+    if (err != 0)
+        return err;
+    int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW)
         err = acct_user_row(ss, stmt, out);
     else
@@ -143,15 +127,9 @@ int store_sqlite_user_ensure(store_t *s, const char *email, const char *new_id,
     int err = acct_stmt(ss, STORE_SQ_USER_INSERT, &stmt);
     if (err != 0)
         return err;
-    int rc = acct_bind_text(stmt, 1, new_id);
-    if (rc == SQLITE_OK)
-        rc = acct_bind_text(stmt, 2, email);
-    if (rc == SQLITE_OK)
-        rc = acct_bind_text(stmt, 3, default_name);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(stmt, 4, now_ms);
-    if (rc != SQLITE_OK)
-        return acct_bind_fail(ss, stmt, rc);
+    err = store_sqlite_bind(ss, stmt, "ttti", new_id, email, default_name, now_ms);
+    if (err != 0)
+        return err;
     err = acct_run(ss, stmt);
     if (err != 0)
         return err;
@@ -174,10 +152,10 @@ int store_sqlite_user_get(store_t *s, const char *id, store_user_t *out)
 /* Runs an UPDATE of one user keyed by text ?1 with ?2 bound by the caller; no row: not found. */
 static int acct_user_update(store_sqlite_t *ss, sqlite3_stmt *stmt, const char *key)
 {
-    int rc = acct_bind_text(stmt, 1, key);
-    if (rc != SQLITE_OK)
-        return acct_bind_fail(ss, stmt, rc);
-    int err = acct_run(ss, stmt);
+    int err = store_sqlite_bind(ss, stmt, "t", key);
+    if (err != 0)
+        return err;
+    err = acct_run(ss, stmt);
     if (err == 0 && sqlite3_changes(ss->db) == 0)
         err = GV_ENOT_FOUND;
     return err;
@@ -190,9 +168,9 @@ int store_sqlite_user_set_name(store_t *s, const char *id, const char *name)
     int err = acct_stmt(ss, STORE_SQ_USER_SET_NAME, &stmt);
     if (err != 0)
         return err;
-    int rc = acct_bind_text(stmt, 2, name);
-    if (rc != SQLITE_OK)
-        return acct_bind_fail(ss, stmt, rc);
+    err = store_sqlite_bind_from(ss, stmt, 2, "t", name);
+    if (err != 0)
+        return err;
     return acct_user_update(ss, stmt, id);
 }
 
@@ -203,9 +181,9 @@ int store_sqlite_user_set_admin(store_t *s, const char *email, int is_admin)
     int err = acct_stmt(ss, STORE_SQ_USER_SET_ADMIN, &stmt);
     if (err != 0)
         return err;
-    int rc = sqlite3_bind_int(stmt, 2, is_admin != 0);
-    if (rc != SQLITE_OK)
-        return acct_bind_fail(ss, stmt, rc);
+    err = store_sqlite_bind_from(ss, stmt, 2, "n", is_admin != 0);
+    if (err != 0)
+        return err;
     return acct_user_update(ss, stmt, email);
 }
 
@@ -219,17 +197,9 @@ int store_sqlite_magic_link_insert(store_t *s, const unsigned char *hash, const 
     int err = acct_stmt(ss, STORE_SQ_LINK_INSERT, &stmt);
     if (err != 0)
         return err;
-    int rc = acct_bind_hash(stmt, 1, hash);
-    if (rc == SQLITE_OK)
-        rc = acct_bind_text(stmt, 2, user_id);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(stmt, 3, expires_ms);
-    if (rc == SQLITE_OK)
-        rc = acct_bind_text(stmt, 4, ip);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(stmt, 5, now_ms);
-    if (rc != SQLITE_OK)
-        return acct_bind_fail(ss, stmt, rc);
+    err = store_sqlite_bind(ss, stmt, "htiti", hash, user_id, expires_ms, ip, now_ms);
+    if (err != 0)
+        return err;
     return acct_run(ss, stmt);
 }
 
@@ -241,15 +211,11 @@ int store_sqlite_magic_link_consume(store_t *s, const unsigned char *hash, const
     int err = acct_stmt(ss, STORE_SQ_LINK_CONSUME, &stmt);
     if (err != 0)
         return err;
-    int rc = acct_bind_hash(stmt, 1, hash);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(stmt, 2, now_ms);
-    if (rc == SQLITE_OK)
-        rc = acct_bind_text(stmt, 3, email);
-    if (rc != SQLITE_OK)
-        return acct_bind_fail(ss, stmt, rc);
+    err = store_sqlite_bind(ss, stmt, "hit", hash, now_ms, email);
+    if (err != 0)
+        return err;
     char id[STORE_ID_MAX];
-    rc = sqlite3_step(stmt);
+    int rc = sqlite3_step(stmt);
     if (rc == SQLITE_DONE)
         return acct_done(stmt, GV_EUNAUTHORIZED);
     if (rc != SQLITE_ROW)
@@ -272,9 +238,9 @@ int store_sqlite_magic_link_purge(store_t *s, int64_t now_ms, int *purged)
     int err = acct_stmt(ss, STORE_SQ_LINK_PURGE, &stmt);
     if (err != 0)
         return err;
-    int rc = sqlite3_bind_int64(stmt, 1, now_ms);
-    if (rc != SQLITE_OK)
-        return acct_bind_fail(ss, stmt, rc);
+    err = store_sqlite_bind(ss, stmt, "i", now_ms);
+    if (err != 0)
+        return err;
     err = acct_run(ss, stmt);
     if (err == 0)
         *purged = sqlite3_changes(ss->db);
@@ -291,17 +257,9 @@ int store_sqlite_refresh_insert(store_t *s, const unsigned char *hash, const cha
     int err = acct_stmt(ss, STORE_SQ_REFRESH_INSERT, &stmt);
     if (err != 0)
         return err;
-    int rc = acct_bind_hash(stmt, 1, hash);
-    if (rc == SQLITE_OK)
-        rc = acct_bind_text(stmt, 2, user_id);
-    if (rc == SQLITE_OK)
-        rc = acct_bind_text(stmt, 3, family_id);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(stmt, 4, expires_ms);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(stmt, 5, now_ms);
-    if (rc != SQLITE_OK)
-        return acct_bind_fail(ss, stmt, rc);
+    err = store_sqlite_bind(ss, stmt, "httii", hash, user_id, family_id, expires_ms, now_ms);
+    if (err != 0)
+        return err;
     return acct_run(ss, stmt);
 }
 
@@ -319,10 +277,10 @@ static int acct_refresh_find(store_sqlite_t *ss, const unsigned char *hash, acct
     int err = acct_stmt(ss, STORE_SQ_REFRESH_FIND, &stmt);
     if (err != 0)
         return err;
-    int rc = acct_bind_hash(stmt, 1, hash);
-    if (rc != SQLITE_OK)
-        return acct_bind_fail(ss, stmt, rc);
-    rc = sqlite3_step(stmt);
+    err = store_sqlite_bind(ss, stmt, "h", hash);
+    if (err != 0)
+        return err;
+    int rc = sqlite3_step(stmt);
     if (rc == SQLITE_DONE)
         return acct_done(stmt, GV_EUNAUTHORIZED);
     if (rc != SQLITE_ROW)
@@ -342,11 +300,9 @@ static int acct_refresh_by_hash(store_sqlite_t *ss, store_sq_id_t id, const unsi
     int err = acct_stmt(ss, id, &stmt);
     if (err != 0)
         return err;
-    int rc = acct_bind_hash(stmt, 1, hash);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(stmt, 2, now_ms);
-    if (rc != SQLITE_OK)
-        return acct_bind_fail(ss, stmt, rc);
+    err = store_sqlite_bind(ss, stmt, "hi", hash, now_ms);
+    if (err != 0)
+        return err;
     return acct_run(ss, stmt);
 }
 
@@ -359,15 +315,9 @@ static int acct_refresh_insert_next(store_sqlite_t *ss, const unsigned char *old
     int err = acct_stmt(ss, STORE_SQ_REFRESH_INSERT_NEXT, &stmt);
     if (err != 0)
         return err;
-    int rc = acct_bind_hash(stmt, 1, old_hash);
-    if (rc == SQLITE_OK)
-        rc = acct_bind_hash(stmt, 2, new_hash);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(stmt, 3, expires_ms);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(stmt, 4, now_ms);
-    if (rc != SQLITE_OK)
-        return acct_bind_fail(ss, stmt, rc);
+    err = store_sqlite_bind(ss, stmt, "hhii", old_hash, new_hash, expires_ms, now_ms);
+    if (err != 0)
+        return err;
     err = acct_run(ss, stmt);
     if (err == 0 && sqlite3_changes(ss->db) != 1) {
         snprintf(ss->err, sizeof(ss->err), "refresh token vanished during rotation");

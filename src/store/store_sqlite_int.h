@@ -55,6 +55,15 @@ int store_sqlite_prepare(store_sqlite_t *ss, const char *sql, sqlite3_stmt **stm
  * compiling sql the first time. 0 or GV_E*. */
 int store_sqlite_cached(store_sqlite_t *ss, store_sq_id_t id, const char *sql, sqlite3_stmt **stmt);
 
+/* store_sqlite_bind binds the arguments to stmt's parameters 1, 2, ... by fmt, one letter each:
+ * 't' text (const char *), 'i' int64_t, 'n' int, 'h' a STORE_HASH_LEN-byte blob
+ * (const unsigned char *). Values are borrowed until the statement is reset. On failure stmt is
+ * reset and the mapped GV_E* code returned; else 0. */
+int store_sqlite_bind(store_sqlite_t *ss, sqlite3_stmt *stmt, const char *fmt, ...);
+
+/* store_sqlite_bind_from is store_sqlite_bind starting at parameter `first`. */
+int store_sqlite_bind_from(store_sqlite_t *ss, sqlite3_stmt *stmt, int first, const char *fmt, ...);
+
 /* The accounts operations of the ops table (store_sqlite_accounts.c). */
 int store_sqlite_user_ensure(store_t *s, const char *email, const char *new_id,
                              const char *default_name, int64_t now_ms, store_user_t *out,

@@ -11,20 +11,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "../tmpdir.h"
 
 static char fz_base[PATH_MAX]; /* temp dir: secret.txt and web/ */
 static char fz_root[PATH_MAX]; /* real path of web/ */
 
-static int fz_remove_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(p);
-}
-
 static void fz_cleanup(void)
 {
     if (fz_base[0])
-        nftw(fz_base, fz_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+        tmpdir_remove(fz_base);
 }
 
 static void fz_file(const char *rel, const char *text)

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "../tmpdir.h"
 
 static char root_dir[PATH_MAX];    /* realpath of the web root */
 static char outside_dir[PATH_MAX]; /* a directory next to it that must stay unreachable */
@@ -100,17 +101,11 @@ static int fixture_setup(void **state)
     return 0;
 }
 
-static int tree_remove_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(p);
-}
-
 static int fixture_teardown(void **state)
 {
     (void)state;
-    int a = nftw(root_dir, tree_remove_one, 16, FTW_DEPTH | FTW_PHYS);
-    int b = nftw(outside_dir, tree_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    int a = tmpdir_remove(root_dir);
+    int b = tmpdir_remove(outside_dir);
     return a || b ? -1 : 0;
 }
 

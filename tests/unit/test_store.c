@@ -18,20 +18,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "../tmpdir.h"
 
 typedef struct {
     char base[64];  /* mkdtemp directory, removed in teardown */
     char dir[128];  /* base/data: the data dir, created by store_open */
     store_t *store; /* opened by setup_open */
 } fixture_t;
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static int setup_dir(void **state)
 {
@@ -60,7 +53,7 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
     store_close(f->store);
-    int rc = nftw(f->base, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    int rc = tmpdir_remove(f->base);
     free(f);
     return rc;
 }

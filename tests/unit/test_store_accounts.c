@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../tmpdir.h"
 
 #define T0 1700000000000LL /* "now" of the tests, ms */
 #define TTL_MS 900000LL
@@ -31,14 +32,6 @@ typedef struct {
     char dir[128];  /* base/data: the data dir */
     store_t *store; /* opened (and migrated) by setup */
 } fixture_t;
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static int setup_open(void **state)
 {
@@ -66,7 +59,7 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
     store_close(f->store);
-    int rc = f->base[0] != '\0' ? nftw(f->base, rm_entry, 8, FTW_DEPTH | FTW_PHYS) : 0;
+    int rc = f->base[0] != '\0' ? tmpdir_remove(f->base) : 0;
     free(f);
     return rc;
 }
