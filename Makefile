@@ -19,11 +19,11 @@ LIB_SRC  := $(filter-out src/main.c,$(SRC))
 SQL      := $(sort $(wildcard src/store/sql/*.sql))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-GEN      := build/gen/migrations.c build/gen/openapi.c
+GEN      := build/gen/migrations.c build/gen/openapi.c build/gen/catalogue.c
 
-REL_OBJ  := $(patsubst src/%.c,build/obj/%.o,$(LIB_SRC)) build/obj/gen/migrations.o build/obj/gen/openapi.o
-SAN_OBJ  := $(patsubst src/%.c,build/asan/obj/%.o,$(LIB_SRC)) build/asan/obj/gen/migrations.o build/asan/obj/gen/openapi.o
-FUZ_OBJ  := $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRC)) build/fuzz/obj/gen/migrations.o build/fuzz/obj/gen/openapi.o
+REL_OBJ  := $(patsubst src/%.c,build/obj/%.o,$(LIB_SRC)) build/obj/gen/migrations.o build/obj/gen/openapi.o build/obj/gen/catalogue.o
+SAN_OBJ  := $(patsubst src/%.c,build/asan/obj/%.o,$(LIB_SRC)) build/asan/obj/gen/migrations.o build/asan/obj/gen/openapi.o build/asan/obj/gen/catalogue.o
+FUZ_OBJ  := $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRC)) build/fuzz/obj/gen/migrations.o build/fuzz/obj/gen/openapi.o build/fuzz/obj/gen/catalogue.o
 LLH_NAMES:= api http llhttp
 REL_LLH  := $(LLH_NAMES:%=build/obj/llhttp/%.o)
 SAN_LLH  := $(LLH_NAMES:%=build/asan/obj/llhttp/%.o)
@@ -67,6 +67,15 @@ build/gen/migrations.c: $(SQL) scripts/embed_sql.sh
 build/gen/openapi.c: docs/openapi.json scripts/embed_text.sh
 	@mkdir -p $(dir $@)
 	scripts/embed_text.sh $@ api_openapi_json docs/openapi.json
+
+# The shipped catalogue (data/*.csv) as the strings catalogue_csv_<file name>.
+CATALOGUE_CSV := data/competitions.csv data/football_clubs.csv data/national_teams.csv \
+                 data/cricket_players.csv
+build/gen/catalogue.c: $(CATALOGUE_CSV) scripts/embed_text.sh
+	@mkdir -p $(dir $@)
+	for f in $(CATALOGUE_CSV); do n=$$(basename $$f .csv); \
+	  scripts/embed_text.sh $@.$$n catalogue_csv_$$n $$f || exit 1; done
+	cat $(CATALOGUE_CSV:data/%.csv=$@.%) >$@.tmp && rm -f $(CATALOGUE_CSV:data/%.csv=$@.%) && mv $@.tmp $@
 
 # The version is compiled into one small object, rebuilt every time.
 VERSION_OBJ := build/obj/core/version.o build/asan/obj/core/version.o build/fuzz/obj/core/version.o

@@ -4,6 +4,7 @@
 #include "auth/token.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "league/catalogue.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -23,7 +24,7 @@ static int g_pending_stops;
 static void usage(FILE *f)
 {
     fprintf(f, "usage: gavel serve [flags] | gavel migrate --data DIR | gavel user admin EMAIL "
-               "--data DIR | gavel version\n\nflags "
+               "--data DIR | gavel import --data DIR KIND FILE | gavel version\n\nflags "
                "(each also GAVEL_<FLAG>):\n");
     config_usage(f);
 }
@@ -142,7 +143,8 @@ static int app_start(app_t *app, const char *host, int port)
     int rc = api_routes_register(app);
     if (rc)
         return rc;
-    app->http = http_server_new(app->loop, &app->router, &hl);
+    app->hub = hub_new();
+    app->http = app->hub ? http_server_new(app->loop, &app->router, &hl) : NULL;
     app->ws = app->http ? ws_server_new(app->http, &wl, api_ws_handlers(), app) : NULL;
     if (!app->ws)
         return GV_ENOMEM;
@@ -188,6 +190,7 @@ static void app_free(app_t *app)
 {
     api_auth_stop(app);
     ws_server_free(app->ws);
+    hub_free(app->hub);
     http_server_free(app->http);
     static_site_free(app->site);
     store_close(app->store);
@@ -198,6 +201,22 @@ static void close_walk(uv_handle_t *h, void *arg)
     (void)arg;
     if (!uv_is_closing(h))
         uv_close(h, NULL);
+}
+
+/* Loads the catalogue built into the binary on first start, or when the shipped data changed. */
+static int load_catalogue(app_t *app)
+{
+    catalogue_report_t rep;
+    catalogue_report_init(&rep);
+    int rc = catalogue_load_shipped(app->store, clock_now_ms(&app->clock), &rep);
+    if (rc)
+        log_error("catalogue load failed err=%s detail=\"%s\"", err_name(rc),
+                  rep.nerrors ? rep.errors[0].message : store_errmsg(app->store));
+    else
+        log_info("catalogue ready up_to_date=%d rows=%d created=%d updated=%d skipped=%d",
+                 rep.up_to_date, rep.rows, rep.created, rep.updated, rep.skipped);
+    catalogue_report_deinit(&rep);
+    return rc;
 }
 
 static int cmd_serve(app_t *app)
@@ -216,6 +235,8 @@ static int cmd_serve(app_t *app)
     app->loop = uv_default_loop();
     clock_real_init(&app->clock);
     int rc = open_store(app);
+    if (!rc)
+        rc = load_catalogue(app);
     if (!rc && app->cfg.admin_email[0])
         rc = make_admin(app, app->cfg.admin_email);
     if (!rc)
@@ -276,6 +297,34 @@ static int cmd_user(app_t *app, char **pos, int npos)
     return rc ? 1 : 0;
 }
 
+/* gavel import --data DIR KIND FILE: the shipped catalogue first (competitions the file may
+ * name), then FILE, all or nothing; the report on stdout, row errors on stderr. */
+static int cmd_import(app_t *app, char **pos, int npos)
+{
+    if (npos != 2 || !catalogue_kind_known(pos[0])) {
+        fprintf(stderr, "usage: gavel import --data DIR KIND FILE (KIND: assets, competitions, "
+                        "football_clubs, national_teams, cricket_players)\n");
+        return 2;
+    }
+    catalogue_report_t rep;
+    catalogue_report_init(&rep);
+    clock_real_init(&app->clock);
+    int rc = open_store(app);
+    rc = rc ? rc : load_catalogue(app);
+    rc = rc ? rc : catalogue_import_file(app->store, pos[0], pos[1], &rep);
+    for (size_t i = 0; i < rep.nerrors; i++)
+        fprintf(stderr, "%s:%d: %s: %s\n", pos[1], rep.errors[i].line, rep.errors[i].code,
+                rep.errors[i].message);
+    if (!rc)
+        printf("rows=%d created=%d updated=%d skipped=%d\n", rep.rows, rep.created, rep.updated,
+               rep.skipped);
+    else if (rep.error_count)
+        fprintf(stderr, "gavel: %zu error(s); nothing was imported\n", rep.error_count);
+    catalogue_report_deinit(&rep);
+    store_close(app->store);
+    return rc ? 1 : 0;
+}
+
 static int cmd_migrate(app_t *app)
 {
     int rc = open_store(app);
@@ -296,15 +345,16 @@ int main(int argc, char **argv)
         printf("gavel %s (built %s %s)\n", gavel_version, __DATE__, __TIME__);
         return 0;
     }
-    if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "user") != 0) {
+    if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "user") != 0 &&
+        strcmp(cmd, "import") != 0) {
         usage(!strcmp(cmd, "help") || !strcmp(cmd, "--help") ? stdout : stderr);
         return !strcmp(cmd, "help") || !strcmp(cmd, "--help") ? 0 : 2;
     }
     char err[256], *pos[2];
     int npos;
     config_defaults(&app->cfg);
-    if (config_parse(&app->cfg, argc, argv, 2, pos, !strcmp(cmd, "user") ? 2 : 0, &npos, err,
-                     sizeof(err)) != 0) {
+    int max_pos = !strcmp(cmd, "user") || !strcmp(cmd, "import") ? 2 : 0;
+    if (config_parse(&app->cfg, argc, argv, 2, pos, max_pos, &npos, err, sizeof(err)) != 0) {
         fprintf(stderr, "gavel: %s\n", err);
         return 2;
     }
@@ -316,5 +366,7 @@ int main(int argc, char **argv)
     log_threshold = level;
     if (!strcmp(cmd, "user"))
         return cmd_user(app, pos, npos);
+    if (!strcmp(cmd, "import"))
+        return cmd_import(app, pos, npos);
     return !strcmp(cmd, "serve") ? cmd_serve(app) : cmd_migrate(app);
 }

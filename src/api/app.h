@@ -3,6 +3,7 @@
 #ifndef GAVEL_API_APP_H
 #define GAVEL_API_APP_H
 
+#include "auction/hub.h"
 #include "auth/mailer.h"
 #include "auth/ratelimit.h"
 #include "core/clock.h"
@@ -14,6 +15,7 @@
 #include "net/ws.h"
 #include "store/store.h"
 
+#include <jansson.h>
 #include <uv.h>
 
 #define APP_STATUS_SLOTS 12
@@ -55,6 +57,7 @@ typedef struct app_s {
     router_t router;
     http_server_t *http;
     ws_server_t *ws;
+    hub_t *hub; /* WebSocket rooms: "league:<id>", later "auction:<id>" */
     static_site_t *site;
     int ready;
     double start_s;
@@ -90,6 +93,20 @@ int api_auth_start(app_t *app);
 /* api_auth_stop releases what api_auth_start made (the purge timer is closed by the caller's
  * loop walk). */
 void api_auth_stop(app_t *app);
+
+/* api_league_register adds the league, invite, watch, member and selection routes. */
+int api_league_register(app_t *app);
+
+/* api_members_register adds invites, watch codes, members and the asset selection (called by
+ * api_league_register). */
+int api_members_register(app_t *app);
+
+/* api_league_publish sends a league event (JSON object text) to the league's room. */
+void api_league_publish(app_t *app, const char *league_id, json_t *event);
+
+/* api_catalogue_register adds /api/sports, /api/competitions, /api/assets and the admin import
+ * POST /api/admin/assets. */
+int api_catalogue_register(app_t *app);
 
 /* api_ws_handlers gives the WebSocket message handlers of the API (ctx = app). */
 const ws_handlers_t *api_ws_handlers(void);

@@ -56,6 +56,33 @@ int api_authz_admin(app_t *app, http_req_t *req, http_resp_t *resp, store_user_t
     return rc;
 }
 
+int api_authz_league(app_t *app, http_req_t *req, http_resp_t *resp, const char *league_id,
+                     api_league_ctx_t *ctx)
+{
+    int rc = api_authz_user(app, req, resp, &ctx->user);
+    if (rc)
+        return rc;
+    rc = store_league_get(app->store, league_id, &ctx->league);
+    if (rc == 0)
+        rc = store_member_get(app->store, league_id, ctx->user.id, &ctx->member);
+    if (rc == GV_ENOT_FOUND)
+        http_resp_error(resp, rc, "No such league.", NULL);
+    else if (rc)
+        http_resp_error(resp, rc, NULL, NULL);
+    return rc;
+}
+
+int api_authz_commissioner(app_t *app, http_req_t *req, http_resp_t *resp, const char *league_id,
+                           api_league_ctx_t *ctx)
+{
+    int rc = api_authz_league(app, req, resp, league_id, ctx);
+    if (rc == 0 && ctx->member.role != STORE_ROLE_COMMISSIONER) {
+        rc = GV_EFORBIDDEN;
+        http_resp_error(resp, rc, "Only the league's commissioner can do that.", NULL);
+    }
+    return rc;
+}
+
 void api_rate_limited(http_resp_t *resp, int64_t retry_after_ms)
 {
     char secs[32];

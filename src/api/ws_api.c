@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "json/json.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,28 @@ static int ws_api_ping(json_t *msg, int64_t now_ms, buf_t *reply)
     return ws_api_reply(reply, pong);
 }
 
+/* join_league / leave_league: members only (spectators included). */
+static int ws_api_league_room(app_t *app, ws_api_session_t *session, json_t *msg, int join,
+                              buf_t *reply)
+{
+    const char *id = json_string_value(json_object_get(msg, "leagueId"));
+    store_member_t m;
+    char room[HUB_ROOM_MAX];
+    if (!id || !*id || strlen(id) >= 40 || !session->conn)
+        return ws_api_error(reply, "invalid_request", "leagueId is required.");
+    snprintf(room, sizeof(room), "league:%s", id);
+    if (!join) {
+        hub_leave(app->hub, room, session->conn);
+        return 0;
+    }
+    int rc = store_member_get(app->store, id, session->user_id, &m);
+    if (rc == GV_ENOT_FOUND)
+        return ws_api_error(reply, "forbidden", "You are not a member of this league.");
+    if (rc == 0)
+        rc = hub_join(app->hub, room, session->conn, session->user_id);
+    return rc ? ws_api_error(reply, "unavailable", "Try again shortly.") : 0;
+}
+
 int ws_api_handle(app_t *app, ws_api_session_t *session, const char *text, size_t len,
                   int64_t now_ms, buf_t *reply, int *close_code, const char **reason)
 {
@@ -94,6 +117,8 @@ int ws_api_handle(app_t *app, ws_api_session_t *session, const char *text, size_
         rc = ws_api_ping(msg, now_ms, reply);
     else if (strcmp(type, "auth") == 0)
         rc = ws_api_auth(app, session, msg, now_ms, reply, close_code, reason);
+    else if (strcmp(type, "join_league") == 0 || strcmp(type, "leave_league") == 0)
+        rc = ws_api_league_room(app, session, msg, type[0] == 'j', reply);
     else
         rc = ws_api_error(reply, "invalid_request", "Unknown message type.");
     json_decref(msg);
@@ -116,6 +141,7 @@ static void ws_api_on_message(ws_conn_t *c, const char *text, size_t len, void *
             ws_conn_close(c, 1011, "out of memory");
             return;
         }
+        session->conn = c;
         ws_conn_set_user(c, session);
     }
     buf_init(&reply);
@@ -139,7 +165,8 @@ static void ws_api_on_message(ws_conn_t *c, const char *text, size_t len, void *
 
 static void ws_api_on_close(ws_conn_t *c, void *ctx)
 {
-    (void)ctx;
+    app_t *app = ctx;
+    hub_leave_conn(app->hub, c);
     free(ws_conn_user(c));
     ws_conn_set_user(c, NULL);
 }

@@ -9,6 +9,7 @@ typedef struct {
     int authenticated;
     int64_t expires_ms; /* the access token's exp: the connection closes then unless renewed */
     char user_id[64];
+    ws_conn_t *conn; /* the connection, for rooms (NULL in unit tests) */
 } ws_api_session_t;
 
 /* ws_api_handle processes one text message for session at now_ms. The reply (one JSON text, or

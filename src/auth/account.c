@@ -2,7 +2,7 @@
 #include "auth/account.h"
 
 #include "core/err.h"
-#include "net/ws.h"
+#include "core/utf8.h"
 
 #include <string.h>
 
@@ -78,7 +78,7 @@ int account_name_normalize(const char *in, char *out, size_t n)
     const char *s;
     size_t len, chars = 0;
     account_trim(in, &s, &len);
-    if (len >= n || !ws_utf8_valid((const unsigned char *)s, len))
+    if (len >= n || !utf8_valid((const unsigned char *)s, len))
         return GV_EINVALID_REQUEST;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];

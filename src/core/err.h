@@ -33,7 +33,10 @@
     X(TRAVERSAL, -31, 404, "not_found", "Nothing was found here.")                                 \
     X(NOT_MODIFIED, -32, 304, "not_modified", "Not modified.")                                     \
     X(INVALID_TOKEN, -33, 401, "invalid_token",                                                    \
-      "This sign-in link or token is not valid: it is unknown, used or expired.")
+      "This sign-in link or token is not valid: it is unknown, used or expired.")                  \
+    X(LOCKED, -34, 409, "locked", "The league's settings are locked once an auction exists.")      \
+    X(LEAGUE_FULL, -35, 409, "league_full", "This league has no free seat.")                       \
+    X(AUCTION_STARTED, -36, 409, "auction_started", "The auction has already started.")
 
 enum {
     GV_OK = 0,

@@ -118,6 +118,11 @@ const http_limits_t *http_server_limits(const http_server_t *s);
 /* http_req_header returns the value of the first header called name (lower case), or NULL. */
 const char *http_req_header(const http_req_t *req, const char *name);
 
+/* http_req_query finds the query parameter name and percent-decodes its value into out (size
+ * n; '+' is a space). Returns 1 when found, 0 when absent, GV_EINVALID_REQUEST for a bad escape,
+ * an embedded NUL or a value too long for out. Keys are matched as sent (not decoded). */
+int http_req_query(const http_req_t *req, const char *name, char *out, size_t n);
+
 /* http_req_param returns the path parameter called name, or NULL. */
 const char *http_req_param(const http_req_t *req, const char *name);
 

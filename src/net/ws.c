@@ -3,6 +3,7 @@
 #include "net/ws.h"
 
 #include "core/err.h"
+#include "core/utf8.h"
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -123,32 +124,6 @@ int ws_handshake_check(const http_req_t *req)
     if (strcmp(version, "13") != 0 || ws_accept_key(key, accept) != 0)
         return GV_EINVALID_REQUEST;
     return 0;
-}
-
-int ws_utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char b = s[i];
-        if (b < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len = (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
-        if (len == 0 || i + len > n)
-            return 0;
-        uint32_t cp = b & (0xFF >> (len + 1));
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
 }
 
 /* ---- shared frames -------------------------------------------------------------------------- */
@@ -352,7 +327,7 @@ static void ws_cb_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_m
     if (arg->opcode == WSLAY_BINARY_FRAME) {
         ws_conn_close(c, WSLAY_CODE_UNSUPPORTED_DATA, "text frames only");
     } else if (arg->opcode == WSLAY_TEXT_FRAME) {
-        if (!ws_utf8_valid(arg->msg, arg->msg_length))
+        if (!utf8_valid(arg->msg, arg->msg_length))
             ws_conn_close(c, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8");
         else if (c->srv->h.on_message)
             c->srv->h.on_message(c, (const char *)arg->msg, arg->msg_length, c->srv->ctx);

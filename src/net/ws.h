@@ -82,7 +82,4 @@ int ws_accept_key(const char *key, char out[29]);
  * Connection: upgrade, Sec-WebSocket-Version: 13 and a valid key. 0 or GV_EINVALID_REQUEST. */
 int ws_handshake_check(const http_req_t *req);
 
-/* ws_utf8_valid: 1 when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
-int ws_utf8_valid(const unsigned char *s, size_t n);
-
 #endif

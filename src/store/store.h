@@ -124,4 +124,7 @@ int store_refresh_rotate(store_t *s, const unsigned char old_hash[STORE_HASH_LEN
  * is unknown (logout reveals nothing); GV_EDB* on failure. */
 int store_refresh_revoke(store_t *s, const unsigned char hash[STORE_HASH_LEN], int64_t now_ms);
 
+#include "store/store_catalogue.h"
+#include "store/store_league.h"
+
 #endif

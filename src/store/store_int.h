@@ -58,9 +58,14 @@ typedef struct store_ops_s {
     int (*refresh_revoke)(store_t *s, const unsigned char *hash, int64_t now_ms);
 } store_ops_t;
 
+struct store_catalogue_ops_s; /* store_catalogue_int.h */
+struct store_league_ops_s;    /* store_league_int.h */
+
 /* The part every backend embeds as its first member. */
 struct store_s {
     const store_ops_t *ops;
+    const struct store_catalogue_ops_s *cat;
+    const struct store_league_ops_s *league;
     store_commit_observer_t commit_fn;
     void *commit_ctx;
 };

@@ -109,6 +109,59 @@ int store_sqlite_bind_from(store_sqlite_t *ss, sqlite3_stmt *stmt, int first, co
     return err;
 }
 
+int store_sqlite_stmt(store_sqlite_t *ss, const char *sql, sqlite3_stmt **stmt)
+{
+    uintptr_t h = (uintptr_t)sql;
+    h ^= h >> 17;
+    h *= 0x9E3779B97F4A7C15u;
+    size_t i = (size_t)(h >> 7) % STORE_SQLITE_STMT_SLOTS;
+    for (size_t probe = 0; probe < STORE_SQLITE_STMT_SLOTS; probe++) {
+        store_sqlite_slot_t *slot = &ss->slots[(i + probe) % STORE_SQLITE_STMT_SLOTS];
+        if (slot->sql == sql) {
+            *stmt = slot->stmt;
+            return 0;
+        }
+        if (slot->sql == NULL) {
+            int err = store_sqlite_prepare(ss, sql, &slot->stmt);
+            if (err != 0)
+                return err;
+            slot->sql = sql;
+            *stmt = slot->stmt;
+            return 0;
+        }
+    }
+    return GV_EINTERNAL; /* more distinct statements than slots: raise the constant */
+}
+
+int store_sqlite_done(sqlite3_stmt *stmt, int err)
+{
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return err;
+}
+
+int store_sqlite_exec_stmt(store_sqlite_t *ss, sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step(stmt);
+    return store_sqlite_done(stmt, rc == SQLITE_DONE ? 0 : store_sqlite_fail(ss, rc));
+}
+
+int store_sqlite_col_text(store_sqlite_t *ss, sqlite3_stmt *stmt, int col, char *dst, size_t cap)
+{
+    const unsigned char *text = sqlite3_column_text(stmt, col);
+    size_t len = (size_t)sqlite3_column_bytes(stmt, col);
+    if (text == NULL) {
+        dst[0] = '\0';
+        return 0;
+    }
+    if (len >= cap || strlen((const char *)text) != len) {
+        snprintf(ss->err, sizeof(ss->err), "column %d does not fit its field", col);
+        return GV_EDB;
+    }
+    memcpy(dst, text, len + 1);
+    return 0;
+}
+
 /* Runs a cached statement that returns no rows, leaving it reset for the next use. */
 static int sqlite_step_reset(store_sqlite_t *ss, sqlite3_stmt *stmt)
 {
@@ -222,6 +275,8 @@ static void sqlite_close(store_t *s)
     sqlite3_finalize(ss->rollback);
     for (int i = 0; i < STORE_SQ_COUNT; i++)
         sqlite3_finalize(ss->cached[i]);
+    for (int i = 0; i < STORE_SQLITE_STMT_SLOTS; i++)
+        sqlite3_finalize(ss->slots[i].stmt);
     sqlite3_close_v2(ss->db);
     free(ss);
 }
@@ -236,6 +291,8 @@ int store_sqlite_open(store_t **out, const char *data_dir)
     if (ss == NULL)
         return GV_ENOMEM;
     ss->base.ops = &sqlite_ops;
+    ss->base.cat = &store_sqlite_catalogue_ops;
+    ss->base.league = &store_sqlite_league_ops;
     err = sqlite_connect(ss, data_dir);
     if (err != 0) {
         sqlite_close(&ss->base);

@@ -28,6 +28,13 @@ typedef enum {
     STORE_SQ_COUNT
 } store_sq_id_t;
 
+#define STORE_SQLITE_STMT_SLOTS 512 /* statements cached by their SQL text's address */
+
+typedef struct {
+    const char *sql; /* a string literal: its address is the key */
+    sqlite3_stmt *stmt;
+} store_sqlite_slot_t;
+
 typedef struct {
     store_t base; /* first, so a store_t * is a store_sqlite_t * */
     sqlite3 *db;
@@ -35,7 +42,8 @@ typedef struct {
     sqlite3_stmt *commit;
     sqlite3_stmt *rollback;
     sqlite3_stmt *cached[STORE_SQ_COUNT]; /* NULL until first used; finalized by close */
-    char err[256];                        /* message of the last failure */
+    store_sqlite_slot_t slots[STORE_SQLITE_STMT_SLOTS]; /* store_sqlite_stmt's cache */
+    char err[256];                                      /* message of the last failure */
 } store_sqlite_t;
 
 static inline store_sqlite_t *store_sqlite_of(store_t *s)
@@ -54,6 +62,24 @@ int store_sqlite_prepare(store_sqlite_t *ss, const char *sql, sqlite3_stmt **stm
 /* store_sqlite_cached sets *stmt to the cached statement id (borrowed: reset it after use),
  * compiling sql the first time. 0 or GV_E*. */
 int store_sqlite_cached(store_sqlite_t *ss, store_sq_id_t id, const char *sql, sqlite3_stmt **stmt);
+
+/* store_sqlite_stmt sets *stmt to the cached statement for sql — a string literal, looked up by
+ * its address — compiling it on first use (borrowed: reset it after use). 0 or GV_E*. */
+int store_sqlite_stmt(store_sqlite_t *ss, const char *sql, sqlite3_stmt **stmt);
+
+/* store_sqlite_done resets stmt and clears its bindings; returns err unchanged. */
+int store_sqlite_done(sqlite3_stmt *stmt, int err);
+
+/* store_sqlite_exec_stmt steps stmt to completion (no rows expected) and resets it. */
+int store_sqlite_exec_stmt(store_sqlite_t *ss, sqlite3_stmt *stmt);
+
+/* store_sqlite_col_text copies text column col into dst (cap bytes with the NUL); NULL gives "".
+ * A value that does not fit is GV_EDB: never truncated silently. */
+int store_sqlite_col_text(store_sqlite_t *ss, sqlite3_stmt *stmt, int col, char *dst, size_t cap);
+
+/* The domain operation tables of this backend (store_sqlite_catalogue.c, store_sqlite_league.c). */
+extern const struct store_catalogue_ops_s store_sqlite_catalogue_ops;
+extern const struct store_league_ops_s store_sqlite_league_ops;
 
 /* store_sqlite_bind binds the arguments to stmt's parameters 1, 2, ... by fmt, one letter each:
  * 't' text (const char *), 'i' int64_t, 'n' int, 'h' a STORE_HASH_LEN-byte blob

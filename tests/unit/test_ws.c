@@ -13,7 +13,7 @@
 #include "api/ws_api.h"
 #include "auth/jwt.h"
 #include "core/err.h"
-#include "net/ws.h"
+#include "core/utf8.h"
 
 static void test_accept_key(void **state)
 {
@@ -75,7 +75,7 @@ static void test_utf8(void **state)
     (void)state;
     const char *ok[] = {"", "plain", "\xc2\xa3 13m", "\xe2\x82\xac", "\xf0\x9f\x8f\x86"};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-        assert_true(ws_utf8_valid((const unsigned char *)ok[i], strlen(ok[i])));
+        assert_true(utf8_valid((const unsigned char *)ok[i], strlen(ok[i])));
     const char *bad[] = {
         "\xff",             /* never valid */
         "\xc0\xaf",         /* overlong '/' */
@@ -87,7 +87,7 @@ static void test_utf8(void **state)
         "a\xc2",            /* truncated at the end */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_false(ws_utf8_valid((const unsigned char *)bad[i], strlen(bad[i])));
+        assert_false(utf8_valid((const unsigned char *)bad[i], strlen(bad[i])));
 }
 
 static void test_frame_header(void **state)
