@@ -1,6 +1,7 @@
 /* gavel: the command line (serve, migrate, version) and the server's start and graceful stop. */
 #include "api/app.h"
 #include "auth/account.h"
+#include "auction/service.h"
 #include "auth/token.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -71,6 +72,7 @@ static void stop_step_done(void)
 {
     if (--g_pending_stops > 0)
         return;
+    auction_service_stop(g_app.auctions); /* flushes what is pending, stops the timers */
     uv_timer_stop(&g_force);
     uv_close((uv_handle_t *)&g_force, NULL);
     uv_close((uv_handle_t *)&g_log_flush, NULL);
@@ -140,11 +142,17 @@ static int app_start(app_t *app, const char *host, int port)
         log_error("web directory unusable dir=%s", app->cfg.web_dir);
         return GV_EIO;
     }
-    int rc = api_routes_register(app);
+    app->hub = hub_new();
+    int rc = app->hub ? auction_service_new(&app->auctions, app) : GV_ENOMEM;
+    rc = rc ? rc : auction_service_recover(app->auctions);
+    if (rc) {
+        log_error("auction recovery failed err=%s", err_name(rc));
+        return rc;
+    }
+    rc = api_routes_register(app);
     if (rc)
         return rc;
-    app->hub = hub_new();
-    app->http = app->hub ? http_server_new(app->loop, &app->router, &hl) : NULL;
+    app->http = http_server_new(app->loop, &app->router, &hl);
     app->ws = app->http ? ws_server_new(app->http, &wl, api_ws_handlers(), app) : NULL;
     if (!app->ws)
         return GV_ENOMEM;
@@ -189,6 +197,8 @@ static void app_signals(app_t *app)
 static void app_free(app_t *app)
 {
     api_auth_stop(app);
+    auction_service_free(app->auctions);
+    app->auctions = NULL;
     ws_server_free(app->ws);
     hub_free(app->hub);
     http_server_free(app->http);

@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #define APP_STATUS_SLOTS 12
+#define APP_BID_CODES 64
 
 typedef struct {
     int status[APP_STATUS_SLOTS];
@@ -30,6 +31,8 @@ typedef struct {
     metrics_hist_t http_latency;
     metrics_hist_t db_commit;
     uint64_t ws_messages;
+    uint64_t bids_accepted;
+    uint64_t bids_rejected[APP_BID_CODES]; /* by -GV_E* code */
     uint64_t ws_rejected_auth;
 } app_metrics_t;
 
@@ -57,7 +60,8 @@ typedef struct app_s {
     router_t router;
     http_server_t *http;
     ws_server_t *ws;
-    hub_t *hub; /* WebSocket rooms: "league:<id>", later "auction:<id>" */
+    hub_t *hub; /* WebSocket rooms: "league:<id>" and "auction:<id>" */
+    struct auction_service_s *auctions;
     static_site_t *site;
     int ready;
     double start_s;
@@ -100,6 +104,9 @@ int api_league_register(app_t *app);
 /* api_members_register adds invites, watch codes, members and the asset selection (called by
  * api_league_register). */
 int api_members_register(app_t *app);
+
+/* api_auction_register adds the auction routes. */
+int api_auction_register(app_t *app);
 
 /* api_league_publish sends a league event (JSON object text) to the league's room. */
 void api_league_publish(app_t *app, const char *league_id, json_t *event);

@@ -4,6 +4,7 @@
 #include "api/league_json.h"
 #include "api/paging.h"
 
+#include "auction/service.h"
 #include "core/err.h"
 #include "json/json.h"
 #include "league/codes.h"
@@ -241,15 +242,22 @@ static void assets_get(http_req_t *req, http_resp_t *resp, void *ctx)
     int rc = rows && pos ? store_league_assets_list(app->store, lc.league.id, after, page.limit,
                                                     rows, pos, (size_t)page.limit, &n, &more)
                          : GV_ENOMEM;
+    auction_live_t *live = NULL;
+    if (rc == 0 && auction_service_get_by_league(app->auctions, lc.league.id, &live) != 0)
+        live = NULL; /* no auction yet: everything is available */
     if (rc == 0) {
         json_t *items = json_array();
         for (size_t i = 0; i < n; i++) {
+            const char *owner = NULL;
+            int64_t price = 0;
+            const char *status =
+                live ? auction_live_asset_status(live, rows[i].id, &owner, &price) : "available";
             json_t *o = asset_json(&rows[i]);
             json_object_set_new(o, "assetId", json_string(rows[i].id));
             json_object_set_new(o, "position", json_integer(pos[i]));
-            json_object_set_new(o, "status", json_string("available"));
-            json_object_set_new(o, "ownerId", json_null());
-            json_object_set_new(o, "price", json_null());
+            json_object_set_new(o, "status", json_string(status));
+            json_object_set_new(o, "ownerId", owner ? json_string(owner) : json_null());
+            json_object_set_new(o, "price", owner ? json_integer(price) : json_null());
             json_array_append_new(items, o);
         }
         char next[16];

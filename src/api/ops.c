@@ -125,6 +125,20 @@ static int ops_write_gauges(app_t *app, buf_t *out)
     return rc;
 }
 
+static int ops_write_bids(app_t *app, buf_t *out)
+{
+    int rc = metrics_type_write(out, "gavel_bids_total", "counter",
+                                "Bid attempts by outcome (accepted or the rejection code).");
+    rc = rc ? rc
+            : buf_printf(out, "gavel_bids_total{outcome=\"accepted\"} %llu\n",
+                         (unsigned long long)app->metrics.bids_accepted);
+    for (int i = 1; i < APP_BID_CODES && !rc; i++)
+        if (app->metrics.bids_rejected[i])
+            rc = buf_printf(out, "gavel_bids_total{outcome=\"%s\"} %llu\n", err_api_code(-i),
+                            (unsigned long long)app->metrics.bids_rejected[i]);
+    return rc;
+}
+
 static void ops_metrics(http_req_t *req, http_resp_t *resp, void *ctx)
 {
     app_t *app = ctx;
@@ -140,6 +154,7 @@ static void ops_metrics(http_req_t *req, http_resp_t *resp, void *ctx)
                                         "Duration of database commits (fsync included).",
                                         &app->metrics.db_commit);
     rc = rc ? rc : ops_write_gauges(app, out);
+    rc = rc ? rc : ops_write_bids(app, out);
     rc = rc ? rc : metrics_process_write(out, app->start_s);
     if (rc) {
         http_resp_error(resp, GV_EINTERNAL, NULL, NULL);

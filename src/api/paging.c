@@ -42,13 +42,18 @@ int page_parse(http_req_t *req, http_resp_t *resp, page_t *page)
     return 0;
 }
 
+json_t *page_cursor_json(const char *next_key)
+{
+    char enc[PAGE_KEY_MAX * 2];
+    if (next_key &&
+        b64url_encode((const unsigned char *)next_key, strlen(next_key), enc, sizeof(enc)))
+        return json_string(enc);
+    return json_null();
+}
+
 void page_send(http_resp_t *resp, json_t *items, const char *next_key)
 {
-    json_t *next = json_null();
-    if (next_key) {
-        char enc[PAGE_KEY_MAX * 2];
-        if (b64url_encode((const unsigned char *)next_key, strlen(next_key), enc, sizeof(enc)))
-            next = json_string(enc);
-    }
-    json_resp_send(resp, 200, json_pack("{s:o, s:o}", "items", items, "nextCursor", next));
+    json_resp_send(
+        resp, 200,
+        json_pack("{s:o, s:o}", "items", items, "nextCursor", page_cursor_json(next_key)));
 }

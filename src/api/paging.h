@@ -20,6 +20,9 @@ typedef struct {
  * the field and returns GV_EINVALID_REQUEST. */
 int page_parse(http_req_t *req, http_resp_t *resp, page_t *page);
 
+/* page_cursor_json: the nextCursor value for the last row's sort key (NULL: null). */
+json_t *page_cursor_json(const char *next_key);
+
 /* page_send answers 200 {"items": items, "nextCursor": ...} (steals items); next_key is the
  * last row's sort key when more rows follow, or NULL. */
 void page_send(http_resp_t *resp, json_t *items, const char *next_key);

@@ -60,12 +60,14 @@ typedef struct store_ops_s {
 
 struct store_catalogue_ops_s; /* store_catalogue_int.h */
 struct store_league_ops_s;    /* store_league_int.h */
+struct store_auction_ops_s;   /* store_auction_int.h */
 
 /* The part every backend embeds as its first member. */
 struct store_s {
     const store_ops_t *ops;
     const struct store_catalogue_ops_s *cat;
     const struct store_league_ops_s *league;
+    const struct store_auction_ops_s *auction;
     store_commit_observer_t commit_fn;
     void *commit_ctx;
 };

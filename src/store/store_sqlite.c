@@ -293,6 +293,7 @@ int store_sqlite_open(store_t **out, const char *data_dir)
     ss->base.ops = &sqlite_ops;
     ss->base.cat = &store_sqlite_catalogue_ops;
     ss->base.league = &store_sqlite_league_ops;
+    ss->base.auction = &store_sqlite_auction_ops;
     err = sqlite_connect(ss, data_dir);
     if (err != 0) {
         sqlite_close(&ss->base);

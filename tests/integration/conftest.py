@@ -90,7 +90,7 @@ _SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtim
 class Server:
     """One `gavel serve` process on 127.0.0.1 with its own data directory."""
 
-    def __init__(self, workdir, flags=(), dev=True):
+    def __init__(self, workdir, flags=(), dev=True, log_mode="wb"):
         if not GAVEL_BIN.exists():
             pytest.fail(f"gavel binary not found at {GAVEL_BIN}; build it (make build/gavel)")
         self.workdir = Path(workdir)
@@ -98,9 +98,11 @@ class Server:
         self.log_path = self.workdir / "gavel.log"
         self.cmd = [str(GAVEL_BIN), "serve", "--listen", "127.0.0.1:0", "--data", str(self.data)]
         self.cmd += ["--rate-limit-scale", "0", *(["--dev"] if dev else []), *map(str, flags)]
+        self.flags, self.dev = flags, dev
         self.returncode = None
         self.stop_signal = None
-        self._log = open(self.log_path, "wb")
+        self.crashed_on_purpose = False
+        self._log = open(self.log_path, log_mode)
         self.proc = subprocess.Popen(
             self.cmd, stdout=subprocess.PIPE, stderr=self._log, env=gavel_env(), cwd=self.workdir
         )
@@ -166,10 +168,15 @@ class Server:
             self.proc.kill()
             self.proc.wait()
 
+    def crash(self):
+        """kill -9, as a crash would: the test checks recovery, not this exit."""
+        self.crashed_on_purpose = True
+        self.stop(signal.SIGKILL)
+
     def problems(self):
         """What is wrong with how the process ended: a non-zero exit or sanitizer reports."""
         found = []
-        if self.returncode != 0:
+        if self.returncode != 0 and not self.crashed_on_purpose:
             how = signal.Signals(self.stop_signal).name if self.stop_signal else "no signal"
             found.append(f"exit status {self.returncode} (sent: {how})")
         for report in sanitizer_reports(self.pid):
@@ -222,6 +229,14 @@ class ServerFactory:
 
     def __call__(self, *flags, dev=True):
         server = Server(self._tmp.mktemp("gavel"), flags, dev)
+        self.servers.append(server)
+        return server
+
+    def restart(self, old):
+        """A new server on old's data directory (after old crashed or stopped)."""
+        if old.returncode is None:
+            old.crash()
+        server = Server(old.workdir, old.flags, old.dev, log_mode="ab")
         self.servers.append(server)
         return server
 

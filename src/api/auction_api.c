@@ -1,0 +1,565 @@
+/* Auction endpoints: create, read, the commissioner's controls, bids (idempotent by
+ * clientBidId) and the log; every answer that shows auction state waits for the group commit. */
+#include "api/authz.h"
+#include "api/league_json.h"
+#include "api/paging.h"
+
+#include "auction/service.h"
+#include "core/err.h"
+#include "core/money.h"
+#include "json/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A request waiting for the commit. */
+typedef struct {
+    app_t *app;
+    http_resp_t *resp;
+    auction_live_t *live;
+    int status;     /* HTTP status of the answer */
+    json_t *answer; /* owned: sent as is (NULL: the AuctionState) */
+    char user[40], cbid[AUCTION_CBID_MAX];
+} auction_wait_t;
+
+static void auction_after(void *ctx, int status)
+{
+    auction_wait_t *w = ctx;
+    if (status != 0) {
+        json_resp_err(w->resp, GV_EUNAVAILABLE);
+    } else if (w->answer) {
+        json_resp_send(w->resp, w->status, json_incref(w->answer));
+    } else {
+        json_resp_send(w->resp, w->status, auction_service_state(w->app->auctions, w->live));
+    }
+    json_decref(w->answer);
+    http_resp_finish(w->resp);
+    free(w);
+}
+
+/* Defers resp until the pending commit; answer NULL sends the AuctionState. */
+static void auction_reply(app_t *app, http_resp_t *resp, auction_live_t *live, int status,
+                          json_t *answer)
+{
+    auction_wait_t *w = calloc(1, sizeof(*w));
+    if (!w) {
+        json_decref(answer);
+        json_resp_err(resp, GV_ENOMEM);
+        return;
+    }
+    w->app = app;
+    w->resp = resp;
+    w->live = live;
+    w->status = status;
+    w->answer = answer;
+    http_resp_defer(resp);
+    auction_service_after_commit(app->auctions, auction_after, w);
+}
+
+/* Loads the auction named in the path and checks the caller's membership (commissioner when
+ * comm). Answers 404/403 itself. */
+static int auction_access(app_t *app, http_req_t *req, http_resp_t *resp, int comm,
+                          api_league_ctx_t *lc, auction_live_t **live)
+{
+    char uid[STORE_ID_MAX];
+    int rc = api_authz_token(app, req, resp, uid);
+    if (rc)
+        return rc;
+    rc = auction_service_get(app->auctions, http_req_param(req, "id"), live);
+    if (rc) {
+        http_resp_error(resp, rc, rc == GV_ENOT_FOUND ? "No such auction." : NULL, NULL);
+        return rc;
+    }
+    const char *league = auction_live_league(*live);
+    return comm ? api_authz_commissioner(app, req, resp, league, lc)
+                : api_authz_league(app, req, resp, league, lc);
+}
+
+static void auction_create(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    app_t *app = ctx;
+    api_league_ctx_t lc;
+    auction_live_t *live = NULL;
+    if (api_authz_commissioner(app, req, resp, http_req_param(req, "id"), &lc))
+        return;
+    if (auction_service_get_by_league(app->auctions, lc.league.id, &live) == 0) {
+        json_resp_err(resp, GV_EAUCTION_EXISTS);
+        return;
+    }
+    if (lc.league.member_count < lc.league.settings.min_managers) {
+        json_resp_err(resp, GV_ENOT_ENOUGH_MANAGERS);
+        return;
+    }
+    int rc = auction_service_create(app->auctions, lc.league.id, lc.user.id, &live);
+    if (rc == GV_ECONFLICT)
+        rc = GV_EAUCTION_EXISTS;
+    if (rc == GV_EINVALID_REQUEST) {
+        json_resp_field_error(resp, "assetIds", "Select at least rosterSize assets first.");
+        return;
+    }
+    if (rc) {
+        json_resp_err(resp, rc);
+        return;
+    }
+    api_league_publish(
+        app, lc.league.id,
+        json_pack("{s:s, s:s}", "type", "auction_created", "auctionId", auction_live_id(live)));
+    json_resp_send(resp, 201, auction_service_state(app->auctions, live));
+}
+
+static void auction_get_by_league(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    app_t *app = ctx;
+    api_league_ctx_t lc;
+    auction_live_t *live;
+    if (api_authz_league(app, req, resp, http_req_param(req, "id"), &lc))
+        return;
+    int rc = auction_service_get_by_league(app->auctions, lc.league.id, &live);
+    if (rc)
+        http_resp_error(resp, rc, rc == GV_ENOT_FOUND ? "This league has no auction." : NULL, NULL);
+    else
+        auction_reply(app, resp, live, 200, NULL);
+}
+
+static void auction_get(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    api_league_ctx_t lc;
+    auction_live_t *live;
+    if (auction_access(ctx, req, resp, 0, &lc, &live) == 0)
+        auction_reply(ctx, resp, live, 200, NULL);
+}
+
+static void auction_delete(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    app_t *app = ctx;
+    api_league_ctx_t lc;
+    auction_live_t *live;
+    if (auction_access(app, req, resp, 1, &lc, &live))
+        return;
+    int rc = auction_service_delete(app->auctions, live);
+    if (rc)
+        json_resp_err(resp, rc);
+    else
+        resp->status = 204;
+}
+
+/* ---- controls ------------------------------------------------------------------------------- */
+
+static int auction_engine_code(int rc)
+{
+    static const int map[] = {
+        0,
+        GV_EAUCTION_NOT_RUNNING,
+        GV_ESTALE_LOT,
+        GV_ELOT_CLOSED,
+        GV_ENOT_A_MANAGER,
+        GV_EROSTER_FULL,
+        GV_EALREADY_LEADING,
+        GV_EBID_TOO_LOW,
+        GV_EOVER_MAX_BID,
+        GV_EINVALID_STATE,
+        GV_EINVALID_REQUEST,
+        GV_ENOMEM,
+    };
+    return rc < 0 && -rc < (int)(sizeof(map) / sizeof(map[0])) ? map[-rc] : GV_EINTERNAL;
+}
+
+static void auction_control(http_req_t *req, http_resp_t *resp, app_t *app, engine_cmd_type_t t)
+{
+    api_league_ctx_t lc;
+    auction_live_t *live;
+    engine_cmd_t cmd = {.type = t, .manager = -1};
+    if (auction_access(app, req, resp, 1, &lc, &live))
+        return;
+    int rc = auction_service_command(app->auctions, live, &cmd, lc.user.id, NULL, NULL);
+    if (rc) {
+        json_resp_err(resp, auction_engine_code(rc));
+        return;
+    }
+    auction_reply(app, resp, live, 200, NULL);
+}
+
+#define AUCTION_CONTROL(fn, type)                                                                  \
+    static void fn(http_req_t *req, http_resp_t *resp, void *ctx)                                  \
+    {                                                                                              \
+        auction_control(req, resp, ctx, type);                                                     \
+    }
+AUCTION_CONTROL(auction_begin, ENGINE_CMD_BEGIN)
+AUCTION_CONTROL(auction_pause, ENGINE_CMD_PAUSE)
+AUCTION_CONTROL(auction_resume, ENGINE_CMD_RESUME)
+AUCTION_CONTROL(auction_close_lot, ENGINE_CMD_CLOSE_LOT)
+AUCTION_CONTROL(auction_undo, ENGINE_CMD_UNDO)
+AUCTION_CONTROL(auction_reset, ENGINE_CMD_RESET)
+AUCTION_CONTROL(auction_end, ENGINE_CMD_END)
+
+/* ---- bids ----------------------------------------------------------------------------------- */
+
+/* The rejection body of an engine code, with a human message and details. */
+static json_t *auction_rejection(const engine_t *e, int m, int code, const char *currency)
+{
+    char msg[200], money[48];
+    json_t *details = json_object();
+    snprintf(msg, sizeof(msg), "%s", err_message(code));
+    if (code == GV_EBID_TOO_LOW) {
+        money_text(currency, engine_min_bid(e), money, sizeof(money));
+        snprintf(msg, sizeof(msg), "Bid must be at least %s", money);
+        json_object_set_new(details, "minimum", json_integer(engine_min_bid(e)));
+    } else if (code == GV_EOVER_MAX_BID) {
+        int empty = e->cfg.roster_size - e->managers[m].roster_n;
+        money_text(currency, engine_max_bid(e, m), money, sizeof(money));
+        char keep[48];
+        money_text(currency, e->cfg.min_bid, keep, sizeof(keep));
+        snprintf(msg, sizeof(msg),
+                 "You can bid at most %s: keep %s for each of your %d other empty slots", money,
+                 keep, empty - 1);
+        json_object_set_new(details, "maxBid", json_integer(engine_max_bid(e, m)));
+    }
+    return json_pack("{s:{s:s, s:s, s:o}}", "error", "code", err_api_code(code), "message", msg,
+                     "details", details);
+}
+
+typedef struct {
+    const char *user;
+    int lot;
+    int64_t amount;
+    const char *cbid;
+    const char *currency;
+} auction_bid_t;
+
+/* Runs a bid through the engine; returns the outcome {"status", "body"} (a new reference). The
+ * outcome is recorded for the clientBidId in the same commit as the bid's events. */
+static json_t *api_bid_apply(app_t *app, auction_live_t *live, const auction_bid_t *b)
+{
+    engine_cmd_t cmd = {.type = ENGINE_CMD_BID, .lot = b->lot, .amount = b->amount};
+    cmd.manager = auction_live_manager(live, b->user);
+    int rc = auction_service_command(app->auctions, live, &cmd, b->user, NULL, NULL);
+    const engine_t *e = auction_live_engine(live);
+    json_t *out;
+    if (rc) {
+        int code = auction_engine_code(rc);
+        app->metrics.bids_rejected[-code < APP_BID_CODES ? -code : 0]++;
+        out = json_pack("{s:i, s:o}", "status", err_http_status(code), "body",
+                        auction_rejection(e, cmd.manager, code, b->currency));
+    } else {
+        app->metrics.bids_accepted++;
+        out = json_pack("{s:i, s:{s:b, s:I, s:i, s:I, s:I}}", "status", 200, "body", "accepted", 1,
+                        "seq", (json_int_t)e->seq, "lot", b->lot, "amount", (json_int_t)b->amount,
+                        "endsAtMs", (json_int_t)e->ends_at_ms);
+    }
+    char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
+    if (text)
+        auction_service_outcome_put(app->auctions, auction_live_id(live), b->user, b->cbid, text);
+    free(text);
+    return out;
+}
+
+static int auction_bid_body(http_req_t *req, http_resp_t *resp, json_t **body, auction_bid_t *b)
+{
+    static const char *const fields[] = {"lot", "amount", "clientBidId", NULL};
+    const char *bad;
+    int rc = json_body_object(req, body);
+    if (rc)
+        return json_resp_err(resp, rc), rc;
+    if (json_fields_allowed(*body, fields, &bad))
+        return json_resp_field_error(resp, bad, "This field is not allowed here."),
+               GV_EINVALID_REQUEST;
+    json_t *lot = json_object_get(*body, "lot"), *amount = json_object_get(*body, "amount");
+    b->cbid = json_string_value(json_object_get(*body, "clientBidId"));
+    if (!json_is_integer(lot) || json_integer_value(lot) < 1 || json_integer_value(lot) > 1000000)
+        return json_resp_field_error(resp, "lot", "lot must be the lot number on the block."),
+               GV_EINVALID_REQUEST;
+    if (!json_is_integer(amount) || json_integer_value(amount) < 1 ||
+        json_integer_value(amount) > 9007199254740991LL)
+        return json_resp_field_error(resp, "amount", "amount must be a positive whole number."),
+               GV_EINVALID_REQUEST;
+    if (!b->cbid || !*b->cbid || strlen(b->cbid) >= AUCTION_CBID_MAX)
+        return json_resp_field_error(resp, "clientBidId",
+                                     "clientBidId must be 1 to 79 characters."),
+               GV_EINVALID_REQUEST;
+    b->lot = (int)json_integer_value(lot);
+    b->amount = json_integer_value(amount);
+    return 0;
+}
+
+static void auction_bid(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    app_t *app = ctx;
+    api_league_ctx_t lc;
+    auction_live_t *live;
+    json_t *body = NULL;
+    auction_bid_t b = {0};
+    char prior[1024];
+    if (auction_access(app, req, resp, 0, &lc, &live) || auction_bid_body(req, resp, &body, &b)) {
+        json_decref(body);
+        return;
+    }
+    b.user = lc.user.id;
+    b.currency = lc.league.settings.currency;
+    json_t *outcome = NULL;
+    if (auction_service_outcome_get(app->auctions, auction_live_id(live), b.user, b.cbid, prior,
+                                    sizeof(prior)) == 0)
+        outcome = json_loads(prior, 0, NULL); /* a replay: the first outcome, whatever it was */
+    else if (api_take(app, app->rl.bid_user, b.user, resp) == 0)
+        outcome = api_bid_apply(app, live, &b);
+    else
+        app->metrics.bids_rejected[-GV_ERATE_LIMITED]++;
+    if (outcome) {
+        int status = (int)json_integer_value(json_object_get(outcome, "status"));
+        auction_reply(app, resp, live, status, json_incref(json_object_get(outcome, "body")));
+    } else if (resp->status != 429) {
+        json_resp_err(resp, GV_ENOMEM);
+    }
+    json_decref(outcome);
+    json_decref(body);
+}
+
+/* ---- the log, bids and results -------------------------------------------------------------- */
+
+typedef struct {
+    app_t *app;
+    json_t *items;
+    int64_t last_seq;
+} auction_rows_t;
+
+static int auction_bid_row(void *ctx, const store_bid_row_t *b)
+{
+    auction_rows_t *r = ctx;
+    store_user_t u;
+    const char *name = store_user_get(r->app->store, b->user_id, &u) == 0 ? u.name : "";
+    json_array_append_new(r->items,
+                          json_pack("{s:I, s:i, s:s, s:s, s:I, s:I}", "seq", (json_int_t)b->seq,
+                                    "lot", b->lot, "userId", b->user_id, "name", name, "amount",
+                                    (json_int_t)b->amount, "atMs", (json_int_t)b->at_ms));
+    return 0;
+}
+
+static void auction_bids(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    app_t *app = ctx;
+    api_league_ctx_t lc;
+    auction_live_t *live;
+    char lot_text[16];
+    int lot = 0;
+    if (auction_access(app, req, resp, 0, &lc, &live))
+        return;
+    int q = http_req_query(req, "lot", lot_text, sizeof(lot_text));
+    if (q < 0 || (q == 1 && (sscanf(lot_text, "%d", &lot) != 1 || lot < 1))) {
+        json_resp_field_error(resp, "lot", "lot must be a lot number.");
+        return;
+    }
+    auction_rows_t r = {app, json_array(), 0};
+    int rc = store_auction_bids_each(app->store, auction_live_id(live), auction_live_epoch(live),
+                                     lot, auction_bid_row, &r);
+    if (rc) {
+        json_decref(r.items);
+        json_resp_err(resp, rc);
+        return;
+    }
+    auction_reply(app, resp, live, 200, json_pack("{s:o, s:n}", "items", r.items, "nextCursor"));
+}
+
+static int auction_event_row(void *ctx, const store_auction_event_t *ev)
+{
+    auction_rows_t *r = ctx;
+    json_t *o = json_loads(ev->payload, 0, NULL);
+    if (o)
+        json_array_append_new(r->items, o);
+    r->last_seq = ev->seq;
+    return 0;
+}
+
+static void auction_events(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    app_t *app = ctx;
+    api_league_ctx_t lc;
+    auction_live_t *live;
+    page_t page;
+    char text[32];
+    long long after = 0;
+    if (auction_access(app, req, resp, 0, &lc, &live) || page_parse(req, resp, &page))
+        return;
+    int q = http_req_query(req, "afterSeq", text, sizeof(text));
+    if (q < 0 || (q == 1 && (sscanf(text, "%lld", &after) != 1 || after < 0))) {
+        json_resp_field_error(resp, "afterSeq", "afterSeq must be a sequence number.");
+        return;
+    }
+    if (page.after[0] && sscanf(page.after, "%lld", &after) != 1) {
+        json_resp_field_error(resp, "cursor", "This cursor is not valid.");
+        return;
+    }
+    auction_rows_t r = {app, json_array(), 0};
+    int rc = store_auction_events_each(app->store, auction_live_id(live), after, page.limit + 1,
+                                       auction_event_row, &r);
+    if (rc) {
+        json_decref(r.items);
+        json_resp_err(resp, rc);
+        return;
+    }
+    int more = (int)json_array_size(r.items) > page.limit;
+    char next[32] = "";
+    if (more) {
+        json_array_remove(r.items, (size_t)page.limit);
+        json_t *last = json_array_get(r.items, (size_t)page.limit - 1);
+        snprintf(next, sizeof(next), "%lld",
+                 (long long)json_integer_value(json_object_get(last, "seq")));
+    }
+    auction_reply(app, resp, live, 200,
+                  json_pack("{s:o, s:o}", "items", r.items, "nextCursor",
+                            page_cursor_json(more ? next : NULL)));
+}
+
+/* The results: every closed lot (in order) and every manager's roster, spent and remaining. */
+static json_t *auction_results_json(app_t *app, auction_live_t *live)
+{
+    const engine_t *e = auction_live_engine(live);
+    json_t *lots = json_array(), *managers = json_array();
+    store_asset_t a;
+    store_user_t u;
+    for (int i = 0; i < e->history_n; i++) {
+        const char *aid = auction_live_asset_id(live, e->history[i].asset);
+        const char *wid = auction_live_manager_id(live, e->history[i].manager);
+        int sold = e->history[i].manager >= 0;
+        json_array_append_new(
+            lots,
+            json_pack("{s:i, s:s, s:s, s:s, s:o, s:o, s:o}", "lot", e->history[i].lot, "assetId",
+                      aid, "assetName", store_asset_get(app->store, aid, &a) == 0 ? a.name : aid,
+                      "result", sold ? "sold" : "unsold", "winnerId",
+                      sold ? json_string(wid) : json_null(), "winnerName",
+                      sold && store_user_get(app->store, wid, &u) == 0 ? json_string(u.name)
+                                                                       : json_null(),
+                      "price", sold ? json_integer(e->history[i].price) : json_null()));
+    }
+    for (int m = 0; m < e->n_managers; m++) {
+        const engine_manager_t *mg = &e->managers[m];
+        json_t *roster = json_array();
+        for (int k = 0; k < mg->roster_n; k++) {
+            const char *aid = auction_live_asset_id(live, mg->roster[k].asset);
+            json_array_append_new(
+                roster, json_pack("{s:s, s:s, s:I, s:i}", "assetId", aid, "name",
+                                  store_asset_get(app->store, aid, &a) == 0 ? a.name : aid, "price",
+                                  (json_int_t)mg->roster[k].price, "lot", mg->roster[k].lot));
+        }
+        const char *uid = auction_live_manager_id(live, m);
+        json_array_append_new(
+            managers, json_pack("{s:s, s:s, s:o, s:I, s:I}", "userId", uid, "name",
+                                store_user_get(app->store, uid, &u) == 0 ? u.name : "", "roster",
+                                roster, "spent", (json_int_t)(e->cfg.budget - mg->budget_remaining),
+                                "remaining", (json_int_t)mg->budget_remaining));
+    }
+    return json_pack("{s:s, s:s, s:o, s:o}", "auctionId", auction_live_id(live), "status",
+                     (const char *[]){"waiting", "running", "paused", "completed"}[e->status],
+                     "lots", lots, "managers", managers);
+}
+
+/* Appends one CSV field, quoted when it needs to be. */
+static void auction_csv_field(buf_t *out, const char *s, int last)
+{
+    if (strpbrk(s, ",\"\r\n")) {
+        buf_puts(out, "\"");
+        for (; *s; s++)
+            buf_append(out, *s == '"' ? "\"\"" : s, *s == '"' ? 2 : 1);
+        buf_puts(out, "\"");
+    } else {
+        buf_puts(out, s);
+    }
+    buf_puts(out, last ? "\r\n" : ",");
+}
+
+static void auction_results_csv(json_t *results, http_resp_t *resp)
+{
+    buf_t *out = &resp->body;
+    size_t i;
+    json_t *lot;
+    buf_puts(out, "lot,asset_id,asset_name,result,winner_id,winner_name,price\r\n");
+    json_array_foreach(json_object_get(results, "lots"), i, lot)
+    {
+        char num[32], price[32];
+        snprintf(num, sizeof(num), "%lld",
+                 (long long)json_integer_value(json_object_get(lot, "lot")));
+        json_t *p = json_object_get(lot, "price");
+        snprintf(price, sizeof(price), "%lld", (long long)json_integer_value(p));
+        auction_csv_field(out, num, 0);
+        auction_csv_field(out, json_string_value(json_object_get(lot, "assetId")), 0);
+        auction_csv_field(out, json_string_value(json_object_get(lot, "assetName")), 0);
+        auction_csv_field(out, json_string_value(json_object_get(lot, "result")), 0);
+        auction_csv_field(out, json_string_value(json_object_get(lot, "winnerId")) ?: "", 0);
+        auction_csv_field(out, json_string_value(json_object_get(lot, "winnerName")) ?: "", 0);
+        auction_csv_field(out, json_is_integer(p) ? price : "", 1);
+    }
+    resp->status = 200;
+    resp->content_type = "text/csv; charset=utf-8";
+    http_resp_header(resp, "Content-Disposition", "attachment; filename=\"results.csv\"");
+}
+
+typedef struct {
+    app_t *app;
+    http_resp_t *resp;
+    auction_live_t *live;
+    int csv;
+} auction_results_wait_t;
+
+static void auction_results_after(void *ctx, int status)
+{
+    auction_results_wait_t *w = ctx;
+    json_t *results = status ? NULL : auction_results_json(w->app, w->live);
+    if (!results)
+        json_resp_err(w->resp, status ? status : GV_ENOMEM);
+    else if (w->csv)
+        auction_results_csv(results, w->resp);
+    else
+        json_resp_send(w->resp, 200, json_incref(results));
+    json_decref(results);
+    http_resp_finish(w->resp);
+    free(w);
+}
+
+static void auction_results(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    app_t *app = ctx;
+    api_league_ctx_t lc;
+    auction_live_t *live;
+    char format[8] = "";
+    if (auction_access(app, req, resp, 0, &lc, &live))
+        return;
+    http_req_query(req, "format", format, sizeof(format));
+    auction_results_wait_t *w = calloc(1, sizeof(*w));
+    if (!w) {
+        json_resp_err(resp, GV_ENOMEM);
+        return;
+    }
+    *w = (auction_results_wait_t){app, resp, live, strcmp(format, "csv") == 0};
+    http_resp_defer(resp);
+    auction_service_after_commit(app->auctions, auction_results_after, w);
+}
+
+int api_auction_register(app_t *app)
+{
+    static const struct {
+        int method;
+        const char *path;
+        router_handler_fn fn;
+        size_t limit;
+    } routes[] = {
+        {HTTP_M_POST, "/api/leagues/{id}/auction", auction_create, 1024},
+        {HTTP_M_GET, "/api/leagues/{id}/auction", auction_get_by_league, 0},
+        {HTTP_M_GET, "/api/auctions/{id}", auction_get, 0},
+        {HTTP_M_DELETE, "/api/auctions/{id}", auction_delete, 0},
+        {HTTP_M_POST, "/api/auctions/{id}/begin", auction_begin, 1024},
+        {HTTP_M_POST, "/api/auctions/{id}/pause", auction_pause, 1024},
+        {HTTP_M_POST, "/api/auctions/{id}/resume", auction_resume, 1024},
+        {HTTP_M_POST, "/api/auctions/{id}/close-lot", auction_close_lot, 1024},
+        {HTTP_M_POST, "/api/auctions/{id}/undo", auction_undo, 1024},
+        {HTTP_M_POST, "/api/auctions/{id}/reset", auction_reset, 1024},
+        {HTTP_M_POST, "/api/auctions/{id}/end", auction_end, 1024},
+        {HTTP_M_POST, "/api/auctions/{id}/bids", auction_bid, 4096},
+        {HTTP_M_GET, "/api/auctions/{id}/bids", auction_bids, 0},
+        {HTTP_M_GET, "/api/auctions/{id}/events", auction_events, 0},
+        {HTTP_M_GET, "/api/auctions/{id}/results", auction_results, 0},
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]) && !rc; i++)
+        rc = router_add(&app->router, routes[i].method, routes[i].path, routes[i].fn, app,
+                        routes[i].limit);
+    return rc;
+}

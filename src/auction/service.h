@@ -1,0 +1,103 @@
+/* The auction service: live auctions in memory, one timer per auction armed for its next
+ * deadline, group commit of every event of a loop turn in one transaction before any reply or
+ * broadcast, and recovery from the event log at start. */
+#ifndef GAVEL_AUCTION_SERVICE_H
+#define GAVEL_AUCTION_SERVICE_H
+
+#include "auction/engine.h"
+
+#include <jansson.h>
+#include <uv.h>
+
+struct app_s;
+typedef struct auction_service_s auction_service_t;
+typedef struct auction_live_s auction_live_t;
+
+/* Called once the commit of a command's events is known: status 0 (durable, now visible) or
+ * GV_EUNAVAILABLE (the commit failed; the auction was reloaded from the store). */
+typedef void (*auction_done_fn)(void *ctx, int status);
+
+/* auction_service_new makes the service of app (borrowed) on app->loop. 0 or GV_ENOMEM. */
+int auction_service_new(auction_service_t **out, struct app_s *app);
+
+/* auction_service_recover loads every auction that is not completed from the store (replaying its
+ * event log), closes lots whose endsAt passed while the server was down, commits that, and arms
+ * the timers (paused auctions stay paused). 0 or GV_E*. */
+int auction_service_recover(auction_service_t *svc);
+
+/* auction_service_stop closes the timers and the commit hook (graceful shutdown; pending commits
+ * are flushed first). */
+void auction_service_stop(auction_service_t *svc);
+
+/* auction_service_free releases everything after the loop stopped. NULL is a no-op. */
+void auction_service_free(auction_service_t *svc);
+
+/* auction_service_find / _by_league: the live auction, or NULL. */
+auction_live_t *auction_service_find(auction_service_t *svc, const char *id);
+auction_live_t *auction_service_by_league(auction_service_t *svc, const char *league_id);
+
+/* auction_service_get / _get_by_league find an auction, loading it from the store when it is
+ * not in memory (a completed auction after a restart). 0, GV_ENOT_FOUND or GV_E*. */
+int auction_service_get(auction_service_t *svc, const char *id, auction_live_t **out);
+int auction_service_get_by_league(auction_service_t *svc, const char *league_id,
+                                  auction_live_t **out);
+
+/* auction_service_create builds the auction of league_id (the league's selection and its
+ * commissioner and managers, a random seed), stores it with its first event and makes it live.
+ * GV_ECONFLICT: the league has one (auction_exists); GV_ECONFLICT... see the API layer for
+ * minManagers. 0 or GV_E*. */
+int auction_service_create(auction_service_t *svc, const char *league_id, const char *actor_id,
+                           auction_live_t **out);
+
+/* auction_service_command applies cmd for actor_id (a user id) now. An ENGINE_E_* refusal is
+ * returned at once and nothing changes; on 0 the events are pending and done(ctx, status) runs
+ * after the group commit (never before this call returns). */
+int auction_service_command(auction_service_t *svc, auction_live_t *live, const engine_cmd_t *cmd,
+                            const char *actor_id, auction_done_fn done, void *ctx);
+
+/* auction_service_after_commit runs done(ctx, 0) after the pending commit (or at once when nothing
+ * is pending): reads use it so they never show what is not yet durable. */
+void auction_service_after_commit(auction_service_t *svc, auction_done_fn done, void *ctx);
+
+#define AUCTION_CBID_MAX 80 /* clientBidId bytes */
+
+/* auction_service_outcome_get copies the first recorded outcome (JSON text) of a clientBidId of
+ * user in the auction into out (size n): pending ones (this turn) included. 0 or GV_ENOT_FOUND. */
+int auction_service_outcome_get(auction_service_t *svc, const char *auction_id, const char *user,
+                                const char *cbid, char *out, size_t n);
+
+/* auction_service_outcome_put records a bid's outcome; it is written in the same transaction as
+ * the bid's events (the next group commit). 0 or GV_ENOMEM. */
+int auction_service_outcome_put(auction_service_t *svc, const char *auction_id, const char *user,
+                                const char *cbid, const char *outcome);
+
+/* auction_service_delete removes a live auction (broadcasting auction_deleted) and its rows. */
+int auction_service_delete(auction_service_t *svc, auction_live_t *live);
+
+/* auction_service_state builds the AuctionState object (a new reference). */
+json_t *auction_service_state(auction_service_t *svc, auction_live_t *live);
+
+/* Accessors for the API layer. */
+const char *auction_live_id(const auction_live_t *live);
+const char *auction_live_league(const auction_live_t *live);
+const engine_t *auction_live_engine(const auction_live_t *live);
+int auction_live_epoch(const auction_live_t *live);
+
+/* auction_live_manager: the manager index of user_id, or -1. */
+int auction_live_manager(const auction_live_t *live, const char *user_id);
+
+/* auction_live_asset_id: the asset id of index i. */
+const char *auction_live_asset_id(const auction_live_t *live, int i);
+
+/* auction_live_manager_id: the user id of manager index i. */
+const char *auction_live_manager_id(const auction_live_t *live, int i);
+
+/* auction_live_asset_status: the auction status of asset_id ("available", "on_block", "sold",
+ * "unsold"); for sold ones *owner (user id, borrowed) and *price. */
+const char *auction_live_asset_status(const auction_live_t *live, const char *asset_id,
+                                      const char **owner, int64_t *price);
+
+/* auction_live_asset_index: the index of asset_id in the auction, or -1. */
+int auction_live_asset_index(const auction_live_t *live, const char *asset_id);
+
+#endif

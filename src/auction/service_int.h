@@ -1,0 +1,73 @@
+/* Internals shared by the service's files (service.c: live auctions, commands, commit, timers;
+ * service_json.c: events and state as JSON, and back for replay). */
+#ifndef GAVEL_AUCTION_SERVICE_INT_H
+#define GAVEL_AUCTION_SERVICE_INT_H
+
+#include "api/app.h"
+#include "auction/service.h"
+
+#define SVC_ID_MAX 40
+#define SVC_ASSET_MAX 64
+
+struct auction_live_s {
+    char id[SVC_ID_MAX];
+    char league_id[SVC_ID_MAX];
+    engine_t eng;
+    int n_managers;
+    char (*managers)[SVC_ID_MAX]; /* index -> user id */
+    int n_assets;
+    char (*assets)[SVC_ASSET_MAX]; /* index -> asset id */
+    json_t **asset_json;           /* index -> Asset object, filled on first use */
+    int epoch;                     /* resets so far */
+    int dirty;                     /* has events in the pending batch */
+    uv_timer_t timer;
+    auction_service_t *svc;
+    struct auction_live_s *next; /* the service's list */
+};
+
+typedef struct {
+    auction_live_t *live;
+    engine_event_t ev;
+    char actor[SVC_ID_MAX];
+    int epoch;  /* the auction's resets before this event */
+    char *json; /* the API event object, owned */
+} svc_pending_event_t;
+
+typedef struct {
+    auction_done_fn fn;
+    void *ctx;
+} svc_pending_reply_t;
+
+typedef struct {
+    char auction[SVC_ID_MAX];
+    char user[SVC_ID_MAX];
+    char cbid[AUCTION_CBID_MAX];
+    char *outcome; /* JSON text, owned */
+} svc_pending_outcome_t;
+
+struct auction_service_s {
+    app_t *app;
+    auction_live_t *lives;
+    uv_check_t commit_hook;
+    uv_idle_t wake;
+    int stopped;
+    int poisoned; /* an event could not be queued: the next commit fails and reloads */
+    svc_pending_event_t *events;
+    size_t n_events, cap_events;
+    svc_pending_reply_t *replies;
+    size_t n_replies, cap_replies;
+    svc_pending_outcome_t *outcomes;
+    size_t n_outcomes, cap_outcomes;
+};
+
+/* svc_event_json builds the API event object of ev in live (a new reference). */
+json_t *svc_event_json(auction_service_t *svc, auction_live_t *live, const engine_event_t *ev);
+
+/* svc_event_parse turns a stored event object back into an engine event of live. 0 or
+ * GV_EINVALID_REQUEST. */
+int svc_event_parse(const auction_live_t *live, json_t *obj, engine_event_t *ev);
+
+/* svc_asset_json: the Asset object of index i (cached; borrowed). */
+json_t *svc_asset_json(auction_service_t *svc, auction_live_t *live, int i);
+
+#endif

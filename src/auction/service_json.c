@@ -1,0 +1,318 @@
+/* The service's JSON: engine events as the API's event objects (and back, for replay from the
+ * log), and the AuctionState snapshot. */
+#include "auction/service_int.h"
+
+#include "api/league_json.h"
+#include "core/err.h"
+
+#include <string.h>
+
+static const char *const svc_type_names[] = {
+    [ENGINE_EV_CREATED] = "auction_created",
+    [ENGINE_EV_LOT_OPENED] = "lot_opened",
+    [ENGINE_EV_BID] = "bid",
+    [ENGINE_EV_LOT_CLOSED] = "lot_closed",
+    [ENGINE_EV_INTERMISSION] = "intermission",
+    [ENGINE_EV_PAUSED] = "paused",
+    [ENGINE_EV_RESUMED] = "resumed",
+    [ENGINE_EV_LOT_UNDONE] = "lot_undone",
+    [ENGINE_EV_COMPLETED] = "auction_completed",
+    [ENGINE_EV_RESET] = "auction_reset",
+};
+
+static const char *const svc_reasons[] = {
+    [ENGINE_REASON_NONE] = "none",
+    [ENGINE_REASON_ROSTERS_FULL] = "rosters_full",
+    [ENGINE_REASON_NO_LOTS_LEFT] = "no_lots_left",
+    [ENGINE_REASON_ENDED] = "ended_by_commissioner",
+};
+
+json_t *svc_asset_json(auction_service_t *svc, auction_live_t *live, int i)
+{
+    if (i < 0 || i >= live->n_assets)
+        return NULL;
+    if (!live->asset_json[i]) {
+        store_asset_t a;
+        if (store_asset_get(svc->app->store, live->assets[i], &a) == 0)
+            live->asset_json[i] = asset_json(&a);
+        else
+            live->asset_json[i] = json_pack("{s:s}", "id", live->assets[i]);
+    }
+    return live->asset_json[i];
+}
+
+/* The user's current name ("" if unknown). */
+static void svc_user_name(auction_service_t *svc, const char *id, char *out, size_t n)
+{
+    store_user_t u;
+    if (store_user_get(svc->app->store, id, &u) == 0)
+        snprintf(out, n, "%s", u.name);
+    else if (n)
+        out[0] = '\0';
+}
+
+static const char *svc_mgr(const auction_live_t *live, int m)
+{
+    return m >= 0 && m < live->n_managers ? live->managers[m] : NULL;
+}
+
+static json_t *svc_str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* The fields of one event type (added to o). */
+static void svc_event_fields(auction_service_t *svc, auction_live_t *live, const engine_event_t *ev,
+                             json_t *o)
+{
+    char name[128];
+    switch (ev->type) {
+    case ENGINE_EV_CREATED:
+        json_object_set_new(o, "status", json_string("waiting"));
+        break;
+    case ENGINE_EV_LOT_OPENED:
+        json_object_set_new(o, "lot",
+                            json_pack("{s:i, s:O, s:b, s:I}", "number", ev->lot, "asset",
+                                      svc_asset_json(svc, live, ev->asset), "retry", ev->retry,
+                                      "endsAtMs", (json_int_t)ev->ends_at_ms));
+        break;
+    case ENGINE_EV_BID:
+        svc_user_name(svc, svc_mgr(live, ev->manager), name, sizeof(name));
+        json_object_set_new(o, "lot", json_integer(ev->lot));
+        json_object_set_new(o, "amount", json_integer(ev->amount));
+        json_object_set_new(o, "leaderId", svc_str_or_null(svc_mgr(live, ev->manager)));
+        json_object_set_new(o, "leaderName", json_string(name));
+        json_object_set_new(o, "endsAtMs", json_integer(ev->ends_at_ms));
+        json_object_set_new(o, "extended", json_boolean(ev->extended));
+        break;
+    case ENGINE_EV_LOT_CLOSED:
+        json_object_set_new(o, "lot", json_integer(ev->lot));
+        json_object_set_new(o, "result", json_string(ev->sold ? "sold" : "unsold"));
+        json_object_set_new(o, "assetId", json_string(live->assets[ev->asset]));
+        if (ev->sold) {
+            json_object_set_new(o, "winnerId", svc_str_or_null(svc_mgr(live, ev->manager)));
+            json_object_set_new(o, "price", json_integer(ev->amount));
+            json_object_set_new(o, "winnerBudgetRemaining", json_integer(ev->budget_after));
+        }
+        break;
+    case ENGINE_EV_INTERMISSION:
+        json_object_set_new(o, "nextLot", ev->next_lot ? json_integer(ev->next_lot) : json_null());
+        json_object_set_new(o, "endsAtMs", json_integer(ev->ends_at_ms));
+        break;
+    case ENGINE_EV_PAUSED:
+        json_object_set_new(o, "remainingMs", json_integer(ev->remaining_ms));
+        break;
+    case ENGINE_EV_RESUMED:
+        json_object_set_new(o, "endsAtMs", json_integer(ev->ends_at_ms));
+        break;
+    case ENGINE_EV_LOT_UNDONE:
+        json_object_set_new(o, "lot", json_integer(ev->lot));
+        json_object_set_new(o, "assetId", json_string(live->assets[ev->asset]));
+        json_object_set_new(o, "refundedUserId", svc_str_or_null(svc_mgr(live, ev->manager)));
+        json_object_set_new(o, "amount", json_integer(ev->amount));
+        break;
+    case ENGINE_EV_COMPLETED:
+        json_object_set_new(o, "reason", json_string(svc_reasons[ev->reason]));
+        json_object_set_new(o, "sold", json_integer(ev->sold_count));
+        json_object_set_new(o, "unsold", json_integer(ev->unsold_count));
+        break;
+    case ENGINE_EV_RESET:
+        break;
+    }
+}
+
+json_t *svc_event_json(auction_service_t *svc, auction_live_t *live, const engine_event_t *ev)
+{
+    json_t *o =
+        json_pack("{s:s, s:s, s:I, s:I}", "type", svc_type_names[ev->type], "auctionId", live->id,
+                  "seq", (json_int_t)ev->seq, "serverTimeMs", (json_int_t)ev->at_ms);
+    if (o)
+        svc_event_fields(svc, live, ev, o);
+    return o;
+}
+
+/* ---- back from the log ---------------------------------------------------------------------- */
+
+static int svc_manager_of(const auction_live_t *live, json_t *v)
+{
+    const char *id = json_string_value(v);
+    return id ? auction_live_manager(live, id) : -1;
+}
+
+static int svc_asset_of(const auction_live_t *live, json_t *v)
+{
+    const char *id = json_string_value(v);
+    return id ? auction_live_asset_index(live, id) : -1;
+}
+
+static engine_event_type_t svc_type_of(const char *name)
+{
+    for (int t = ENGINE_EV_CREATED; t <= ENGINE_EV_RESET; t++)
+        if (name && strcmp(name, svc_type_names[t]) == 0)
+            return (engine_event_type_t)t;
+    return 0;
+}
+
+static int64_t svc_int(json_t *o, const char *key)
+{
+    return json_integer_value(json_object_get(o, key));
+}
+
+static void svc_parse_fields(const auction_live_t *live, json_t *o, engine_event_t *ev)
+{
+    json_t *lot = json_object_get(o, "lot");
+    switch (ev->type) {
+    case ENGINE_EV_LOT_OPENED:
+        ev->lot = (int)svc_int(lot, "number");
+        ev->asset = svc_asset_of(live, json_object_get(json_object_get(lot, "asset"), "id"));
+        ev->retry = json_is_true(json_object_get(lot, "retry"));
+        ev->ends_at_ms = svc_int(lot, "endsAtMs");
+        break;
+    case ENGINE_EV_BID:
+        ev->lot = (int)json_integer_value(lot);
+        ev->manager = svc_manager_of(live, json_object_get(o, "leaderId"));
+        ev->amount = svc_int(o, "amount");
+        ev->ends_at_ms = svc_int(o, "endsAtMs");
+        ev->extended = json_is_true(json_object_get(o, "extended"));
+        break;
+    case ENGINE_EV_LOT_CLOSED:
+        ev->lot = (int)json_integer_value(lot);
+        ev->asset = svc_asset_of(live, json_object_get(o, "assetId"));
+        ev->sold = strcmp(json_string_value(json_object_get(o, "result")) ?: "", "sold") == 0;
+        ev->manager = ev->sold ? svc_manager_of(live, json_object_get(o, "winnerId")) : -1;
+        ev->amount = ev->sold ? svc_int(o, "price") : 0;
+        ev->budget_after = svc_int(o, "winnerBudgetRemaining");
+        break;
+    case ENGINE_EV_INTERMISSION:
+        ev->next_lot = (int)svc_int(o, "nextLot");
+        ev->ends_at_ms = svc_int(o, "endsAtMs");
+        break;
+    case ENGINE_EV_PAUSED:
+        ev->remaining_ms = svc_int(o, "remainingMs");
+        break;
+    case ENGINE_EV_RESUMED:
+        ev->ends_at_ms = svc_int(o, "endsAtMs");
+        break;
+    case ENGINE_EV_LOT_UNDONE:
+        ev->lot = (int)json_integer_value(lot);
+        ev->asset = svc_asset_of(live, json_object_get(o, "assetId"));
+        ev->manager = svc_manager_of(live, json_object_get(o, "refundedUserId"));
+        ev->amount = svc_int(o, "amount");
+        break;
+    case ENGINE_EV_COMPLETED:
+        for (int r = ENGINE_REASON_ROSTERS_FULL; r <= ENGINE_REASON_ENDED; r++)
+            if (strcmp(json_string_value(json_object_get(o, "reason")) ?: "", svc_reasons[r]) == 0)
+                ev->reason = (engine_reason_t)r;
+        ev->sold_count = (int)svc_int(o, "sold");
+        ev->unsold_count = (int)svc_int(o, "unsold");
+        break;
+    default:
+        break;
+    }
+}
+
+int svc_event_parse(const auction_live_t *live, json_t *o, engine_event_t *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->actor = ev->manager = ev->asset = -1;
+    ev->type = svc_type_of(json_string_value(json_object_get(o, "type")));
+    ev->seq = svc_int(o, "seq");
+    ev->at_ms = svc_int(o, "serverTimeMs");
+    if (!ev->type || ev->seq < 1)
+        return GV_EINVALID_REQUEST;
+    svc_parse_fields(live, o, ev);
+    int needs_asset = ev->type == ENGINE_EV_LOT_OPENED || ev->type == ENGINE_EV_LOT_CLOSED ||
+                      ev->type == ENGINE_EV_LOT_UNDONE;
+    if ((needs_asset && ev->asset < 0) || (ev->type == ENGINE_EV_BID && ev->manager < 0) ||
+        (ev->type == ENGINE_EV_LOT_CLOSED && ev->sold && ev->manager < 0))
+        return GV_EINVALID_REQUEST;
+    return 0;
+}
+
+/* ---- AuctionState --------------------------------------------------------------------------- */
+
+static const char *const svc_status_names[] = {"waiting", "running", "paused", "completed"};
+
+static json_t *svc_settings_json(const engine_config_t *c)
+{
+    return json_pack("{s:I, s:i, s:I, s:I, s:I, s:I, s:I}", "budget", (json_int_t)c->budget,
+                     "rosterSize", c->roster_size, "minBid", (json_int_t)c->min_bid, "minIncrement",
+                     (json_int_t)c->min_increment, "lotSeconds", (json_int_t)(c->lot_ms / 1000),
+                     "antiSnipeSeconds", (json_int_t)(c->anti_snipe_ms / 1000),
+                     "intermissionSeconds", (json_int_t)(c->intermission_ms / 1000));
+}
+
+/* The lot object: the lot on the block (running, intermission, or frozen while paused), the
+ * last closed lot after completion, or null. */
+static json_t *svc_lot_json(auction_service_t *svc, auction_live_t *live, int64_t now)
+{
+    const engine_t *e = &live->eng;
+    engine_phase_t phase = e->status == ENGINE_PAUSED ? e->paused_phase : e->phase;
+    int asset = e->lot_asset;
+    const char *state = phase == ENGINE_LOT_RUNNING ? "running" : "intermission";
+    if (phase == ENGINE_LOT_NONE) {
+        if (e->status != ENGINE_COMPLETED || e->history_n == 0)
+            return json_null();
+        asset = e->history[e->history_n - 1].asset;
+        state = e->history[e->history_n - 1].manager >= 0 ? "sold" : "unsold";
+    }
+    if (asset < 0)
+        return json_null();
+    int running = phase == ENGINE_LOT_RUNNING, paused = e->status == ENGINE_PAUSED;
+    int64_t ends = paused || phase == ENGINE_LOT_NONE ? -1 : e->ends_at_ms;
+    int64_t left = paused ? e->remaining_ms : ends >= 0 ? (ends > now ? ends - now : 0) : -1;
+    char name[128] = "";
+    const char *leader = running && e->leader >= 0 ? live->managers[e->leader] : NULL;
+    if (leader)
+        svc_user_name(svc, leader, name, sizeof(name));
+    return json_pack("{s:i, s:O, s:s, s:b, s:o, s:o, s:o, s:o, s:o}", "number", e->lot, "asset",
+                     svc_asset_json(svc, live, asset), "state", state, "retry", e->lot_retry,
+                     "currentBid", leader ? json_integer(e->price) : json_null(), "leaderId",
+                     svc_str_or_null(leader), "leaderName",
+                     leader ? json_string(name) : json_null(), "endsAtMs",
+                     ends >= 0 ? json_integer(ends) : json_null(), "remainingMs",
+                     left >= 0 ? json_integer(left) : json_null());
+}
+
+static json_t *svc_manager_json(auction_service_t *svc, auction_live_t *live, int m,
+                                const char *room)
+{
+    const engine_t *e = &live->eng;
+    const engine_manager_t *mg = &e->managers[m];
+    char name[128];
+    svc_user_name(svc, live->managers[m], name, sizeof(name));
+    json_t *roster = json_array();
+    for (int i = 0; i < mg->roster_n; i++) {
+        json_t *a = svc_asset_json(svc, live, mg->roster[i].asset);
+        json_array_append_new(
+            roster, json_pack("{s:s, s:O, s:I, s:i}", "assetId", live->assets[mg->roster[i].asset],
+                              "name", json_object_get(a, "name"), "price",
+                              (json_int_t)mg->roster[i].price, "lot", mg->roster[i].lot));
+    }
+    return json_pack("{s:s, s:s, s:I, s:I, s:i, s:o, s:b}", "userId", live->managers[m], "name",
+                     name, "budgetRemaining", (json_int_t)mg->budget_remaining, "maxBid",
+                     (json_int_t)engine_max_bid(e, m), "emptySlots",
+                     e->cfg.roster_size - mg->roster_n, "roster", roster, "online",
+                     hub_user_present(svc->app->hub, room, live->managers[m]));
+}
+
+json_t *auction_service_state(auction_service_t *svc, auction_live_t *live)
+{
+    const engine_t *e = &live->eng;
+    int64_t now = clock_now_ms(&svc->app->clock);
+    char room[HUB_ROOM_MAX];
+    snprintf(room, sizeof(room), "auction:%s", live->id);
+    json_t *managers = json_array();
+    for (int m = 0; m < live->n_managers; m++)
+        json_array_append_new(managers, svc_manager_json(svc, live, m, room));
+    json_t *progress = json_pack("{s:i, s:i, s:i, s:i, s:i}", "lotsTotal", e->n_assets,
+                                 "lotsClosed", e->lots_closed, "sold", engine_sold_count(e),
+                                 "unsold", engine_unsold_count(e), "queued", engine_queued(e));
+    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:i, s:o, s:o}", "id", live->id,
+                     "leagueId", live->league_id, "status", svc_status_names[e->status], "seq",
+                     (json_int_t)e->seq, "serverTimeMs", (json_int_t)now, "settings",
+                     svc_settings_json(&e->cfg), "lot", svc_lot_json(svc, live, now), "progress",
+                     progress, "spectatorsOnline", 0, "managers", managers, "completedReason",
+                     e->status == ENGINE_COMPLETED ? json_string(svc_reasons[e->reason])
+                                                   : json_null());
+}
