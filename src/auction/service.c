@@ -7,6 +7,7 @@
 #include "core/log.h"
 
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -780,4 +781,61 @@ void auction_service_free(auction_service_t *svc)
     free(svc->replies);
     free(svc->outcomes);
     free(svc);
+}
+
+/* ---- gavel check ---------------------------------------------------------------------------- */
+
+typedef struct {
+    auction_service_t *svc;
+    FILE *out;
+    int bad;
+} svc_verify_t;
+
+static int svc_count_bid(void *ctx, const store_bid_row_t *b)
+{
+    (void)b;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static int svc_count_bid_event(void *ctx, const store_auction_event_t *ev)
+{
+    *(int *)ctx += strcmp(ev->type, "bid") == 0;
+    return 0;
+}
+
+static int svc_verify_one(void *ctx, const store_auction_t *row)
+{
+    svc_verify_t *v = ctx;
+    auction_live_t *live = NULL;
+    const char *why = NULL;
+    int bids = 0, bid_events = 0;
+    int rc = svc_live_load(v->svc, row, &live);
+    if (rc) {
+        why = "the event log does not replay";
+    } else {
+        for (int epoch = 0; epoch <= live->epoch; epoch++)
+            store_auction_bids_each(v->svc->app->store, row->id, epoch, 0, svc_count_bid, &bids);
+        store_auction_events_each(v->svc->app->store, row->id, 0, 0, svc_count_bid_event,
+                                  &bid_events);
+        if (live->eng.seq != row->seq)
+            why = "seq differs from the log";
+        else if (strcmp(svc_status_text[live->eng.status], row->status) != 0)
+            why = "status differs from the log";
+        else if (bids != bid_events)
+            why = "accepted bids differ from the log";
+    }
+    fprintf(v->out, "auction %s: %s\n", row->id, why ? why : "ok");
+    v->bad += why != NULL;
+    if (live)
+        svc_live_drop(v->svc, live);
+    return 0;
+}
+
+int auction_service_verify(auction_service_t *svc, void *out, int *bad)
+{
+    svc_verify_t v = {svc, out, 0};
+    int rc = store_auctions_each(svc->app->store, 1, svc_verify_one, &v);
+    *bad = v.bad;
+    return rc;
 }

@@ -32,6 +32,11 @@ void auction_service_stop(auction_service_t *svc);
 /* auction_service_free releases everything after the loop stopped. NULL is a no-op. */
 void auction_service_free(auction_service_t *svc);
 
+/* auction_service_verify replays the event log of every stored auction and compares the result
+ * with the derived rows (status, seq, accepted bids per reset epoch), writing one line per
+ * auction to out (a FILE *). *bad counts the auctions that differ. 0 or GV_E*. */
+int auction_service_verify(auction_service_t *svc, void *out, int *bad);
+
 /* auction_service_find / _by_league: the live auction, or NULL. */
 auction_live_t *auction_service_find(auction_service_t *svc, const char *id);
 auction_live_t *auction_service_by_league(auction_service_t *svc, const char *league_id);

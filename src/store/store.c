@@ -78,6 +78,11 @@ int store_schema_version(store_t *s, int *version)
     return s->ops->schema_version(s, version);
 }
 
+int store_integrity_check(store_t *s)
+{
+    return s->ops->integrity_check(s);
+}
+
 int store_health(store_t *s)
 {
     return s->ops->health(s);

@@ -41,6 +41,10 @@ int store_schema_version(store_t *s, int *version);
 /* store_health runs a real query against the database. 0, GV_EDB or GV_EDB_BUSY. */
 int store_health(store_t *s);
 
+/* store_integrity_check runs the backend's full integrity check (SQLite: PRAGMA
+ * integrity_check). 0, or GV_EDB with the finding in store_errmsg. */
+int store_integrity_check(store_t *s);
+
 /* store_tx_begin starts a write transaction (SQLite: BEGIN IMMEDIATE, so it takes the write lock
  * now or fails with GV_EDB_BUSY after the busy timeout). No nesting: GV_EDB if one is open. */
 int store_tx_begin(store_t *s);

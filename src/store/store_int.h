@@ -30,6 +30,7 @@ typedef struct store_ops_s {
     int (*migrate_list)(store_t *s, const store_migration_t *list, size_t n, int *applied);
     int (*schema_version)(store_t *s, int *version);
     int (*health)(store_t *s);
+    int (*integrity_check)(store_t *s);
     int (*tx_begin)(store_t *s);
     int (*tx_commit)(store_t *s);
     int (*tx_rollback)(store_t *s);

@@ -462,6 +462,22 @@ static int sqlite_health(store_t *s)
     return err;
 }
 
+static int sqlite_integrity_check(store_t *s)
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    sqlite3_stmt *stmt = NULL;
+    int err = store_sqlite_prepare(ss, "PRAGMA integrity_check", &stmt);
+    if (err != 0)
+        return err;
+    int rc = sqlite3_step(stmt);
+    const char *text = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(stmt, 0) : NULL;
+    err = text && strcmp(text, "ok") == 0 ? 0 : GV_EDB;
+    if (err)
+        snprintf(ss->err, sizeof(ss->err), "integrity check: %.200s", text ? text : "no answer");
+    sqlite3_finalize(stmt);
+    return err;
+}
+
 static const char *sqlite_errmsg(const store_t *s)
 {
     return ((const store_sqlite_t *)s)->err;
@@ -479,6 +495,7 @@ static const store_ops_t sqlite_ops = {
     .migrate_list = sqlite_migrate_list,
     .schema_version = sqlite_schema_version,
     .health = sqlite_health,
+    .integrity_check = sqlite_integrity_check,
     .tx_begin = sqlite_tx_begin,
     .tx_commit = sqlite_tx_commit,
     .tx_rollback = sqlite_tx_rollback,

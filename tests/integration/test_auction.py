@@ -317,3 +317,24 @@ def test_overdue_lot_closes_at_once_after_restart(start_server):
     assert st["progress"]["lotsClosed"] >= 1
     mgr = next(m for m in st["managers"] if m["userId"] == a.id)
     assert [x["price"] for x in mgr["roster"]] == [4 * M], "bids up to endsAt count"
+
+
+def test_gavel_check_replays_the_log(start_server):
+    import sqlite3
+
+    from conftest import run_gavel
+
+    srv = start_server()
+    people, lg, st, _ = setup_auction(srv, 2)
+    aid = st["id"]
+    assert bid(people[1], aid, 1, 3 * M).status_code == 200
+    control(people[0], aid, "close-lot")
+    srv.stop_and_check()
+    out = run_gavel("check", "--data", srv.data)
+    assert out.returncode == 0 and f"auction {aid}: ok" in out.stdout and "check ok" in out.stdout
+    db = sqlite3.connect(srv.data / "gavel.db")
+    db.execute("DELETE FROM auction_bids WHERE auction_id = ?", (aid,))
+    db.commit()
+    db.close()
+    out = run_gavel("check", "--data", srv.data)
+    assert out.returncode == 1 and "accepted bids differ" in out.stdout, out.stdout
