@@ -2,6 +2,7 @@
  * clientBidId) and the log; every answer that shows auction state waits for the group commit. */
 #include "api/authz.h"
 #include "api/league_json.h"
+#include "api/bids.h"
 #include "api/paging.h"
 
 #include "auction/service.h"
@@ -146,25 +147,6 @@ static void auction_delete(http_req_t *req, http_resp_t *resp, void *ctx)
 
 /* ---- controls ------------------------------------------------------------------------------- */
 
-static int auction_engine_code(int rc)
-{
-    static const int map[] = {
-        0,
-        GV_EAUCTION_NOT_RUNNING,
-        GV_ESTALE_LOT,
-        GV_ELOT_CLOSED,
-        GV_ENOT_A_MANAGER,
-        GV_EROSTER_FULL,
-        GV_EALREADY_LEADING,
-        GV_EBID_TOO_LOW,
-        GV_EOVER_MAX_BID,
-        GV_EINVALID_STATE,
-        GV_EINVALID_REQUEST,
-        GV_ENOMEM,
-    };
-    return rc < 0 && -rc < (int)(sizeof(map) / sizeof(map[0])) ? map[-rc] : GV_EINTERNAL;
-}
-
 static void auction_control(http_req_t *req, http_resp_t *resp, app_t *app, engine_cmd_type_t t)
 {
     api_league_ctx_t lc;
@@ -174,7 +156,7 @@ static void auction_control(http_req_t *req, http_resp_t *resp, app_t *app, engi
         return;
     int rc = auction_service_command(app->auctions, live, &cmd, lc.user.id, NULL, NULL);
     if (rc) {
-        json_resp_err(resp, auction_engine_code(rc));
+        json_resp_err(resp, api_engine_code(rc));
         return;
     }
     auction_reply(app, resp, live, 200, NULL);
@@ -195,66 +177,7 @@ AUCTION_CONTROL(auction_end, ENGINE_CMD_END)
 
 /* ---- bids ----------------------------------------------------------------------------------- */
 
-/* The rejection body of an engine code, with a human message and details. */
-static json_t *auction_rejection(const engine_t *e, int m, int code, const char *currency)
-{
-    char msg[200], money[48];
-    json_t *details = json_object();
-    snprintf(msg, sizeof(msg), "%s", err_message(code));
-    if (code == GV_EBID_TOO_LOW) {
-        money_text(currency, engine_min_bid(e), money, sizeof(money));
-        snprintf(msg, sizeof(msg), "Bid must be at least %s", money);
-        json_object_set_new(details, "minimum", json_integer(engine_min_bid(e)));
-    } else if (code == GV_EOVER_MAX_BID) {
-        int empty = e->cfg.roster_size - e->managers[m].roster_n;
-        money_text(currency, engine_max_bid(e, m), money, sizeof(money));
-        char keep[48];
-        money_text(currency, e->cfg.min_bid, keep, sizeof(keep));
-        snprintf(msg, sizeof(msg),
-                 "You can bid at most %s: keep %s for each of your %d other empty slots", money,
-                 keep, empty - 1);
-        json_object_set_new(details, "maxBid", json_integer(engine_max_bid(e, m)));
-    }
-    return json_pack("{s:{s:s, s:s, s:o}}", "error", "code", err_api_code(code), "message", msg,
-                     "details", details);
-}
-
-typedef struct {
-    const char *user;
-    int lot;
-    int64_t amount;
-    const char *cbid;
-    const char *currency;
-} auction_bid_t;
-
-/* Runs a bid through the engine; returns the outcome {"status", "body"} (a new reference). The
- * outcome is recorded for the clientBidId in the same commit as the bid's events. */
-static json_t *api_bid_apply(app_t *app, auction_live_t *live, const auction_bid_t *b)
-{
-    engine_cmd_t cmd = {.type = ENGINE_CMD_BID, .lot = b->lot, .amount = b->amount};
-    cmd.manager = auction_live_manager(live, b->user);
-    int rc = auction_service_command(app->auctions, live, &cmd, b->user, NULL, NULL);
-    const engine_t *e = auction_live_engine(live);
-    json_t *out;
-    if (rc) {
-        int code = auction_engine_code(rc);
-        app->metrics.bids_rejected[-code < APP_BID_CODES ? -code : 0]++;
-        out = json_pack("{s:i, s:o}", "status", err_http_status(code), "body",
-                        auction_rejection(e, cmd.manager, code, b->currency));
-    } else {
-        app->metrics.bids_accepted++;
-        out = json_pack("{s:i, s:{s:b, s:I, s:i, s:I, s:I}}", "status", 200, "body", "accepted", 1,
-                        "seq", (json_int_t)e->seq, "lot", b->lot, "amount", (json_int_t)b->amount,
-                        "endsAtMs", (json_int_t)e->ends_at_ms);
-    }
-    char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
-    if (text)
-        auction_service_outcome_put(app->auctions, auction_live_id(live), b->user, b->cbid, text);
-    free(text);
-    return out;
-}
-
-static int auction_bid_body(http_req_t *req, http_resp_t *resp, json_t **body, auction_bid_t *b)
+static int auction_bid_body(http_req_t *req, http_resp_t *resp, json_t **body, api_bid_t *b)
 {
     static const char *const fields[] = {"lot", "amount", "clientBidId", NULL};
     const char *bad;
@@ -288,26 +211,22 @@ static void auction_bid(http_req_t *req, http_resp_t *resp, void *ctx)
     api_league_ctx_t lc;
     auction_live_t *live;
     json_t *body = NULL;
-    auction_bid_t b = {0};
-    char prior[1024];
+    api_bid_t b = {0};
     if (auction_access(app, req, resp, 0, &lc, &live) || auction_bid_body(req, resp, &body, &b)) {
         json_decref(body);
         return;
     }
     b.user = lc.user.id;
     b.currency = lc.league.settings.currency;
-    json_t *outcome = NULL;
-    if (auction_service_outcome_get(app->auctions, auction_live_id(live), b.user, b.cbid, prior,
-                                    sizeof(prior)) == 0)
-        outcome = json_loads(prior, 0, NULL); /* a replay: the first outcome, whatever it was */
-    else if (api_take(app, app->rl.bid_user, b.user, resp) == 0)
-        outcome = api_bid_apply(app, live, &b);
-    else
-        app->metrics.bids_rejected[-GV_ERATE_LIMITED]++;
-    if (outcome) {
-        int status = (int)json_integer_value(json_object_get(outcome, "status"));
+    json_t *outcome = api_bid_run(app, live, &b);
+    int status = (int)json_integer_value(json_object_get(outcome, "status"));
+    if (status == 429) {
+        json_t *d =
+            json_object_get(json_object_get(json_object_get(outcome, "body"), "error"), "details");
+        api_rate_limited(resp, json_integer_value(json_object_get(d, "retryAfterMs")));
+    } else if (outcome) {
         auction_reply(app, resp, live, status, json_incref(json_object_get(outcome, "body")));
-    } else if (resp->status != 429) {
+    } else {
         json_resp_err(resp, GV_ENOMEM);
     }
     json_decref(outcome);

@@ -35,12 +35,6 @@ static int ws_api_reply(buf_t *reply, json_t *obj)
     return rc;
 }
 
-static int ws_api_error(buf_t *reply, const char *code, const char *message)
-{
-    return ws_api_reply(
-        reply, json_pack("{s:s, s:s, s:s}", "type", "error", "code", code, "message", message));
-}
-
 /* The first message: auth with a valid token, or the connection closes with 4401. */
 static int ws_api_auth(app_t *app, ws_api_session_t *session, json_t *msg, int64_t now_ms,
                        buf_t *reply, int *close_code, const char **reason)
@@ -80,7 +74,7 @@ static int ws_api_league_room(app_t *app, ws_api_session_t *session, json_t *msg
     store_member_t m;
     char room[HUB_ROOM_MAX];
     if (!id || !*id || strlen(id) >= 40 || !session->conn)
-        return ws_api_error(reply, "invalid_request", "leagueId is required.");
+        return ws_api_error_reply(reply, "invalid_request", "leagueId is required.", NULL);
     snprintf(room, sizeof(room), "league:%s", id);
     if (!join) {
         hub_leave(app->hub, room, session->conn);
@@ -88,10 +82,10 @@ static int ws_api_league_room(app_t *app, ws_api_session_t *session, json_t *msg
     }
     int rc = store_member_get(app->store, id, session->user_id, &m);
     if (rc == GV_ENOT_FOUND)
-        return ws_api_error(reply, "forbidden", "You are not a member of this league.");
+        return ws_api_error_reply(reply, "forbidden", "You are not a member of this league.", NULL);
     if (rc == 0)
         rc = hub_join(app->hub, room, session->conn, session->user_id);
-    return rc ? ws_api_error(reply, "unavailable", "Try again shortly.") : 0;
+    return rc ? ws_api_error_reply(reply, "unavailable", "Try again shortly.", NULL) : 0;
 }
 
 int ws_api_handle(app_t *app, ws_api_session_t *session, const char *text, size_t len,
@@ -107,7 +101,8 @@ int ws_api_handle(app_t *app, ws_api_session_t *session, const char *text, size_
             *reason = "unauthorized";
             return 0;
         }
-        return ws_api_error(reply, "invalid_request", "A message is a JSON object with a type.");
+        return ws_api_error_reply(reply, "invalid_request",
+                                  "A message is a JSON object with a type.", NULL);
     }
     int rc;
     const char *type = json_string_value(json_object_get(msg, "type"));
@@ -119,8 +114,14 @@ int ws_api_handle(app_t *app, ws_api_session_t *session, const char *text, size_
         rc = ws_api_auth(app, session, msg, now_ms, reply, close_code, reason);
     else if (strcmp(type, "join_league") == 0 || strcmp(type, "leave_league") == 0)
         rc = ws_api_league_room(app, session, msg, type[0] == 'j', reply);
+    else if (strcmp(type, "join") == 0)
+        rc = ws_auction_join(app, session, msg, reply);
+    else if (strcmp(type, "leave") == 0)
+        rc = ws_auction_leave(app, session, msg, reply);
+    else if (strcmp(type, "bid") == 0)
+        rc = ws_auction_bid(app, session, msg, reply);
     else
-        rc = ws_api_error(reply, "invalid_request", "Unknown message type.");
+        rc = ws_api_error_reply(reply, "invalid_request", "Unknown message type.", NULL);
     json_decref(msg);
     return rc;
 }
@@ -166,8 +167,11 @@ static void ws_api_on_message(ws_conn_t *c, const char *text, size_t len, void *
 static void ws_api_on_close(ws_conn_t *c, void *ctx)
 {
     app_t *app = ctx;
+    ws_api_session_t *session = ws_conn_user(c);
     hub_leave_conn(app->hub, c);
-    free(ws_conn_user(c));
+    if (session)
+        ws_auction_closed(app, session);
+    free(session);
     ws_conn_set_user(c, NULL);
 }
 

@@ -5,12 +5,25 @@
 #include "api/app.h"
 #include "core/buf.h"
 
+#define WS_API_ROOMS 8 /* auction rooms one connection may join */
+
 typedef struct {
     int authenticated;
     int64_t expires_ms; /* the access token's exp: the connection closes then unless renewed */
     char user_id[64];
-    ws_conn_t *conn; /* the connection, for rooms (NULL in unit tests) */
+    ws_conn_t *conn;                 /* the connection, for rooms (NULL in unit tests) */
+    char auctions[WS_API_ROOMS][40]; /* auction rooms joined */
+    int n_auctions;
 } ws_api_session_t;
+
+/* The auction room messages (ws_auction.c): join, leave, bid; and the cleanup on close. */
+int ws_auction_join(app_t *app, ws_api_session_t *session, json_t *msg, buf_t *reply);
+int ws_auction_leave(app_t *app, ws_api_session_t *session, json_t *msg, buf_t *reply);
+int ws_auction_bid(app_t *app, ws_api_session_t *session, json_t *msg, buf_t *reply);
+void ws_auction_closed(app_t *app, ws_api_session_t *session);
+
+/* ws_api_error_reply appends {"type":"error","code","message"} (and auctionId when given). */
+int ws_api_error_reply(buf_t *reply, const char *code, const char *message, const char *auction);
 
 /* ws_api_handle processes one text message for session at now_ms. The reply (one JSON text, or
  * nothing) is appended to reply; when the connection must close, *close_code is set (4401) and

@@ -279,3 +279,11 @@ int hub_user_present(const hub_t *h, const char *room, const char *user_id)
             return 1;
     return 0;
 }
+
+void hub_room_each(const hub_t *h, const char *room, void (*fn)(void *ctx, const char *user),
+                   void *ctx)
+{
+    const hub_room_t *r = hub_room_find(h, room);
+    for (size_t i = 0; r && i < r->n; i++)
+        fn(ctx, r->subs[i].user);
+}

@@ -41,6 +41,11 @@ size_t hub_publish(hub_t *h, const char *room, const char *json, size_t len);
 /* hub_room_size counts the subscribers of room. */
 size_t hub_room_size(const hub_t *h, const char *room);
 
+/* hub_room_each calls fn with the user of every subscription of room (a user with two
+ * connections appears twice). */
+void hub_room_each(const hub_t *h, const char *room, void (*fn)(void *ctx, const char *user),
+                   void *ctx);
+
 /* hub_user_present: 1 when user_id has at least one connection in room. */
 int hub_user_present(const hub_t *h, const char *room, const char *user_id);
 

@@ -106,6 +106,8 @@ auction_live_t *auction_service_by_league(auction_service_t *svc, const char *le
 
 static void svc_live_free(auction_live_t *live)
 {
+    for (int i = 0; i < SVC_RING; i++)
+        free(live->ring[i]);
     for (int i = 0; i < live->n_assets; i++)
         json_decref(live->asset_json[i]);
     free(live->asset_json);
@@ -343,6 +345,39 @@ static void svc_reload_dirty(auction_service_t *svc)
     }
 }
 
+/* Keeps a committed event in live's ring of recent events. */
+static void svc_ring_push(auction_live_t *live, int64_t seq, const char *json)
+{
+    int slot = (int)(seq % SVC_RING);
+    free(live->ring[slot]);
+    live->ring[slot] = strdup(json);
+    if (!live->ring[slot]) {
+        live->ring_first = seq + 1; /* out of memory: what came before is no longer contiguous */
+        return;
+    }
+    if (live->ring_first == 0 || live->ring_first > seq)
+        live->ring_first = seq;
+    if (seq - live->ring_first >= SVC_RING)
+        live->ring_first = seq - SVC_RING + 1;
+}
+
+int auction_service_missed(auction_service_t *svc, auction_live_t *live, int64_t since,
+                           void (*fn)(void *ctx, const char *json, size_t len), void *ctx)
+{
+    (void)svc;
+    int64_t last = live->eng.seq;
+    if (since >= last)
+        return 0;
+    if (live->ring_first == 0 || since + 1 < live->ring_first)
+        return GV_ENOT_FOUND;
+    for (int64_t q = since + 1; q <= last; q++)
+        if (!live->ring[q % SVC_RING])
+            return GV_ENOT_FOUND;
+    for (int64_t q = since + 1; q <= last; q++)
+        fn(ctx, live->ring[q % SVC_RING], strlen(live->ring[q % SVC_RING]));
+    return 0;
+}
+
 /* Sends the committed events, in seq order, to their rooms. */
 static void svc_publish(auction_service_t *svc)
 {
@@ -350,7 +385,30 @@ static void svc_publish(auction_service_t *svc)
     for (size_t i = 0; i < svc->n_events; i++) {
         svc_pending_event_t *p = &svc->events[i];
         snprintf(room, sizeof(room), "auction:%s", p->live->id);
+        svc_ring_push(p->live, p->ev.seq, p->json);
         hub_publish(svc->app->hub, room, p->json, strlen(p->json));
+    }
+}
+
+/* One presence event per room that changed this turn (ephemeral: no seq, not logged). */
+static void svc_publish_presence(auction_service_t *svc)
+{
+    char room[HUB_ROOM_MAX];
+    if (!svc->presence_pending)
+        return;
+    svc->presence_pending = 0;
+    for (auction_live_t *l = svc->lives; l; l = l->next) {
+        if (!l->presence_dirty)
+            continue;
+        l->presence_dirty = 0;
+        int spectators;
+        json_t *o = svc_presence_json(svc, l, &spectators);
+        char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        snprintf(room, sizeof(room), "auction:%s", l->id);
+        if (text)
+            hub_publish(svc->app->hub, room, text, strlen(text));
+        free(text);
     }
 }
 
@@ -358,7 +416,7 @@ static void svc_publish(auction_service_t *svc)
  * the broadcasts and the replies (or, on failure, reloads and `unavailable`). */
 static void svc_flush(auction_service_t *svc)
 {
-    if (svc->n_events == 0 && svc->n_replies == 0 && svc->n_outcomes == 0)
+    if (svc->n_events == 0 && svc->n_replies == 0 && svc->n_outcomes == 0 && !svc->presence_pending)
         return;
     int rc = svc->n_events || svc->n_outcomes ? svc_write_batch(svc) : 0;
     if (rc) {
@@ -376,6 +434,7 @@ static void svc_flush(auction_service_t *svc)
         free(svc->outcomes[i].outcome);
     svc->n_events = svc->n_outcomes = 0;
     svc->poisoned = 0;
+    svc_publish_presence(svc);
     svc_pending_reply_t *replies = svc->replies;
     size_t n = svc->n_replies;
     svc->replies = NULL;
@@ -383,8 +442,15 @@ static void svc_flush(auction_service_t *svc)
     for (size_t i = 0; i < n; i++) /* replies may queue new commands: those wait a turn */
         replies[i].fn(replies[i].ctx, rc ? GV_EUNAVAILABLE : 0);
     free(replies);
-    if (svc->n_events == 0 && svc->n_replies == 0 && svc->n_outcomes == 0)
+    if (svc->n_events == 0 && svc->n_replies == 0 && svc->n_outcomes == 0 && !svc->presence_pending)
         uv_idle_stop(&svc->wake);
+}
+
+void auction_service_presence_changed(auction_service_t *svc, auction_live_t *live)
+{
+    live->presence_dirty = 1;
+    svc->presence_pending = 1;
+    svc_wake(svc);
 }
 
 /* Keeps the loop from blocking in poll while something waits for the commit (events queued by a
@@ -484,6 +550,7 @@ static int svc_replay_one(void *ctx, const store_auction_event_t *row)
     engine_event_apply(&r->live->eng, &ev);
     if (ev.type == ENGINE_EV_RESET)
         r->live->epoch++;
+    svc_ring_push(r->live, ev.seq, row->payload);
     return 0;
 }
 

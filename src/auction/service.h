@@ -76,6 +76,16 @@ int auction_service_outcome_get(auction_service_t *svc, const char *auction_id, 
 int auction_service_outcome_put(auction_service_t *svc, const char *auction_id, const char *user,
                                 const char *cbid, const char *outcome);
 
+/* auction_service_missed calls fn for every committed event of live with seq > since, in order,
+ * when they are all still held (the last SVC_RING, at least 1,000); GV_ENOT_FOUND when some are
+ * not (the caller sends a snapshot instead). */
+int auction_service_missed(auction_service_t *svc, auction_live_t *live, int64_t since,
+                           void (*fn)(void *ctx, const char *json, size_t len), void *ctx);
+
+/* auction_service_presence_changed schedules a `presence` event for live's room (coalesced: one
+ * per loop turn however many joined or left). */
+void auction_service_presence_changed(auction_service_t *svc, auction_live_t *live);
+
 /* auction_service_delete removes a live auction (broadcasting auction_deleted) and its rows. */
 int auction_service_delete(auction_service_t *svc, auction_live_t *live);
 

@@ -8,6 +8,7 @@
 
 #define SVC_ID_MAX 40
 #define SVC_ASSET_MAX 64
+#define SVC_RING 1024 /* recent events kept per auction for sinceSeq resumes (API: >= 1,000) */
 
 struct auction_live_s {
     char id[SVC_ID_MAX];
@@ -19,7 +20,10 @@ struct auction_live_s {
     char (*assets)[SVC_ASSET_MAX]; /* index -> asset id */
     json_t **asset_json;           /* index -> Asset object, filled on first use */
     int epoch;                     /* resets so far */
+    char *ring[SVC_RING];          /* recent committed events (JSON), by seq % SVC_RING */
+    int64_t ring_first;            /* the oldest seq held (0: none) */
     int dirty;                     /* has events in the pending batch */
+    int presence_dirty;            /* someone joined or left the room this turn */
     uv_timer_t timer;
     auction_service_t *svc;
     struct auction_live_s *next; /* the service's list */
@@ -52,6 +56,7 @@ struct auction_service_s {
     uv_idle_t wake;
     int stopped;
     int poisoned; /* an event could not be queued: the next commit fails and reloads */
+    int presence_pending;
     svc_pending_event_t *events;
     size_t n_events, cap_events;
     svc_pending_reply_t *replies;
@@ -66,6 +71,10 @@ json_t *svc_event_json(auction_service_t *svc, auction_live_t *live, const engin
 /* svc_event_parse turns a stored event object back into an engine event of live. 0 or
  * GV_EINVALID_REQUEST. */
 int svc_event_parse(const auction_live_t *live, json_t *obj, engine_event_t *ev);
+
+/* svc_presence_json builds the presence event of live: online managers and spectators online
+ * (connections of non-managers). *spectators receives the count. A new reference. */
+json_t *svc_presence_json(auction_service_t *svc, auction_live_t *live, int *spectators);
 
 /* svc_asset_json: the Asset object of index i (cached; borrowed). */
 json_t *svc_asset_json(auction_service_t *svc, auction_live_t *live, int i);

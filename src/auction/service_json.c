@@ -229,6 +229,40 @@ int svc_event_parse(const auction_live_t *live, json_t *o, engine_event_t *ev)
     return 0;
 }
 
+/* ---- presence ------------------------------------------------------------------------------ */
+
+typedef struct {
+    auction_live_t *live;
+    int online[ENGINE_MAX_MANAGERS];
+    int spectators;
+} svc_presence_t;
+
+static void svc_presence_user(void *ctx, const char *user)
+{
+    svc_presence_t *p = ctx;
+    int m = auction_live_manager(p->live, user);
+    if (m >= 0)
+        p->online[m] = 1;
+    else
+        p->spectators++;
+}
+
+json_t *svc_presence_json(auction_service_t *svc, auction_live_t *live, int *spectators)
+{
+    char room[HUB_ROOM_MAX];
+    svc_presence_t p = {.live = live};
+    snprintf(room, sizeof(room), "auction:%s", live->id);
+    hub_room_each(svc->app->hub, room, svc_presence_user, &p);
+    json_t *online = json_array();
+    for (int m = 0; m < live->n_managers; m++)
+        if (p.online[m])
+            json_array_append_new(online, json_string(live->managers[m]));
+    *spectators = p.spectators;
+    return json_pack("{s:s, s:s, s:I, s:o, s:i}", "type", "presence", "auctionId", live->id,
+                     "serverTimeMs", (json_int_t)clock_now_ms(&svc->app->clock), "online", online,
+                     "spectatorsOnline", p.spectators);
+}
+
 /* ---- AuctionState --------------------------------------------------------------------------- */
 
 static const char *const svc_status_names[] = {"waiting", "running", "paused", "completed"};
@@ -305,14 +339,16 @@ json_t *auction_service_state(auction_service_t *svc, auction_live_t *live)
     json_t *managers = json_array();
     for (int m = 0; m < live->n_managers; m++)
         json_array_append_new(managers, svc_manager_json(svc, live, m, room));
+    int spectators = 0;
+    json_decref(svc_presence_json(svc, live, &spectators));
     json_t *progress = json_pack("{s:i, s:i, s:i, s:i, s:i}", "lotsTotal", e->n_assets,
                                  "lotsClosed", e->lots_closed, "sold", engine_sold_count(e),
                                  "unsold", engine_unsold_count(e), "queued", engine_queued(e));
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:i, s:o, s:o}", "id", live->id,
-                     "leagueId", live->league_id, "status", svc_status_names[e->status], "seq",
-                     (json_int_t)e->seq, "serverTimeMs", (json_int_t)now, "settings",
-                     svc_settings_json(&e->cfg), "lot", svc_lot_json(svc, live, now), "progress",
-                     progress, "spectatorsOnline", 0, "managers", managers, "completedReason",
-                     e->status == ENGINE_COMPLETED ? json_string(svc_reasons[e->reason])
-                                                   : json_null());
+    return json_pack(
+        "{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:i, s:o, s:o}", "id", live->id, "leagueId",
+        live->league_id, "status", svc_status_names[e->status], "seq", (json_int_t)e->seq,
+        "serverTimeMs", (json_int_t)now, "settings", svc_settings_json(&e->cfg), "lot",
+        svc_lot_json(svc, live, now), "progress", progress, "spectatorsOnline", spectators,
+        "managers", managers, "completedReason",
+        e->status == ENGINE_COMPLETED ? json_string(svc_reasons[e->reason]) : json_null());
 }

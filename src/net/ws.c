@@ -590,3 +590,18 @@ const char *ws_conn_request_id(const ws_conn_t *c)
 {
     return c->request_id;
 }
+
+void ws_conn_ref(ws_conn_t *c)
+{
+    c->refs++;
+}
+
+void ws_conn_release(ws_conn_t *c)
+{
+    ws_conn_unref(c);
+}
+
+int ws_conn_is_open(const ws_conn_t *c)
+{
+    return !c->closed && !c->close_queued;
+}

@@ -56,6 +56,14 @@ int ws_conn_send_frame(ws_conn_t *c, ws_frame_t *f);
 /* ws_conn_send_text sends one text message (copied). 0 or GV_E*. */
 int ws_conn_send_text(ws_conn_t *c, const char *text, size_t len);
 
+/* ws_conn_ref / ws_conn_unref keep c's memory alive across an asynchronous step (a commit):
+ * sending on a connection that closed meanwhile fails harmlessly with GV_EIO. */
+void ws_conn_ref(ws_conn_t *c);
+void ws_conn_release(ws_conn_t *c);
+
+/* ws_conn_is_open: 0 once the connection is closing or closed. */
+int ws_conn_is_open(const ws_conn_t *c);
+
 /* ws_conn_close starts the close handshake with code and a short reason. */
 void ws_conn_close(ws_conn_t *c, uint16_t code, const char *reason);
 

@@ -19,6 +19,8 @@
 #define STEPS 160
 #define MASTER_SEED UINT64_C(0x5EED0FA11C7105ED)
 #define LOG_CAP 8192
+#define MAX_ASSETS 40
+#define MAX_MANAGERS 8
 
 /* What the test tracks by itself, from the events, to check the engine against. */
 typedef struct {
@@ -28,6 +30,9 @@ typedef struct {
     int64_t last_seq;
     int lot_leader; /* the highest accepted bid of the lot on the block */
     int64_t lot_high;
+    int lot_bids;      /* accepted bids on the lot on the block */
+    int lots_closed;   /* since the last reset */
+    int64_t frozen_ms; /* while paused: the time resume must give back */
     int last_lot;      /* the highest lot number opened since the last reset */
     int completed;     /* a completion stands (not since reverted by undo or reset) */
     int completions;   /* COMPLETED events seen */
@@ -110,8 +115,7 @@ static void check_managers(const engine_t *e)
 /* Every asset is exactly one of: owned, unsold in this pass, queued in this pass, on the block. */
 static void check_assets(const engine_t *e)
 {
-    int *where = calloc((size_t)e->n_assets, sizeof(*where));
-    CHECK(where != NULL);
+    int where[MAX_ASSETS] = {0};
     for (int m = 0; m < e->n_managers; m++)
         for (int i = 0; i < e->managers[m].roster_n; i++)
             where[e->managers[m].roster[i].asset]++;
@@ -125,7 +129,6 @@ static void check_assets(const engine_t *e)
         CHECK(where[a] == 1);
         CHECK((e->owner[a] >= 0) == (e->price_of[a] > 0)); /* prices are >= minBid >= 1 */
     }
-    free(where);
 }
 
 static void check_status(const engine_t *e, const model_t *md)
@@ -151,10 +154,14 @@ static void check_status(const engine_t *e, const model_t *md)
         CHECK(e->phase == ENGINE_LOT_NONE && e->reason != ENGINE_REASON_NONE);
         break;
     }
+    CHECK(e->status == ENGINE_COMPLETED || e->reason == ENGINE_REASON_NONE);
     CHECK((e->status == ENGINE_COMPLETED) == md->completed);
     CHECK(e->completions == md->completions);
+    CHECK(e->lots_closed == md->lots_closed);
     if (e->phase == ENGINE_LOT_RUNNING) {
         CHECK(e->leader == md->lot_leader);
+        CHECK(e->lot_bids == md->lot_bids);
+        CHECK(e->lot == md->last_lot);
         CHECK(e->leader < 0 ? e->price == 0 && e->lot_bids == 0 : e->price == md->lot_high);
     }
 }
@@ -168,9 +175,62 @@ static void check_invariants(const engine_t *e, const model_t *md)
 
 /* ---- events against the model ---------------------------------------------------------------- */
 
-static void model_event(model_t *md, const engine_t *before, const engine_event_t *ev,
-                        const engine_event_t *prev)
+/* No manager has an empty slot and room under maxBid for minBid. */
+static int nobody_can_bid(const engine_t *e)
 {
+    for (int m = 0; m < e->n_managers; m++) {
+        const engine_manager_t *mg = &e->managers[m];
+        int empty = e->cfg.roster_size - mg->roster_n;
+        if (empty > 0 && mg->budget_remaining - e->cfg.min_bid * (empty - 1) >= e->cfg.min_bid)
+            return 0;
+    }
+    return 1;
+}
+
+/* A re-offer is an asset that closed unsold earlier (since the reset, not undone). e: the state
+ * after the command (its history holds a close earlier in the same command). */
+static int closed_before(const engine_t *e, int asset)
+{
+    for (int i = 0; i < e->history_n; i++)
+        if (e->history[i].asset == asset)
+            return 1;
+    return 0;
+}
+
+/* Timing of the events a command produced: lots get their whole clock, intermissions run from the
+ * lot's deadline (from now for a hammer or a resume), pause and resume keep the frozen time. */
+static void model_timing(model_t *md, const engine_t *b, engine_cmd_type_t cmd,
+                         const engine_event_t *ev)
+{
+    switch (ev->type) {
+    case ENGINE_EV_LOT_OPENED:
+        CHECK(ev->ends_at_ms == md->now + b->cfg.lot_ms);
+        break;
+    case ENGINE_EV_INTERMISSION:
+        CHECK(ev->ends_at_ms ==
+              (cmd == ENGINE_CMD_TICK ? b->ends_at_ms : md->now) + b->cfg.intermission_ms);
+        if (b->status == ENGINE_PAUSED)
+            md->frozen_ms = b->cfg.intermission_ms;
+        break;
+    case ENGINE_EV_PAUSED:
+        CHECK(ev->remaining_ms == (b->ends_at_ms > md->now ? b->ends_at_ms - md->now : 0));
+        md->frozen_ms = ev->remaining_ms;
+        break;
+    case ENGINE_EV_RESUMED:
+        CHECK(ev->ends_at_ms == md->now + md->frozen_ms);
+        break;
+    case ENGINE_EV_LOT_UNDONE:
+        md->frozen_ms = 0; /* resume opens the undone asset at once */
+        break;
+    default:
+        break;
+    }
+}
+
+static void model_event(model_t *md, const engine_t *before, engine_cmd_type_t cmd,
+                        const engine_event_t *ev, const engine_event_t *prev)
+{
+    model_timing(md, before, cmd, ev);
     CHECK(ev->seq == md->last_seq + 1);
     CHECK(ev->at_ms == md->now);
     md->last_seq = ev->seq;
@@ -179,19 +239,21 @@ static void model_event(model_t *md, const engine_t *before, const engine_event_
     switch (ev->type) {
     case ENGINE_EV_LOT_OPENED:
         CHECK(ev->lot == md->last_lot + 1);
-        CHECK(ev->ends_at_ms == md->now + before->cfg.lot_ms);
         md->last_lot = ev->lot;
         md->lot_leader = -1;
         md->lot_high = 0;
+        md->lot_bids = 0;
         break;
     case ENGINE_EV_BID:
         CHECK(ev->amount > md->lot_high); /* strictly higher than every accepted bid */
         md->lot_leader = ev->manager;
         md->lot_high = ev->amount;
+        md->lot_bids++;
         break;
     case ENGINE_EV_LOT_CLOSED:
         CHECK(ev->manager == md->lot_leader);
         CHECK(ev->amount == (md->lot_leader >= 0 ? md->lot_high : 0));
+        md->lots_closed++;
         break;
     case ENGINE_EV_COMPLETED:
         CHECK(!md->completed); /* once per completion */
@@ -203,30 +265,79 @@ static void model_event(model_t *md, const engine_t *before, const engine_event_
     case ENGINE_EV_LOT_UNDONE:
         md->completed = 0;
         md->lot_leader = -1;
-        md->lot_high = 0;
+        md->lot_high = md->lot_bids = 0;
         break;
     case ENGINE_EV_RESET:
         md->completed = 0;
         md->last_lot = 0;
+        md->lots_closed = 0;
         md->lot_leader = -1;
-        md->lot_high = 0;
+        md->lot_high = md->lot_bids = 0;
         break;
     default:
         break;
     }
 }
 
-/* An accepted bid obeyed every rule, judged on the state before it. */
-static void check_accepted_bid(const engine_t *b, const engine_cmd_t *c)
+/* The oracle: what a bid must get, from the rules in API.md's precedence, judged on the state
+ * before it and on what the test tracked (leader, highest bid, lot number). */
+static int expected_bid_rc(const engine_t *b, const model_t *md, const engine_cmd_t *c)
 {
+    if (c->manager < 0 || c->manager >= b->n_managers)
+        return ENGINE_E_NOT_A_MANAGER;
+    if (b->status != ENGINE_RUNNING)
+        return ENGINE_E_NOT_RUNNING;
+    if (c->lot != md->last_lot)
+        return ENGINE_E_STALE_LOT;
+    if (b->phase != ENGINE_LOT_RUNNING || md->now >= b->ends_at_ms)
+        return ENGINE_E_LOT_CLOSED;
     const engine_manager_t *mg = &b->managers[c->manager];
     int empty = b->cfg.roster_size - mg->roster_n;
-    int64_t min = b->leader < 0 ? b->cfg.min_bid : b->price + b->cfg.min_increment;
-    CHECK(b->status == ENGINE_RUNNING && b->phase == ENGINE_LOT_RUNNING);
-    CHECK(c->lot == b->lot && g_model->now < b->ends_at_ms);
-    CHECK(empty > 0 && b->leader != c->manager);
-    CHECK(c->amount >= min);
-    CHECK(c->amount <= mg->budget_remaining - b->cfg.min_bid * (empty - 1));
+    if (empty <= 0)
+        return ENGINE_E_ROSTER_FULL;
+    if (md->lot_leader == c->manager)
+        return ENGINE_E_ALREADY_LEADING;
+    if (c->amount < (md->lot_leader < 0 ? b->cfg.min_bid : md->lot_high + b->cfg.min_increment))
+        return ENGINE_E_BID_TOO_LOW;
+    if (c->amount > mg->budget_remaining - b->cfg.min_bid * (empty - 1))
+        return ENGINE_E_OVER_MAX_BID;
+    return 0;
+}
+
+/* The oracle for the other commands: when each control applies (else invalid_state). */
+static int expected_rc(const engine_t *b, const model_t *md, const engine_cmd_t *c)
+{
+    engine_status_t st = b->status;
+    int ok = 1;
+    switch (c->type) {
+    case ENGINE_CMD_BID:
+        return expected_bid_rc(b, md, c);
+    case ENGINE_CMD_BEGIN:
+        ok = st == ENGINE_WAITING;
+        break;
+    case ENGINE_CMD_PAUSE:
+        ok = st == ENGINE_RUNNING;
+        break;
+    case ENGINE_CMD_RESUME:
+        ok = st == ENGINE_PAUSED;
+        break;
+    case ENGINE_CMD_CLOSE_LOT:
+        ok = (st == ENGINE_RUNNING || st == ENGINE_PAUSED) && b->phase == ENGINE_LOT_RUNNING;
+        break;
+    case ENGINE_CMD_UNDO:
+        ok = (st == ENGINE_PAUSED || st == ENGINE_COMPLETED) && b->history_n > 0 &&
+             !(b->phase == ENGINE_LOT_RUNNING && md->lot_bids > 0);
+        break;
+    case ENGINE_CMD_RESET:
+        ok = st != ENGINE_WAITING;
+        break;
+    case ENGINE_CMD_END:
+        ok = st != ENGINE_COMPLETED;
+        break;
+    case ENGINE_CMD_TICK:
+        break;
+    }
+    return ok ? 0 : ENGINE_E_INVALID_STATE;
 }
 
 /* ---- commands ------------------------------------------------------------------------------ */
@@ -248,54 +359,60 @@ static int64_t random_amount(const engine_t *e, int m)
     }
 }
 
-static engine_cmd_t random_cmd(const engine_t *e)
+static engine_cmd_t random_bid(const engine_t *e)
 {
     engine_cmd_t c = {.type = ENGINE_CMD_BID};
-    int r = rnd_below(100);
-    if (r < 55) {
-        c.manager = (int)rnd_range(-1, e->n_managers);
-        c.lot = rnd_below(8) == 0 ? e->lot + (int)rnd_range(-1, 1) : e->lot;
-        c.amount = random_amount(e, c.manager);
-        return c;
-    }
-    static const engine_cmd_type_t others[] = {
-        ENGINE_CMD_TICK,   ENGINE_CMD_TICK,      ENGINE_CMD_TICK,  ENGINE_CMD_TICK,
-        ENGINE_CMD_TICK,   ENGINE_CMD_BEGIN,     ENGINE_CMD_PAUSE, ENGINE_CMD_RESUME,
-        ENGINE_CMD_RESUME, ENGINE_CMD_CLOSE_LOT, ENGINE_CMD_UNDO,  ENGINE_CMD_UNDO,
-        ENGINE_CMD_RESET,  ENGINE_CMD_END,
-    };
-    c.type = others[rnd_below((int)(sizeof(others) / sizeof(others[0])))];
-    if (c.type == ENGINE_CMD_RESET && rnd_below(4) != 0) /* rarer, so auctions get far */
-        c.type = ENGINE_CMD_TICK;
+    c.manager = rnd_below(12) == 0 ? (int)rnd_range(-1, e->n_managers) : rnd_below(e->n_managers);
+    c.lot = rnd_below(12) == 0 ? e->lot + (int)rnd_range(-1, 1) : e->lot;
+    c.amount = random_amount(e, c.manager);
     return c;
 }
 
-/* Time moves on: not at all, a little, to the deadline or just before it, or far. */
+/* Weighted by status, so that auctions run, get bids and reach every control in every state. */
+static engine_cmd_t random_cmd(const engine_t *e)
+{
+    static const engine_cmd_type_t any[] = {
+        ENGINE_CMD_BEGIN, ENGINE_CMD_TICK,  ENGINE_CMD_PAUSE, ENGINE_CMD_RESUME,
+        ENGINE_CMD_CLOSE_LOT, ENGINE_CMD_UNDO, ENGINE_CMD_END,
+    };
+    engine_cmd_t c = {.type = ENGINE_CMD_TICK};
+    int r = rnd_below(100);
+    if (r < 3)
+        c.type = r == 0 ? ENGINE_CMD_RESET : any[rnd_below((int)(sizeof(any) / sizeof(any[0])))];
+    else if (r < 8)
+        return random_bid(e);
+    else if (e->status == ENGINE_WAITING)
+        c.type = ENGINE_CMD_BEGIN;
+    else if (e->status == ENGINE_PAUSED)
+        c.type = r < 50 ? ENGINE_CMD_RESUME : r < 75 ? ENGINE_CMD_UNDO : ENGINE_CMD_CLOSE_LOT;
+    else if (e->status == ENGINE_COMPLETED)
+        c.type = r < 30 ? ENGINE_CMD_UNDO : r < 35 ? ENGINE_CMD_RESET : ENGINE_CMD_TICK;
+    else if (r < 75 && (e->phase == ENGINE_LOT_RUNNING || r < 20))
+        return random_bid(e);
+    else
+        c.type = r < 88 ? ENGINE_CMD_TICK : r < 93 ? ENGINE_CMD_PAUSE
+                                           : r < 97 ? ENGINE_CMD_CLOSE_LOT
+                                                    : ENGINE_CMD_END;
+    return c;
+}
+
+/* Time moves on: a little (most often), to the deadline or just before it, or far. */
 static void advance_time(model_t *md, const engine_t *e)
 {
     int64_t d = engine_next_deadline(e);
-    switch (rnd_below(8)) {
-    case 0:
-        break;
-    case 1:
-    case 2:
+    int r = rnd_below(100);
+    if (r < 40)
+        md->now += rnd_range(0, 300);
+    else if (r < 60)
         md->now += rnd_range(1, 3000);
-        break;
-    case 3:
-        if (d != INT64_MAX && d - 1 > md->now)
-            md->now = d - 1;
-        break;
-    case 4:
-    case 5:
-        if (d != INT64_MAX && d > md->now)
-            md->now = d;
-        break;
-    case 6:
-        md->now += rnd_range(1, 300);
-        break;
-    default:
-        md->now += rnd_below(50) == 0 ? rnd_range(60000, 3600000) : rnd_range(0, 10000);
-    }
+    else if (r < 70 && d != INT64_MAX && d - 1 > md->now)
+        md->now = d - 1;
+    else if (r < 85 && d != INT64_MAX && d > md->now)
+        md->now = d;
+    else if (r < 98)
+        md->now += rnd_range(0, 10000);
+    else
+        md->now += rnd_range(60000, 3600000); /* an outage */
 }
 
 static void replay_check(const engine_t *e, const model_t *md)
@@ -308,29 +425,56 @@ static void replay_check(const engine_t *e, const model_t *md)
     engine_deinit(&r);
 }
 
-/* Applies c at md->now and checks everything that must hold afterwards. */
-static void step(engine_t *e, model_t *md, const engine_cmd_t *c)
+/* Copies src into dst, a clone of an engine of the same sizes, without allocating (engine_clone
+ * per step would dominate the run time under ASan). */
+static void copy_into(engine_t *dst, const engine_t *src)
 {
-    engine_t before;
+    engine_t arrays = *dst;
+    *dst = *src;
+    size_t na = (size_t)src->n_assets;
+    dst->order = memcpy(arrays.order, src->order, na * sizeof(*src->order));
+    dst->unsold = memcpy(arrays.unsold, src->unsold, na * sizeof(*src->unsold));
+    dst->owner = memcpy(arrays.owner, src->owner, na * sizeof(*src->owner));
+    dst->price_of = memcpy(arrays.price_of, src->price_of, na * sizeof(*src->price_of));
+    dst->history = memcpy(arrays.history, src->history,
+                          (size_t)src->history_cap * sizeof(*src->history));
+    for (int m = 0; m < src->n_managers; m++)
+        dst->managers[m].roster =
+            memcpy(arrays.managers[m].roster, src->managers[m].roster,
+                   (size_t)src->cfg.roster_size * sizeof(*src->managers[m].roster));
+}
+
+/* Applies c at md->now and checks everything that must hold afterwards. before: scratch
+ * storage, a clone of e. */
+static void step(engine_t *e, engine_t *before_buf, model_t *md, const engine_cmd_t *c)
+{
+    engine_t *before = before_buf;
     engine_events_t out = {.n = 0};
-    CHECK(engine_clone(&before, e) == 0);
+    copy_into(before, e);
     int rc = engine_apply(e, c, md->now, &out);
+    CHECK(rc == expected_rc(before, md, c));
     if (rc != 0) {
-        CHECK(rc < 0 && out.n == 0);
-        CHECK(engine_equal(&before, e)); /* a refused command changes nothing */
+        CHECK(out.n == 0);
+        CHECK(engine_equal(before, e)); /* a refused command changes nothing */
     } else if (c->type == ENGINE_CMD_BID) {
         CHECK(out.n == 1 && out.ev[0].type == ENGINE_EV_BID);
-        check_accepted_bid(&before, c);
     }
     CHECK(out.n <= ENGINE_CMD_MAX_EVENTS);
-    for (int i = 0; i < out.n; i++)
-        model_event(md, &before, &out.ev[i], i > 0 ? &out.ev[i - 1] : NULL);
-    engine_deinit(&before);
+    for (int i = 0; i < out.n; i++) {
+        model_event(md, before, c->type, &out.ev[i], i > 0 ? &out.ev[i - 1] : NULL);
+        /* completion after a close exactly when nobody can bid or no lot is left */
+        if (out.ev[i].type == ENGINE_EV_INTERMISSION)
+            CHECK(!nobody_can_bid(e));
+        if (out.ev[i].type == ENGINE_EV_LOT_OPENED)
+            CHECK(out.ev[i].retry == closed_before(e, out.ev[i].asset));
+        if (out.ev[i].type == ENGINE_EV_COMPLETED && out.ev[i].reason != ENGINE_REASON_ENDED)
+            CHECK(nobody_can_bid(e) == (out.ev[i].reason == ENGINE_REASON_ROSTERS_FULL));
+    }
     check_invariants(e, md);
 }
 
 /* From any state, resume and ticks alone must finish the auction (nothing is ever stuck). */
-static void drive_to_completion(engine_t *e, model_t *md)
+static void drive_to_completion(engine_t *e, engine_t *before, model_t *md)
 {
     int limit = 4 * e->history_cap + 16;
     for (int i = 0; i < limit && e->status != ENGINE_COMPLETED; i++) {
@@ -342,7 +486,7 @@ static void drive_to_completion(engine_t *e, model_t *md)
         else if (engine_next_deadline(e) > md->now)
             md->now = engine_next_deadline(e);
         md->step++;
-        step(e, md, &c);
+        step(e, before, md, &c);
     }
     CHECK(e->status == ENGINE_COMPLETED);
 }
@@ -353,22 +497,25 @@ static void run_sequence(uint64_t seed, engine_event_t *log)
     g_model = &md;
     g_rng = seed;
     engine_config_t cfg = random_config();
-    int n_assets = (int)rnd_range(1, 40), n_managers = (int)rnd_range(1, 8);
+    int n_assets = (int)rnd_range(1, MAX_ASSETS), n_managers = (int)rnd_range(1, MAX_MANAGERS);
     engine_t e;
     engine_events_t out = {.n = 0};
     CHECK(engine_init(&e, &cfg, n_assets, n_managers, rnd(), md.now, &out) == 0);
     CHECK(out.n == 1 && out.ev[0].seq == 1);
-    model_event(&md, &e, &out.ev[0], NULL);
+    model_event(&md, &e, ENGINE_CMD_BEGIN, &out.ev[0], NULL);
     check_invariants(&e, &md);
+    engine_t before;
+    CHECK(engine_clone(&before, &e) == 0);
     for (md.step = 1; md.step <= STEPS; md.step++) {
         advance_time(&md, &e);
         engine_cmd_t c = random_cmd(&e);
-        step(&e, &md, &c);
+        step(&e, &before, &md, &c);
         if (rnd_below(40) == 0)
             replay_check(&e, &md);
     }
-    drive_to_completion(&e, &md);
+    drive_to_completion(&e, &before, &md);
     replay_check(&e, &md);
+    engine_deinit(&before);
     engine_deinit(&e);
 }
 

@@ -1,0 +1,58 @@
+/* gavel-load: the network layer shared by the load generator's pieces. A keep-alive HTTP/1.1
+ * client pool (llhttp parses the responses) and a client WebSocket (RFC 6455, masked client
+ * frames, handshake checked with OpenSSL's SHA-1), both on one libuv loop. */
+#ifndef GAVEL_LOAD_H
+#define GAVEL_LOAD_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+/* ---- HTTP pool ------------------------------------------------------------------------------- */
+
+/* status is the HTTP status, or -1 when the request failed (connect, reset, timeout, parse). */
+typedef void (*lg_http_cb)(void *ud, int status, const char *body, size_t len);
+
+typedef struct lg_pool lg_pool_t;
+
+typedef struct {
+    uint64_t requests, responses, failures, retries, connects;
+} lg_pool_stats_t;
+
+lg_pool_t *lg_pool_new(uv_loop_t *loop, const struct sockaddr_in *addr, const char *host,
+                       int conns, uint64_t timeout_ms);
+/* Queues a request; body (JSON) may be NULL, token may be NULL. cb runs exactly once. */
+void lg_pool_request(lg_pool_t *p, const char *method, const char *path, const char *token,
+                     const char *body, lg_http_cb cb, void *ud);
+size_t lg_pool_pending(const lg_pool_t *p);
+lg_pool_stats_t lg_pool_stats(const lg_pool_t *p);
+/* Fails queued requests, closes the connections and frees the pool once they are closed. */
+void lg_pool_free(lg_pool_t *p);
+
+/* ---- WebSocket client ------------------------------------------------------------------------ */
+
+typedef struct lg_ws lg_ws_t;
+
+typedef struct {
+    void (*on_open)(lg_ws_t *ws, void *ud);
+    void (*on_text)(lg_ws_t *ws, void *ud, const char *text, size_t len);
+    /* Runs once, when the connection is gone (or failed to open): code is the close code the
+     * server sent (0 = none), why a short static description. ws is freed after it returns. */
+    void (*on_close)(lg_ws_t *ws, void *ud, int code, const char *why);
+} lg_ws_handlers_t;
+
+/* Starts connect + handshake (handshake_timeout_ms covers both). NULL on immediate failure. */
+lg_ws_t *lg_ws_connect(uv_loop_t *loop, const struct sockaddr_in *addr, const char *host,
+                       const char *path, const lg_ws_handlers_t *h, void *ud,
+                       uint64_t handshake_timeout_ms);
+/* Sends one text frame (masked). 0, or -1 when the connection is not open. */
+int lg_ws_send_text(lg_ws_t *ws, const char *text, size_t len);
+/* Sends a close frame and closes after the server's answer or timeout_ms. */
+void lg_ws_close(lg_ws_t *ws, int code, uint64_t timeout_ms);
+/* Bytes queued by uv_write and not yet written (a slow server). */
+size_t lg_ws_queued(const lg_ws_t *ws);
+
+extern uint64_t lg_ws_bytes_in, lg_ws_frames_in, lg_ws_bytes_out, lg_ws_frames_out;
+
+#endif

@@ -1,0 +1,28 @@
+/* Bids from REST and WebSocket alike: idempotency by clientBidId, the per-user rate limit, the
+ * engine, human rejection messages, and the outcome recorded with the bid's commit. */
+#ifndef GAVEL_API_BIDS_H
+#define GAVEL_API_BIDS_H
+
+#include "api/app.h"
+#include "auction/service.h"
+
+#include <jansson.h>
+
+typedef struct {
+    const char *user; /* the bidder's user id */
+    int lot;
+    int64_t amount;
+    const char *cbid;     /* clientBidId, 1..AUCTION_CBID_MAX-1 bytes */
+    const char *currency; /* the league's, for messages */
+} api_bid_t;
+
+/* api_engine_code maps an ENGINE_E_* refusal to its GV_E* code. */
+int api_engine_code(int rc);
+
+/* api_bid_run places b in live: a clientBidId seen before gets its first outcome again; a user
+ * over the bid rate gets 429; else the engine decides. Returns the outcome {"status": HTTP
+ * status, "body": REST answer} (a new reference; NULL when out of memory). The caller answers
+ * only after the commit (auction_service_after_commit). */
+json_t *api_bid_run(app_t *app, auction_live_t *live, const api_bid_t *b);
+
+#endif
