@@ -230,3 +230,27 @@ int store_refresh_revoke(store_t *s, const unsigned char hash[STORE_HASH_LEN], i
         return GV_EINTERNAL;
     return s->ops->refresh_revoke(s, hash, now_ms);
 }
+
+int store_unit_begin(store_t *s, int *own)
+{
+    *own = !s->ops->tx_open(s);
+    return *own ? store_tx_begin(s) : s->ops->savepoint(s, STORE_SP_BEGIN);
+}
+
+int store_unit_end(store_t *s, int own, int result)
+{
+    if (own) {
+        if (result == 0)
+            return store_tx_commit(s);
+        store_tx_rollback(s);
+        return result;
+    }
+    if (result == 0) {
+        int err = s->ops->savepoint(s, STORE_SP_RELEASE);
+        if (err == 0)
+            return 0;
+        result = err;
+    }
+    s->ops->savepoint(s, STORE_SP_ROLLBACK);
+    return result;
+}

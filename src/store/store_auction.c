@@ -58,34 +58,6 @@ static int au_auction_check(const store_auction_t *a)
     return err;
 }
 
-/* Opens the unit an atomic operation runs in: its own write transaction when none is open
- * (*own = 1), else a savepoint inside the caller's (which the caller commits or not). */
-static int au_unit_begin(store_t *s, int *own)
-{
-    *own = !s->auction->tx_open(s);
-    return *own ? store_tx_begin(s) : s->auction->savepoint(s, STORE_SP_BEGIN);
-}
-
-/* Closes it: committed (or the savepoint released) when result is 0, else everything the
- * operation did is undone and result returned. */
-static int au_unit_end(store_t *s, int own, int result)
-{
-    if (own) {
-        if (result == 0)
-            return store_tx_commit(s);
-        store_tx_rollback(s);
-        return result;
-    }
-    if (result == 0) {
-        int err = s->auction->savepoint(s, STORE_SP_RELEASE);
-        if (err == 0)
-            return 0;
-        result = err;
-    }
-    s->auction->savepoint(s, STORE_SP_ROLLBACK);
-    return result;
-}
-
 void store_auction_free_fields(store_auction_t *a)
 {
     if (a == NULL)
@@ -104,10 +76,10 @@ int store_auction_create(store_t *s, const store_auction_t *a)
     if (err != 0)
         return err;
     int own = 0;
-    err = au_unit_begin(s, &own);
+    err = store_unit_begin(s, &own);
     if (err != 0)
         return err;
-    return au_unit_end(s, own, s->auction->create_tx(s, a));
+    return store_unit_end(s, own, s->auction->create_tx(s, a));
 }
 
 /* *out is cleared first, so store_auction_free_fields(out) is safe whatever the result. */
@@ -148,10 +120,10 @@ int store_auction_update(store_t *s, const char *id, const char *status, int64_t
     if (err != 0)
         return err;
     int own = 0;
-    err = au_unit_begin(s, &own);
+    err = store_unit_begin(s, &own);
     if (err != 0)
         return err;
-    return au_unit_end(s, own, s->auction->update_tx(s, id, status, seq, now_ms));
+    return store_unit_end(s, own, s->auction->update_tx(s, id, status, seq, now_ms));
 }
 
 int store_auction_delete(store_t *s, const char *id)
@@ -160,10 +132,10 @@ int store_auction_delete(store_t *s, const char *id)
     if (err != 0)
         return err;
     int own = 0;
-    err = au_unit_begin(s, &own);
+    err = store_unit_begin(s, &own);
     if (err != 0)
         return err;
-    return au_unit_end(s, own, s->auction->delete_tx(s, id));
+    return store_unit_end(s, own, s->auction->delete_tx(s, id));
 }
 
 /* ---- the event log and the derived rows ---------------------------------------------------- */

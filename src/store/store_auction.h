@@ -68,8 +68,7 @@ int store_auction_update(store_t *s, const char *id, const char *status, int64_t
 int store_auction_delete(store_t *s, const char *id);
 
 /* store_auction_event_append appends one event. GV_ECONFLICT when (auction, seq) exists. */
-int store_auction_event_append(store_t *s, const char *auction_id,
-                               const store_auction_event_t *ev);
+int store_auction_event_append(store_t *s, const char *auction_id, const store_auction_event_t *ev);
 
 /* store_auction_events_each calls fn for events with seq > after_seq in order, at most limit
  * (0: no limit). 0, fn's result or GV_EDB*. */
@@ -82,8 +81,8 @@ int store_auction_bid_insert(store_t *s, const char *auction_id, int epoch,
 
 /* store_auction_bids_each calls fn for the accepted bids of epoch, of one lot (lot > 0) or all,
  * in seq order. */
-int store_auction_bids_each(store_t *s, const char *auction_id, int epoch, int lot,
-                            store_bid_fn fn, void *ctx);
+int store_auction_bids_each(store_t *s, const char *auction_id, int epoch, int lot, store_bid_fn fn,
+                            void *ctx);
 
 /* store_auction_lot_closed records a closed lot (result sold/unsold; winner NULL and price 0
  * when unsold); store_auction_lot_undone marks it 'undone'. */

@@ -16,8 +16,6 @@
  * A reference to an auction or league that does not exist is GV_ENOT_FOUND, a taken key
  * GV_ECONFLICT. */
 struct store_auction_ops_s {
-    int (*tx_open)(store_t *s); /* 1 when a transaction is open on s, else 0 */
-    int (*savepoint)(store_t *s, store_sp_op_t op);
 
     int (*create_tx)(store_t *s, const store_auction_t *a);
     /* by_league = 0: key is the auction's id; 1: its league's id. */

@@ -21,6 +21,13 @@ typedef struct {
 extern const store_migration_t store_migrations[];
 extern const size_t store_migrations_count;
 
+/* What a backend's savepoint operation does. */
+typedef enum {
+    STORE_SP_BEGIN = 1, /* open the unit's savepoint inside the caller's transaction */
+    STORE_SP_RELEASE,   /* keep what was done since: it commits with the caller's transaction */
+    STORE_SP_ROLLBACK,  /* undo what was done since and close the savepoint */
+} store_sp_op_t;
+
 /* A backend. Every function receives the store_t the backend's open created; arguments are
  * already checked by store.c. */
 typedef struct store_ops_s {
@@ -34,6 +41,8 @@ typedef struct store_ops_s {
     int (*tx_begin)(store_t *s);
     int (*tx_commit)(store_t *s);
     int (*tx_rollback)(store_t *s);
+    int (*tx_open)(store_t *s); /* 1 when a transaction is open on s, else 0 */
+    int (*savepoint)(store_t *s, store_sp_op_t op);
 
     /* Accounts: the contracts of store.h. Strings that will be read back into a fixed-size field
      * of store_user_t are already known to fit. */
@@ -72,6 +81,13 @@ struct store_s {
     store_commit_observer_t commit_fn;
     void *commit_ctx;
 };
+
+/* store_unit_begin opens the unit a multi-statement operation runs in: its own write
+ * transaction when none is open (*own = 1), else a savepoint inside the caller's transaction.
+ * store_unit_end closes it: committed (or the savepoint released) when result is 0, else
+ * everything the operation did is undone and result returned. */
+int store_unit_begin(store_t *s, int *own);
+int store_unit_end(store_t *s, int own, int result);
 
 /* store_sqlite_open is the SQLite backend behind store_open (same contract). */
 int store_sqlite_open(store_t **out, const char *data_dir);

@@ -63,44 +63,16 @@ static int lg_league_check(const store_league_t *lg, int create)
     return err;
 }
 
-/* Opens the unit an atomic operation runs in: its own write transaction when none is open
- * (*own = 1), else a savepoint inside the caller's (which the caller commits or not). */
-static int lg_unit_begin(store_t *s, int *own)
-{
-    *own = !s->league->tx_open(s);
-    return *own ? store_tx_begin(s) : s->league->savepoint(s, STORE_SP_BEGIN);
-}
-
-/* Closes it: committed (or the savepoint released) when result is 0, else everything the
- * operation did is undone and result returned. */
-static int lg_unit_end(store_t *s, int own, int result)
-{
-    if (own) {
-        if (result == 0)
-            return store_tx_commit(s);
-        store_tx_rollback(s);
-        return result;
-    }
-    if (result == 0) {
-        int err = s->league->savepoint(s, STORE_SP_RELEASE);
-        if (err == 0)
-            return 0;
-        result = err;
-    }
-    s->league->savepoint(s, STORE_SP_ROLLBACK);
-    return result;
-}
-
 int store_league_create(store_t *s, const store_league_t *lg)
 {
     int err = lg_league_check(lg, 1);
     if (err != 0)
         return err;
     int own = 0;
-    err = lg_unit_begin(s, &own);
+    err = store_unit_begin(s, &own);
     if (err != 0)
         return err;
-    return lg_unit_end(s, own, s->league->create_tx(s, lg));
+    return store_unit_end(s, own, s->league->create_tx(s, lg));
 }
 
 int store_league_get(store_t *s, const char *id, store_league_t *out)
@@ -217,10 +189,10 @@ int store_league_assets_set(store_t *s, const char *league_id, const char *const
     if (err != 0)
         return err;
     int own = 0;
-    err = lg_unit_begin(s, &own);
+    err = store_unit_begin(s, &own);
     if (err != 0)
         return err;
-    return lg_unit_end(s, own, s->league->assets_set_tx(s, league_id, ids, n));
+    return store_unit_end(s, own, s->league->assets_set_tx(s, league_id, ids, n));
 }
 
 int store_league_assets_list(store_t *s, const char *league_id, int after_pos, int limit,

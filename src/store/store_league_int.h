@@ -8,21 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What store_league_ops_s.savepoint does. */
-typedef enum {
-    STORE_SP_BEGIN = 1, /* open the leagues savepoint inside the caller's transaction */
-    STORE_SP_RELEASE,   /* keep what was done since: it commits with the caller's transaction */
-    STORE_SP_ROLLBACK,  /* undo what was done since and close the savepoint */
-} store_sp_op_t;
-
 /* The leagues operations of a backend. Arguments are already checked by store_league.c (NULLs,
  * lengths, limits, enums). The *_tx functions are the bodies of multi-statement operations:
  * store_league.c runs them inside a transaction it began (committed by store_tx_commit, so the
  * commit is timed and observed in one place) or, when the caller has one open, inside a
  * savepoint of it; they neither begin nor end transactions themselves. */
 struct store_league_ops_s {
-    int (*tx_open)(store_t *s); /* 1 when a transaction is open on s, else 0 */
-    int (*savepoint)(store_t *s, store_sp_op_t op);
 
     int (*create_tx)(store_t *s, const store_league_t *lg);
     int (*get)(store_t *s, const char *id, store_league_t *out);

@@ -488,6 +488,40 @@ struct sqlite3 *store_sqlite_handle(store_t *s)
     return s->ops == &sqlite_ops ? store_sqlite_of(s)->db : NULL;
 }
 
+static const char SQL_SP_BEGIN[] = "SAVEPOINT store_unit";
+static const char SQL_SP_RELEASE[] = "RELEASE store_unit";
+static const char SQL_SP_ROLLBACK[] = "ROLLBACK TO store_unit";
+
+static int sqlite_tx_open(store_t *s)
+{
+    return !sqlite3_get_autocommit(store_sqlite_of(s)->db);
+}
+
+/* A rollback keeps the message of the failure that caused it. */
+/* A rollback keeps the message of the failure that caused it. */
+static int sqlite_savepoint(store_t *s, store_sp_op_t op)
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    sqlite3_stmt *stmt = NULL;
+    const char *sql = op == STORE_SP_BEGIN     ? SQL_SP_BEGIN
+                      : op == STORE_SP_RELEASE ? SQL_SP_RELEASE
+                                               : SQL_SP_ROLLBACK;
+    char saved[sizeof(ss->err)];
+    memcpy(saved, ss->err, sizeof(saved));
+    int err = store_sqlite_stmt(ss, sql, &stmt);
+    if (err == 0)
+        err = store_sqlite_exec_stmt(ss, stmt);
+    if (op == STORE_SP_ROLLBACK) {
+        /* ROLLBACK TO keeps the savepoint open: release it (now empty) too. */
+        if (err == 0)
+            err = store_sqlite_stmt(ss, SQL_SP_RELEASE, &stmt);
+        if (err == 0)
+            err = store_sqlite_exec_stmt(ss, stmt);
+        memcpy(ss->err, saved, sizeof(saved));
+    }
+    return err;
+}
+
 static const store_ops_t sqlite_ops = {
     .kind = "sqlite",
     .close = sqlite_close,
@@ -499,6 +533,8 @@ static const store_ops_t sqlite_ops = {
     .tx_begin = sqlite_tx_begin,
     .tx_commit = sqlite_tx_commit,
     .tx_rollback = sqlite_tx_rollback,
+    .tx_open = sqlite_tx_open,
+    .savepoint = sqlite_savepoint,
     .user_ensure = store_sqlite_user_ensure,
     .user_get = store_sqlite_user_get,
     .user_set_name = store_sqlite_user_set_name,

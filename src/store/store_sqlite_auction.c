@@ -57,9 +57,6 @@ static const char SQL_OUTCOME_GET[] =
 static const char SQL_OUTCOME_PUT[] =
     "INSERT INTO auction_bid_outcomes(auction_id, user_id, client_bid_id, outcome) "
     "VALUES(?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
-static const char SQL_SP_BEGIN[] = "SAVEPOINT store_auction";
-static const char SQL_SP_RELEASE[] = "RELEASE store_auction";
-static const char SQL_SP_ROLLBACK[] = "ROLLBACK TO store_auction";
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
@@ -184,35 +181,6 @@ static int au_walk(store_sqlite_t *ss, sqlite3_stmt *stmt, int own,
 }
 
 /* ---- transactions -------------------------------------------------------------------------- */
-
-static int au_tx_open(store_t *s)
-{
-    return !sqlite3_get_autocommit(store_sqlite_of(s)->db);
-}
-
-/* A rollback keeps the message of the failure that caused it. */
-static int au_savepoint(store_t *s, store_sp_op_t op)
-{
-    store_sqlite_t *ss = store_sqlite_of(s);
-    sqlite3_stmt *stmt = NULL;
-    const char *sql = op == STORE_SP_BEGIN     ? SQL_SP_BEGIN
-                      : op == STORE_SP_RELEASE ? SQL_SP_RELEASE
-                                               : SQL_SP_ROLLBACK;
-    char saved[sizeof(ss->err)];
-    memcpy(saved, ss->err, sizeof(saved));
-    int err = store_sqlite_stmt(ss, sql, &stmt);
-    if (err == 0)
-        err = store_sqlite_exec_stmt(ss, stmt);
-    if (op == STORE_SP_ROLLBACK) {
-        /* ROLLBACK TO keeps the savepoint open: release it (now empty) too. */
-        if (err == 0)
-            err = store_sqlite_stmt(ss, SQL_SP_RELEASE, &stmt);
-        if (err == 0)
-            err = store_sqlite_exec_stmt(ss, stmt);
-        memcpy(ss->err, saved, sizeof(saved));
-    }
-    return err;
-}
 
 /* ---- auctions ------------------------------------------------------------------------------ */
 
@@ -516,8 +484,6 @@ static int sqlite_bid_outcome_put(store_t *s, const char *auction_id, const char
 }
 
 const struct store_auction_ops_s store_sqlite_auction_ops = {
-    .tx_open = au_tx_open,
-    .savepoint = au_savepoint,
     .create_tx = sqlite_auction_create_tx,
     .get = sqlite_auction_get,
     .each = sqlite_auctions_each,

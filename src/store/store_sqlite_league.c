@@ -92,9 +92,6 @@ static const char SQL_ASSETS[] =
     "FROM league_assets la JOIN assets a ON a.id = la.asset_id "
     "WHERE la.league_id = ?1 AND la.position > ?2 ORDER BY la.position LIMIT ?3";
 static const char SQL_ASSETS_COUNT[] = "SELECT count(*) FROM league_assets WHERE league_id = ?1";
-static const char SQL_SP_BEGIN[] = "SAVEPOINT store_league";
-static const char SQL_SP_RELEASE[] = "RELEASE store_league";
-static const char SQL_SP_ROLLBACK[] = "ROLLBACK TO store_league";
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
@@ -256,35 +253,6 @@ static int lg_member_row(store_sqlite_t *ss, sqlite3_stmt *stmt, store_member_t 
 }
 
 /* ---- transactions -------------------------------------------------------------------------- */
-
-static int lg_tx_open(store_t *s)
-{
-    return !sqlite3_get_autocommit(store_sqlite_of(s)->db);
-}
-
-/* A rollback keeps the message of the failure that caused it. */
-static int lg_savepoint(store_t *s, store_sp_op_t op)
-{
-    store_sqlite_t *ss = store_sqlite_of(s);
-    sqlite3_stmt *stmt = NULL;
-    const char *sql = op == STORE_SP_BEGIN     ? SQL_SP_BEGIN
-                      : op == STORE_SP_RELEASE ? SQL_SP_RELEASE
-                                               : SQL_SP_ROLLBACK;
-    char saved[sizeof(ss->err)];
-    memcpy(saved, ss->err, sizeof(saved));
-    int err = store_sqlite_stmt(ss, sql, &stmt);
-    if (err == 0)
-        err = store_sqlite_exec_stmt(ss, stmt);
-    if (op == STORE_SP_ROLLBACK) {
-        /* ROLLBACK TO keeps the savepoint open: release it (now empty) too. */
-        if (err == 0)
-            err = store_sqlite_stmt(ss, SQL_SP_RELEASE, &stmt);
-        if (err == 0)
-            err = store_sqlite_exec_stmt(ss, stmt);
-        memcpy(ss->err, saved, sizeof(saved));
-    }
-    return err;
-}
 
 /* ---- leagues ------------------------------------------------------------------------------- */
 
@@ -637,8 +605,6 @@ static int sqlite_league_assets_count(store_t *s, const char *league_id, int *co
 }
 
 const struct store_league_ops_s store_sqlite_league_ops = {
-    .tx_open = lg_tx_open,
-    .savepoint = lg_savepoint,
     .create_tx = sqlite_league_create_tx,
     .get = sqlite_league_get,
     .by_code = sqlite_league_by_code,
