@@ -17,50 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../store_fixture.h"
 #include "../tmpdir.h"
 
 #define T0 1700000000000LL /* created_ms of the tests' leagues */
 #define PAGE_MAX 100
-
-typedef struct {
-    char base[64];
-    char dir[128];
-    store_t *store;
-    int commits; /* counted by the commit observer */
-} fixture_t;
-
-static void count_commit(void *ctx, int64_t duration_us)
-{
-    assert_true(duration_us >= 0);
-    ((fixture_t *)ctx)->commits++;
-}
-
-static sqlite3 *db_of(fixture_t *f)
-{
-    sqlite3 *db = store_sqlite_handle(f->store);
-    assert_non_null(db);
-    return db;
-}
-
-static void exec_sql(fixture_t *f, const char *sql)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(db_of(f), sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg != NULL ? msg : "?");
-}
-
-/* The first column of the first row of sql as an integer (-1 when no row). */
-static int64_t query_i64(fixture_t *f, const char *sql)
-{
-    sqlite3_stmt *stmt = NULL;
-    assert_int_equal(SQLITE_OK, sqlite3_prepare_v2(db_of(f), sql, -1, &stmt, NULL));
-    int rc = sqlite3_step(stmt);
-    assert_true(rc == SQLITE_ROW || rc == SQLITE_DONE);
-    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
-    sqlite3_finalize(stmt);
-    return v;
-}
 
 /* Creates the user "u-<tag>" named "User <tag>". */
 static void make_user(fixture_t *f, const char *tag)
