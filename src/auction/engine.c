@@ -155,9 +155,9 @@ static int config_valid(const engine_config_t *c)
            c->roster_size <= ENGINE_ROSTER_MAX && c->min_bid >= 1 &&
            c->min_bid <= ENGINE_MONEY_MAX && c->min_increment >= 1 &&
            c->min_increment <= ENGINE_MONEY_MAX && c->lot_ms >= 1 && c->lot_ms <= ENGINE_MS_MAX &&
-           c->anti_snipe_ms >= 0 && c->anti_snipe_ms <= ENGINE_MS_MAX &&
-           c->intermission_ms >= 0 && c->intermission_ms <= ENGINE_MS_MAX &&
-           c->reoffer_unsold >= 0 && c->reoffer_unsold <= ENGINE_REOFFER_MAX;
+           c->anti_snipe_ms >= 0 && c->anti_snipe_ms <= ENGINE_MS_MAX && c->intermission_ms >= 0 &&
+           c->intermission_ms <= ENGINE_MS_MAX && c->reoffer_unsold >= 0 &&
+           c->reoffer_unsold <= ENGINE_REOFFER_MAX;
 }
 
 void engine_deinit(engine_t *e)
@@ -319,8 +319,8 @@ static void apply_lot_closed(engine_t *e, const engine_event_t *ev)
         e->unsold[e->unsold_n++] = ev->asset;
     }
     e->history[e->history_n++] = (engine_closed_lot_t){
-        ev->lot, ev->asset, ev->sold ? ev->manager : -1, ev->sold ? ev->amount : 0, e->pass,
-        e->lot_retry};
+        ev->lot, ev->asset,   ev->sold ? ev->manager : -1, ev->sold ? ev->amount : 0,
+        e->pass, e->lot_retry};
     e->lots_closed++;
     e->phase = e->paused_phase = ENGINE_LOT_NONE;
 }
@@ -358,7 +358,8 @@ static void roster_remove(engine_manager_t *mg, int asset)
     int i = mg->roster_n - 1;
     while (i > 0 && mg->roster[i].asset != asset)
         i--;
-    memmove(mg->roster + i, mg->roster + i + 1, (size_t)(mg->roster_n - i - 1) * sizeof(*mg->roster));
+    memmove(mg->roster + i, mg->roster + i + 1,
+            (size_t)(mg->roster_n - i - 1) * sizeof(*mg->roster));
     mg->roster_n--;
 }
 
@@ -538,8 +539,7 @@ static void run_due(engine_t *e, int64_t now, engine_events_t *out)
 {
     if (e->status == ENGINE_RUNNING && e->phase == ENGINE_LOT_RUNNING && now >= e->ends_at_ms)
         lot_close(e, now, e->ends_at_ms, out);
-    if (e->status == ENGINE_RUNNING && e->phase == ENGINE_LOT_INTERMISSION &&
-        now >= e->ends_at_ms)
+    if (e->status == ENGINE_RUNNING && e->phase == ENGINE_LOT_INTERMISSION && now >= e->ends_at_ms)
         lot_open(e, now, out);
 }
 
@@ -694,7 +694,8 @@ int engine_apply(engine_t *e, const engine_cmd_t *cmd, int64_t now_ms, engine_ev
     return ENGINE_E_INVALID;
 }
 
-/* ---- copies and comparison --------------------------------------------------------------------- */
+/* ---- copies and comparison ---------------------------------------------------------------------
+ */
 
 int engine_clone(engine_t *dst, const engine_t *src)
 {
@@ -708,8 +709,8 @@ int engine_clone(engine_t *dst, const engine_t *src)
     dst->unsold = memcpy(fresh.unsold, src->unsold, na * sizeof(*src->unsold));
     dst->owner = memcpy(fresh.owner, src->owner, na * sizeof(*src->owner));
     dst->price_of = memcpy(fresh.price_of, src->price_of, na * sizeof(*src->price_of));
-    dst->history = memcpy(fresh.history, src->history,
-                          (size_t)src->history_cap * sizeof(*src->history));
+    dst->history =
+        memcpy(fresh.history, src->history, (size_t)src->history_cap * sizeof(*src->history));
     for (int m = 0; m < src->n_managers; m++)
         dst->managers[m].roster =
             memcpy(fresh.managers[m].roster, src->managers[m].roster,
@@ -719,11 +720,10 @@ int engine_clone(engine_t *dst, const engine_t *src)
 
 static int config_equal(const engine_config_t *a, const engine_config_t *b)
 {
-    return a->budget == b->budget && a->roster_size == b->roster_size &&
-           a->min_bid == b->min_bid && a->min_increment == b->min_increment &&
-           a->lot_ms == b->lot_ms && a->anti_snipe_ms == b->anti_snipe_ms &&
-           a->intermission_ms == b->intermission_ms && a->reoffer_unsold == b->reoffer_unsold &&
-           a->random_order == b->random_order;
+    return a->budget == b->budget && a->roster_size == b->roster_size && a->min_bid == b->min_bid &&
+           a->min_increment == b->min_increment && a->lot_ms == b->lot_ms &&
+           a->anti_snipe_ms == b->anti_snipe_ms && a->intermission_ms == b->intermission_ms &&
+           a->reoffer_unsold == b->reoffer_unsold && a->random_order == b->random_order;
 }
 
 static int ints_equal(const int *a, const int *b, int n)
@@ -736,13 +736,13 @@ static int scalars_equal(const engine_t *a, const engine_t *b)
     return config_equal(&a->cfg, &b->cfg) && a->n_assets == b->n_assets &&
            a->n_managers == b->n_managers && a->seed == b->seed && a->status == b->status &&
            a->reason == b->reason && a->seq == b->seq && a->pass == b->pass &&
-           a->order_n - a->order_pos == b->order_n - b->order_pos &&
-           a->unsold_n == b->unsold_n && a->phase == b->phase && a->lot == b->lot &&
-           a->lot_asset == b->lot_asset && a->lot_retry == b->lot_retry &&
-           a->leader == b->leader && a->price == b->price && a->ends_at_ms == b->ends_at_ms &&
-           a->remaining_ms == b->remaining_ms && a->paused_phase == b->paused_phase &&
-           a->lot_bids == b->lot_bids && a->lots_closed == b->lots_closed &&
-           a->history_n == b->history_n && a->completions == b->completions;
+           a->order_n - a->order_pos == b->order_n - b->order_pos && a->unsold_n == b->unsold_n &&
+           a->phase == b->phase && a->lot == b->lot && a->lot_asset == b->lot_asset &&
+           a->lot_retry == b->lot_retry && a->leader == b->leader && a->price == b->price &&
+           a->ends_at_ms == b->ends_at_ms && a->remaining_ms == b->remaining_ms &&
+           a->paused_phase == b->paused_phase && a->lot_bids == b->lot_bids &&
+           a->lots_closed == b->lots_closed && a->history_n == b->history_n &&
+           a->completions == b->completions;
 }
 
 static int history_equal(const engine_closed_lot_t *a, const engine_closed_lot_t *b, int n)

@@ -12,9 +12,9 @@
 
 #define ENGINE_MAX_MANAGERS 64
 #define ENGINE_MAX_ASSETS 100000 /* a larger selection is refused, never cut */
-#define ENGINE_MAX_EVENTS 16    /* capacity of engine_events_t */
-#define ENGINE_CMD_MAX_EVENTS 4 /* events one command produces at most (RESUME: resumed, lot closed,
-                                   intermission, lot opened) */
+#define ENGINE_MAX_EVENTS 16     /* capacity of engine_events_t */
+/* Events one command produces at most (RESUME: resumed, lot closed, intermission, lot opened). */
+#define ENGINE_CMD_MAX_EVENTS 4
 
 /* Errors (negative, distinct from 0). The service maps them to API codes. */
 enum {
@@ -24,8 +24,8 @@ enum {
     ENGINE_E_NOT_A_MANAGER = -4, /* not_a_manager: manager index out of range */
     ENGINE_E_ROSTER_FULL = -5,   /* roster_full */
     ENGINE_E_ALREADY_LEADING = -6,
-    ENGINE_E_BID_TOO_LOW = -7,  /* see engine_min_bid */
-    ENGINE_E_OVER_MAX_BID = -8, /* see engine_max_bid */
+    ENGINE_E_BID_TOO_LOW = -7,   /* see engine_min_bid */
+    ENGINE_E_OVER_MAX_BID = -8,  /* see engine_max_bid */
     ENGINE_E_INVALID_STATE = -9, /* invalid_state: a control that does not apply now */
     ENGINE_E_INVALID = -10,      /* malformed command or configuration */
     ENGINE_E_NOMEM = -11,
@@ -79,21 +79,21 @@ typedef enum {
 /* One event. Only the fields named for its type are meaningful (others are 0 / -1). */
 typedef struct {
     engine_event_type_t type;
-    int64_t seq;   /* 1 for CREATED, then +1 per event, never restarting (not even on reset) */
-    int64_t at_ms; /* the instant it happened */
-    int actor;     /* manager index who caused it, -1 for the commissioner/system (service fills
-                      the acting user separately) */
-    int lot;       /* LOT_OPENED, BID, LOT_CLOSED, LOT_UNDONE: the lot number */
-    int asset;     /* LOT_OPENED, LOT_CLOSED, LOT_UNDONE: index into the creation asset list */
-    int manager;   /* BID: bidder; LOT_CLOSED: winner or -1; LOT_UNDONE: refunded or -1 */
-    int64_t amount;     /* BID: amount; LOT_CLOSED: price (0 unsold); LOT_UNDONE: refund */
-    int64_t ends_at_ms; /* LOT_OPENED, BID, INTERMISSION, RESUMED */
-    int64_t remaining_ms; /* PAUSED: the frozen remaining time (of the lot or the intermission) */
-    int retry;            /* LOT_OPENED: a re-offer of an unsold asset */
-    int extended;         /* BID: the anti-snipe rule moved ends_at */
-    int sold;             /* LOT_CLOSED: 1 sold, 0 unsold */
-    int64_t budget_after; /* LOT_CLOSED (sold): the winner's remaining budget */
-    int next_lot;         /* INTERMISSION: the next lot's number, 0 when none will open */
+    int64_t seq;    /* 1 for CREATED, then +1 per event, never restarting (not even on reset) */
+    int64_t at_ms;  /* the instant it happened */
+    int actor;      /* manager index who caused it, -1 for the commissioner/system (service fills
+                       the acting user separately) */
+    int lot;        /* LOT_OPENED, BID, LOT_CLOSED, LOT_UNDONE: the lot number */
+    int asset;      /* LOT_OPENED, LOT_CLOSED, LOT_UNDONE: index into the creation asset list */
+    int manager;    /* BID: bidder; LOT_CLOSED: winner or -1; LOT_UNDONE: refunded or -1 */
+    int64_t amount; /* BID: amount; LOT_CLOSED: price (0 unsold); LOT_UNDONE: refund */
+    int64_t ends_at_ms;     /* LOT_OPENED, BID, INTERMISSION, RESUMED */
+    int64_t remaining_ms;   /* PAUSED: the frozen remaining time (of the lot or the intermission) */
+    int retry;              /* LOT_OPENED: a re-offer of an unsold asset */
+    int extended;           /* BID: the anti-snipe rule moved ends_at */
+    int sold;               /* LOT_CLOSED: 1 sold, 0 unsold */
+    int64_t budget_after;   /* LOT_CLOSED (sold): the winner's remaining budget */
+    int next_lot;           /* INTERMISSION: the next lot's number, 0 when none will open */
     engine_reason_t reason; /* COMPLETED */
     int sold_count;         /* COMPLETED: assets owned */
     int unsold_count;       /* COMPLETED: assets not owned (never offered included) */
@@ -107,8 +107,8 @@ typedef struct {
 
 typedef enum {
     ENGINE_CMD_BEGIN = 1,
-    ENGINE_CMD_BID,   /* manager, lot, amount */
-    ENGINE_CMD_TICK,  /* the timer: closes a lot whose ends_at passed, opens the next lot */
+    ENGINE_CMD_BID,  /* manager, lot, amount */
+    ENGINE_CMD_TICK, /* the timer: closes a lot whose ends_at passed, opens the next lot */
     ENGINE_CMD_PAUSE,
     ENGINE_CMD_RESUME,
     ENGINE_CMD_CLOSE_LOT, /* hammer now */
@@ -167,15 +167,15 @@ typedef struct {
     int lot_retry;
     int leader; /* manager index, -1 when no bid */
     int64_t price;
-    int64_t ends_at_ms;   /* lot end (running) or next lot's opening (intermission); 0 while
-                             paused or completed */
-    int64_t remaining_ms; /* while paused: the frozen remaining time */
+    int64_t ends_at_ms;          /* lot end (running) or next lot's opening (intermission); 0 while
+                                    paused or completed */
+    int64_t remaining_ms;        /* while paused: the frozen remaining time */
     engine_phase_t paused_phase; /* while paused: the frozen phase (== phase); else NONE. After an
                                     undo: INTERMISSION with remaining 0 and lot_asset -1 (resume
                                     opens the undone asset as lot + 1 at once) */
-    int lot_bids;      /* accepted bids on the current lot */
-    int *owner;        /* n_assets: manager index or -1 */
-    int64_t *price_of; /* n_assets */
+    int lot_bids;                /* accepted bids on the current lot */
+    int *owner;                  /* n_assets: manager index or -1 */
+    int64_t *price_of;           /* n_assets */
     int lots_closed;
     engine_closed_lot_t *history; /* closed lots since the last reset (undone ones removed),
                                      newest last; capacity n_assets x (reoffer_unsold + 1) */
@@ -207,8 +207,8 @@ int engine_apply(engine_t *e, const engine_cmd_t *cmd, int64_t now_ms, engine_ev
  * unknown type, or an index or lot that does not match (a corrupt or foreign log). */
 int engine_event_apply(engine_t *e, const engine_event_t *ev);
 
-/* engine_replay_init readies e (uninitialised storage) to replay a log whose CREATED event had cfg, n_assets,
- * n_managers and seed (then apply every event in order, CREATED included). */
+/* engine_replay_init readies e (uninitialised storage) to replay a log whose CREATED event had cfg,
+ * n_assets, n_managers and seed (then apply every event in order, CREATED included). */
 int engine_replay_init(engine_t *e, const engine_config_t *cfg, int n_assets, int n_managers,
                        uint64_t seed);
 

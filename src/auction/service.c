@@ -545,9 +545,8 @@ static int svc_replay_one(void *ctx, const store_auction_event_t *row)
     engine_event_t ev;
     int rc = o ? svc_event_parse(r->live, o, &ev) : GV_EDB;
     json_decref(o);
-    if (rc || ev.seq != r->live->eng.seq + 1)
-        return r->rc = GV_EDB; /* a gap or a bad row: never guess */
-    engine_event_apply(&r->live->eng, &ev);
+    if (rc || ev.seq != r->live->eng.seq + 1 || engine_event_apply(&r->live->eng, &ev) != 0)
+        return r->rc = GV_EDB; /* a gap or a row that cannot follow: never guess */
     if (ev.type == ENGINE_EV_RESET)
         r->live->epoch++;
     svc_ring_push(r->live, ev.seq, row->payload);

@@ -190,7 +190,8 @@ static void pass_lot(engine_t *e, engine_events_t *out)
         assert_int_equal(cmd(e, ENGINE_CMD_TICK, e->ends_at_ms, out), 0);
 }
 
-/* ---- creation and begin ------------------------------------------------------------------------ */
+/* ---- creation and begin ------------------------------------------------------------------------
+ */
 
 static void test_create_emits_created_and_nothing_opens(void **state)
 {
@@ -224,8 +225,7 @@ static void test_init_rejects_bad_config(void **state)
     assert_int_equal(engine_init(&e, &c, 3, 0, 1, T0, &out), ENGINE_E_INVALID);
     assert_int_equal(engine_init(&e, &c, 3, ENGINE_MAX_MANAGERS + 1, 1, T0, &out),
                      ENGINE_E_INVALID);
-    assert_int_equal(engine_init(&e, &c, ENGINE_MAX_ASSETS + 1, 2, 1, T0, &out),
-                     ENGINE_E_INVALID);
+    assert_int_equal(engine_init(&e, &c, ENGINE_MAX_ASSETS + 1, 2, 1, T0, &out), ENGINE_E_INVALID);
     c.min_bid = 0;
     assert_int_equal(engine_init(&e, &c, 3, 2, 1, T0, &out), ENGINE_E_INVALID);
     c = cfg_base();
@@ -520,7 +520,8 @@ static void test_rejection_precedence(void **state)
     finish(&e);
 }
 
-/* ---- closing, intermission, next lot ------------------------------------------------------------ */
+/* ---- closing, intermission, next lot ------------------------------------------------------------
+ */
 
 static void test_tick_nothing_due_emits_nothing(void **state)
 {
@@ -651,7 +652,7 @@ static void test_final_sale_always_announced_before_completion(void **state)
         start(&e, &c, 1, 2);
         begin(&e, &out);
         assert_int_equal(bid(&e, 1, 1, 9, T0 + 10, &out), 0);
-        engine_cmd_type_t t = path == 0 ? ENGINE_CMD_TICK
+        engine_cmd_type_t t = path == 0   ? ENGINE_CMD_TICK
                               : path == 1 ? ENGINE_CMD_CLOSE_LOT
                                           : ENGINE_CMD_END;
         assert_int_equal(cmd(&e, t, path == 0 ? T0 + LOT_MS : T0 + 20, &out), 0);
@@ -751,10 +752,10 @@ static void test_reoffer_pass_offers_only_unsold_in_order(void **state)
     engine_config_t c = cfg_base();
     start(&e, &c, 4, 2);
     begin(&e, &out);
-    pass_lot(&e, &out);    /* lot 1: asset 0 unsold */
-    buy(&e, 0, 5, &out);   /* lot 2: asset 1 sold */
+    pass_lot(&e, &out);  /* lot 1: asset 0 unsold */
+    buy(&e, 0, 5, &out); /* lot 2: asset 1 sold */
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, e.ends_at_ms, &out), 0);
-    pass_lot(&e, &out);    /* lot 3: asset 2 unsold */
+    pass_lot(&e, &out); /* lot 3: asset 2 unsold */
     assert_int_equal(engine_unsold_count(&e), 2);
     assert_int_equal(engine_queued(&e), 0);
     assert_int_equal(e.lot_asset, 3);
@@ -1223,7 +1224,8 @@ static void test_end_from_waiting_and_intermission(void **state)
     finish(&e);
 }
 
-/* ---- lot order, progress, replay -------------------------------------------------------------- */
+/* ---- lot order, progress, replay --------------------------------------------------------------
+ */
 
 static void test_random_order_is_a_deterministic_permutation_per_seed(void **state)
 {

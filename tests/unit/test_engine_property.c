@@ -63,14 +63,13 @@ static int64_t rnd_range(int64_t lo, int64_t hi)
 
 static model_t *g_model; /* for the failure message */
 
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            print_message("property failed: %s (line %d) sequence seed=%" PRIu64               \
-                          " step=%d\n",                                                        \
-                          #cond, __LINE__, g_model->seed, g_model->step);                      \
-            fail();                                                                            \
-        }                                                                                      \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            print_message("property failed: %s (line %d) sequence seed=%" PRIu64 " step=%d\n",     \
+                          #cond, __LINE__, g_model->seed, g_model->step);                          \
+            fail();                                                                                \
+        }                                                                                          \
     } while (0)
 
 static engine_config_t random_config(void)
@@ -253,6 +252,8 @@ static void model_event(model_t *md, const engine_t *before, engine_cmd_type_t c
     case ENGINE_EV_LOT_CLOSED:
         CHECK(ev->manager == md->lot_leader);
         CHECK(ev->amount == (md->lot_leader >= 0 ? md->lot_high : 0));
+        CHECK(ev->budget_after ==
+              (ev->sold ? before->managers[ev->manager].budget_remaining - ev->amount : 0));
         md->lots_closed++;
         break;
     case ENGINE_EV_COMPLETED:
@@ -372,7 +373,7 @@ static engine_cmd_t random_bid(const engine_t *e)
 static engine_cmd_t random_cmd(const engine_t *e)
 {
     static const engine_cmd_type_t any[] = {
-        ENGINE_CMD_BEGIN, ENGINE_CMD_TICK,  ENGINE_CMD_PAUSE, ENGINE_CMD_RESUME,
+        ENGINE_CMD_BEGIN,     ENGINE_CMD_TICK, ENGINE_CMD_PAUSE, ENGINE_CMD_RESUME,
         ENGINE_CMD_CLOSE_LOT, ENGINE_CMD_UNDO, ENGINE_CMD_END,
     };
     engine_cmd_t c = {.type = ENGINE_CMD_TICK};
@@ -390,9 +391,10 @@ static engine_cmd_t random_cmd(const engine_t *e)
     else if (r < 75 && (e->phase == ENGINE_LOT_RUNNING || r < 20))
         return random_bid(e);
     else
-        c.type = r < 88 ? ENGINE_CMD_TICK : r < 93 ? ENGINE_CMD_PAUSE
-                                           : r < 97 ? ENGINE_CMD_CLOSE_LOT
-                                                    : ENGINE_CMD_END;
+        c.type = r < 88   ? ENGINE_CMD_TICK
+                 : r < 93 ? ENGINE_CMD_PAUSE
+                 : r < 97 ? ENGINE_CMD_CLOSE_LOT
+                          : ENGINE_CMD_END;
     return c;
 }
 
@@ -436,8 +438,8 @@ static void copy_into(engine_t *dst, const engine_t *src)
     dst->unsold = memcpy(arrays.unsold, src->unsold, na * sizeof(*src->unsold));
     dst->owner = memcpy(arrays.owner, src->owner, na * sizeof(*src->owner));
     dst->price_of = memcpy(arrays.price_of, src->price_of, na * sizeof(*src->price_of));
-    dst->history = memcpy(arrays.history, src->history,
-                          (size_t)src->history_cap * sizeof(*src->history));
+    dst->history =
+        memcpy(arrays.history, src->history, (size_t)src->history_cap * sizeof(*src->history));
     for (int m = 0; m < src->n_managers; m++)
         dst->managers[m].roster =
             memcpy(arrays.managers[m].roster, src->managers[m].roster,
