@@ -215,24 +215,39 @@ static void ws_on_write(uv_write_t *req, int status)
 /* Queues bytes on the socket; takes the frame reference or the owned data. */
 static int ws_write(ws_conn_t *c, ws_frame_t *f, char *data, size_t len)
 {
-    ws_write_t *w = malloc(sizeof(*w));
-    if (!w || c->closed) {
-        free(w);
+    if (c->closed) {
         f ? ws_frame_unref(f) : free(data);
-        return c->closed ? GV_EIO : GV_ENOMEM;
+        return GV_EIO;
+    }
+    char *bytes = f ? f->data : data;
+    size_t done = 0;
+    if (c->out_bytes == 0) { /* nothing queued: write now, queue only what the kernel refused */
+        uv_buf_t now = uv_buf_init(bytes, (unsigned)len);
+        int n = uv_try_write((uv_stream_t *)c->tcp, &now, 1);
+        done = n > 0 ? (size_t)n : 0;
+    }
+    if (done == len) {
+        f ? ws_frame_unref(f) : free(data);
+        return 0;
+    }
+    ws_write_t *w = malloc(sizeof(*w));
+    if (!w) {
+        f ? ws_frame_unref(f) : free(data);
+        ws_conn_teardown(c);
+        return GV_ENOMEM;
     }
     w->conn = c;
     w->frame = f;
-    w->data = f ? f->data : data;
-    w->len = len;
-    uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
+    w->data = data;
+    w->len = len - done;
+    uv_buf_t b = uv_buf_init(bytes + done, (unsigned)(len - done));
     if (uv_write(&w->req, (uv_stream_t *)c->tcp, &b, 1, ws_on_write) < 0) {
         f ? ws_frame_unref(f) : free(data);
         free(w);
         ws_conn_teardown(c);
         return GV_EIO;
     }
-    c->out_bytes += len;
+    c->out_bytes += w->len;
     c->refs++;
     return 0;
 }
