@@ -84,6 +84,12 @@ $(VERSION_OBJ): FORCE
 .PHONY: FORCE
 FORCE:
 
+# ---- load generator (bench/gavel-load.c, bench/load_net.c): a client, not part of the server --
+LOAD_SRC := $(wildcard bench/*.c)
+build/gavel-load: $(LOAD_SRC) bench/load.h $(REL_LLH)
+	$(CC) -I/usr/share/include/llhttp -D_GNU_SOURCE $(WARN) -O2 -g -o $@ $(LOAD_SRC) $(REL_LLH) \
+	  $(shell pkg-config --libs libuv jansson libcrypto)
+
 # ---- sanitizer build (tests) -----------------------------------------------------------------
 SAN_FLAGS := $(WARN) -Werror -O1 -g $(SAN)
 
@@ -115,7 +121,7 @@ FUZZ_FLAGS := $(WARN) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-om
 
 build/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
+	clang $(CPPFLAGS) $(FUZZ_FLAGS) -MMD -c -o $@ $<
 
 build/fuzz/obj/gen/%.o: build/gen/%.c
 	@mkdir -p $(dir $@)
@@ -165,8 +171,9 @@ fuzz: deps
 	    build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
 
 bench: deps
-	@$(MAKE) --no-print-directory build/gavel
+	@$(MAKE) --no-print-directory build/gavel build/gavel-load
 	bench/run.sh
+	bench/auction.sh
 
 format:
 	clang-format -i $(SRC) $(wildcard src/*/*.h) $(UNIT_SRC) $(FUZZ_SRC)
@@ -174,4 +181,5 @@ format:
 clean:
 	rm -rf build
 
--include $(wildcard build/obj/*.d build/obj/*/*.d build/asan/obj/*.d build/asan/obj/*/*.d)
+-include $(wildcard build/obj/*.d build/obj/*/*.d build/asan/obj/*.d build/asan/obj/*/*.d \
+                    build/fuzz/obj/*/*.d)

@@ -479,6 +479,8 @@ static void ws_conn_start(ws_server_t *s, ws_conn_t *c, uv_tcp_t *tcp)
     c->heartbeat.data = c->deadline.data = c;
     c->refs = 3; /* socket and two timers */
     c->last_recv_ms = uv_now(loop);
+    int sndbuf = 256 * 1024; /* bound what a stalled peer can hold in the kernel, beyond our cap */
+    uv_send_buffer_size((uv_handle_t *)tcp, &sndbuf);
     uv_timer_start(&c->heartbeat, ws_on_heartbeat, s->lim.ping_interval_ms,
                    s->lim.ping_interval_ms);
     uv_timer_start(&c->deadline, ws_on_deadline, s->lim.auth_timeout_ms, 0);
