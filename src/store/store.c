@@ -117,13 +117,24 @@ void store_set_commit_observer(store_t *s, store_commit_observer_t fn, void *ctx
 
 /* ---- accounts ------------------------------------------------------------------------------ */
 
-/* A string stored now and read back later into a field of cap bytes must fit there (with its
- * NUL), or the read would fail: refused up front. NULL is a caller bug. */
-static int store_str_check(const char *str, size_t cap)
+int store_str_check(const char *str, size_t cap)
 {
     if (str == NULL)
         return GV_EINTERNAL;
     return strnlen(str, cap) < cap ? 0 : GV_ELIMIT;
+}
+
+int store_key_check(const char *str, size_t cap)
+{
+    int err = store_str_check(str, cap);
+    return err == 0 && str[0] == '\0' ? GV_EINVALID_REQUEST : err;
+}
+
+int store_lookup_check(const char *key, size_t cap)
+{
+    if (key == NULL)
+        return GV_EINTERNAL;
+    return key[0] != '\0' && strnlen(key, cap) < cap ? 0 : GV_ENOT_FOUND;
 }
 
 int store_user_ensure(store_t *s, const char *email, const char *new_id, const char *default_name,

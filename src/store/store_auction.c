@@ -8,30 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A string stored now and read back later into a field of cap bytes must fit there (with its
- * NUL): refused up front with GV_ELIMIT. NULL is a caller bug. */
-static int au_str_check(const char *str, size_t cap)
-{
-    if (str == NULL)
-        return GV_EINTERNAL;
-    return strnlen(str, cap) < cap ? 0 : GV_ELIMIT;
-}
-
-/* Like au_str_check, and an id must not be empty. */
-static int au_key_check(const char *str, size_t cap)
-{
-    int err = au_str_check(str, cap);
-    return err == 0 && str[0] == '\0' ? GV_EINVALID_REQUEST : err;
-}
-
-/* A key that is looked up: empty or longer than any stored one, it cannot match anything. */
-static int au_lookup_check(const char *key, size_t cap)
-{
-    if (key == NULL)
-        return GV_EINTERNAL;
-    return key[0] != '\0' && strnlen(key, cap) < cap ? 0 : GV_ENOT_FOUND;
-}
-
 /* The statuses the auctions table accepts; anything else comes from a bug, not a client. */
 static int au_status_check(const char *status)
 {
@@ -47,9 +23,9 @@ static int au_auction_check(const store_auction_t *a)
 {
     if (a == NULL)
         return GV_EINTERNAL;
-    int err = au_key_check(a->id, sizeof(a->id));
+    int err = store_key_check(a->id, sizeof(a->id));
     if (err == 0)
-        err = au_key_check(a->league_id, sizeof(a->league_id));
+        err = store_key_check(a->league_id, sizeof(a->league_id));
     if (err == 0)
         err = au_status_check(a->status);
     if (err == 0 &&
@@ -88,7 +64,7 @@ static int au_get(store_t *s, const char *key, int by_league, store_auction_t *o
     if (out == NULL)
         return GV_EINTERNAL;
     memset(out, 0, sizeof(*out));
-    int err = au_lookup_check(key, sizeof(out->id));
+    int err = store_lookup_check(key, sizeof(out->id));
     return err != 0 ? err : s->auction->get(s, key, by_league, out);
 }
 
@@ -116,7 +92,7 @@ int store_auction_update(store_t *s, const char *id, const char *status, int64_t
     if (err == 0 && seq < 0)
         err = GV_EINTERNAL;
     if (err == 0)
-        err = au_lookup_check(id, STORE_ID_MAX);
+        err = store_lookup_check(id, STORE_ID_MAX);
     if (err != 0)
         return err;
     int own = 0;
@@ -128,7 +104,7 @@ int store_auction_update(store_t *s, const char *id, const char *status, int64_t
 
 int store_auction_delete(store_t *s, const char *id)
 {
-    int err = au_lookup_check(id, STORE_ID_MAX);
+    int err = store_lookup_check(id, STORE_ID_MAX);
     if (err != 0)
         return err;
     int own = 0;
@@ -144,9 +120,9 @@ int store_auction_event_append(store_t *s, const char *auction_id, const store_a
 {
     if (ev == NULL || ev->seq < 1 || ev->type == NULL || ev->type[0] == '\0' || ev->payload == NULL)
         return GV_EINTERNAL;
-    int err = au_lookup_check(auction_id, STORE_ID_MAX);
+    int err = store_lookup_check(auction_id, STORE_ID_MAX);
     if (err == 0 && ev->actor_id != NULL)
-        err = au_key_check(ev->actor_id, STORE_ID_MAX);
+        err = store_key_check(ev->actor_id, STORE_ID_MAX);
     return err != 0 ? err : s->auction->event_append(s, auction_id, ev);
 }
 
@@ -165,9 +141,9 @@ int store_auction_bid_insert(store_t *s, const char *auction_id, int epoch,
 {
     if (b == NULL || epoch < 0 || b->seq < 1 || b->lot < 1 || b->amount < 0)
         return GV_EINTERNAL;
-    int err = au_lookup_check(auction_id, STORE_ID_MAX);
+    int err = store_lookup_check(auction_id, STORE_ID_MAX);
     if (err == 0)
-        err = au_key_check(b->user_id, STORE_ID_MAX);
+        err = store_key_check(b->user_id, STORE_ID_MAX);
     return err != 0 ? err : s->auction->bid_insert(s, auction_id, epoch, b);
 }
 
@@ -183,7 +159,7 @@ int store_auction_bids_each(store_t *s, const char *auction_id, int epoch, int l
 static int au_result_check(const char *result, const char *winner_id, int64_t price)
 {
     if (result != NULL && strcmp(result, "sold") == 0)
-        return price >= 0 ? au_key_check(winner_id, STORE_ID_MAX) : GV_EINTERNAL;
+        return price >= 0 ? store_key_check(winner_id, STORE_ID_MAX) : GV_EINTERNAL;
     if (result != NULL && strcmp(result, "unsold") == 0)
         return winner_id == NULL && price == 0 ? 0 : GV_EINTERNAL;
     return GV_EINTERNAL;
@@ -195,9 +171,9 @@ int store_auction_lot_closed(store_t *s, const char *auction_id, int epoch, int 
 {
     int err = epoch >= 0 && lot >= 1 ? au_result_check(result, winner_id, price) : GV_EINTERNAL;
     if (err == 0)
-        err = au_lookup_check(auction_id, STORE_ID_MAX);
+        err = store_lookup_check(auction_id, STORE_ID_MAX);
     if (err == 0)
-        err = au_key_check(asset_id, STORE_ASSET_ID_MAX);
+        err = store_key_check(asset_id, STORE_ASSET_ID_MAX);
     return err != 0 ? err
                     : s->auction->lot_closed(s, auction_id, epoch, lot, asset_id, result, winner_id,
                                              price, at_ms);
@@ -205,7 +181,7 @@ int store_auction_lot_closed(store_t *s, const char *auction_id, int epoch, int 
 
 int store_auction_lot_undone(store_t *s, const char *auction_id, int epoch, int lot)
 {
-    int err = au_lookup_check(auction_id, STORE_ID_MAX);
+    int err = store_lookup_check(auction_id, STORE_ID_MAX);
     return err != 0 ? err : s->auction->lot_undone(s, auction_id, epoch, lot);
 }
 
@@ -219,9 +195,9 @@ int store_bid_outcome_get(store_t *s, const char *auction_id, const char *user_i
     if (n == 0)
         return GV_ELIMIT;
     out[0] = '\0';
-    int err = au_lookup_check(auction_id, STORE_ID_MAX);
+    int err = store_lookup_check(auction_id, STORE_ID_MAX);
     if (err == 0)
-        err = au_lookup_check(user_id, STORE_ID_MAX);
+        err = store_lookup_check(user_id, STORE_ID_MAX);
     if (err == 0 && client_bid_id[0] == '\0')
         err = GV_ENOT_FOUND;
     return err != 0 ? err : s->auction->outcome_get(s, auction_id, user_id, client_bid_id, out, n);
@@ -232,9 +208,9 @@ int store_bid_outcome_put(store_t *s, const char *auction_id, const char *user_i
 {
     if (client_bid_id == NULL || outcome == NULL)
         return GV_EINTERNAL;
-    int err = au_lookup_check(auction_id, STORE_ID_MAX);
+    int err = store_lookup_check(auction_id, STORE_ID_MAX);
     if (err == 0)
-        err = au_key_check(user_id, STORE_ID_MAX);
+        err = store_key_check(user_id, STORE_ID_MAX);
     if (err == 0 && client_bid_id[0] == '\0')
         err = GV_EINVALID_REQUEST;
     return err != 0 ? err : s->auction->outcome_put(s, auction_id, user_id, client_bid_id, outcome);

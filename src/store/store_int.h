@@ -82,6 +82,15 @@ struct store_s {
     void *commit_ctx;
 };
 
+/* Argument checks shared by the dispatchers. store_str_check: a string stored now and read back
+ * later into a field of cap bytes must fit there with its NUL (GV_ELIMIT; NULL is a caller bug:
+ * GV_EINTERNAL). store_key_check: the same, and an id or code must not be empty
+ * (GV_EINVALID_REQUEST). store_lookup_check: a key looked up that is empty or longer than any
+ * stored one cannot match anything (GV_ENOT_FOUND). */
+int store_str_check(const char *str, size_t cap);
+int store_key_check(const char *str, size_t cap);
+int store_lookup_check(const char *key, size_t cap);
+
 /* store_unit_begin opens the unit a multi-statement operation runs in: its own write
  * transaction when none is open (*own = 1), else a savepoint inside the caller's transaction.
  * store_unit_end closes it: committed (or the savepoint released) when result is 0, else

@@ -8,30 +8,6 @@
 #include <limits.h>
 #include <string.h>
 
-/* A string stored now and read back later into a field of cap bytes must fit there (with its
- * NUL): refused up front with GV_ELIMIT. NULL is a caller bug. */
-static int lg_str_check(const char *str, size_t cap)
-{
-    if (str == NULL)
-        return GV_EINTERNAL;
-    return strnlen(str, cap) < cap ? 0 : GV_ELIMIT;
-}
-
-/* Like lg_str_check, and an id or code must not be empty. */
-static int lg_key_check(const char *str, size_t cap)
-{
-    int err = lg_str_check(str, cap);
-    return err == 0 && str[0] == '\0' ? GV_EINVALID_REQUEST : err;
-}
-
-/* A key that is looked up: empty or longer than any stored one, it cannot match anything. */
-static int lg_lookup_check(const char *key, size_t cap)
-{
-    if (key == NULL)
-        return GV_EINTERNAL;
-    return key[0] != '\0' && strnlen(key, cap) < cap ? 0 : GV_ENOT_FOUND;
-}
-
 /* The page arguments shared by the list functions. */
 static int lg_page_check(int limit, const void *out, size_t max, const size_t *n)
 {
@@ -45,21 +21,21 @@ static int lg_league_check(const store_league_t *lg, int create)
 {
     if (lg == NULL)
         return GV_EINTERNAL;
-    int err = lg_key_check(lg->id, sizeof(lg->id));
+    int err = store_key_check(lg->id, sizeof(lg->id));
     if (err == 0)
-        err = lg_str_check(lg->name, sizeof(lg->name));
+        err = store_str_check(lg->name, sizeof(lg->name));
     if (err == 0)
-        err = lg_str_check(lg->settings.currency, sizeof(lg->settings.currency));
+        err = store_str_check(lg->settings.currency, sizeof(lg->settings.currency));
     if (err == 0 && create)
-        err = lg_key_check(lg->sport, sizeof(lg->sport));
+        err = store_key_check(lg->sport, sizeof(lg->sport));
     if (err == 0 && create)
-        err = lg_key_check(lg->competition, sizeof(lg->competition));
+        err = store_key_check(lg->competition, sizeof(lg->competition));
     if (err == 0 && create)
-        err = lg_key_check(lg->commissioner_id, sizeof(lg->commissioner_id));
+        err = store_key_check(lg->commissioner_id, sizeof(lg->commissioner_id));
     if (err == 0 && create)
-        err = lg_key_check(lg->invite_code, sizeof(lg->invite_code));
+        err = store_key_check(lg->invite_code, sizeof(lg->invite_code));
     if (err == 0 && create)
-        err = lg_key_check(lg->watch_code, sizeof(lg->watch_code));
+        err = store_key_check(lg->watch_code, sizeof(lg->watch_code));
     return err;
 }
 
@@ -77,7 +53,7 @@ int store_league_create(store_t *s, const store_league_t *lg)
 
 int store_league_get(store_t *s, const char *id, store_league_t *out)
 {
-    int err = lg_lookup_check(id, STORE_ID_MAX);
+    int err = store_lookup_check(id, STORE_ID_MAX);
     if (err == 0 && out == NULL)
         err = GV_EINTERNAL;
     return err != 0 ? err : s->league->get(s, id, out);
@@ -85,7 +61,7 @@ int store_league_get(store_t *s, const char *id, store_league_t *out)
 
 int store_league_by_code(store_t *s, const char *code, int watch, store_league_t *out)
 {
-    int err = lg_lookup_check(code, STORE_CODE_MAX);
+    int err = store_lookup_check(code, STORE_CODE_MAX);
     if (err == 0 && out == NULL)
         err = GV_EINTERNAL;
     return err != 0 ? err : s->league->by_code(s, code, watch != 0, out);
@@ -99,15 +75,15 @@ int store_league_update(store_t *s, const store_league_t *lg)
 
 int store_league_set_code(store_t *s, const char *id, int watch, const char *code)
 {
-    int err = lg_key_check(code, STORE_CODE_MAX);
+    int err = store_key_check(code, STORE_CODE_MAX);
     if (err == 0)
-        err = lg_lookup_check(id, STORE_ID_MAX);
+        err = store_lookup_check(id, STORE_ID_MAX);
     return err != 0 ? err : s->league->set_code(s, id, watch != 0, code);
 }
 
 int store_league_delete(store_t *s, const char *id)
 {
-    int err = lg_lookup_check(id, STORE_ID_MAX);
+    int err = store_lookup_check(id, STORE_ID_MAX);
     return err != 0 ? err : s->league->del(s, id);
 }
 
@@ -126,9 +102,9 @@ int store_leagues_for_user(store_t *s, const char *user_id, const char *after_id
 
 int store_member_get(store_t *s, const char *league_id, const char *user_id, store_member_t *out)
 {
-    int err = lg_lookup_check(league_id, STORE_ID_MAX);
+    int err = store_lookup_check(league_id, STORE_ID_MAX);
     if (err == 0)
-        err = lg_lookup_check(user_id, STORE_ID_MAX);
+        err = store_lookup_check(user_id, STORE_ID_MAX);
     if (err == 0 && out == NULL)
         err = GV_EINTERNAL;
     return err != 0 ? err : s->league->member_get(s, league_id, user_id, out);
@@ -137,9 +113,9 @@ int store_member_get(store_t *s, const char *league_id, const char *user_id, sto
 int store_member_add(store_t *s, const char *league_id, const char *user_id, store_role_t role,
                      int max_managers, int64_t now_ms)
 {
-    int err = lg_lookup_check(league_id, STORE_ID_MAX);
+    int err = store_lookup_check(league_id, STORE_ID_MAX);
     if (err == 0)
-        err = lg_key_check(user_id, STORE_ID_MAX);
+        err = store_key_check(user_id, STORE_ID_MAX);
     if (err == 0 && (role < STORE_ROLE_COMMISSIONER || role > STORE_ROLE_SPECTATOR))
         err = GV_EINTERNAL;
     return err != 0 ? err
@@ -148,17 +124,17 @@ int store_member_add(store_t *s, const char *league_id, const char *user_id, sto
 
 int store_member_promote(store_t *s, const char *league_id, const char *user_id, int max_managers)
 {
-    int err = lg_lookup_check(league_id, STORE_ID_MAX);
+    int err = store_lookup_check(league_id, STORE_ID_MAX);
     if (err == 0)
-        err = lg_lookup_check(user_id, STORE_ID_MAX);
+        err = store_lookup_check(user_id, STORE_ID_MAX);
     return err != 0 ? err : s->league->member_promote(s, league_id, user_id, max_managers);
 }
 
 int store_member_remove(store_t *s, const char *league_id, const char *user_id)
 {
-    int err = lg_lookup_check(league_id, STORE_ID_MAX);
+    int err = store_lookup_check(league_id, STORE_ID_MAX);
     if (err == 0)
-        err = lg_lookup_check(user_id, STORE_ID_MAX);
+        err = store_lookup_check(user_id, STORE_ID_MAX);
     return err != 0 ? err : s->league->member_remove(s, league_id, user_id);
 }
 
@@ -179,13 +155,13 @@ int store_members_list(store_t *s, const char *league_id, int which, int64_t aft
 
 int store_league_assets_set(store_t *s, const char *league_id, const char *const *ids, size_t n)
 {
-    int err = lg_lookup_check(league_id, STORE_ID_MAX);
+    int err = store_lookup_check(league_id, STORE_ID_MAX);
     if (err == 0 && n > 0 && ids == NULL)
         err = GV_EINTERNAL;
     if (err == 0 && n > (size_t)INT_MAX)
         err = GV_ELIMIT;
     for (size_t i = 0; err == 0 && i < n; i++)
-        err = lg_key_check(ids[i], STORE_ASSET_ID_MAX);
+        err = store_key_check(ids[i], STORE_ASSET_ID_MAX);
     if (err != 0)
         return err;
     int own = 0;
