@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Live-auction benchmark (issue 6): runs build/gavel-load against a fresh build/gavel for each
+# scenario and run, and writes bench/results/auction.md (raw JSON in bench/results/raw/).
+#
+# Environment:
+#   AUCTION_SCENARIOS="seed many big throughput throughput-stress seed-20"  which scenarios
+#   AUCTION_RUNS=3            runs per scenario (the issue asks for medians of 3)
+#   AUCTION_RUNS_BIG=         runs for "many" and "big" when time is short (default AUCTION_RUNS)
+#   AUCTION_DURATION=30       seconds of bidding for the duration-bound scenarios
+#   GAVEL_BIN=build/gavel  LOAD_BIN=build/gavel-load  BENCH_OUT=bench/results
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+BIN=${GAVEL_BIN:-build/gavel}
+LOAD=${LOAD_BIN:-build/gavel-load}
+OUT=${BENCH_OUT:-bench/results}
+RUNS=${AUCTION_RUNS:-3}
+RUNS_BIG=${AUCTION_RUNS_BIG:-$RUNS}
+DURATION=${AUCTION_DURATION:-30}
+SCENARIOS=${AUCTION_SCENARIOS:-seed many big throughput throughput-stress seed-20}
+PYTHON=/usr/bin/python3
+RAW=$OUT/raw
+REPORT=$OUT/auction.md
+
+for f in "$BIN" "$LOAD"; do
+    [ -x "$f" ] || { echo "auction-bench: $f not built (make build/gavel build/gavel-load)" >&2; exit 1; }
+done
+command -v curl >/dev/null || { echo "auction-bench: curl is not installed" >&2; exit 1; }
+
+# 10,000 WebSockets need 10,000+ descriptors on each side: ask for 65536, settle for the hard limit.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+NOFILE=$(ulimit -n)
+
+TMP=$(mktemp -d -t gavel-auction.XXXXXX)
+SERVER_PID=
+cleanup() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+mkdir -p "$RAW"
+
+# scenario_args NAME: the gavel-load options of a scenario.
+scenario_args() {
+    case $1 in
+    seed) # issue 6: 20 auctions x 8 managers bidding as fast as the rules allow
+        echo "--auctions 20 --managers 8 --strategy stress --competition EPL-2025 --roster-size 2" \
+            "--bids-per-lot 25 --lot-seconds 60" ;;
+    seed-20) # the same, each manager capped at 20 bids/s (the API's default per-user limit)
+        echo "--auctions 20 --managers 8 --strategy stress --user-rate 20 --competition EPL-2025" \
+            "--roster-size 2 --bids-per-lot 25 --lot-seconds 60" ;;
+    many) # 1,000 auctions x 10 managers = 10,000 WebSockets at 1,000 bids/s overall
+        echo "--auctions 1000 --managers 10 --strategy rate --rate 1000 --duration $DURATION" \
+            "--competition EPL-2025 --roster-size 3 --bids-per-lot 10 --lot-seconds 60" \
+            "--connect-concurrency 256" ;;
+    big) # 1 auction, 10 bidders, 2,000 spectators by the watch code, 10 bids/s
+        echo "--auctions 1 --managers 10 --spectators 2000 --strategy rate --rate 10" \
+            "--duration $DURATION --competition EPL-2025 --roster-size 3 --bids-per-lot 20" \
+            "--lot-seconds 60" ;;
+    throughput) # 100 auctions as fast as possible; every bid tops the highest one in flight
+        echo "--auctions 100 --managers 8 --strategy pipeline --duration $DURATION" \
+            "--competition UCL-2025 --roster-size 4 --bids-per-lot 200 --lot-seconds 600" ;;
+    throughput-stress) # 100 auctions, plain stress (most bids lose the race)
+        echo "--auctions 100 --managers 8 --strategy stress --duration $DURATION" \
+            "--competition UCL-2025 --roster-size 4 --bids-per-lot 200 --lot-seconds 600" ;;
+    *) echo "auction-bench: unknown scenario $1" >&2; return 1 ;;
+    esac
+}
+
+# start_server N: a fresh data directory; sets SERVER_PID and URL.
+start_server() {
+    local data=$TMP/data-$1 i line=
+    mkdir -p "$data"
+    local -a args=(serve --listen 127.0.0.1:0 --data "$data" --dev --rate-limit-scale 0
+        --access-log 0 --max-connections 30000 --log-level warn)
+    SERVER_CMD="$BIN ${args[*]}"
+    "$BIN" "${args[@]}" >"$TMP/stdout-$1" 2>"$TMP/stderr-$1" &
+    SERVER_PID=$!
+    for i in $(seq 1 100); do
+        line=$(head -n1 "$TMP/stdout-$1" 2>/dev/null || true)
+        [ -n "$line" ] && break
+        kill -0 "$SERVER_PID" 2>/dev/null || { echo "auction-bench: gavel exited at start" >&2; cat "$TMP/stderr-$1" >&2; exit 1; }
+        sleep 0.1
+    done
+    URL=$(sed -n 's|^gavel listening on \(http://127\.0\.0\.1:[0-9][0-9]*\)$|\1|p' <<<"$line")
+    [ -n "$URL" ] || { echo "auction-bench: no URL in '$line'" >&2; exit 1; }
+    for i in $(seq 1 100); do
+        curl -fsS -o /dev/null "$URL/api/ready" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "auction-bench: /api/ready never answered 200" >&2
+    exit 1
+}
+
+# stop_server: SIGTERM; sets SERVER_RC (the issue wants 0).
+stop_server() {
+    SERVER_RC=0
+    kill -TERM "$SERVER_PID"
+    wait "$SERVER_PID" || SERVER_RC=$?
+    SERVER_PID=
+}
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+awk '$1 > 0.5 {exit 1}' /proc/loadavg ||
+    echo "auction-bench: warning: the machine is busy (load $LOAD_START); numbers will be noisy" >&2
+: >"$TMP/runs"
+: >"$TMP/commands"
+rm -f "$RAW"/auction-*.json
+n=0
+for scn in $SCENARIOS; do
+    load_args=$(scenario_args "$scn")
+    runs=$RUNS
+    case $scn in many | big) runs=$RUNS_BIG ;; esac
+    echo "- $scn ($runs runs): \`gavel-load --url URL --server-pid PID $load_args --label $scn --json FILE\`" >>"$TMP/commands"
+    for i in $(seq 1 "$runs"); do
+        n=$((n + 1))
+        start_server "$n"
+        json=$RAW/auction-$scn-$i.json
+        echo "auction-bench: $scn run $i/$runs" >&2
+        lrc=0
+        # shellcheck disable=SC2086
+        "$LOAD" --url "$URL" --server-pid "$SERVER_PID" $load_args --label "$scn" --json "$json" \
+            --email-prefix "$scn$i" >"$TMP/row" 2>"$TMP/load-stderr" || lrc=$?
+        grep -v ' bidding: ' "$TMP/load-stderr" | sed 's/^/    /' >&2 || true
+        cat "$TMP/row" >&2
+        stop_server
+        src=$SERVER_RC
+        echo "$scn $i $json $lrc $src" >>"$TMP/runs"
+        [ "$src" = 0 ] || echo "auction-bench: gavel exited $src after SIGTERM (want 0)" >&2
+        [ "$lrc" = 0 ] || echo "auction-bench: gavel-load exited $lrc" >&2
+    done
+done
+
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
+{
+    echo "cpus=$(nproc)"
+    echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+    echo "ram=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+    echo "kernel=$(uname -sr)"
+    echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "commit=$commit"
+    echo "load_start=$LOAD_START"
+    echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "nofile=$NOFILE"
+    echo "server_cmd=${SERVER_CMD//$TMP/\$TMP}"
+    echo "runs=$RUNS"
+    echo "runs_big=$RUNS_BIG"
+} >"$TMP/machine"
+"$PYTHON" bench/auction_report.py "$TMP/machine" "$TMP/commands" "$TMP/runs" >"$REPORT"
+echo "auction-bench: wrote $REPORT" >&2
+sed -n '/^## Summary/,/^## Runs/p' "$REPORT" | sed '$d'

@@ -1,0 +1,1965 @@
+/* gavel-load: a load generator for Gavel's live auctions (issue 6).
+ *
+ * Signs in users (dev mode), creates leagues and auctions, connects every manager and spectator
+ * over WebSocket, begins the auctions and bids with a strategy until they complete or the time is
+ * up; measures bid round trip (send -> bid_result), fan-out delay (bid sent -> the bid event seen
+ * by every connection of the room), outcomes by code, throughput, connection errors, and samples
+ * the server's CPU and RSS from /proc. Prints a markdown table row; --json writes the details.
+ *
+ * One libuv loop, one thread. See bench/README.md. */
+#include "load.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ================================================================================================
+ * Options
+ * ============================================================================================== */
+
+enum { STRAT_STRESS, STRAT_RATE, STRAT_PIPELINE };
+
+static struct {
+    char url[256];
+    char host[160];
+    struct sockaddr_in addr;
+    int server_pid;
+    int auctions, managers, spectators;
+    char sport[32], competition[48];
+    int roster_size, lot_seconds;
+    int64_t budget, min_bid, min_increment;
+    int bids_per_lot;
+    int strategy;
+    double rate;
+    double user_rate;
+    double duration_s;
+    int http_conns, connect_conc;
+    int rest_bids;
+    char json_path[512];
+    char label[64];
+    char prefix[48];
+    int md_header, verbose;
+    uint64_t bid_timeout_ms, http_timeout_ms, ws_timeout_ms;
+    double drain_s;
+} opt = {
+    .auctions = 20,
+    .managers = 8,
+    .spectators = 0,
+    .sport = "football",
+    .competition = "EPL-2025",
+    .roster_size = 2,
+    .lot_seconds = 60,
+    .budget = 1000000000000LL,
+    .min_bid = 1,
+    .min_increment = 1,
+    .bids_per_lot = 20,
+    .strategy = STRAT_STRESS,
+    .rate = 1000,
+    .duration_s = 0,
+    .http_conns = 16,
+    .connect_conc = 256,
+    .label = "run",
+    .bid_timeout_ms = 10000,
+    .http_timeout_ms = 30000,
+    .ws_timeout_ms = 15000,
+    .drain_s = 3,
+};
+
+/* ================================================================================================
+ * Model
+ * ============================================================================================== */
+
+typedef struct {
+    char email[80];
+    char id[48];
+    char token[512];
+} user_t;
+
+/* One bid event's fan-out: the sightings so far by the room's connections. */
+typedef struct {
+    int64_t seq;
+    uint64_t t_send, t_first, t_last;
+    uint32_t seen, expected;
+    uint8_t used, done;
+} fan_t;
+
+enum { M_NONE, M_CONNECTING, M_AUTH, M_JOINING, M_JOINED, M_FAILED, M_GONE };
+
+struct auction;
+
+typedef struct {
+    struct auction *a;
+    int idx;     /* in the auction: 0 = commissioner, < nman = manager, else spectator */
+    int user;    /* index into users */
+    int manager; /* may bid */
+    lg_ws_t *ws;
+    int state;
+    /* this connection's view of the auction */
+    int64_t last_seq;
+    int64_t lot, cur;
+    int has_cur, leading, lot_running;
+    uint32_t view_ver;
+    int64_t wait_seq; /* an accepted bid whose event this connection has not seen yet */
+    /* the bid in flight (one at a time) */
+    int bid_out;
+    uint64_t bid_t0;
+    int64_t bid_lot, bid_amount;
+    uint32_t bid_no, bid_view;
+    uint64_t last_bid_t; /* --user-rate: when this manager last sent a bid */
+    int deferred;        /* --user-rate: waiting in the deferred list */
+} member_t;
+
+typedef struct auction {
+    int idx;
+    char league[48], id[48], invite[32], watch[32];
+    member_t *m;
+    int nman, nmem;
+    int joined;
+    int64_t applied_seq; /* highest seq seen by any of its connections */
+    int64_t lot;
+    int lot_running, lot_bids;
+    int64_t close_sent_lot;
+    int completed;
+    int inflight;
+    int64_t *budget;
+    int *slots;
+    int64_t top, top_lot; /* pipeline: highest amount sent on top_lot */
+    int64_t cur;          /* REST mode: the auction state as learned from responses */
+    int has_cur, leader;
+    fan_t *ring;
+    int rr;
+} auction_t;
+
+/* ---- statistics -------------------------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t *v; /* microseconds */
+    size_t n, cap;
+} hist_t;
+
+static void hist_add(hist_t *h, uint64_t ns)
+{
+    if (h->n == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 4096;
+        h->v = realloc(h->v, h->cap * sizeof(*h->v));
+        if (!h->v)
+            abort();
+    }
+    uint64_t us = ns / 1000;
+    h->v[h->n++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Percentile in ms (nearest rank) of a sorted histogram. */
+static double hist_pct(const hist_t *h, double p)
+{
+    if (!h->n)
+        return 0;
+    size_t k = (size_t)(p / 100.0 * (double)h->n + 0.999999);
+    if (k < 1)
+        k = 1;
+    if (k > h->n)
+        k = h->n;
+    return h->v[k - 1] / 1000.0;
+}
+
+static double hist_mean(const hist_t *h)
+{
+    double s = 0;
+    for (size_t i = 0; i < h->n; i++)
+        s += h->v[i];
+    return h->n ? s / (double)h->n / 1000.0 : 0;
+}
+
+#define NCODES 48
+typedef struct {
+    char code[40];
+    uint64_t n;
+} code_t;
+
+static void code_inc(code_t *t, const char *code)
+{
+    for (int i = 0; i < NCODES; i++) {
+        if (!t[i].code[0]) {
+            snprintf(t[i].code, sizeof(t[i].code), "%s", code);
+            t[i].n = 1;
+            return;
+        }
+        if (strcmp(t[i].code, code) == 0) {
+            t[i].n++;
+            return;
+        }
+    }
+}
+
+static json_t *code_json(const code_t *t)
+{
+    json_t *o = json_object();
+    for (int i = 0; i < NCODES && t[i].code[0]; i++)
+        json_object_set_new(o, t[i].code, json_integer((json_int_t)t[i].n));
+    return o;
+}
+
+static struct {
+    hist_t rtt, fan, fan_first;
+    uint64_t sent, accepted, accepted_window, rejected, timeouts, stray, send_fail;
+    code_t rejected_by[NCODES];
+    code_t errors_by[NCODES];    /* `error` messages */
+    code_t closes_by[NCODES];    /* unexpected closes during the run: code or reason */
+    code_t connfail_by[NCODES];  /* connections that never joined */
+    code_t http_by[NCODES];      /* failed HTTP calls during the run */
+    uint64_t events, gaps, dups, parse_errors, fan_incomplete, fan_unmatched;
+    uint64_t ws_joined, ws_failed, ws_dropped, behind;
+    uint64_t lots_closed_by_us, close_conflicts;
+    int auctions_completed;
+} S;
+
+/* ---- global state --------------------------------------------------------------------------- */
+
+static uv_loop_t *loop;
+static lg_pool_t *pool;
+static user_t *users;
+static int nusers;
+static auction_t *A;
+static member_t **conn_order; /* every member, in connection order */
+static int nconn, conn_next, conn_active, conn_done;
+static int ring_size;
+static int bidding, shutting_down, exit_code;
+static int phase_pending;
+static void (*phase_next)(void);
+static uint64_t t_start, t_phase, t_begin, t_stop;
+static double setup_s[6];
+static uv_timer_t tick_timer, sample_timer, stop_timer, drain_timer, sweep_timer;
+static uv_signal_t sigint_h;
+static double rate_credit;
+static uint64_t rate_last;
+static int open_ws;
+
+/* server sampling */
+static struct {
+    int ok;
+    uint64_t ticks_begin, ticks_stop, ticks_prev, t_prev;
+    double cpu_max;
+    long rss_peak_kib, rss_connected_kib, rss_end_kib, rss_start_kib;
+} srv;
+static double client_cpu_begin, client_cpu_stop;
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "gavel-load [%7.2fs] ", (double)(uv_hrtime() - t_start) / 1e9);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void shutdown_all(void);
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "gavel-load: error: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    if (!exit_code)
+        exit_code = 2;
+    shutdown_all();
+}
+
+static double secs(uint64_t ns)
+{
+    return (double)ns / 1e9;
+}
+
+static double client_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+/* ================================================================================================
+ * A small scanner for the top-level members of a JSON object: the hot messages (bid events and
+ * bid results) are read without building a tree. Values are spans into the text.
+ * ============================================================================================== */
+
+typedef struct {
+    const char *k, *v;
+    size_t kl, vl;
+} jkv_t;
+
+static const char *jws(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+static const char *jstr_end(const char *p, const char *e)
+{
+    for (p++; p < e; p++) {
+        if (*p == '\\')
+            p++;
+        else if (*p == '"')
+            return p + 1;
+    }
+    return NULL;
+}
+
+static const char *jval_end(const char *p, const char *e)
+{
+    if (p >= e)
+        return NULL;
+    if (*p == '"')
+        return jstr_end(p, e);
+    if (*p == '{' || *p == '[') {
+        int depth = 0;
+        while (p < e) {
+            if (*p == '"') {
+                p = jstr_end(p, e);
+                if (!p)
+                    return NULL;
+                continue;
+            }
+            if (*p == '{' || *p == '[')
+                depth++;
+            else if (*p == '}' || *p == ']') {
+                if (--depth == 0)
+                    return p + 1;
+            }
+            p++;
+        }
+        return NULL;
+    }
+    while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ')
+        p++;
+    return p;
+}
+
+static int jscan(const char *s, size_t n, jkv_t *kv, int max)
+{
+    const char *p = jws(s, s + n), *e = s + n;
+    int k = 0;
+    if (p >= e || *p != '{')
+        return -1;
+    p = jws(p + 1, e);
+    if (p < e && *p == '}')
+        return 0;
+    while (p < e) {
+        if (*p != '"')
+            return -1;
+        const char *ke = jstr_end(p, e);
+        if (!ke)
+            return -1;
+        const char *q = jws(ke, e);
+        if (q >= e || *q != ':')
+            return -1;
+        q = jws(q + 1, e);
+        const char *ve = jval_end(q, e);
+        if (!ve)
+            return -1;
+        if (k < max) {
+            kv[k].k = p + 1;
+            kv[k].kl = (size_t)(ke - p - 2);
+            kv[k].v = q;
+            kv[k].vl = (size_t)(ve - q);
+            k++;
+        }
+        p = jws(ve, e);
+        if (p < e && *p == ',') {
+            p = jws(p + 1, e);
+            continue;
+        }
+        if (p < e && *p == '}')
+            return k;
+        return -1;
+    }
+    return -1;
+}
+
+static const jkv_t *jget(const jkv_t *kv, int n, const char *key)
+{
+    size_t l = strlen(key);
+    for (int i = 0; i < n; i++)
+        if (kv[i].kl == l && memcmp(kv[i].k, key, l) == 0)
+            return &kv[i];
+    return NULL;
+}
+
+static int64_t jint(const jkv_t *f, int64_t dflt)
+{
+    if (!f || !f->vl || !((f->v[0] >= '0' && f->v[0] <= '9') || f->v[0] == '-'))
+        return dflt;
+    return strtoll(f->v, NULL, 10);
+}
+
+/* The string value without quotes (no unescaping: ids and codes are plain). */
+static size_t jstr(const jkv_t *f, char *out, size_t cap)
+{
+    if (!f || f->vl < 2 || f->v[0] != '"') {
+        if (cap)
+            out[0] = 0;
+        return 0;
+    }
+    size_t l = f->vl - 2;
+    if (l >= cap)
+        l = cap - 1;
+    memcpy(out, f->v + 1, l);
+    out[l] = 0;
+    return l;
+}
+
+/* ================================================================================================
+ * Server sampling from /proc
+ * ============================================================================================== */
+
+static int proc_ticks(uint64_t *ticks)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", opt.server_pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return -1;
+    unsigned long long ut = 0, st = 0;
+    /* after ")": state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14)
+     * stime(15) */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    *ticks = ut + st;
+    return 0;
+}
+
+static long proc_rss_kib(void)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", opt.server_pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long kib = -1;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kib = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kib;
+}
+
+static void sample(void)
+{
+    if (!opt.server_pid)
+        return;
+    long rss = proc_rss_kib();
+    if (rss > srv.rss_peak_kib)
+        srv.rss_peak_kib = rss;
+    uint64_t ticks, now = uv_hrtime();
+    if (proc_ticks(&ticks) == 0) {
+        if (srv.t_prev && bidding) {
+            double dt = secs(now - srv.t_prev);
+            double pct = (double)(ticks - srv.ticks_prev) / (double)sysconf(_SC_CLK_TCK) / dt * 100;
+            if (dt > 0.5 && pct > srv.cpu_max)
+                srv.cpu_max = pct;
+        }
+        srv.ticks_prev = ticks;
+        srv.t_prev = now;
+        srv.ok = 1;
+    }
+}
+
+static void sample_cb(uv_timer_t *t)
+{
+    (void)t;
+    sample();
+}
+
+/* ================================================================================================
+ * HTTP helpers
+ * ============================================================================================== */
+
+static json_t *parse_body(const char *body, size_t len)
+{
+    return json_loadb(body, len, 0, NULL);
+}
+
+static const char *jget_str(json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* Step bookkeeping: phase_pending reaches zero -> the next phase. */
+static void phase_step_done(void)
+{
+    if (--phase_pending == 0 && !shutting_down && phase_next) {
+        void (*next)(void) = phase_next;
+        phase_next = NULL;
+        next();
+    }
+}
+
+static void phase_start(int pending, void (*next)(void))
+{
+    phase_pending = pending;
+    phase_next = next;
+    t_phase = uv_hrtime();
+    if (pending == 0) {
+        phase_next = NULL;
+        next();
+    }
+}
+
+static void http_error_body(const char *what, int status, const char *body, size_t len)
+{
+    if (status < 0)
+        fail("%s: no answer (connection refused, reset or timed out)", what);
+    else
+        fail("%s: HTTP %d %.*s", what, status, (int)(len > 300 ? 300 : len), body);
+}
+
+/* ================================================================================================
+ * Phase 1: sign in
+ * ============================================================================================== */
+
+static void phase_leagues(void);
+
+static void signin_verified(void *ud, int status, const char *body, size_t len)
+{
+    user_t *u = &users[(intptr_t)ud];
+    if (shutting_down)
+        return;
+    json_t *o = status == 200 ? parse_body(body, len) : NULL;
+    const char *tok = jget_str(o, "accessToken");
+    const char *id = jget_str(json_object_get(o, "user"), "id");
+    if (!tok || !id || strlen(tok) >= sizeof(u->token) || strlen(id) >= sizeof(u->id)) {
+        json_decref(o);
+        http_error_body("POST /api/auth/verify", status, body, len);
+        return;
+    }
+    snprintf(u->token, sizeof(u->token), "%s", tok);
+    snprintf(u->id, sizeof(u->id), "%s", id);
+    json_decref(o);
+    phase_step_done();
+}
+
+static void signin_linked(void *ud, int status, const char *body, size_t len)
+{
+    user_t *u = &users[(intptr_t)ud];
+    if (shutting_down)
+        return;
+    json_t *o = status == 202 ? parse_body(body, len) : NULL;
+    const char *dev = jget_str(o, "devToken");
+    if (!dev) {
+        json_decref(o);
+        if (status == 202)
+            fail("POST /api/auth/magic-link: no devToken (is the server running with --dev?)");
+        else
+            http_error_body("POST /api/auth/magic-link", status, body, len);
+        return;
+    }
+    char req[512];
+    snprintf(req, sizeof(req), "{\"email\":\"%s\",\"token\":\"%s\"}", u->email, dev);
+    json_decref(o);
+    lg_pool_request(pool, "POST", "/api/auth/verify", NULL, req, signin_verified, ud);
+}
+
+static void phase_signin(void)
+{
+    logf_("signing in %d users over %d HTTP connections", nusers, opt.http_conns);
+    phase_start(nusers, phase_leagues);
+    for (int i = 0; i < nusers && !shutting_down; i++) {
+        char req[160];
+        snprintf(req, sizeof(req), "{\"email\":\"%s\"}", users[i].email);
+        lg_pool_request(pool, "POST", "/api/auth/magic-link", NULL, req, signin_linked,
+                        (void *)(intptr_t)i);
+    }
+}
+
+/* ================================================================================================
+ * Phase 2-4: leagues, members, auctions
+ * ============================================================================================== */
+
+static void phase_joins(void);
+static void phase_auctions(void);
+static void phase_connect(void);
+
+static void league_created(void *ud, int status, const char *body, size_t len)
+{
+    auction_t *a = &A[(intptr_t)ud];
+    if (shutting_down)
+        return;
+    json_t *o = status == 201 ? parse_body(body, len) : NULL;
+    const char *id = jget_str(o, "id"), *inv = jget_str(o, "inviteCode"),
+               *w = jget_str(o, "watchCode");
+    if (!id || !inv || !w) {
+        json_decref(o);
+        http_error_body("POST /api/leagues", status, body, len);
+        return;
+    }
+    snprintf(a->league, sizeof(a->league), "%s", id);
+    snprintf(a->invite, sizeof(a->invite), "%s", inv);
+    snprintf(a->watch, sizeof(a->watch), "%s", w);
+    json_decref(o);
+    phase_step_done();
+}
+
+static void phase_leagues(void)
+{
+    setup_s[0] = secs(uv_hrtime() - t_phase);
+    logf_("signed in %d users in %.2fs; creating %d leagues", nusers, setup_s[0], opt.auctions);
+    phase_start(opt.auctions, phase_joins);
+    for (int i = 0; i < opt.auctions && !shutting_down; i++) {
+        auction_t *a = &A[i];
+        char req[768];
+        snprintf(req, sizeof(req),
+                 "{\"name\":\"load %s %d\",\"sport\":\"%s\",\"competition\":\"%s\","
+                 "\"lotOrder\":\"fixed\",\"minManagers\":1,\"maxManagers\":%d,\"lotSeconds\":%d,"
+                 "\"antiSnipeSeconds\":0,\"intermissionSeconds\":0,\"rosterSize\":%d,"
+                 "\"budget\":%lld,\"minBid\":%lld,\"minIncrement\":%lld}",
+                 opt.label, i, opt.sport, opt.competition, opt.managers, opt.lot_seconds,
+                 opt.roster_size, (long long)opt.budget, (long long)opt.min_bid,
+                 (long long)opt.min_increment);
+        lg_pool_request(pool, "POST", "/api/leagues", users[a->m[0].user].token, req,
+                        league_created, (void *)(intptr_t)i);
+    }
+}
+
+static void member_joined_league(void *ud, int status, const char *body, size_t len)
+{
+    if (shutting_down)
+        return;
+    if (status != 200) {
+        member_t *m = ud;
+        char what[160];
+        snprintf(what, sizeof(what), "POST %s (league %d member %d)",
+                 m->manager ? "/api/invites/{code}/join" : "/api/watch/{code}", m->a->idx, m->idx);
+        http_error_body(what, status, body, len);
+        return;
+    }
+    phase_step_done();
+}
+
+static void phase_joins(void)
+{
+    setup_s[1] = secs(uv_hrtime() - t_phase);
+    int n = 0;
+    for (int i = 0; i < opt.auctions; i++)
+        n += A[i].nmem - 1;
+    logf_("created %d leagues in %.2fs; %d members joining (invite and watch codes)", opt.auctions,
+          setup_s[1], n);
+    phase_start(n, phase_auctions);
+    for (int i = 0; i < opt.auctions && !shutting_down; i++) {
+        auction_t *a = &A[i];
+        for (int k = 1; k < a->nmem && !shutting_down; k++) {
+            member_t *m = &a->m[k];
+            char path[128];
+            if (m->manager)
+                snprintf(path, sizeof(path), "/api/invites/%s/join", a->invite);
+            else
+                snprintf(path, sizeof(path), "/api/watch/%s", a->watch);
+            lg_pool_request(pool, "POST", path, users[m->user].token, NULL, member_joined_league,
+                            m);
+        }
+    }
+}
+
+/* Reads an AuctionState into the auction (budgets, slots, lot) — the snapshot, and in REST mode
+ * the answers of begin and close-lot. */
+static void apply_state(auction_t *a, json_t *st)
+{
+    json_t *mgrs = json_object_get(st, "managers");
+    size_t i;
+    json_t *v;
+    json_array_foreach(mgrs, i, v)
+    {
+        const char *uid = jget_str(v, "userId");
+        for (int k = 0; uid && k < a->nman; k++)
+            if (strcmp(users[a->m[k].user].id, uid) == 0) {
+                a->budget[k] = json_integer_value(json_object_get(v, "budgetRemaining"));
+                a->slots[k] = (int)json_integer_value(json_object_get(v, "emptySlots"));
+            }
+    }
+    json_t *lot = json_object_get(st, "lot");
+    const char *status = jget_str(st, "status");
+    if (json_is_object(lot)) {
+        int64_t number = json_integer_value(json_object_get(lot, "number"));
+        if (number != a->lot) {
+            a->lot = number;
+            a->lot_bids = 0;
+        }
+        a->lot_running = status && strcmp(status, "running") == 0 &&
+                         strcmp(jget_str(lot, "state") ? jget_str(lot, "state") : "", "running") == 0;
+        json_t *cb = json_object_get(lot, "currentBid");
+        a->has_cur = json_is_integer(cb);
+        a->cur = json_integer_value(cb);
+        const char *leader = jget_str(lot, "leaderId");
+        a->leader = -1;
+        for (int k = 0; leader && k < a->nman; k++)
+            if (strcmp(users[a->m[k].user].id, leader) == 0)
+                a->leader = k;
+    } else {
+        a->lot_running = 0;
+    }
+    if (status && strcmp(status, "completed") == 0 && !a->completed) {
+        a->completed = 1;
+        S.auctions_completed++;
+    }
+}
+
+static void auction_created(void *ud, int status, const char *body, size_t len)
+{
+    auction_t *a = &A[(intptr_t)ud];
+    if (shutting_down)
+        return;
+    json_t *o = status == 201 ? parse_body(body, len) : NULL;
+    const char *id = jget_str(o, "id");
+    if (!id) {
+        json_decref(o);
+        http_error_body("POST /api/leagues/{id}/auction", status, body, len);
+        return;
+    }
+    snprintf(a->id, sizeof(a->id), "%s", id);
+    apply_state(a, o);
+    a->applied_seq = json_integer_value(json_object_get(o, "seq"));
+    json_decref(o);
+    phase_step_done();
+}
+
+static void phase_auctions(void)
+{
+    setup_s[2] = secs(uv_hrtime() - t_phase);
+    logf_("members joined in %.2fs; creating %d auctions", setup_s[2], opt.auctions);
+    phase_start(opt.auctions, phase_connect);
+    for (int i = 0; i < opt.auctions && !shutting_down; i++) {
+        char path[128];
+        snprintf(path, sizeof(path), "/api/leagues/%s/auction", A[i].league);
+        lg_pool_request(pool, "POST", path, users[A[i].m[0].user].token, NULL, auction_created,
+                        (void *)(intptr_t)i);
+    }
+}
+
+/* ================================================================================================
+ * Bidding
+ * ============================================================================================== */
+
+static void check_all_done(void);
+
+static member_t *manager_by_id(auction_t *a, const char *id, size_t len)
+{
+    for (int k = 0; k < a->nman; k++) {
+        const char *u = users[a->m[k].user].id;
+        if (strlen(u) == len && memcmp(u, id, len) == 0)
+            return &a->m[k];
+    }
+    return NULL;
+}
+
+static fan_t *fan_slot(auction_t *a, int64_t seq)
+{
+    fan_t *f = &a->ring[seq % ring_size];
+    if (!f->used || f->seq != seq) {
+        if (f->used && !f->done)
+            S.fan_incomplete++;
+        memset(f, 0, sizeof(*f));
+        f->used = 1;
+        f->seq = seq;
+        f->expected = (uint32_t)a->joined;
+    }
+    return f;
+}
+
+static void fan_check(fan_t *f)
+{
+    if (!f->done && f->t_send && f->expected && f->seen >= f->expected) {
+        f->done = 1;
+        hist_add(&S.fan, f->t_last > f->t_send ? f->t_last - f->t_send : 0);
+        hist_add(&S.fan_first, f->t_first > f->t_send ? f->t_first - f->t_send : 0);
+    }
+}
+
+static void close_lot_done(void *ud, int status, const char *body, size_t len);
+
+/* The commissioner's hammer after bids_per_lot accepted bids on the lot. */
+static int64_t max_bid(auction_t *a, int k);
+
+/* Whether a manager other than the leader can still bid on the lot. */
+static int contested(auction_t *a)
+{
+    int64_t next = a->has_cur ? a->cur + opt.min_increment : opt.min_bid;
+    for (int k = 0; k < a->nman; k++)
+        if (k != a->leader && max_bid(a, k) >= next)
+            return 1;
+    return 0;
+}
+
+static void maybe_close_lot(auction_t *a)
+{
+    if (!bidding || a->close_sent_lot == a->lot || a->completed || !a->has_cur)
+        return;
+    if ((opt.bids_per_lot <= 0 || a->lot_bids < opt.bids_per_lot) && contested(a))
+        return;
+    a->close_sent_lot = a->lot;
+    char path[128];
+    snprintf(path, sizeof(path), "/api/auctions/%s/close-lot", a->id);
+    lg_pool_request(pool, "POST", path, users[a->m[0].user].token, NULL, close_lot_done, a);
+}
+
+static int64_t max_bid(auction_t *a, int k)
+{
+    if (a->slots[k] <= 0)
+        return -1;
+    return a->budget[k] - opt.min_bid * (a->slots[k] - 1);
+}
+
+static void rest_bid_done(void *ud, int status, const char *body, size_t len);
+
+/* Sends a bid of amount on m's current lot (WebSocket, or REST with --rest-bids). 1 if sent. */
+static int send_bid(member_t *m, int64_t lot, int64_t amount)
+{
+    auction_t *a = m->a;
+    if (amount > max_bid(a, m->idx))
+        return 0;
+    m->bid_no++;
+    char msg[320];
+    int n;
+    if (opt.rest_bids) {
+        n = snprintf(msg, sizeof(msg), "{\"lot\":%lld,\"amount\":%lld,\"clientBidId\":\"%d.%d.%u\"}",
+                     (long long)lot, (long long)amount, a->idx, m->idx, m->bid_no);
+        char path[128];
+        snprintf(path, sizeof(path), "/api/auctions/%s/bids", a->id);
+        m->bid_t0 = uv_hrtime();
+        lg_pool_request(pool, "POST", path, users[m->user].token, msg, rest_bid_done, m);
+    } else {
+        n = snprintf(msg, sizeof(msg),
+                     "{\"type\":\"bid\",\"auctionId\":\"%s\",\"lot\":%lld,\"amount\":%lld,"
+                     "\"clientBidId\":\"%d.%d.%u\"}",
+                     a->id, (long long)lot, (long long)amount, a->idx, m->idx, m->bid_no);
+        m->bid_t0 = uv_hrtime();
+        if (lg_ws_send_text(m->ws, msg, (size_t)n) != 0) {
+            S.send_fail++;
+            return 0;
+        }
+    }
+    m->bid_out = 1;
+    m->bid_lot = lot;
+    m->bid_amount = amount;
+    m->bid_view = m->view_ver;
+    a->inflight++;
+    S.sent++;
+    return 1;
+}
+
+/* The amount m would bid now on its view, or -1. */
+static int64_t next_amount(member_t *m)
+{
+    auction_t *a = m->a;
+    int64_t amount = m->has_cur ? m->cur + opt.min_increment : opt.min_bid;
+    if (opt.strategy == STRAT_PIPELINE && a->top_lot == m->lot && a->top + opt.min_increment > amount)
+        amount = a->top + opt.min_increment;
+    return amount;
+}
+
+static int can_bid(const member_t *m)
+{
+    return bidding && m->manager && m->state == M_JOINED && !m->bid_out && m->lot_running &&
+           !m->leading && m->last_seq >= m->wait_seq && !m->a->completed;
+}
+
+static member_t **deferred;
+static size_t n_deferred, cap_deferred;
+
+/* stress / pipeline: bid as soon as this manager is not leading (and, with --user-rate, once
+ * 1/user_rate has passed since its last bid). */
+static void maybe_bid(member_t *m)
+{
+    if (opt.strategy == STRAT_RATE || opt.rest_bids || !can_bid(m))
+        return;
+    if (opt.user_rate > 0) {
+        uint64_t gap = (uint64_t)(1e9 / opt.user_rate), now = uv_hrtime();
+        if (m->last_bid_t && now - m->last_bid_t < gap) {
+            if (!m->deferred) {
+                if (n_deferred == cap_deferred) {
+                    cap_deferred = cap_deferred ? cap_deferred * 2 : 256;
+                    deferred = realloc(deferred, cap_deferred * sizeof(*deferred));
+                    if (!deferred)
+                        abort();
+                }
+                deferred[n_deferred++] = m;
+                m->deferred = 1;
+            }
+            return;
+        }
+        m->last_bid_t = now;
+    }
+    int64_t amount = next_amount(m);
+    if (send_bid(m, m->lot, amount) && opt.strategy == STRAT_PIPELINE) {
+        m->a->top = amount;
+        m->a->top_lot = m->lot;
+    }
+}
+
+static int is_race_code(const char *code)
+{
+    return strcmp(code, "bid_too_low") == 0 || strcmp(code, "stale_lot") == 0 ||
+           strcmp(code, "lot_closed") == 0 || strcmp(code, "auction_not_running") == 0;
+}
+
+/* A bid's outcome (WebSocket bid_result or REST answer). */
+static void bid_outcome(member_t *m, int accepted, int64_t seq, const char *code, uint64_t now)
+{
+    auction_t *a = m->a;
+    m->bid_out = 0;
+    a->inflight--;
+    hist_add(&S.rtt, now - m->bid_t0);
+    if (accepted) {
+        S.accepted++;
+        if (bidding)
+            S.accepted_window++;
+        if (!opt.rest_bids) {
+            fan_t *f = fan_slot(a, seq);
+            if (!f->t_send)
+                f->t_send = m->bid_t0;
+            fan_check(f);
+            m->wait_seq = seq;
+        }
+    } else {
+        S.rejected++;
+        code_inc(S.rejected_by, code);
+    }
+}
+
+/* ---- REST mode: the state comes from the answers ------------------------------------------- */
+
+static void rest_kick(auction_t *a)
+{
+    if (!bidding || a->completed || !a->lot_running || opt.strategy == STRAT_RATE)
+        return;
+    for (int k = 0; k < a->nman; k++) {
+        member_t *m = &a->m[k];
+        if (m->bid_out || a->leader == k)
+            continue;
+        int64_t amount = a->has_cur ? a->cur + opt.min_increment : opt.min_bid;
+        if (opt.strategy == STRAT_PIPELINE && a->top_lot == a->lot && a->top + opt.min_increment > amount)
+            amount = a->top + opt.min_increment;
+        if (send_bid(m, a->lot, amount) && opt.strategy == STRAT_PIPELINE) {
+            a->top = amount;
+            a->top_lot = a->lot;
+        }
+    }
+}
+
+static void rest_bid_done(void *ud, int status, const char *body, size_t len)
+{
+    member_t *m = ud;
+    auction_t *a = m->a;
+    uint64_t now = uv_hrtime();
+    if (!m->bid_out)
+        return;
+    if (status < 0) {
+        m->bid_out = 0;
+        a->inflight--;
+        code_inc(S.http_by, "bid_failed");
+        return;
+    }
+    jkv_t kv[16];
+    int n = jscan(body, len, kv, 16);
+    if (status == 200) {
+        int64_t amount = jint(jget(kv, n, "amount"), 0);
+        bid_outcome(m, 1, jint(jget(kv, n, "seq"), 0), NULL, now);
+        if (m->bid_lot == a->lot && (!a->has_cur || amount > a->cur)) {
+            a->cur = amount;
+            a->has_cur = 1;
+            a->leader = m->idx;
+        }
+        if (m->bid_lot == a->lot) {
+            a->lot_bids++;
+            maybe_close_lot(a);
+        }
+    } else {
+        char code[48] = "unknown";
+        const jkv_t *err = jget(kv, n, "error");
+        jkv_t ekv[8];
+        int en = err ? jscan(err->v, err->vl, ekv, 8) : -1;
+        if (en > 0)
+            jstr(jget(ekv, en, "code"), code, sizeof(code));
+        bid_outcome(m, 0, 0, code, now);
+        if (strcmp(code, "bid_too_low") == 0 && m->bid_lot == a->lot) {
+            const jkv_t *d = en > 0 ? jget(ekv, en, "details") : NULL;
+            jkv_t dkv[4];
+            int dn = d ? jscan(d->v, d->vl, dkv, 4) : -1;
+            int64_t minimum = dn > 0 ? jint(jget(dkv, dn, "minimum"), 0) : 0;
+            if (minimum - opt.min_increment > a->cur) {
+                a->cur = minimum - opt.min_increment;
+                a->has_cur = 1;
+                a->leader = -1;
+            }
+        } else if (strcmp(code, "already_leading") == 0) {
+            a->leader = m->idx;
+        } else if (strcmp(code, "stale_lot") == 0 || strcmp(code, "lot_closed") == 0) {
+            if (m->bid_lot == a->lot)
+                a->lot_running = 0; /* wait for the close-lot answer */
+        }
+    }
+    rest_kick(a);
+}
+
+static void close_lot_done(void *ud, int status, const char *body, size_t len)
+{
+    auction_t *a = ud;
+    if (status == 200) {
+        S.lots_closed_by_us++;
+        if (opt.rest_bids) {
+            json_t *o = parse_body(body, len);
+            if (o) {
+                int was = a->completed;
+                apply_state(a, o);
+                json_decref(o);
+                if (!was && a->completed)
+                    check_all_done();
+            }
+            rest_kick(a);
+        }
+    } else if (status == 409) {
+        S.close_conflicts++;
+    } else if (status >= 0 || !shutting_down) {
+        char c[32];
+        snprintf(c, sizeof(c), "close_lot_%d", status);
+        code_inc(S.http_by, c);
+    }
+}
+
+/* --user-rate: retries the managers that waited for their next slot. */
+static void deferred_tick(uv_timer_t *t)
+{
+    (void)t;
+    size_t n = n_deferred;
+    member_t **list = deferred;
+    deferred = NULL;
+    n_deferred = cap_deferred = 0;
+    for (size_t i = 0; i < n; i++) {
+        list[i]->deferred = 0;
+        maybe_bid(list[i]);
+    }
+    free(list);
+}
+
+/* ---- rate strategy: a global credit spent round-robin over the auctions ------------------------ */
+
+static void rate_tick(uv_timer_t *t)
+{
+    (void)t;
+    uint64_t now = uv_hrtime();
+    if (!bidding) {
+        rate_last = now;
+        return;
+    }
+    rate_credit += opt.rate * secs(now - rate_last);
+    rate_last = now;
+    double cap = opt.rate * 0.05 > 2 ? opt.rate * 0.05 : 2;
+    if (rate_credit > cap)
+        rate_credit = cap;
+    int idle_sweep = 0;
+    static int next_a;
+    while (rate_credit >= 1 && idle_sweep < opt.auctions) {
+        auction_t *a = &A[next_a];
+        next_a = (next_a + 1) % opt.auctions;
+        int sent = 0;
+        if (!a->completed && a->inflight == 0) {
+            for (int k = 0; k < a->nman && !sent; k++) {
+                member_t *m = &a->m[(a->rr + k) % a->nman];
+                if (opt.rest_bids) {
+                    if (!bidding || !a->lot_running || m->bid_out || a->leader == m->idx)
+                        continue;
+                    int64_t amount = a->has_cur ? a->cur + opt.min_increment : opt.min_bid;
+                    sent = send_bid(m, a->lot, amount);
+                } else if (can_bid(m)) {
+                    sent = send_bid(m, m->lot, next_amount(m));
+                }
+                if (sent)
+                    a->rr = (a->rr + k + 1) % a->nman;
+            }
+        }
+        if (sent) {
+            rate_credit -= 1;
+            idle_sweep = 0;
+        } else {
+            idle_sweep++;
+        }
+    }
+}
+
+/* ================================================================================================
+ * WebSocket members
+ * ============================================================================================== */
+
+static void connect_more(void);
+
+static void member_send_join(member_t *m)
+{
+    char msg[160];
+    int n = snprintf(msg, sizeof(msg), "{\"type\":\"join\",\"auctionId\":\"%s\"}", m->a->id);
+    m->state = M_JOINING;
+    lg_ws_send_text(m->ws, msg, (size_t)n);
+}
+
+static void member_ready(member_t *m)
+{
+    m->state = M_JOINED;
+    m->a->joined++;
+    S.ws_joined++;
+    conn_active--;
+    conn_done++;
+    connect_more();
+}
+
+static void member_failed(member_t *m, const char *why)
+{
+    if (m->state == M_JOINED || m->state == M_FAILED || m->state == M_GONE)
+        return;
+    m->state = M_FAILED;
+    S.ws_failed++;
+    code_inc(S.connfail_by, why);
+    conn_active--;
+    conn_done++;
+    connect_more();
+}
+
+static void on_snapshot(member_t *m, const char *text, size_t len)
+{
+    json_t *o = json_loadb(text, len, 0, NULL);
+    json_t *st = json_object_get(o, "auction");
+    if (!json_is_object(st)) {
+        json_decref(o);
+        S.parse_errors++;
+        member_failed(m, "bad snapshot");
+        return;
+    }
+    auction_t *a = m->a;
+    int64_t seq = json_integer_value(json_object_get(st, "seq"));
+    if (seq >= a->applied_seq) {
+        int was = a->completed;
+        apply_state(a, st);
+        a->applied_seq = seq;
+        if (!was && a->completed)
+            check_all_done();
+    }
+    m->last_seq = seq;
+    const char *status = jget_str(st, "status");
+    json_t *lot = json_object_get(st, "lot");
+    m->lot = json_integer_value(json_object_get(lot, "number"));
+    m->lot_running = status && strcmp(status, "running") == 0 && jget_str(lot, "state") &&
+                     strcmp(jget_str(lot, "state"), "running") == 0;
+    json_t *cb = json_object_get(lot, "currentBid");
+    m->has_cur = json_is_integer(cb);
+    m->cur = json_integer_value(cb);
+    const char *leader = jget_str(lot, "leaderId");
+    m->leading = leader && strcmp(leader, users[m->user].id) == 0;
+    m->view_ver++;
+    json_decref(o);
+    if (m->state == M_JOINING)
+        member_ready(m);
+    maybe_bid(m);
+}
+
+static void on_event(member_t *m, const char *type, size_t tl, const jkv_t *kv, int n, int64_t seq,
+                     uint64_t now)
+{
+    auction_t *a = m->a;
+    if (m->last_seq) {
+        if (seq <= m->last_seq) {
+            S.dups++;
+            return;
+        }
+        if (seq > m->last_seq + 1)
+            S.gaps += (uint64_t)(seq - m->last_seq - 1);
+    }
+    m->last_seq = seq;
+    S.events++;
+    int first = seq > a->applied_seq;
+    if (first)
+        a->applied_seq = seq;
+#define TYPE_IS(lit) (tl == sizeof(lit) - 1 && memcmp(type, lit, tl) == 0)
+    if (TYPE_IS("bid")) {
+        int64_t lot = jint(jget(kv, n, "lot"), 0), amount = jint(jget(kv, n, "amount"), 0);
+        const jkv_t *lid = jget(kv, n, "leaderId");
+        member_t *leader = lid && lid->vl >= 2 ? manager_by_id(a, lid->v + 1, lid->vl - 2) : NULL;
+        m->lot = lot;
+        m->cur = amount;
+        m->has_cur = 1;
+        m->leading = leader == m;
+        m->view_ver++;
+        fan_t *f = fan_slot(a, seq);
+        if (!f->t_send && leader && leader->bid_out && leader->bid_lot == lot &&
+            leader->bid_amount == amount)
+            f->t_send = leader->bid_t0;
+        if (!f->seen++)
+            f->t_first = now;
+        f->t_last = now;
+        fan_check(f);
+        if (first) {
+            a->lot_bids++;
+            a->cur = amount;
+            a->has_cur = 1;
+            a->leader = leader ? leader->idx : -1;
+            maybe_close_lot(a);
+        }
+    } else if (TYPE_IS("lot_opened")) {
+        const jkv_t *lot = jget(kv, n, "lot");
+        jkv_t lk[12];
+        int ln = lot ? jscan(lot->v, lot->vl, lk, 12) : -1;
+        m->lot = ln > 0 ? jint(jget(lk, ln, "number"), 0) : m->lot + 1;
+        m->has_cur = 0;
+        m->leading = 0;
+        m->lot_running = 1;
+        m->view_ver++;
+        if (first) {
+            a->lot = m->lot;
+            a->lot_bids = 0;
+            a->lot_running = 1;
+            a->has_cur = 0;
+            a->leader = -1;
+        }
+    } else if (TYPE_IS("lot_closed")) {
+        m->lot_running = 0;
+        m->view_ver++;
+        if (first) {
+            a->lot_running = 0;
+            const jkv_t *w = jget(kv, n, "winnerId");
+            member_t *win = w && w->vl >= 2 ? manager_by_id(a, w->v + 1, w->vl - 2) : NULL;
+            if (win) {
+                a->budget[win->idx] = jint(jget(kv, n, "winnerBudgetRemaining"),
+                                           a->budget[win->idx] - jint(jget(kv, n, "price"), 0));
+                a->slots[win->idx]--;
+            }
+        }
+    } else if (TYPE_IS("intermission") || TYPE_IS("paused")) {
+        m->lot_running = 0;
+        m->view_ver++;
+    } else if (TYPE_IS("resumed")) {
+        m->lot_running = m->lot > 0;
+        m->view_ver++;
+    } else if (TYPE_IS("auction_completed") || TYPE_IS("auction_deleted")) {
+        m->lot_running = 0;
+        m->view_ver++;
+        if (first && !a->completed) {
+            a->completed = 1;
+            S.auctions_completed++;
+            check_all_done();
+        }
+    }
+#undef TYPE_IS
+    if (m->manager)
+        maybe_bid(m);
+}
+
+static void on_bid_result(member_t *m, const jkv_t *kv, int n, uint64_t now)
+{
+    const jkv_t *cid = jget(kv, n, "clientBidId");
+    char id[64];
+    jstr(cid, id, sizeof(id));
+    const char *dot = strrchr(id, '.');
+    uint32_t no = dot ? (uint32_t)strtoul(dot + 1, NULL, 10) : 0;
+    if (!m->bid_out || no != m->bid_no) {
+        S.stray++;
+        return;
+    }
+    const jkv_t *acc = jget(kv, n, "accepted");
+    int accepted = acc && acc->vl == 4 && memcmp(acc->v, "true", 4) == 0;
+    char code[48] = "unknown";
+    if (!accepted)
+        jstr(jget(kv, n, "code"), code, sizeof(code));
+    bid_outcome(m, accepted, jint(jget(kv, n, "seq"), 0), code, now);
+    /* a rejection: bid again at once if the view moved since the bid was sent, else at the next
+     * event (no hot loop on a state this client has not seen yet) */
+    if (accepted || m->view_ver != m->bid_view)
+        maybe_bid(m); /* accepted: bids only if its own event was seen and someone outbid it */
+}
+
+static void ws_on_open(lg_ws_t *ws, void *ud)
+{
+    member_t *m = ud;
+    char msg[640];
+    int n = snprintf(msg, sizeof(msg), "{\"type\":\"auth\",\"token\":\"%s\"}", users[m->user].token);
+    m->state = M_AUTH;
+    lg_ws_send_text(ws, msg, (size_t)n);
+}
+
+static void ws_on_text(lg_ws_t *ws, void *ud, const char *text, size_t len)
+{
+    (void)ws;
+    member_t *m = ud;
+    uint64_t now = uv_hrtime();
+    jkv_t kv[24];
+    int n = jscan(text, len, kv, 24);
+    const jkv_t *t = n > 0 ? jget(kv, n, "type") : NULL;
+    if (!t || t->vl < 2 || t->v[0] != '"') {
+        S.parse_errors++;
+        return;
+    }
+    const char *type = t->v + 1;
+    size_t tl = t->vl - 2;
+#define TYPE_IS(lit) (tl == sizeof(lit) - 1 && memcmp(type, lit, tl) == 0)
+    if (TYPE_IS("bid_result")) {
+        on_bid_result(m, kv, n, now);
+    } else if (TYPE_IS("presence") || TYPE_IS("pong")) {
+        /* ephemeral */
+    } else if (TYPE_IS("ready")) {
+        if (m->state == M_AUTH) {
+            if (opt.rest_bids)
+                member_ready(m);
+            else
+                member_send_join(m);
+        }
+    } else if (TYPE_IS("snapshot")) {
+        on_snapshot(m, text, len);
+    } else if (TYPE_IS("error")) {
+        char code[48] = "unknown";
+        jstr(jget(kv, n, "code"), code, sizeof(code));
+        code_inc(S.errors_by, code);
+        if (m->state == M_JOINING) {
+            char why[64];
+            snprintf(why, sizeof(why), "join: %s", code);
+            member_failed(m, why);
+        }
+    } else {
+        const jkv_t *seq = jget(kv, n, "seq");
+        if (seq && m->state == M_JOINED)
+            on_event(m, type, tl, kv, n, jint(seq, 0), now);
+    }
+#undef TYPE_IS
+}
+
+static void stop_bidding(const char *why);
+
+static void ws_on_close(lg_ws_t *ws, void *ud, int code, const char *why)
+{
+    (void)ws;
+    member_t *m = ud;
+    char what[64];
+    if (code)
+        snprintf(what, sizeof(what), "close %d", code);
+    else
+        snprintf(what, sizeof(what), "%s", why);
+    m->ws = NULL;
+    open_ws--;
+    if (m->state == M_JOINED) {
+        m->a->joined--;
+        if (!shutting_down) {
+            S.ws_dropped++;
+            code_inc(S.closes_by, what);
+        }
+        if (m->bid_out) {
+            m->bid_out = 0;
+            m->a->inflight--;
+            S.timeouts++;
+        }
+    } else if (m->state != M_FAILED && m->state != M_GONE && !shutting_down) {
+        member_failed(m, what);
+    }
+    m->state = M_GONE;
+    if (open_ws == 0 && bidding && !opt.rest_bids)
+        stop_bidding("every WebSocket is closed");
+}
+
+static const lg_ws_handlers_t ws_handlers = {
+    .on_open = ws_on_open,
+    .on_text = ws_on_text,
+    .on_close = ws_on_close,
+};
+
+/* ================================================================================================
+ * Phase 5: connect; 6: begin and bid; 7: drain and shut down
+ * ============================================================================================== */
+
+static void phase_begin(void);
+static int connect_phase_open;
+
+static void connect_more(void)
+{
+    if (shutting_down || !connect_phase_open)
+        return;
+    while (conn_active < opt.connect_conc && conn_next < nconn) {
+        member_t *m = conn_order[conn_next++];
+        m->state = M_CONNECTING;
+        conn_active++;
+        open_ws++;
+        m->ws = lg_ws_connect(loop, &opt.addr, opt.host, "/ws", &ws_handlers, m, opt.ws_timeout_ms);
+    }
+    if (conn_done == nconn) {
+        connect_phase_open = 0;
+        phase_step_done();
+    }
+}
+
+static void phase_connect(void)
+{
+    setup_s[3] = secs(uv_hrtime() - t_phase);
+    logf_("created %d auctions in %.2fs; connecting %d WebSockets (%d at a time)%s", opt.auctions,
+          setup_s[3], nconn, opt.connect_conc, opt.rest_bids ? " (auth only: --rest-bids)" : "");
+    phase_start(1, phase_begin);
+    connect_phase_open = 1;
+    connect_more();
+}
+
+static void stop_bidding(const char *why);
+
+static void check_all_done(void)
+{
+    if (bidding && S.auctions_completed >= opt.auctions)
+        stop_bidding("every auction completed");
+}
+
+static void begin_done(void *ud, int status, const char *body, size_t len)
+{
+    auction_t *a = ud;
+    if (shutting_down)
+        return;
+    if (status != 200) {
+        char c[32];
+        snprintf(c, sizeof(c), "begin_%d", status);
+        code_inc(S.http_by, c);
+        logf_("begin of auction %d failed: HTTP %d %.*s", a->idx, status,
+              (int)(len > 200 ? 200 : len), body);
+        if (!a->completed) {
+            a->completed = 1;
+            S.auctions_completed++;
+            check_all_done();
+        }
+        return;
+    }
+    if (opt.rest_bids) {
+        json_t *o = parse_body(body, len);
+        if (o)
+            apply_state(a, o);
+        json_decref(o);
+        rest_kick(a);
+    }
+}
+
+static void sweep_cb(uv_timer_t *t)
+{
+    (void)t;
+    uint64_t now = uv_hrtime();
+    for (int i = 0; i < nconn; i++) {
+        member_t *m = conn_order[i];
+        if (m->bid_out && !opt.rest_bids && now - m->bid_t0 > opt.bid_timeout_ms * 1000000ull) {
+            m->bid_out = 0;
+            m->a->inflight--;
+            S.timeouts++;
+        }
+    }
+    static uint64_t last_log, last_acc;
+    if (bidding && now - last_log >= 5000000000ull) {
+        double dt = last_log ? secs(now - last_log) : secs(now - t_begin);
+        logf_("bidding: %llu sent, %llu accepted (%.0f/s now), %d/%d auctions completed",
+              (unsigned long long)S.sent, (unsigned long long)S.accepted_window,
+              (double)(S.accepted_window - last_acc) / dt, S.auctions_completed, opt.auctions);
+        if (opt.verbose && S.accepted_window == last_acc)
+            for (int i = 0; i < opt.auctions; i++) {
+                auction_t *a = &A[i];
+                fprintf(stderr, "  auction %d %s: lot %lld running %d cur %lld leader %d inflight %d "
+                        "completed %d lot_bids %d seq %lld joined %d\n", i, a->id, (long long)a->lot,
+                        a->lot_running, (long long)a->cur, a->leader, a->inflight, a->completed,
+                        a->lot_bids, (long long)a->applied_seq, a->joined);
+                for (int k = 0; k < a->nman; k++) {
+                    member_t *m = &a->m[k];
+                    fprintf(stderr, "    m%d: state %d budget %lld slots %d bid_out %d lot %lld "
+                            "running %d leading %d cur %lld seq %lld wait %lld\n", k, m->state,
+                            (long long)a->budget[k], a->slots[k], m->bid_out, (long long)m->lot,
+                            m->lot_running, m->leading, (long long)m->cur,
+                            (long long)m->last_seq, (long long)m->wait_seq);
+                }
+            }
+        last_log = now;
+        last_acc = S.accepted_window;
+    }
+}
+
+static void stop_cb(uv_timer_t *t)
+{
+    (void)t;
+    stop_bidding("duration reached");
+}
+
+static void phase_begin(void)
+{
+    setup_s[4] = secs(uv_hrtime() - t_phase);
+    sample();
+    srv.rss_connected_kib = opt.server_pid ? proc_rss_kib() : 0;
+    logf_("%llu of %d WebSockets joined in %.2fs (%llu failed); server RSS %.1f MiB; beginning %d "
+          "auctions",
+          (unsigned long long)S.ws_joined, nconn, setup_s[4], (unsigned long long)S.ws_failed,
+          srv.rss_connected_kib / 1024.0, opt.auctions);
+    t_begin = uv_hrtime();
+    bidding = 1;
+    client_cpu_begin = client_cpu_s();
+    if (opt.server_pid)
+        proc_ticks(&srv.ticks_begin);
+    rate_last = t_begin;
+    uv_timer_start(&sweep_timer, sweep_cb, 1000, 1000);
+    if (opt.strategy == STRAT_RATE)
+        uv_timer_start(&tick_timer, rate_tick, 2, 2);
+    else if (opt.user_rate > 0)
+        uv_timer_start(&tick_timer, deferred_tick, 1, 1);
+    if (opt.duration_s > 0)
+        uv_timer_start(&stop_timer, stop_cb, (uint64_t)(opt.duration_s * 1000), 0);
+    for (int i = 0; i < opt.auctions; i++) {
+        char path[128];
+        snprintf(path, sizeof(path), "/api/auctions/%s/begin", A[i].id);
+        lg_pool_request(pool, "POST", path, users[A[i].m[0].user].token, NULL, begin_done, &A[i]);
+    }
+}
+
+static int drained(void)
+{
+    for (int i = 0; i < opt.auctions; i++)
+        if (A[i].inflight > 0)
+            return 0;
+    if (opt.rest_bids)
+        return 1;
+    for (int i = 0; i < nconn; i++) {
+        member_t *m = conn_order[i];
+        if (m->state == M_JOINED && m->last_seq < m->a->applied_seq)
+            return 0;
+    }
+    return 1;
+}
+
+static void drain_cb(uv_timer_t *t)
+{
+    (void)t;
+    if (!drained() && secs(uv_hrtime() - t_stop) < opt.drain_s)
+        return;
+    for (int i = 0; i < nconn; i++) {
+        member_t *m = conn_order[i];
+        if (m->state == M_JOINED && !opt.rest_bids && m->last_seq < m->a->applied_seq)
+            S.behind++;
+    }
+    for (int i = 0; i < opt.auctions && !opt.rest_bids; i++)
+        for (int k = 0; k < ring_size; k++)
+            if (A[i].ring[k].used && !A[i].ring[k].done) {
+                if (A[i].ring[k].t_send)
+                    S.fan_incomplete++;
+                else
+                    S.fan_unmatched++;
+            }
+    logf_("drained; closing");
+    shutdown_all();
+}
+
+static void stop_bidding(const char *why)
+{
+    if (!bidding)
+        return;
+    bidding = 0;
+    t_stop = uv_hrtime();
+    client_cpu_stop = client_cpu_s();
+    if (opt.server_pid) {
+        proc_ticks(&srv.ticks_stop);
+        srv.rss_end_kib = proc_rss_kib();
+        if (srv.rss_end_kib > srv.rss_peak_kib)
+            srv.rss_peak_kib = srv.rss_end_kib;
+    }
+    logf_("stopped bidding after %.2fs (%s): %llu accepted", secs(t_stop - t_begin), why,
+          (unsigned long long)S.accepted_window);
+    uv_timer_stop(&tick_timer);
+    uv_timer_start(&drain_timer, drain_cb, 20, 20);
+}
+
+static void shutdown_all(void)
+{
+    if (shutting_down)
+        return;
+    shutting_down = 1;
+    bidding = 0;
+    connect_phase_open = 0;
+    uv_timer_t *timers[] = {&tick_timer, &sample_timer, &stop_timer, &drain_timer, &sweep_timer};
+    for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++)
+        uv_close((uv_handle_t *)timers[i], NULL);
+    uv_close((uv_handle_t *)&sigint_h, NULL);
+    for (int i = 0; i < nconn; i++)
+        if (conn_order[i]->ws)
+            lg_ws_close(conn_order[i]->ws, 1000, 2000);
+    if (pool)
+        lg_pool_free(pool);
+    pool = NULL;
+}
+
+/* ================================================================================================
+ * Report
+ * ============================================================================================== */
+
+static json_t *hist_json(hist_t *h)
+{
+    if (h->n)
+        qsort(h->v, h->n, sizeof(*h->v), cmp_u32);
+    return json_pack("{s:I, s:f, s:f, s:f, s:f, s:f}", "count", (json_int_t)h->n, "p50",
+                     hist_pct(h, 50), "p90", hist_pct(h, 90), "p99", hist_pct(h, 99), "max",
+                     h->n ? h->v[h->n - 1] / 1000.0 : 0.0, "mean", hist_mean(h));
+}
+
+static const char *strategy_name(void)
+{
+    return opt.strategy == STRAT_RATE ? "rate" : opt.strategy == STRAT_PIPELINE ? "pipeline" : "stress";
+}
+
+static void report(void)
+{
+    double window = t_stop > t_begin ? secs(t_stop - t_begin) : 0;
+    json_t *rtt = hist_json(&S.rtt), *fan = hist_json(&S.fan);
+    uint64_t race = 0;
+    for (int i = 0; i < NCODES && S.rejected_by[i].code[0]; i++)
+        if (is_race_code(S.rejected_by[i].code))
+            race += S.rejected_by[i].n;
+    uint64_t invalid = S.rejected - race + S.timeouts;
+    double valid_pct = S.accepted + invalid ? 100.0 * (double)S.accepted / (double)(S.accepted + invalid) : 0;
+    double srv_cpu = 0;
+    if (opt.server_pid && srv.ok && window > 0)
+        srv_cpu = (double)(srv.ticks_stop - srv.ticks_begin) / (double)sysconf(_SC_CLK_TCK) / window * 100;
+    double cli_cpu = window > 0 ? (client_cpu_stop - client_cpu_begin) / window * 100 : 0;
+    double tput = window > 0 ? (double)S.accepted_window / window : 0;
+    uint64_t conn_errors = S.ws_failed + S.ws_dropped;
+
+    json_t *root = json_object();
+    json_object_set_new(root, "label", json_string(opt.label));
+    json_object_set_new(
+        root, "params",
+        json_pack("{s:s, s:i, s:i, s:i, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:i, s:s, s:f, s:f, "
+                  "s:s, s:i, s:i}",
+                  "url", opt.url, "auctions", opt.auctions, "managers", opt.managers,
+                  "spectators", opt.spectators, "sport", opt.sport, "competition", opt.competition,
+                  "rosterSize", opt.roster_size, "lotSeconds", opt.lot_seconds, "budget",
+                  (json_int_t)opt.budget, "minBid", (json_int_t)opt.min_bid, "minIncrement",
+                  (json_int_t)opt.min_increment, "bidsPerLot", opt.bids_per_lot, "strategy",
+                  strategy_name(), "rate", opt.strategy == STRAT_RATE ? opt.rate : 0.0,
+                  "durationS", opt.duration_s, "bidVia", opt.rest_bids ? "rest" : "ws",
+                  "httpConns", opt.http_conns, "connectConcurrency", opt.connect_conc));
+    json_object_set_new(json_object_get(root, "params"), "userRate", json_real(opt.user_rate));
+    json_object_set_new(root, "setupS",
+                        json_pack("{s:f, s:f, s:f, s:f, s:f}", "signin", setup_s[0], "leagues",
+                                  setup_s[1], "joins", setup_s[2], "auctions", setup_s[3],
+                                  "connect", setup_s[4]));
+    json_object_set_new(
+        root, "connections",
+        json_pack("{s:i, s:I, s:I, s:I, s:o, s:o, s:o}", "wsTotal", nconn, "wsJoined",
+                  (json_int_t)S.ws_joined, "wsFailed", (json_int_t)S.ws_failed, "wsDropped",
+                  (json_int_t)S.ws_dropped, "failedBy", code_json(S.connfail_by), "droppedBy",
+                  code_json(S.closes_by), "httpErrors", code_json(S.http_by)));
+    json_object_set_new(
+        root, "bids",
+        json_pack("{s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:f, s:I, s:I}", "sent",
+                  (json_int_t)S.sent, "accepted", (json_int_t)S.accepted, "acceptedInWindow",
+                  (json_int_t)S.accepted_window, "rejected", (json_int_t)S.rejected,
+                  "rejectedBy", code_json(S.rejected_by), "rejectedByRace", (json_int_t)race,
+                  "timeouts", (json_int_t)S.timeouts, "stray", (json_int_t)S.stray,
+                  "validAcceptedPct", valid_pct, "lotsClosed", (json_int_t)S.lots_closed_by_us,
+                  "sendFailures", (json_int_t)S.send_fail));
+    json_object_set_new(root, "throughput",
+                        json_pack("{s:f, s:f}", "acceptedPerS", tput, "windowS", window));
+    json_object_set_new(root, "rttMs", rtt);
+    json_object_set_new(fan, "incomplete", json_integer((json_int_t)S.fan_incomplete));
+    json_object_set_new(fan, "unmatched", json_integer((json_int_t)S.fan_unmatched));
+    json_object_set_new(root, "fanoutMs", fan);
+    json_object_set_new(root, "fanoutFirstMs", hist_json(&S.fan_first));
+    json_object_set_new(
+        root, "events",
+        json_pack("{s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I}", "received", (json_int_t)S.events,
+                  "gaps", (json_int_t)S.gaps, "duplicates", (json_int_t)S.dups,
+                  "connectionsBehindAtEnd", (json_int_t)S.behind, "errorsBy",
+                  code_json(S.errors_by), "parseErrors", (json_int_t)S.parse_errors,
+                  "framesIn", (json_int_t)lg_ws_frames_in, "bytesIn", (json_int_t)lg_ws_bytes_in,
+                  "framesOut", (json_int_t)lg_ws_frames_out));
+    json_object_set_new(root, "auctionsCompleted", json_integer(S.auctions_completed));
+    json_object_set_new(
+        root, "server",
+        json_pack("{s:i, s:f, s:f, s:f, s:f, s:f}", "pid", opt.server_pid, "cpuPct", srv_cpu,
+                  "cpuPctMax1s", srv.cpu_max, "rssMiBPeak", srv.rss_peak_kib / 1024.0,
+                  "rssMiBConnected", srv.rss_connected_kib / 1024.0, "rssMiBEnd",
+                  srv.rss_end_kib / 1024.0));
+    json_object_set_new(root, "client", json_pack("{s:f}", "cpuPct", cli_cpu));
+    json_object_set_new(root, "exitCode", json_integer(exit_code));
+
+    if (opt.json_path[0]) {
+        if (json_dump_file(root, opt.json_path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+            fprintf(stderr, "gavel-load: cannot write %s\n", opt.json_path);
+    }
+    if (opt.md_header) {
+        printf("| scenario | rooms × managers (+ spectators) | WS joined | bids sent | accepted | "
+               "accepted/s | valid accepted | RTT p50 / p99 / max ms | fan-out p50 / p99 / max ms | "
+               "gaps | conn errors | server CPU | server RSS peak |\n");
+        printf("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+               "---: |\n");
+    }
+    json_t *r = json_object_get(root, "rttMs"), *f = json_object_get(root, "fanoutMs");
+    char rooms[64];
+    if (opt.spectators)
+        snprintf(rooms, sizeof(rooms), "%d × %d + %d", opt.auctions, opt.managers, opt.spectators);
+    else
+        snprintf(rooms, sizeof(rooms), "%d × %d", opt.auctions, opt.managers);
+#define P(o, k) json_real_value(json_object_get(o, k))
+    printf("| %s | %s | %llu/%d | %llu | %llu | %.0f | %.2f %% | %.3f / %.3f / %.3f | "
+           "%.3f / %.3f / %.3f | %llu | %llu | %.0f %% | %.1f MiB |\n",
+           opt.label, rooms, (unsigned long long)S.ws_joined, nconn,
+           (unsigned long long)S.sent, (unsigned long long)S.accepted, tput, valid_pct, P(r, "p50"),
+           P(r, "p99"), P(r, "max"), P(f, "p50"), P(f, "p99"), P(f, "max"),
+           (unsigned long long)S.gaps, (unsigned long long)conn_errors, srv_cpu,
+           srv.rss_peak_kib / 1024.0);
+#undef P
+    json_decref(root);
+}
+
+/* ================================================================================================
+ * main
+ * ============================================================================================== */
+
+static void on_sigint(uv_signal_t *h, int sig)
+{
+    (void)h;
+    (void)sig;
+    if (bidding)
+        stop_bidding("interrupted");
+    else if (!shutting_down)
+        fail("interrupted");
+    else
+        exit(130);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: gavel-load --url http://127.0.0.1:PORT [options]\n"
+            "  --server-pid PID        sample the server's CPU and RSS from /proc\n"
+            "  --auctions M            leagues and auctions (20)\n"
+            "  --managers N            managers per auction, commissioner included (8)\n"
+            "  --spectators S          spectators per auction, joined by the watch code (0)\n"
+            "  --sport S --competition C   (football, EPL-2025)\n"
+            "  --roster-size R --lot-seconds T --budget B --min-bid B --min-increment I\n"
+            "                          league settings (2, 60, 1e12, 1, 1)\n"
+            "  --bids-per-lot K        the commissioner closes a lot after K accepted bids (20;\n"
+            "                          0 = lots close by their clock)\n"
+            "  --strategy stress|rate|pipeline\n"
+            "                          stress: every manager bids current+minIncrement as soon as\n"
+            "                          it is not leading; rate: --rate bids/s overall, round-robin\n"
+            "                          over the auctions, one bid in flight per auction; pipeline:\n"
+            "                          like stress, but each bid tops the highest bid in flight\n"
+            "  --rate R                bids/s overall for --strategy rate (1000)\n"
+            "  --user-rate R           stress/pipeline: at most R bids/s per manager (0 = no cap;\n"
+            "                          20 is the API's default per-user limit)\n"
+            "  --duration S            stop bidding after S seconds (0 = when every auction\n"
+            "                          completed)\n"
+            "  --http-conns P          keep-alive HTTP connections for setup (16)\n"
+            "  --connect-concurrency C WebSocket handshakes in flight (256)\n"
+            "  --rest-bids             bid over REST instead of the WebSocket (no fan-out)\n"
+            "  --json FILE             write every measurement as JSON\n"
+            "  --label NAME            the scenario's name in the table row (run)\n"
+            "  --email-prefix P        users are P-<n>@load.test (a fresh prefix per run)\n"
+            "  --md-header             print the markdown table header before the row\n");
+}
+
+static int parse_url(const char *url)
+{
+    char host[128];
+    int port = 0;
+    if (sscanf(url, "http://%127[^:/]:%d", host, &port) != 2 || port <= 0 || port > 65535)
+        return -1;
+    if (strcmp(host, "localhost") == 0)
+        snprintf(host, sizeof(host), "127.0.0.1");
+    if (uv_ip4_addr(host, port, &opt.addr) != 0)
+        return -1;
+    snprintf(opt.host, sizeof(opt.host), "%s:%d", host, port);
+    snprintf(opt.url, sizeof(opt.url), "%s", url);
+    return 0;
+}
+
+static int parse_args(int argc, char **argv)
+{
+    enum {
+        O_URL = 256, O_PID, O_AUC, O_MAN, O_SPEC, O_SPORT, O_COMP, O_ROSTER, O_LOTS, O_BUDGET,
+        O_MINBID, O_MININC, O_BPL, O_STRAT, O_RATE, O_DUR, O_HTTPC, O_CONC, O_REST, O_JSON,
+        O_LABEL, O_PREFIX, O_MDH, O_HELP, O_VERBOSE, O_URATE
+    };
+    static const struct option lo[] = {
+        {"url", 1, 0, O_URL}, {"server-pid", 1, 0, O_PID}, {"auctions", 1, 0, O_AUC},
+        {"managers", 1, 0, O_MAN}, {"spectators", 1, 0, O_SPEC}, {"sport", 1, 0, O_SPORT},
+        {"competition", 1, 0, O_COMP}, {"roster-size", 1, 0, O_ROSTER},
+        {"lot-seconds", 1, 0, O_LOTS}, {"budget", 1, 0, O_BUDGET}, {"min-bid", 1, 0, O_MINBID},
+        {"min-increment", 1, 0, O_MININC}, {"bids-per-lot", 1, 0, O_BPL},
+        {"strategy", 1, 0, O_STRAT}, {"rate", 1, 0, O_RATE}, {"duration", 1, 0, O_DUR},
+        {"http-conns", 1, 0, O_HTTPC}, {"connect-concurrency", 1, 0, O_CONC},
+        {"rest-bids", 0, 0, O_REST}, {"json", 1, 0, O_JSON}, {"label", 1, 0, O_LABEL},
+        {"email-prefix", 1, 0, O_PREFIX}, {"md-header", 0, 0, O_MDH}, {"help", 0, 0, O_HELP},
+        {"verbose", 0, 0, O_VERBOSE}, {"user-rate", 1, 0, O_URATE},
+        {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case O_URL:
+            if (parse_url(optarg) != 0) {
+                fprintf(stderr, "gavel-load: --url must be http://HOST:PORT (IPv4)\n");
+                return -1;
+            }
+            break;
+        case O_PID: opt.server_pid = atoi(optarg); break;
+        case O_AUC: opt.auctions = atoi(optarg); break;
+        case O_MAN: opt.managers = atoi(optarg); break;
+        case O_SPEC: opt.spectators = atoi(optarg); break;
+        case O_SPORT: snprintf(opt.sport, sizeof(opt.sport), "%s", optarg); break;
+        case O_COMP: snprintf(opt.competition, sizeof(opt.competition), "%s", optarg); break;
+        case O_ROSTER: opt.roster_size = atoi(optarg); break;
+        case O_LOTS: opt.lot_seconds = atoi(optarg); break;
+        case O_BUDGET: opt.budget = strtoll(optarg, NULL, 10); break;
+        case O_MINBID: opt.min_bid = strtoll(optarg, NULL, 10); break;
+        case O_MININC: opt.min_increment = strtoll(optarg, NULL, 10); break;
+        case O_BPL: opt.bids_per_lot = atoi(optarg); break;
+        case O_STRAT:
+            if (strcmp(optarg, "stress") == 0)
+                opt.strategy = STRAT_STRESS;
+            else if (strcmp(optarg, "rate") == 0)
+                opt.strategy = STRAT_RATE;
+            else if (strcmp(optarg, "pipeline") == 0)
+                opt.strategy = STRAT_PIPELINE;
+            else {
+                fprintf(stderr, "gavel-load: --strategy stress|rate|pipeline\n");
+                return -1;
+            }
+            break;
+        case O_RATE: opt.rate = atof(optarg); break;
+        case O_DUR: opt.duration_s = atof(optarg); break;
+        case O_HTTPC: opt.http_conns = atoi(optarg); break;
+        case O_CONC: opt.connect_conc = atoi(optarg); break;
+        case O_REST: opt.rest_bids = 1; break;
+        case O_JSON: snprintf(opt.json_path, sizeof(opt.json_path), "%s", optarg); break;
+        case O_LABEL: snprintf(opt.label, sizeof(opt.label), "%s", optarg); break;
+        case O_PREFIX: snprintf(opt.prefix, sizeof(opt.prefix), "%s", optarg); break;
+        case O_MDH: opt.md_header = 1; break;
+        case O_HELP: usage(stdout); exit(0);
+        case O_VERBOSE: opt.verbose = 1; break;
+        case O_URATE: opt.user_rate = atof(optarg); break;
+        default: usage(stderr); return -1;
+        }
+    }
+    if (!opt.url[0] || optind != argc) {
+        usage(stderr);
+        return -1;
+    }
+    if (opt.auctions < 1 || opt.managers < 1 || opt.managers > 64 || opt.spectators < 0 ||
+        opt.http_conns < 1 || opt.connect_conc < 1 || opt.rate <= 0 || opt.min_bid < 1 ||
+        opt.min_increment < 1) {
+        fprintf(stderr, "gavel-load: an option is out of range\n");
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    t_start = uv_hrtime();
+    if (parse_args(argc, argv) != 0)
+        return 64;
+    if (!opt.prefix[0])
+        snprintf(opt.prefix, sizeof(opt.prefix), "l%lx%x", (unsigned long)time(NULL),
+                 (unsigned)getpid());
+    signal(SIGPIPE, SIG_IGN);
+
+    int per = opt.managers + opt.spectators;
+    nusers = opt.auctions * per;
+    nconn = nusers;
+    ring_size = opt.auctions <= 100 ? 4096 : 256;
+    users = calloc((size_t)nusers, sizeof(*users));
+    A = calloc((size_t)opt.auctions, sizeof(*A));
+    conn_order = calloc((size_t)nconn, sizeof(*conn_order));
+    if (!users || !A || !conn_order)
+        return 70;
+    for (int i = 0; i < nusers; i++)
+        snprintf(users[i].email, sizeof(users[i].email), "%s-%d@load.test", opt.prefix, i);
+    for (int i = 0, u = 0; i < opt.auctions; i++) {
+        auction_t *a = &A[i];
+        a->idx = i;
+        a->nman = opt.managers;
+        a->nmem = per;
+        a->m = calloc((size_t)per, sizeof(*a->m));
+        a->budget = calloc((size_t)opt.managers, sizeof(*a->budget));
+        a->slots = calloc((size_t)opt.managers, sizeof(*a->slots));
+        a->ring = calloc((size_t)ring_size, sizeof(*a->ring));
+        a->close_sent_lot = -1;
+        a->leader = -1;
+        if (!a->m || !a->budget || !a->slots || !a->ring)
+            return 70;
+        for (int k = 0; k < per; k++) {
+            member_t *m = &a->m[k];
+            m->a = a;
+            m->idx = k;
+            m->user = u++;
+            m->manager = k < opt.managers;
+            conn_order[i * per + k] = m;
+        }
+        for (int k = 0; k < opt.managers; k++) {
+            a->budget[k] = opt.budget;
+            a->slots[k] = opt.roster_size;
+        }
+    }
+
+    loop = uv_default_loop();
+    pool = lg_pool_new(loop, &opt.addr, opt.host, opt.http_conns, opt.http_timeout_ms);
+    uv_timer_t *timers[] = {&tick_timer, &sample_timer, &stop_timer, &drain_timer, &sweep_timer};
+    for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++)
+        uv_timer_init(loop, timers[i]);
+    uv_signal_init(loop, &sigint_h);
+    uv_signal_start(&sigint_h, on_sigint, SIGINT);
+    if (opt.server_pid) {
+        srv.rss_start_kib = proc_rss_kib();
+        if (srv.rss_start_kib < 0) {
+            fprintf(stderr, "gavel-load: cannot read /proc/%d/status\n", opt.server_pid);
+            return 64;
+        }
+        sample();
+        uv_timer_start(&sample_timer, sample_cb, 1000, 1000);
+    }
+    logf_("%s: %d auctions x %d managers + %d spectators, strategy %s%s, bids via %s", opt.label,
+          opt.auctions, opt.managers, opt.spectators, strategy_name(),
+          opt.strategy == STRAT_RATE ? "" : "", opt.rest_bids ? "REST" : "WebSocket");
+    phase_signin();
+    uv_run(loop, UV_RUN_DEFAULT);
+    if (!t_stop) {
+        t_stop = uv_hrtime();
+        client_cpu_stop = client_cpu_s();
+    }
+    report();
+    uv_loop_close(loop);
+
+    for (int i = 0; i < opt.auctions; i++) {
+        free(A[i].m);
+        free(A[i].budget);
+        free(A[i].slots);
+        free(A[i].ring);
+    }
+    free(A);
+    free(users);
+    free(conn_order);
+    free(S.rtt.v);
+    free(S.fan.v);
+    free(S.fan_first.v);
+    free(deferred);
+    return exit_code;
+}
