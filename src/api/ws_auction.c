@@ -104,7 +104,7 @@ int ws_auction_join(app_t *app, ws_api_session_t *session, json_t *msg, buf_t *r
         return GV_ENOMEM;
     *w = (ws_wait_t){app, session->conn, live, since ? json_integer_value(since) : -1, NULL, ""};
     ws_conn_ref(w->conn);
-    auction_service_after_commit(app->auctions, ws_join_after, w);
+    auction_service_after_publish(app->auctions, ws_join_after, w);
     return 0;
 }
 

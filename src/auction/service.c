@@ -86,9 +86,17 @@ const char *auction_live_asset_status(const auction_live_t *live, const char *as
     return "available";
 }
 
+static size_t svc_bucket(const char *key)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *key; key++)
+        h = (h ^ (unsigned char)*key) * 1099511628211u;
+    return (size_t)(h % SVC_BUCKETS);
+}
+
 auction_live_t *auction_service_find(auction_service_t *svc, const char *id)
 {
-    for (auction_live_t *l = svc->lives; l; l = l->next)
+    for (auction_live_t *l = svc->by_id[svc_bucket(id)]; l; l = l->next_id)
         if (strcmp(l->id, id) == 0)
             return l;
     return NULL;
@@ -96,7 +104,7 @@ auction_live_t *auction_service_find(auction_service_t *svc, const char *id)
 
 auction_live_t *auction_service_by_league(auction_service_t *svc, const char *league_id)
 {
-    for (auction_live_t *l = svc->lives; l; l = l->next)
+    for (auction_live_t *l = svc->by_league[svc_bucket(league_id)]; l; l = l->next_league)
         if (strcmp(l->league_id, league_id) == 0)
             return l;
     return NULL;
@@ -131,6 +139,19 @@ static void svc_live_drop(auction_service_t *svc, auction_live_t *live)
             break;
         }
     }
+    auction_live_t **pp = &svc->by_id[svc_bucket(live->id)];
+    while (*pp && *pp != live)
+        pp = &(*pp)->next_id;
+    if (*pp)
+        *pp = live->next_id;
+    pp = &svc->by_league[svc_bucket(live->league_id)];
+    while (*pp && *pp != live)
+        pp = &(*pp)->next_league;
+    if (*pp)
+        *pp = live->next_league;
+    for (size_t i = 0; i < svc->n_presence; i++)
+        if (svc->presence[i] == live)
+            svc->presence[i--] = svc->presence[--svc->n_presence];
     uv_close((uv_handle_t *)&live->timer, svc_live_release);
 }
 
@@ -162,6 +183,11 @@ static void svc_live_link(auction_service_t *svc, auction_live_t *live)
     live->timer.data = live;
     live->next = svc->lives;
     svc->lives = live;
+    size_t b = svc_bucket(live->id), lb = svc_bucket(live->league_id);
+    live->next_id = svc->by_id[b];
+    svc->by_id[b] = live;
+    live->next_league = svc->by_league[lb];
+    svc->by_league[lb] = live;
 }
 
 /* ---- the pending batch ---------------------------------------------------------------------- */
@@ -206,17 +232,28 @@ static int svc_queue_events(auction_service_t *svc, auction_live_t *live,
     return 0;
 }
 
-void auction_service_after_commit(auction_service_t *svc, auction_done_fn done, void *ctx)
+/* Queues done on list (early or late replies). */
+static void svc_reply_queue(auction_service_t *svc, svc_reply_list_t *list, auction_done_fn done,
+                            void *ctx)
 {
-    if (svc->n_events == 0 || svc_grow((void **)&svc->replies, &svc->cap_replies, svc->n_replies,
-                                       sizeof(*svc->replies))) {
+    if (svc->n_events == 0 || svc_grow((void **)&list->v, &list->cap, list->n, sizeof(*list->v))) {
         done(ctx, svc->n_events == 0 ? 0 : GV_EUNAVAILABLE);
         return;
     }
-    svc->replies[svc->n_replies].fn = done;
-    svc->replies[svc->n_replies].ctx = ctx;
-    svc->n_replies++;
+    list->v[list->n].fn = done;
+    list->v[list->n].ctx = ctx;
+    list->n++;
     svc_wake(svc);
+}
+
+void auction_service_after_commit(auction_service_t *svc, auction_done_fn done, void *ctx)
+{
+    svc_reply_queue(svc, &svc->early, done, ctx);
+}
+
+void auction_service_after_publish(auction_service_t *svc, auction_done_fn done, void *ctx)
+{
+    svc_reply_queue(svc, &svc->late, done, ctx);
 }
 
 int auction_service_command(auction_service_t *svc, auction_live_t *live, const engine_cmd_t *cmd,
@@ -305,9 +342,13 @@ static int svc_write_batch(auction_service_t *svc)
     int rc = svc->poisoned ? GV_EINTERNAL : store_tx_begin(st);
     for (size_t i = 0; !rc && i < svc->n_events; i++)
         rc = svc_write_event(svc, &svc->events[i]);
-    for (auction_live_t *l = svc->lives; !rc && l; l = l->next)
-        if (l->dirty)
+    for (size_t i = 0; !rc && i < svc->n_events; i++) { /* each changed auction's row, once */
+        auction_live_t *l = svc->events[i].live;
+        if (l->dirty == 1) {
+            l->dirty = 2;
             rc = store_auction_update(st, l->id, svc_status_text[l->eng.status], l->eng.seq, now);
+        }
+    }
     for (size_t i = 0; !rc && i < svc->n_outcomes; i++) {
         svc_pending_outcome_t *o = &svc->outcomes[i];
         rc = store_bid_outcome_put(st, o->auction, o->user, o->cbid, o->outcome);
@@ -323,9 +364,9 @@ static int svc_replay(auction_service_t *svc, auction_live_t *live, const store_
 /* After a failed commit: every auction with pending events goes back to what the store holds. */
 static void svc_reload_dirty(auction_service_t *svc)
 {
-    for (auction_live_t *l = svc->lives, *next; l; l = next) {
-        next = l->next;
-        if (!l->dirty)
+    for (size_t i = 0; i < svc->n_events; i++) {
+        auction_live_t *l = svc->events[i].live;
+        if (!l || !l->dirty)
             continue;
         store_auction_t row;
         int rc = store_auction_get(svc->app->store, l->id, &row);
@@ -338,6 +379,9 @@ static void svc_reload_dirty(auction_service_t *svc)
         if (rc) {
             log_error("auction reload failed auction=%s err=%s: taken offline", l->id,
                       err_name(rc));
+            for (size_t k = i; k < svc->n_events; k++) /* later rows of it are void */
+                if (svc->events[k].live == l)
+                    svc->events[k].live = NULL;
             svc_live_drop(svc, l);
         } else {
             svc_timer_arm(l);
@@ -378,12 +422,12 @@ int auction_service_missed(auction_service_t *svc, auction_live_t *live, int64_t
     return 0;
 }
 
-/* Sends the committed events, in seq order, to their rooms. */
-static void svc_publish(auction_service_t *svc)
+/* Sends n committed events, in seq order, to their rooms. */
+static void svc_publish(auction_service_t *svc, svc_pending_event_t *batch, size_t n)
 {
     char room[HUB_ROOM_MAX];
-    for (size_t i = 0; i < svc->n_events; i++) {
-        svc_pending_event_t *p = &svc->events[i];
+    for (size_t i = 0; i < n; i++) {
+        svc_pending_event_t *p = &batch[i];
         snprintf(room, sizeof(room), "auction:%s", p->live->id);
         svc_ring_push(p->live, p->ev.seq, p->json);
         hub_publish(svc->app->hub, room, p->json, strlen(p->json));
@@ -394,12 +438,8 @@ static void svc_publish(auction_service_t *svc)
 static void svc_publish_presence(auction_service_t *svc)
 {
     char room[HUB_ROOM_MAX];
-    if (!svc->presence_pending)
-        return;
-    svc->presence_pending = 0;
-    for (auction_live_t *l = svc->lives; l; l = l->next) {
-        if (!l->presence_dirty)
-            continue;
+    for (size_t i = 0; i < svc->n_presence; i++) {
+        auction_live_t *l = svc->presence[i];
         l->presence_dirty = 0;
         int spectators;
         json_t *o = svc_presence_json(svc, l, &spectators);
@@ -410,13 +450,33 @@ static void svc_publish_presence(auction_service_t *svc)
             hub_publish(svc->app->hub, room, text, strlen(text));
         free(text);
     }
+    svc->n_presence = 0;
 }
 
 /* The commit step, once per loop turn after I/O: one transaction for every pending event, then
  * the broadcasts and the replies (or, on failure, reloads and `unavailable`). */
+/* Runs and empties a reply list; replies may queue new commands: those wait a turn. */
+static void svc_replies_run(svc_reply_list_t *list, int status)
+{
+    svc_reply_list_t mine = *list;
+    memset(list, 0, sizeof(*list));
+    for (size_t i = 0; i < mine.n; i++)
+        mine.v[i].fn(mine.v[i].ctx, status);
+    free(mine.v);
+}
+
+static int svc_idle(const auction_service_t *svc)
+{
+    return svc->n_events == 0 && svc->early.n == 0 && svc->late.n == 0 && svc->n_outcomes == 0 &&
+           svc->n_presence == 0;
+}
+
+/* The commit step, once per loop turn after I/O: one transaction for every pending event; then
+ * the callers' answers, the broadcasts in seq order, presence, and the room joins (which must
+ * come after the broadcasts they already include). On failure: reloads and `unavailable`. */
 static void svc_flush(auction_service_t *svc)
 {
-    if (svc->n_events == 0 && svc->n_replies == 0 && svc->n_outcomes == 0 && !svc->presence_pending)
+    if (svc_idle(svc))
         return;
     int rc = svc->n_events || svc->n_outcomes ? svc_write_batch(svc) : 0;
     if (rc) {
@@ -424,32 +484,42 @@ static void svc_flush(auction_service_t *svc)
                   err_name(rc), store_errmsg(svc->app->store));
         svc_reload_dirty(svc);
     } else {
-        svc_publish(svc);
-        for (auction_live_t *l = svc->lives; l; l = l->next)
-            l->dirty = 0;
+        for (size_t i = 0; i < svc->n_events; i++)
+            svc->events[i].live->dirty = 0;
     }
-    for (size_t i = 0; i < svc->n_events; i++)
-        free(svc->events[i].json);
     for (size_t i = 0; i < svc->n_outcomes; i++)
         free(svc->outcomes[i].outcome);
-    svc->n_events = svc->n_outcomes = 0;
+    svc->n_outcomes = 0;
     svc->poisoned = 0;
+    /* Take the batch out: answers below may queue new commands for the next turn. */
+    svc_pending_event_t *batch = svc->events;
+    size_t n = svc->n_events, cap = svc->cap_events;
+    svc->events = NULL;
+    svc->n_events = svc->cap_events = 0;
+    svc_replies_run(&svc->early, rc ? GV_EUNAVAILABLE : 0);
+    if (!rc)
+        svc_publish(svc, batch, n);
+    for (size_t i = 0; i < n; i++)
+        free(batch[i].json);
+    if (svc->events == NULL) { /* keep the array for the next turn */
+        svc->events = batch;
+        svc->cap_events = cap;
+    } else {
+        free(batch);
+    }
     svc_publish_presence(svc);
-    svc_pending_reply_t *replies = svc->replies;
-    size_t n = svc->n_replies;
-    svc->replies = NULL;
-    svc->n_replies = svc->cap_replies = 0;
-    for (size_t i = 0; i < n; i++) /* replies may queue new commands: those wait a turn */
-        replies[i].fn(replies[i].ctx, rc ? GV_EUNAVAILABLE : 0);
-    free(replies);
-    if (svc->n_events == 0 && svc->n_replies == 0 && svc->n_outcomes == 0 && !svc->presence_pending)
+    svc_replies_run(&svc->late, rc ? GV_EUNAVAILABLE : 0);
+    if (svc_idle(svc))
         uv_idle_stop(&svc->wake);
 }
 
 void auction_service_presence_changed(auction_service_t *svc, auction_live_t *live)
 {
+    if (live->presence_dirty || svc_grow((void **)&svc->presence, &svc->cap_presence,
+                                         svc->n_presence, sizeof(*svc->presence)))
+        return;
     live->presence_dirty = 1;
-    svc->presence_pending = 1;
+    svc->presence[svc->n_presence++] = live;
     svc_wake(svc);
 }
 
@@ -844,8 +914,10 @@ void auction_service_free(auction_service_t *svc)
     for (size_t i = 0; i < svc->n_outcomes; i++)
         free(svc->outcomes[i].outcome);
     free(svc->events);
-    free(svc->replies);
+    free(svc->early.v);
+    free(svc->late.v);
     free(svc->outcomes);
+    free(svc->presence);
     free(svc);
 }
 

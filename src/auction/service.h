@@ -47,6 +47,11 @@ int auction_service_get(auction_service_t *svc, const char *id, auction_live_t *
 int auction_service_get_by_league(auction_service_t *svc, const char *league_id,
                                   auction_live_t **out);
 
+/* auction_service_after_publish is auction_service_after_commit for room joins: done runs after
+ * the committed events were broadcast (so a snapshot taken then includes them and the joiner
+ * receives none of them twice). */
+void auction_service_after_publish(auction_service_t *svc, auction_done_fn done, void *ctx);
+
 /* auction_service_create builds the auction of league_id (the league's selection and its
  * commissioner and managers, a random seed), stores it with its first event and makes it live.
  * GV_ECONFLICT: the league has one (auction_exists); GV_ECONFLICT... see the API layer for

@@ -26,7 +26,9 @@ struct auction_live_s {
     int presence_dirty;            /* someone joined or left the room this turn */
     uv_timer_t timer;
     auction_service_t *svc;
-    struct auction_live_s *next; /* the service's list */
+    struct auction_live_s *next;        /* the service's list */
+    struct auction_live_s *next_id;     /* hash chain by id */
+    struct auction_live_s *next_league; /* hash chain by league */
 };
 
 typedef struct {
@@ -43,24 +45,34 @@ typedef struct {
 } svc_pending_reply_t;
 
 typedef struct {
+    svc_pending_reply_t *v;
+    size_t n, cap;
+} svc_reply_list_t;
+
+typedef struct {
     char auction[SVC_ID_MAX];
     char user[SVC_ID_MAX];
     char cbid[AUCTION_CBID_MAX];
     char *outcome; /* JSON text, owned */
 } svc_pending_outcome_t;
 
+#define SVC_BUCKETS 4096
+
 struct auction_service_s {
     app_t *app;
     auction_live_t *lives;
+    auction_live_t *by_id[SVC_BUCKETS];
+    auction_live_t *by_league[SVC_BUCKETS];
     uv_check_t commit_hook;
     uv_idle_t wake;
     int stopped;
-    int poisoned; /* an event could not be queued: the next commit fails and reloads */
-    int presence_pending;
+    int poisoned;              /* an event could not be queued: the next commit fails and reloads */
+    auction_live_t **presence; /* rooms whose presence changed this turn */
+    size_t n_presence, cap_presence;
     svc_pending_event_t *events;
     size_t n_events, cap_events;
-    svc_pending_reply_t *replies;
-    size_t n_replies, cap_replies;
+    svc_reply_list_t early; /* answers to commands and reads: right after the commit */
+    svc_reply_list_t late;  /* room joins: after the broadcasts */
     svc_pending_outcome_t *outcomes;
     size_t n_outcomes, cap_outcomes;
 };

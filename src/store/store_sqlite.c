@@ -242,7 +242,8 @@ static int sqlite_configure(store_sqlite_t *ss)
         return store_sqlite_fail(ss, rc);
     int err = sqlite_wal_set(ss);
     if (err == 0)
-        err = sqlite_exec(ss, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON");
+        err = sqlite_exec(ss, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                              "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456");
     if (err == 0)
         err = store_sqlite_prepare(ss, "BEGIN IMMEDIATE", &ss->begin);
     if (err == 0)
