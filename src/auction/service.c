@@ -297,8 +297,15 @@ static int svc_write_event(auction_service_t *svc, const svc_pending_event_t *p)
         rc = store_auction_lot_closed(
             st, live->id, epoch, ev->lot, live->assets[ev->asset], ev->sold ? "sold" : "unsold",
             ev->sold ? live->managers[ev->manager] : NULL, ev->amount, ev->at_ms);
+        if (!rc && ev->sold)
+            rc = store_auction_roster_set(st, live->id, live->assets[ev->asset],
+                                          live->managers[ev->manager], ev->amount, ev->lot);
     } else if (!rc && ev->type == ENGINE_EV_LOT_UNDONE) {
         rc = store_auction_lot_undone(st, live->id, epoch, ev->lot);
+        if (!rc && ev->manager >= 0)
+            rc = store_auction_roster_set(st, live->id, live->assets[ev->asset], NULL, 0, 0);
+    } else if (!rc && ev->type == ENGINE_EV_RESET) {
+        rc = store_auction_roster_clear(st, live->id);
     }
     return rc;
 }
@@ -942,6 +949,30 @@ static int svc_count_bid_event(void *ctx, const store_auction_event_t *ev)
     return 0;
 }
 
+typedef struct {
+    auction_live_t *live;
+    int rows, wrong;
+} svc_roster_check_t;
+
+/* Each stored roster row must be what the replayed engine says the asset's owner and price are. */
+static int svc_check_roster_row(void *ctx, const store_roster_row_t *r)
+{
+    svc_roster_check_t *c = ctx;
+    int a = auction_live_asset_index(c->live, r->asset_id);
+    int m = r->user_id ? auction_live_manager(c->live, r->user_id) : -1;
+    c->rows++;
+    c->wrong +=
+        a < 0 || m < 0 || c->live->eng.owner[a] != m || c->live->eng.price_of[a] != r->price;
+    return 0;
+}
+
+static int svc_check_rosters(auction_service_t *svc, auction_live_t *live)
+{
+    svc_roster_check_t c = {live, 0, 0};
+    store_auction_rosters_each(svc->app->store, live->id, svc_check_roster_row, &c);
+    return !c.wrong && c.rows == engine_sold_count(&live->eng);
+}
+
 static int svc_verify_one(void *ctx, const store_auction_t *row)
 {
     svc_verify_t *v = ctx;
@@ -962,6 +993,8 @@ static int svc_verify_one(void *ctx, const store_auction_t *row)
             why = "status differs from the log";
         else if (bids != bid_events)
             why = "accepted bids differ from the log";
+        else if (!svc_check_rosters(v->svc, live))
+            why = "rosters differ from the log";
     }
     fprintf(v->out, "auction %s: %s\n", row->id, why ? why : "ok");
     v->bad += why != NULL;

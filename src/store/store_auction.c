@@ -185,6 +185,31 @@ int store_auction_lot_undone(store_t *s, const char *auction_id, int epoch, int 
     return err != 0 ? err : s->auction->lot_undone(s, auction_id, epoch, lot);
 }
 
+int store_auction_roster_set(store_t *s, const char *auction_id, const char *asset_id,
+                             const char *user_id, int64_t price, int lot)
+{
+    int err = store_lookup_check(auction_id, STORE_ID_MAX);
+    if (err == 0)
+        err = store_key_check(asset_id, STORE_ASSET_ID_MAX);
+    if (err == 0 && user_id)
+        err = store_key_check(user_id, STORE_ID_MAX);
+    return err != 0 ? err : s->auction->roster_set(s, auction_id, asset_id, user_id, price, lot);
+}
+
+int store_auction_roster_clear(store_t *s, const char *auction_id)
+{
+    int err = store_lookup_check(auction_id, STORE_ID_MAX);
+    return err != 0 ? err : s->auction->roster_clear(s, auction_id);
+}
+
+int store_auction_rosters_each(store_t *s, const char *auction_id, store_roster_fn fn, void *ctx)
+{
+    if (fn == NULL)
+        return GV_EINTERNAL;
+    int err = store_lookup_check(auction_id, STORE_ID_MAX);
+    return err != 0 ? err : s->auction->rosters_each(s, auction_id, fn, ctx);
+}
+
 /* ---- idempotent bids ----------------------------------------------------------------------- */
 
 int store_bid_outcome_get(store_t *s, const char *auction_id, const char *user_id,

@@ -91,6 +91,25 @@ int store_auction_lot_closed(store_t *s, const char *auction_id, int epoch, int 
                              int64_t price, int64_t at_ms);
 int store_auction_lot_undone(store_t *s, const char *auction_id, int epoch, int lot);
 
+typedef struct {
+    const char *asset_id;
+    const char *user_id;
+    int64_t price;
+    int lot;
+} store_roster_row_t;
+typedef int (*store_roster_fn)(void *ctx, const store_roster_row_t *r);
+
+/* store_auction_roster_set records that user_id bought asset_id (price, lot) in the auction, or
+ * with user_id NULL that the asset is no longer owned (an undone sale). 0 or GV_EDB*. */
+int store_auction_roster_set(store_t *s, const char *auction_id, const char *asset_id,
+                             const char *user_id, int64_t price, int lot);
+
+/* store_auction_roster_clear forgets every owner of the auction (a reset). */
+int store_auction_roster_clear(store_t *s, const char *auction_id);
+
+/* store_auction_rosters_each calls fn for every owned asset of the auction, by user then lot. */
+int store_auction_rosters_each(store_t *s, const char *auction_id, store_roster_fn fn, void *ctx);
+
 /* store_bid_outcome_get copies the first outcome of (auction, user, client_bid_id) into out
  * (size n). 0, GV_ENOT_FOUND, GV_ELIMIT (too long for out) or GV_EDB*. store_bid_outcome_put
  * records it (a second put of the same key keeps the first). */

@@ -37,6 +37,11 @@ struct store_auction_ops_s {
     int (*lot_closed)(store_t *s, const char *auction_id, int epoch, int lot, const char *asset_id,
                       const char *result, const char *winner_id, int64_t price, int64_t at_ms);
     int (*lot_undone)(store_t *s, const char *auction_id, int epoch, int lot);
+    /* user_id NULL: the asset is no longer owned. */
+    int (*roster_set)(store_t *s, const char *auction_id, const char *asset_id, const char *user_id,
+                      int64_t price, int lot);
+    int (*roster_clear)(store_t *s, const char *auction_id);
+    int (*rosters_each)(store_t *s, const char *auction_id, store_roster_fn fn, void *ctx);
     int (*outcome_get)(store_t *s, const char *auction_id, const char *user_id,
                        const char *client_bid_id, char *out, size_t n);
     int (*outcome_put)(store_t *s, const char *auction_id, const char *user_id,

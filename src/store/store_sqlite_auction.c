@@ -444,6 +444,61 @@ static int sqlite_auction_lot_undone(store_t *s, const char *auction_id, int epo
     return err != 0 ? err : au_write_one(ss, stmt);
 }
 
+static const char SQL_ROSTER_ADD[] =
+    "INSERT INTO auction_rosters (auction_id, asset_id, user_id, price, lot) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (auction_id, asset_id) DO UPDATE SET user_id = excluded.user_id,"
+    " price = excluded.price, lot = excluded.lot";
+static const char SQL_ROSTER_DEL[] =
+    "DELETE FROM auction_rosters WHERE auction_id = ? AND asset_id = ?";
+static const char SQL_ROSTER_CLEAR[] = "DELETE FROM auction_rosters WHERE auction_id = ?";
+static const char SQL_ROSTER_EACH[] = "SELECT asset_id, user_id, price, lot FROM auction_rosters"
+                                      " WHERE auction_id = ? ORDER BY user_id, lot";
+
+static int sqlite_auction_roster_set(store_t *s, const char *auction_id, const char *asset_id,
+                                     const char *user_id, int64_t price, int lot)
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    sqlite3_stmt *stmt = NULL;
+    int err = store_sqlite_stmt(ss, user_id ? SQL_ROSTER_ADD : SQL_ROSTER_DEL, &stmt);
+    if (err == 0 && user_id)
+        err = store_sqlite_bind(ss, stmt, "tttin", auction_id, asset_id, user_id, price, lot);
+    else if (err == 0)
+        err = store_sqlite_bind(ss, stmt, "tt", auction_id, asset_id);
+    return err != 0 ? err : store_sqlite_exec_stmt(ss, stmt);
+}
+
+static int sqlite_auction_roster_clear(store_t *s, const char *auction_id)
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    sqlite3_stmt *stmt = NULL;
+    int err = store_sqlite_stmt(ss, SQL_ROSTER_CLEAR, &stmt);
+    if (err == 0)
+        err = store_sqlite_bind(ss, stmt, "t", auction_id);
+    return err != 0 ? err : store_sqlite_exec_stmt(ss, stmt);
+}
+
+/* A private statement: fn may call back into the store. */
+static int sqlite_auction_rosters_each(store_t *s, const char *auction_id, store_roster_fn fn,
+                                       void *ctx)
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    sqlite3_stmt *stmt = NULL;
+    int err = store_sqlite_prepare(ss, SQL_ROSTER_EACH, &stmt);
+    if (err == 0)
+        err = store_sqlite_bind(ss, stmt, "t", auction_id);
+    int rc = SQLITE_ROW;
+    while (err == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        store_roster_row_t r = {(const char *)sqlite3_column_text(stmt, 0),
+                                (const char *)sqlite3_column_text(stmt, 1),
+                                sqlite3_column_int64(stmt, 2), sqlite3_column_int(stmt, 3)};
+        err = fn(ctx, &r);
+    }
+    if (err == 0 && rc != SQLITE_DONE)
+        err = store_sqlite_fail(ss, rc);
+    sqlite3_finalize(stmt);
+    return err;
+}
+
 /* ---- idempotent bids ----------------------------------------------------------------------- */
 
 static int sqlite_bid_outcome_get(store_t *s, const char *auction_id, const char *user_id,
@@ -495,6 +550,9 @@ const struct store_auction_ops_s store_sqlite_auction_ops = {
     .bids_each = sqlite_auction_bids_each,
     .lot_closed = sqlite_auction_lot_closed,
     .lot_undone = sqlite_auction_lot_undone,
+    .roster_set = sqlite_auction_roster_set,
+    .roster_clear = sqlite_auction_roster_clear,
+    .rosters_each = sqlite_auction_rosters_each,
     .outcome_get = sqlite_bid_outcome_get,
     .outcome_put = sqlite_bid_outcome_put,
 };

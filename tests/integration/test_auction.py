@@ -333,6 +333,13 @@ def test_gavel_check_replays_the_log(start_server):
     out = run_gavel("check", "--data", srv.data)
     assert out.returncode == 0 and f"auction {aid}: ok" in out.stdout and "check ok" in out.stdout
     db = sqlite3.connect(srv.data / "gavel.db")
+    assert db.execute("SELECT count(*) FROM auction_rosters WHERE auction_id = ?",
+                      (aid,)).fetchone()[0] == 1, "the sale is a derived roster row"
+    db.execute("UPDATE auction_rosters SET price = price + 1 WHERE auction_id = ?", (aid,))
+    db.commit()
+    out = run_gavel("check", "--data", srv.data)
+    assert out.returncode == 1 and "rosters differ" in out.stdout, out.stdout
+    db.execute("UPDATE auction_rosters SET price = price - 1 WHERE auction_id = ?", (aid,))
     db.execute("DELETE FROM auction_bids WHERE auction_id = ?", (aid,))
     db.commit()
     db.close()

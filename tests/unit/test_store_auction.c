@@ -617,6 +617,37 @@ static void lots_are_closed_once_and_undone(void **state)
     assert_int_equal(3, count_of(f, "auction_lots", "au-1"));
 }
 
+static int collect_roster(void *ctx, const store_roster_row_t *r)
+{
+    char *out = ctx;
+    char line[96];
+    snprintf(line, sizeof(line), "%s=%s:%lld:%d;", r->asset_id, r->user_id, (long long)r->price,
+             r->lot);
+    strcat(out, line);
+    return 0;
+}
+
+static void rosters_follow_sales_undos_and_resets(void **state)
+{
+    fixture_t *f = *state;
+    char seen[512] = "";
+    create_auction(f, "au-1", "lg-1", "running");
+    assert_int_equal(0, store_auction_roster_set(f->store, "au-1", "fb-egy", "u-bob", 25, 1));
+    assert_int_equal(0, store_auction_roster_set(f->store, "au-1", "fb-alg", "u-al", 7, 2));
+    assert_int_equal(0, store_auction_roster_set(f->store, "au-1", "fb-mar", "u-bob", 9, 3));
+    assert_int_equal(0, store_auction_rosters_each(f->store, "au-1", collect_roster, seen));
+    assert_string_equal(seen, "fb-alg=u-al:7:2;fb-egy=u-bob:25:1;fb-mar=u-bob:9:3;");
+    assert_int_equal(0, store_auction_roster_set(f->store, "au-1", "fb-egy", NULL, 0, 0));
+    seen[0] = '\0';
+    store_auction_rosters_each(f->store, "au-1", collect_roster, seen);
+    assert_string_equal(seen, "fb-alg=u-al:7:2;fb-mar=u-bob:9:3;");
+    assert_int_equal(0, store_auction_roster_clear(f->store, "au-1"));
+    seen[0] = '\0';
+    store_auction_rosters_each(f->store, "au-1", collect_roster, seen);
+    assert_string_equal(seen, "");
+    assert_int_equal(GV_EINTERNAL, store_auction_rosters_each(f->store, "au-1", NULL, NULL));
+}
+
 static void bid_outcome_keeps_the_first(void **state)
 {
     fixture_t *f = *state;
@@ -863,6 +894,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(lots_are_closed_once_and_undone, setup, teardown),
         cmocka_unit_test_setup_teardown(bid_outcome_keeps_the_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(rosters_follow_sales_undos_and_resets, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_cascades_to_the_log_and_derived_rows, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(many_writes_commit_together_in_the_callers_transaction,
