@@ -472,7 +472,7 @@ static void svc_replies_run(svc_reply_list_t *list, int status)
     free(mine.v);
 }
 
-static int svc_idle(const auction_service_t *svc)
+int auction_service_idle(const auction_service_t *svc)
 {
     return svc->n_events == 0 && svc->early.n == 0 && svc->late.n == 0 && svc->n_outcomes == 0 &&
            svc->n_presence == 0;
@@ -483,7 +483,7 @@ static int svc_idle(const auction_service_t *svc)
  * come after the broadcasts they already include). On failure: reloads and `unavailable`. */
 static void svc_flush(auction_service_t *svc)
 {
-    if (svc_idle(svc))
+    if (auction_service_idle(svc))
         return;
     int rc = svc->n_events || svc->n_outcomes ? svc_write_batch(svc) : 0;
     if (rc) {
@@ -516,7 +516,7 @@ static void svc_flush(auction_service_t *svc)
     }
     svc_publish_presence(svc);
     svc_replies_run(&svc->late, rc ? GV_EUNAVAILABLE : 0);
-    if (svc_idle(svc))
+    if (auction_service_idle(svc))
         uv_idle_stop(&svc->wake);
 }
 

@@ -37,6 +37,9 @@ void auction_service_free(auction_service_t *svc);
  * auction to out (a FILE *). *bad counts the auctions that differ. 0 or GV_E*. */
 int auction_service_verify(auction_service_t *svc, void *out, int *bad);
 
+/* auction_service_idle: 1 when nothing waits for a commit (tests and tools). */
+int auction_service_idle(const auction_service_t *svc);
+
 /* auction_service_find / _by_league: the live auction, or NULL. */
 auction_live_t *auction_service_find(auction_service_t *svc, const char *id);
 auction_live_t *auction_service_by_league(auction_service_t *svc, const char *league_id);

@@ -104,9 +104,7 @@ static void fz_settle(void)
     for (int i = 0; i < 1000; i++) {
         uv_run(&fz_loop, UV_RUN_NOWAIT);
         fz_drain();
-        auction_service_t *svc = fz_app.auctions;
-        if (i >= 2 && svc->n_events == 0 && svc->n_replies == 0 && svc->n_outcomes == 0 &&
-            !svc->presence_pending)
+        if (i >= 2 && auction_service_idle(fz_app.auctions))
             return;
     }
     fprintf(stderr, "fuzz_ws_messages: the auction service did not settle\n");
