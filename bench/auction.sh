@@ -31,16 +31,9 @@ command -v curl >/dev/null || { echo "auction-bench: curl is not installed" >&2;
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 NOFILE=$(ulimit -n)
 
-TMP=$(mktemp -d -t gavel-auction.XXXXXX)
-SERVER_PID=
-cleanup() {
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+NAME=auction-bench
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 mkdir -p "$RAW"
 
 # scenario_args NAME: the gavel-load options of a scenario.
@@ -72,36 +65,14 @@ scenario_args() {
 
 # start_server N: a fresh data directory; sets SERVER_PID and URL.
 start_server() {
-    local data=$TMP/data-$1 i line=
+    local data=$TMP/data-$1
     mkdir -p "$data"
-    local -a args=(serve --listen 127.0.0.1:0 --data "$data" --dev --rate-limit-scale 0
-        --access-log 0 --max-connections 30000 --log-level warn)
-    SERVER_CMD="$BIN ${args[*]}"
-    "$BIN" "${args[@]}" >"$TMP/stdout-$1" 2>"$TMP/stderr-$1" &
-    SERVER_PID=$!
-    for i in $(seq 1 100); do
-        line=$(head -n1 "$TMP/stdout-$1" 2>/dev/null || true)
-        [ -n "$line" ] && break
-        kill -0 "$SERVER_PID" 2>/dev/null || { echo "auction-bench: gavel exited at start" >&2; cat "$TMP/stderr-$1" >&2; exit 1; }
-        sleep 0.1
-    done
-    URL=$(sed -n 's|^gavel listening on \(http://127\.0\.0\.1:[0-9][0-9]*\)$|\1|p' <<<"$line")
-    [ -n "$URL" ] || { echo "auction-bench: no URL in '$line'" >&2; exit 1; }
-    for i in $(seq 1 100); do
-        curl -fsS -o /dev/null "$URL/api/ready" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "auction-bench: /api/ready never answered 200" >&2
-    exit 1
+    server_launch "$1" "$TMP/stderr-$1" serve --listen 127.0.0.1:0 --data "$data" --dev \
+        --rate-limit-scale 0 --access-log 0 --max-connections 30000 --log-level warn
 }
 
 # stop_server: SIGTERM; sets SERVER_RC (the issue wants 0).
-stop_server() {
-    SERVER_RC=0
-    kill -TERM "$SERVER_PID"
-    wait "$SERVER_PID" || SERVER_RC=$?
-    SERVER_PID=
-}
+stop_server() { server_stop; }
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 awk '$1 > 0.5 {exit 1}' /proc/loadavg ||

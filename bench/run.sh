@@ -23,16 +23,9 @@ for tool in wrk curl; do
 done
 [ -x "$BIN" ] || { echo "bench: $BIN not built (make build/gavel)" >&2; exit 1; }
 
-TMP=$(mktemp -d -t gavel-bench.XXXXXX)
-SERVER_PID=
-cleanup() {
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+NAME=bench
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 mkdir -p "$RAW"
 
 # ---- the web directory: a ~2 KiB index.html and a ~20 KiB hashed asset ------------------------
@@ -54,49 +47,24 @@ make_web() {
 }
 
 # ---- server lifecycle ---------------------------------------------------------------------------
-# start_server LOGMODE: starts gavel, sets SERVER_PID and PORT, waits for /api/ready.
+# start_server LOGMODE: starts gavel in production mode (mail settings given, nothing is
+# mailed), with or without the access log; sets SERVER_PID and PORT.
 start_server() {
-    local mode=$1 data=$TMP/data-$1 i line=
-    # Production mode (not --dev) needs mail settings; nothing here sends mail.
+    local mode=$1 data=$TMP/data-$1 err=/dev/null
     local -a args=(serve --listen 127.0.0.1:0 --data "$data" --web "$TMP/web" --rate-limit-scale 0
         --smtp-url smtp://127.0.0.1:9 --mail-from bench@localhost --public-url http://127.0.0.1)
-    # Boolean flags take their value after '=' ("--access-log 0" would make "0" an argument).
-    local err=/dev/null
     if [ "$mode" = nolog ]; then
         args+=(--access-log=0)
         err=$TMP/stderr-$mode # nearly silent without the access log: kept for diagnostics
     fi
     mkdir -p "$data"
-    SERVER_CMD="$BIN ${args[*]}"
-    "$BIN" "${args[@]}" >"$TMP/stdout-$mode" 2>"$err" &
-    SERVER_PID=$!
-    for i in $(seq 1 100); do
-        line=$(head -n1 "$TMP/stdout-$mode" 2>/dev/null || true)
-        [ -n "$line" ] && break
-        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-            echo "bench: gavel exited at start: $SERVER_CMD" >&2
-            [ -f "$TMP/stderr-$mode" ] && cat "$TMP/stderr-$mode" >&2
-            exit 1
-        fi
-        sleep 0.1
-    done
-    PORT=$(sed -n 's|^gavel listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' <<<"$line")
-    [ -n "$PORT" ] || { echo "bench: no port in first stdout line: '$line'" >&2; exit 1; }
-    for i in $(seq 1 100); do
-        curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/ready" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "bench: /api/ready never answered 200" >&2
-    exit 1
+    server_launch "$mode" "$err" "${args[@]}"
 }
 
 # stop_server: SIGTERM, then requires exit status 0.
 stop_server() {
-    local rc=0
-    kill -TERM "$SERVER_PID"
-    wait "$SERVER_PID" || rc=$?
-    SERVER_PID=
-    [ "$rc" -eq 0 ] || { echo "bench: gavel exited $rc after SIGTERM (want 0)" >&2; exit 1; }
+    server_stop
+    [ "$SERVER_RC" -eq 0 ] || { echo "bench: gavel exited $SERVER_RC after SIGTERM (want 0)" >&2; exit 1; }
 }
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
