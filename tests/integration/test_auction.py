@@ -345,3 +345,32 @@ def test_gavel_check_replays_the_log(start_server):
     db.close()
     out = run_gavel("check", "--data", srv.data)
     assert out.returncode == 1 and "accepted bids differ" in out.stdout, out.stdout
+
+
+def test_failed_commit_answers_unavailable_and_reloads(start_server):
+    """Durable before visible: when the commit cannot happen (another process holds SQLite's
+    write lock past the busy timeout), the bid is answered 503 and shows nowhere; the auction is
+    reloaded from the store and takes bids again once the database is free."""
+    import sqlite3
+
+    srv = start_server()
+    people, lg, st, _ = setup_auction(srv, 2)
+    aid, comm, a = st["id"], *people
+    assert bid(a, aid, 1, 2 * M).status_code == 200
+    db = sqlite3.connect(srv.data / "gavel.db", timeout=1, isolation_level=None)
+    db.execute("BEGIN IMMEDIATE")  # hold the write lock
+    try:  # the server waits its 5 s busy timeout, then gives up on the commit
+        r = requests.post(f"{srv.url}/api/auctions/{aid}/bids", timeout=20,
+                          headers={"Authorization": f"Bearer {comm.token}"},
+                          json={"lot": 1, "amount": 3 * M, "clientBidId": "blocked"})
+        assert r.status_code == 503 and code_of(r) == "unavailable", r.text
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    st = state(comm, aid)
+    assert st["lot"]["currentBid"] == 2 * M and st["lot"]["leaderId"] == a.id, st["lot"]
+    log = comm.all_items(f"/api/auctions/{aid}/events")
+    assert [e["seq"] for e in log] == list(range(1, len(log) + 1))
+    assert all(e.get("amount") != 3 * M for e in log), "the failed bid is nowhere in the log"
+    r = bid(comm, aid, 1, 3 * M)
+    assert r.status_code == 200 and r.json()["seq"] == st["seq"] + 1, r.text
