@@ -2,6 +2,7 @@
  * rotating refresh tokens, logout, and the caller's profile. */
 #include "api/authz.h"
 
+#include "auction/service.h"
 #include "auth/account.h"
 #include "auth/jwt.h"
 #include "auth/token.h"
@@ -339,6 +340,8 @@ static void auth_me_patch(http_req_t *req, http_resp_t *resp, void *ctx)
         json_resp_err(resp, rc);
     } else {
         snprintf(user.name, sizeof(user.name), "%s", name);
+        if (app->auctions)
+            auction_service_user_renamed(app->auctions, user.id);
         json_resp_send(resp, 200, api_user_json(&user));
     }
     json_decref(root);

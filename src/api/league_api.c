@@ -4,6 +4,7 @@
 #include "api/league_json.h"
 #include "api/paging.h"
 
+#include "auction/service.h"
 #include "auth/token.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -221,9 +222,13 @@ static void league_delete(http_req_t *req, http_resp_t *resp, void *ctx)
 {
     app_t *app = ctx;
     api_league_ctx_t lc;
+    auction_live_t *live = NULL;
     if (api_authz_commissioner(app, req, resp, http_req_param(req, "id"), &lc))
         return;
-    int rc = store_league_delete(app->store, lc.league.id);
+    /* its auction goes first: nothing live may outlive the rows it writes to */
+    int rc = auction_service_get_by_league(app->auctions, lc.league.id, &live);
+    rc = rc == 0 ? auction_service_delete(app->auctions, live) : rc == GV_ENOT_FOUND ? 0 : rc;
+    rc = rc ? rc : store_league_delete(app->store, lc.league.id);
     if (rc) {
         json_resp_err(resp, rc);
         return;

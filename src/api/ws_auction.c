@@ -200,16 +200,17 @@ static int ws_bid_fields(json_t *msg, api_bid_t *b, buf_t *reply)
 int ws_auction_bid(app_t *app, ws_api_session_t *session, json_t *msg, buf_t *reply)
 {
     const char *id = json_string_value(json_object_get(msg, "auctionId"));
-    auction_live_t *live;
-    store_league_t lg;
+    auction_live_t *live = id ? auction_service_find(app->auctions, id) : NULL;
     api_bid_t b = {.user = session->user_id};
     if (!session->conn)
         return ws_api_error_reply(reply, "unavailable", "No connection.", id);
-    if (ws_bid_fields(msg, &b, reply) != 0 || ws_auction_access(app, session, id, &live, reply))
+    if (ws_bid_fields(msg, &b, reply) != 0)
         return 0;
-    if (store_league_get(app->store, auction_live_league(live), &lg) != 0)
-        return ws_api_error_reply(reply, "unavailable", "Try again shortly.", id);
-    b.currency = lg.settings.currency;
+    /* The auction's managers are members by construction: only others need the store. */
+    if ((!live || auction_live_manager(live, b.user) < 0) &&
+        ws_auction_access(app, session, id, &live, reply))
+        return 0;
+    b.currency = auction_live_currency(live);
     ws_wait_t *w = calloc(1, sizeof(*w));
     if (!w)
         return GV_ENOMEM;

@@ -50,6 +50,20 @@ const char *auction_live_asset_id(const auction_live_t *live, int i)
     return i >= 0 && i < live->n_assets ? live->assets[i] : NULL;
 }
 
+const char *auction_live_currency(const auction_live_t *live)
+{
+    return live->currency;
+}
+
+void auction_service_user_renamed(auction_service_t *svc, const char *user_id)
+{
+    for (auction_live_t *l = svc->lives; l; l = l->next) {
+        int m = auction_live_manager(l, user_id);
+        if (m >= 0)
+            l->name_ok[m] = 0;
+    }
+}
+
 const char *auction_live_manager_id(const auction_live_t *live, int i)
 {
     return i >= 0 && i < live->n_managers ? live->managers[i] : NULL;
@@ -121,6 +135,8 @@ static void svc_live_free(auction_live_t *live)
     free(live->asset_json);
     free(live->assets);
     free(live->managers);
+    free(live->names);
+    free(live->name_ok);
     engine_deinit(&live->eng);
     free(live);
 }
@@ -166,10 +182,14 @@ static auction_live_t *svc_live_alloc(int n_assets, int n_managers)
     live->assets = calloc((size_t)(n_assets ? n_assets : 1), sizeof(*live->assets));
     live->asset_json = calloc((size_t)(n_assets ? n_assets : 1), sizeof(*live->asset_json));
     live->managers = calloc((size_t)(n_managers ? n_managers : 1), sizeof(*live->managers));
-    if (!live->assets || !live->asset_json || !live->managers) {
+    live->names = calloc((size_t)(n_managers ? n_managers : 1), sizeof(*live->names));
+    live->name_ok = calloc((size_t)(n_managers ? n_managers : 1), 1);
+    if (!live->assets || !live->asset_json || !live->managers || !live->names || !live->name_ok) {
         free(live->assets);
         free(live->asset_json);
         free(live->managers);
+        free(live->names);
+        free(live->name_ok);
         free(live);
         return NULL;
     }
@@ -667,7 +687,11 @@ static int svc_live_load(auction_service_t *svc, const store_auction_t *row, auc
         return GV_ENOMEM;
     snprintf(live->id, sizeof(live->id), "%s", row->id);
     snprintf(live->league_id, sizeof(live->league_id), "%s", row->league_id);
-    int rc = svc_ids_parse(row->asset_ids, (char *)live->assets, SVC_ASSET_MAX, na);
+    store_league_t lg;
+    int rc = store_league_get(svc->app->store, row->league_id, &lg);
+    if (!rc)
+        memcpy(live->currency, lg.settings.currency, sizeof(live->currency));
+    rc = rc ? rc : svc_ids_parse(row->asset_ids, (char *)live->assets, SVC_ASSET_MAX, na);
     rc = rc ? rc : svc_ids_parse(row->manager_ids, (char *)live->managers, SVC_ID_MAX, nm);
     rc = rc ? rc : svc_replay(svc, live, row);
     if (rc) {
@@ -757,6 +781,7 @@ static int svc_live_new(auction_service_t *svc, const store_league_t *lg, json_t
         snprintf(live->managers[i], SVC_ID_MAX, "%s",
                  json_string_value(json_array_get(managers, (size_t)i)));
     snprintf(live->league_id, sizeof(live->league_id), "%s", lg->id);
+    memcpy(live->currency, lg->settings.currency, sizeof(live->currency));
     int rc = token_id(live->id, "au_");
     rc = rc ? rc : RAND_bytes((unsigned char *)&seed, sizeof(seed)) == 1 ? 0 : GV_EINTERNAL;
     rc = rc ? rc

@@ -112,6 +112,12 @@ int auction_live_manager(const auction_live_t *live, const char *user_id);
 /* auction_live_asset_id: the asset id of index i. */
 const char *auction_live_asset_id(const auction_live_t *live, int i);
 
+/* auction_live_currency: the league's currency code (for messages). */
+const char *auction_live_currency(const auction_live_t *live);
+
+/* auction_service_user_renamed forgets the cached name of user_id in every live auction. */
+void auction_service_user_renamed(auction_service_t *svc, const char *user_id);
+
 /* auction_live_manager_id: the user id of manager index i. */
 const char *auction_live_manager_id(const auction_live_t *live, int i);
 

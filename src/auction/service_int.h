@@ -19,6 +19,9 @@ struct auction_live_s {
     int n_assets;
     char (*assets)[SVC_ASSET_MAX]; /* index -> asset id */
     json_t **asset_json;           /* index -> Asset object, filled on first use */
+    char (*names)[128];            /* manager index -> current name, cached */
+    unsigned char *name_ok;        /* manager index -> the cached name is current */
+    char currency[4];              /* the league's (locked while the auction exists) */
     int epoch;                     /* resets so far */
     char *ring[SVC_RING];          /* recent committed events (JSON), by seq % SVC_RING */
     int64_t ring_first;            /* the oldest seq held (0: none) */
@@ -87,6 +90,9 @@ int svc_event_parse(const auction_live_t *live, json_t *obj, engine_event_t *ev)
 /* svc_presence_json builds the presence event of live: online managers and spectators online
  * (connections of non-managers). *spectators receives the count. A new reference. */
 json_t *svc_presence_json(auction_service_t *svc, auction_live_t *live, int *spectators);
+
+/* svc_manager_name: the current name of manager m (cached until a rename; "" if unknown). */
+const char *svc_manager_name(auction_service_t *svc, auction_live_t *live, int m);
 
 /* svc_asset_json: the Asset object of index i (cached; borrowed). */
 json_t *svc_asset_json(auction_service_t *svc, auction_live_t *live, int i);

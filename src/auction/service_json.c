@@ -51,6 +51,17 @@ static void svc_user_name(auction_service_t *svc, const char *id, char *out, siz
         out[0] = '\0';
 }
 
+const char *svc_manager_name(auction_service_t *svc, auction_live_t *live, int m)
+{
+    if (m < 0 || m >= live->n_managers)
+        return "";
+    if (!live->name_ok[m]) {
+        svc_user_name(svc, live->managers[m], live->names[m], sizeof(live->names[m]));
+        live->name_ok[m] = 1;
+    }
+    return live->names[m];
+}
+
 static const char *svc_mgr(const auction_live_t *live, int m)
 {
     return m >= 0 && m < live->n_managers ? live->managers[m] : NULL;
@@ -77,7 +88,7 @@ static void svc_event_fields(auction_service_t *svc, auction_live_t *live, const
                                       "endsAtMs", (json_int_t)ev->ends_at_ms));
         break;
     case ENGINE_EV_BID:
-        svc_user_name(svc, svc_mgr(live, ev->manager), name, sizeof(name));
+        snprintf(name, sizeof(name), "%s", svc_manager_name(svc, live, ev->manager));
         json_object_set_new(o, "lot", json_integer(ev->lot));
         json_object_set_new(o, "amount", json_integer(ev->amount));
         json_object_set_new(o, "leaderId", svc_str_or_null(svc_mgr(live, ev->manager)));
@@ -298,7 +309,7 @@ static json_t *svc_lot_json(auction_service_t *svc, auction_live_t *live, int64_
     char name[128] = "";
     const char *leader = running && e->leader >= 0 ? live->managers[e->leader] : NULL;
     if (leader)
-        svc_user_name(svc, leader, name, sizeof(name));
+        snprintf(name, sizeof(name), "%s", svc_manager_name(svc, live, e->leader));
     return json_pack("{s:i, s:O, s:s, s:b, s:o, s:o, s:o, s:o, s:o}", "number", e->lot, "asset",
                      svc_asset_json(svc, live, asset), "state", state, "retry", e->lot_retry,
                      "currentBid", leader ? json_integer(e->price) : json_null(), "leaderId",
@@ -314,7 +325,7 @@ static json_t *svc_manager_json(auction_service_t *svc, auction_live_t *live, in
     const engine_t *e = &live->eng;
     const engine_manager_t *mg = &e->managers[m];
     char name[128];
-    svc_user_name(svc, live->managers[m], name, sizeof(name));
+    snprintf(name, sizeof(name), "%s", svc_manager_name(svc, live, m));
     json_t *roster = json_array();
     for (int i = 0; i < mg->roster_n; i++) {
         json_t *a = svc_asset_json(svc, live, mg->roster[i].asset);

@@ -374,3 +374,25 @@ def test_failed_commit_answers_unavailable_and_reloads(start_server):
     assert all(e.get("amount") != 3 * M for e in log), "the failed bid is nowhere in the log"
     r = bid(comm, aid, 1, 3 * M)
     assert r.status_code == 200 and r.json()["seq"] == st["seq"] + 1, r.text
+
+
+def test_deleting_the_league_takes_its_running_auction_with_it(server):
+    people, lg, st, _ = setup_auction(server, 2, lotSeconds=5, intermissionSeconds=0)
+    aid, comm, a = st["id"], *people
+    assert bid(a, aid, 1, 2 * M).status_code == 200
+    assert comm.call("DELETE", f"/api/leagues/{lg['id']}").status_code == 204
+    assert comm.get(f"/api/auctions/{aid}").status_code == 404
+    time.sleep(5.5)  # the lot's deadline passes: no timer of the deleted auction may fire
+    assert comm.get("/api/health").status_code == 200
+    assert make_league(comm)["status"] == "setup"
+
+
+def test_rename_shows_in_the_auction_state(server):
+    people, lg, st, _ = setup_auction(server, 2)
+    aid, comm, a = st["id"], *people
+    assert bid(a, aid, 1, 2 * M).status_code == 200
+    assert state(comm, aid)["lot"]["leaderName"] == a.user["name"]
+    assert a.call("PATCH", "/api/me", {"name": "Renamed Leader"}).status_code == 200
+    st = state(comm, aid)
+    assert st["lot"]["leaderName"] == "Renamed Leader"
+    assert next(m for m in st["managers"] if m["userId"] == a.id)["name"] == "Renamed Leader"
