@@ -53,4 +53,22 @@ static inline int64_t query_i64(fixture_t *f, const char *sql)
     return v;
 }
 
+/* The league settings of PRODUCT.md's defaults (fixed lot order). */
+static inline store_league_settings_t fixture_settings(void)
+{
+    return (store_league_settings_t){
+        .budget = 500000000,
+        .currency = "GBP",
+        .roster_size = 3,
+        .min_managers = 2,
+        .max_managers = 8,
+        .lot_seconds = 30,
+        .anti_snipe_seconds = 10,
+        .min_bid = 1000000,
+        .min_increment = 1000000,
+        .intermission_seconds = 3,
+        .reoffer_unsold = 1,
+    };
+}
+
 #endif

@@ -53,19 +53,7 @@ static void make_league(fixture_t *f, int n)
     snprintf(lg.commissioner_id, sizeof(lg.commissioner_id), "u-alice");
     snprintf(lg.invite_code, sizeof(lg.invite_code), "INVITE%04d", n);
     snprintf(lg.watch_code, sizeof(lg.watch_code), "WATCH%04d", n);
-    lg.settings = (store_league_settings_t){
-        .budget = 500000000,
-        .currency = "GBP",
-        .roster_size = 3,
-        .min_managers = 2,
-        .max_managers = 8,
-        .lot_seconds = 30,
-        .anti_snipe_seconds = 10,
-        .min_bid = 1000000,
-        .min_increment = 1000000,
-        .intermission_seconds = 3,
-        .reoffer_unsold = 1,
-    };
+    lg.settings = fixture_settings();
     lg.created_ms = T0;
     assert_int_equal(0, store_league_create(f->store, &lg));
 }

@@ -105,20 +105,7 @@ static store_league_t league_of(const char *id, const char *owner, const char *i
     snprintf(lg.commissioner_id, sizeof(lg.commissioner_id), "%s", owner);
     snprintf(lg.invite_code, sizeof(lg.invite_code), "%s", invite);
     snprintf(lg.watch_code, sizeof(lg.watch_code), "%s", watch);
-    lg.settings = (store_league_settings_t){
-        .budget = 500000000,
-        .currency = "GBP",
-        .roster_size = 3,
-        .min_managers = 2,
-        .max_managers = 8,
-        .lot_seconds = 30,
-        .anti_snipe_seconds = 10,
-        .min_bid = 1000000,
-        .min_increment = 1000000,
-        .intermission_seconds = 3,
-        .lot_order_fixed = 0,
-        .reoffer_unsold = 1,
-    };
+    lg.settings = fixture_settings();
     lg.created_ms = T0;
     return lg;
 }
