@@ -153,7 +153,6 @@ static void league_list_mine(http_req_t *req, http_resp_t *resp, void *ctx)
     for (size_t i = 0; i < n; i++) {
         json_t *o = league_json(&rows[i].league, rows[i].role == STORE_ROLE_COMMISSIONER);
         json_object_set_new(o, "role", json_string(store_role_name(rows[i].role)));
-        json_object_set_new(o, "auctionStatus", json_null());
         json_array_append_new(items, o);
     }
     page_send(resp, items, more && n ? rows[n - 1].league.id : NULL);

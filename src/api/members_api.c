@@ -56,11 +56,14 @@ static void members_answer_self(app_t *app, http_resp_t *resp, const store_leagu
                                 const char *user_id)
 {
     store_member_t m;
+    json_t *rosters = NULL;
     int rc = store_member_get(app->store, lg->id, user_id, &m);
+    rc = rc ? rc : member_rosters_load(app->store, lg->id, &rosters);
     if (rc)
         json_resp_err(resp, rc);
     else
-        json_resp_send(resp, 200, member_json(lg, &m));
+        json_resp_send(resp, 200, member_json(lg, &m, rosters));
+    json_decref(rosters);
 }
 
 static void members_announce_join(app_t *app, const store_league_t *lg, const store_user_t *u)
@@ -161,9 +164,11 @@ static void members_list(http_req_t *req, http_resp_t *resp, void *ctx)
         return;
     }
     store_member_t *rows = calloc((size_t)page.limit, sizeof(*rows));
+    json_t *rosters = NULL;
     int rc = rows ? store_members_list(app->store, lc.league.id, which, after_ms, after_id,
                                        page.limit, rows, (size_t)page.limit, &n, &more)
                   : GV_ENOMEM;
+    rc = rc ? rc : member_rosters_load(app->store, lc.league.id, &rosters);
     if (rc) {
         free(rows);
         json_resp_err(resp, rc);
@@ -171,7 +176,8 @@ static void members_list(http_req_t *req, http_resp_t *resp, void *ctx)
     }
     json_t *items = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(items, member_json(&lc.league, &rows[i]));
+        json_array_append_new(items, member_json(&lc.league, &rows[i], rosters));
+    json_decref(rosters);
     char next[128];
     if (more && n)
         snprintf(next, sizeof(next), "%" PRId64 ":%s", rows[n - 1].joined_ms, rows[n - 1].user_id);
@@ -222,13 +228,58 @@ static void members_remove(http_req_t *req, http_resp_t *resp, void *ctx)
     resp->status = 204;
 }
 
+/* One page of the asset selection waiting for the pending auction commit (the auction's part of
+ * each row is read after it, so nothing not yet durable is shown). Owns rows and pos. */
+typedef struct {
+    app_t *app;
+    http_resp_t *resp;
+    char league_id[STORE_ID_MAX];
+    store_asset_t *rows;
+    int *pos;
+    size_t n;
+    int more;
+} assets_page_t;
+
+static json_t *assets_item(auction_live_t *live, const store_asset_t *a, int pos)
+{
+    const char *owner = NULL;
+    int64_t price = 0;
+    const char *status =
+        live ? auction_live_asset_status(live, a->id, &owner, &price) : "available";
+    json_t *o = asset_json(a);
+    json_object_set_new(o, "assetId", json_string(a->id));
+    json_object_set_new(o, "position", json_integer(pos));
+    json_object_set_new(o, "status", json_string(status));
+    json_object_set_new(o, "ownerId", owner ? json_string(owner) : json_null());
+    json_object_set_new(o, "price", owner ? json_integer(price) : json_null());
+    return o;
+}
+
+static void assets_answer(void *ctx, int status)
+{
+    (void)status; /* after a failed commit the auction was reloaded: show what is durable */
+    assets_page_t *pg = ctx;
+    auction_live_t *live = NULL;
+    if (auction_service_get_by_league(pg->app->auctions, pg->league_id, &live) != 0)
+        live = NULL; /* no auction yet: everything is available */
+    json_t *items = json_array();
+    for (size_t i = 0; i < pg->n; i++)
+        json_array_append_new(items, assets_item(live, &pg->rows[i], pg->pos[i]));
+    char next[16];
+    snprintf(next, sizeof(next), "%d", pg->n ? pg->pos[pg->n - 1] : 0);
+    page_send(pg->resp, items, pg->more && pg->n ? next : NULL);
+    http_resp_finish(pg->resp);
+    free(pg->rows);
+    free(pg->pos);
+    free(pg);
+}
+
 static void assets_get(http_req_t *req, http_resp_t *resp, void *ctx)
 {
     app_t *app = ctx;
     api_league_ctx_t lc;
     page_t page;
-    size_t n = 0;
-    int more = 0, after = -1;
+    int after = -1;
     if (api_authz_league(app, req, resp, http_req_param(req, "id"), &lc) ||
         page_parse(req, resp, &page))
         return;
@@ -237,37 +288,29 @@ static void assets_get(http_req_t *req, http_resp_t *resp, void *ctx)
                               "This cursor is not valid; start from the first page.");
         return;
     }
-    store_asset_t *rows = calloc((size_t)page.limit, sizeof(*rows));
-    int *pos = calloc((size_t)page.limit, sizeof(*pos));
-    int rc = rows && pos ? store_league_assets_list(app->store, lc.league.id, after, page.limit,
-                                                    rows, pos, (size_t)page.limit, &n, &more)
-                         : GV_ENOMEM;
-    auction_live_t *live = NULL;
-    if (rc == 0 && auction_service_get_by_league(app->auctions, lc.league.id, &live) != 0)
-        live = NULL; /* no auction yet: everything is available */
-    if (rc == 0) {
-        json_t *items = json_array();
-        for (size_t i = 0; i < n; i++) {
-            const char *owner = NULL;
-            int64_t price = 0;
-            const char *status =
-                live ? auction_live_asset_status(live, rows[i].id, &owner, &price) : "available";
-            json_t *o = asset_json(&rows[i]);
-            json_object_set_new(o, "assetId", json_string(rows[i].id));
-            json_object_set_new(o, "position", json_integer(pos[i]));
-            json_object_set_new(o, "status", json_string(status));
-            json_object_set_new(o, "ownerId", owner ? json_string(owner) : json_null());
-            json_object_set_new(o, "price", owner ? json_integer(price) : json_null());
-            json_array_append_new(items, o);
-        }
-        char next[16];
-        snprintf(next, sizeof(next), "%d", n ? pos[n - 1] : 0);
-        page_send(resp, items, more && n ? next : NULL);
-    } else {
-        json_resp_err(resp, rc);
+    assets_page_t *pg = calloc(1, sizeof(*pg));
+    if (pg) {
+        pg->rows = calloc((size_t)page.limit, sizeof(*pg->rows));
+        pg->pos = calloc((size_t)page.limit, sizeof(*pg->pos));
     }
-    free(rows);
-    free(pos);
+    int rc = pg && pg->rows && pg->pos
+                 ? store_league_assets_list(app->store, lc.league.id, after, page.limit, pg->rows,
+                                            pg->pos, (size_t)page.limit, &pg->n, &pg->more)
+                 : GV_ENOMEM;
+    if (rc) {
+        json_resp_err(resp, rc);
+        if (pg) {
+            free(pg->rows);
+            free(pg->pos);
+        }
+        free(pg);
+        return;
+    }
+    pg->app = app;
+    pg->resp = resp;
+    snprintf(pg->league_id, sizeof(pg->league_id), "%s", lc.league.id);
+    http_resp_defer(resp);
+    auction_service_after_commit(app->auctions, assets_answer, pg);
 }
 
 /* Validates assetIds: strings, no duplicates, known, of the league's sport, >= rosterSize.

@@ -406,10 +406,20 @@ static int conn_route(http_conn_t *c, http_req_t *req, int *allow)
     return rc;
 }
 
-/* The body limit of the request's route: unmatched requests may carry a small body. */
+/* A body sent to a route that takes none (body_limit 0), or with a request that matches no
+ * route, is read and discarded, never buffered, so that it changes nothing: the request is
+ * answered as if it had none (401 before anything else). Only one larger than this is 413. */
+#define HTTP_IGNORED_BODY_MAX (1024 * 1024)
+
+/* 1 when the request's route reads its body (the bytes are kept in req->body). */
+static int conn_body_kept(const http_req_t *req)
+{
+    return req->route && req->route->body_limit > 0;
+}
+
 static size_t conn_body_limit(const http_req_t *req)
 {
-    return req->route ? req->route->body_limit : 64 * 1024;
+    return conn_body_kept(req) ? req->route->body_limit : HTTP_IGNORED_BODY_MAX;
 }
 
 static int on_headers_complete(llhttp_t *p)
@@ -443,8 +453,11 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 {
     http_conn_t *c = conn_of(p);
     http_req_t *req = c->req;
-    if (len > conn_body_limit(req) - req->body.len)
+    if (len > conn_body_limit(req) - req->body_bytes)
         return conn_fail_cb(c, GV_EPAYLOAD_TOO_LARGE);
+    req->body_bytes += len;
+    if (!conn_body_kept(req))
+        return 0;
     return buf_append(&req->body, at, len) ? conn_fail_cb(c, GV_ENOMEM) : 0;
 }
 

@@ -28,7 +28,8 @@ typedef struct http_req_s {
     http_header_t *headers;
     size_t nheaders;
     size_t headers_cap;
-    buf_t body;
+    buf_t body;        /* kept only for routes that take a body */
+    size_t body_bytes; /* received so far, kept or discarded */
     char request_id[72];
     char client_ip[64];
     const router_route_t *route; /* NULL when unmatched */

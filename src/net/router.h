@@ -29,7 +29,7 @@ typedef struct {
     const char *pattern; /* "/api/leagues/{id}"; borrowed, static */
     router_handler_fn fn;
     void *ctx;
-    size_t body_limit; /* bytes; 0 = no body allowed beyond 0 bytes */
+    size_t body_limit; /* bytes; 0 = the route takes no body (one sent is read and ignored) */
     int index;         /* position in the router, for per-route metrics */
 } router_route_t;
 

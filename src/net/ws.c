@@ -4,6 +4,7 @@
 
 #include "core/err.h"
 #include "core/utf8.h"
+#include "net/ws_scan.h"
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -39,7 +40,8 @@ struct ws_conn_s {
     uv_timer_t heartbeat; /* pings and the silence check */
     uv_timer_t deadline;  /* the auth deadline, then the close grace period */
     wslay_event_context_ptr wslay;
-    buf_t in; /* received bytes not yet taken by wslay */
+    buf_t in;       /* received bytes not yet taken by wslay */
+    ws_scan_t scan; /* frame boundaries of the input, ahead of wslay */
     size_t in_off;
     buf_t wbuf;       /* bytes wslay wrote during one wslay_event_send */
     size_t out_bytes; /* written to libuv, not yet completed */
@@ -56,6 +58,7 @@ struct ws_conn_s {
 
 static void ws_conn_teardown(ws_conn_t *c);
 static void ws_conn_flush(ws_conn_t *c);
+static void ws_conn_end_if_done(ws_conn_t *c);
 static void ws_on_deadline(uv_timer_t *t);
 
 void ws_limits_defaults(ws_limits_t *l)
@@ -209,6 +212,8 @@ static void ws_on_write(uv_write_t *req, int status)
     free(w);
     if (status < 0)
         ws_conn_teardown(c);
+    else
+        ws_conn_end_if_done(c);
     ws_conn_unref(c);
 }
 
@@ -287,6 +292,15 @@ static ssize_t ws_cb_send(wslay_event_context_ptr ctx, const uint8_t *data, size
     return (ssize_t)len;
 }
 
+/* Tears c down once the close frames were exchanged (or wslay gave up) and everything queued,
+ * the close frame included, reached the kernel. */
+static void ws_conn_end_if_done(ws_conn_t *c)
+{
+    if (!c->closed && c->out_bytes == 0 && !wslay_event_want_read(c->wslay) &&
+        !wslay_event_want_write(c->wslay))
+        ws_conn_teardown(c);
+}
+
 /* Runs wslay's sender and writes what it produced; closes when the protocol is finished. */
 static void ws_conn_flush(ws_conn_t *c)
 {
@@ -300,8 +314,7 @@ static void ws_conn_flush(ws_conn_t *c)
         size_t len = c->wbuf.len;
         ws_write(c, NULL, buf_steal(&c->wbuf), len);
     }
-    if (!c->closed && !wslay_event_want_read(c->wslay) && !wslay_event_want_write(c->wslay))
-        ws_conn_teardown(c); /* close frames exchanged (or wslay gave up): done */
+    ws_conn_end_if_done(c);
 }
 
 void ws_conn_close(ws_conn_t *c, uint16_t code, const char *reason)
@@ -372,6 +385,20 @@ static void ws_conn_pump(ws_conn_t *c)
     ws_conn_unref(c);
 }
 
+/* A header declared what will never be accepted (a message over the limit, a forbidden length):
+ * close at once with code, reading nothing more; the connection ends when the close frame is
+ * written (the peer, mid-frame, cannot answer it). */
+static void ws_conn_refuse(ws_conn_t *c, uint16_t code)
+{
+    buf_consume(&c->in, c->in.len);
+    c->in_off = 0;
+    ws_conn_close(c, code, code == WS_SCAN_TOO_BIG ? "message too big" : "protocol error");
+    if (!c->closed) {
+        wslay_event_shutdown_read(c->wslay);
+        ws_conn_flush(c);
+    }
+}
+
 static void ws_on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *b)
 {
     ws_conn_t *c = stream->data;
@@ -382,8 +409,16 @@ static void ws_on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *b)
     }
     if (n == 0 || c->closed)
         return;
-    c->in.len += (size_t)n;
     c->last_recv_ms = uv_now(c->tcp->loop);
+    if (c->scan.refused)
+        return; /* refused input is dropped while the close frame goes out */
+    int verdict = ws_scan_feed(&c->scan, (const uint8_t *)c->in.data + c->in.len, (size_t)n,
+                               c->srv->lim.max_message);
+    if (verdict != WS_SCAN_OK) {
+        ws_conn_refuse(c, (uint16_t)verdict);
+        return;
+    }
+    c->in.len += (size_t)n;
     ws_conn_pump(c);
 }
 
@@ -459,6 +494,7 @@ static ws_conn_t *ws_conn_new(ws_server_t *s, const http_req_t *req)
         return NULL;
     }
     wslay_event_config_set_max_recv_msg_length(c->wslay, s->lim.max_message);
+    ws_scan_init(&c->scan);
     c->srv = s;
     snprintf(c->client_ip, sizeof(c->client_ip), "%s", req->client_ip);
     snprintf(c->request_id, sizeof(c->request_id), "%s", req->request_id);

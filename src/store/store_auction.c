@@ -210,6 +210,14 @@ int store_auction_rosters_each(store_t *s, const char *auction_id, store_roster_
     return err != 0 ? err : s->auction->rosters_each(s, auction_id, fn, ctx);
 }
 
+int store_league_rosters_each(store_t *s, const char *league_id, store_roster_fn fn, void *ctx)
+{
+    if (fn == NULL)
+        return GV_EINTERNAL;
+    int err = store_lookup_check(league_id, STORE_ID_MAX);
+    return err != 0 ? err : s->auction->league_rosters_each(s, league_id, fn, ctx);
+}
+
 /* ---- idempotent bids ----------------------------------------------------------------------- */
 
 int store_bid_outcome_get(store_t *s, const char *auction_id, const char *user_id,

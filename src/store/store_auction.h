@@ -96,6 +96,7 @@ typedef struct {
     const char *user_id;
     int64_t price;
     int lot;
+    const char *name; /* the asset's name ("" if the asset is gone) */
 } store_roster_row_t;
 typedef int (*store_roster_fn)(void *ctx, const store_roster_row_t *r);
 
@@ -109,6 +110,10 @@ int store_auction_roster_clear(store_t *s, const char *auction_id);
 
 /* store_auction_rosters_each calls fn for every owned asset of the auction, by user then lot. */
 int store_auction_rosters_each(store_t *s, const char *auction_id, store_roster_fn fn, void *ctx);
+
+/* store_league_rosters_each is store_auction_rosters_each for the auction of league_id (no call
+ * when it has none): the committed rosters that Member.roster and budgetRemaining show. */
+int store_league_rosters_each(store_t *s, const char *league_id, store_roster_fn fn, void *ctx);
 
 /* store_bid_outcome_get copies the first outcome of (auction, user, client_bid_id) into out
  * (size n). 0, GV_ENOT_FOUND, GV_ELIMIT (too long for out) or GV_EDB*. store_bid_outcome_put

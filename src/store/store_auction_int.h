@@ -42,6 +42,7 @@ struct store_auction_ops_s {
                       int64_t price, int lot);
     int (*roster_clear)(store_t *s, const char *auction_id);
     int (*rosters_each)(store_t *s, const char *auction_id, store_roster_fn fn, void *ctx);
+    int (*league_rosters_each)(store_t *s, const char *league_id, store_roster_fn fn, void *ctx);
     int (*outcome_get)(store_t *s, const char *auction_id, const char *user_id,
                        const char *client_bid_id, char *out, size_t n);
     int (*outcome_put)(store_t *s, const char *auction_id, const char *user_id,

@@ -39,8 +39,10 @@ typedef struct {
     char invite_code[STORE_CODE_MAX];
     char watch_code[STORE_CODE_MAX];
     int64_t created_ms;
-    int member_count;    /* read only: commissioner + managers */
-    int spectator_count; /* read only */
+    int member_count;        /* read only: commissioner + managers */
+    int spectator_count;     /* read only */
+    char auction_id[40];     /* read only: the league's auction, "" when it has none */
+    char auction_status[16]; /* read only: waiting | running | paused | completed, or "" */
 } store_league_t;
 
 typedef struct {

@@ -451,8 +451,14 @@ static const char SQL_ROSTER_ADD[] =
 static const char SQL_ROSTER_DEL[] =
     "DELETE FROM auction_rosters WHERE auction_id = ? AND asset_id = ?";
 static const char SQL_ROSTER_CLEAR[] = "DELETE FROM auction_rosters WHERE auction_id = ?";
-static const char SQL_ROSTER_EACH[] = "SELECT asset_id, user_id, price, lot FROM auction_rosters"
-                                      " WHERE auction_id = ? ORDER BY user_id, lot";
+#define ROSTER_COLS                                                                                \
+    "SELECT r.asset_id, r.user_id, r.price, r.lot, a.name FROM auction_rosters r "                 \
+    "LEFT JOIN assets a ON a.id = r.asset_id "
+static const char SQL_ROSTER_EACH[] =
+    ROSTER_COLS "WHERE r.auction_id = ? ORDER BY r.user_id, r.lot";
+static const char SQL_LEAGUE_ROSTER_EACH[] =
+    ROSTER_COLS "JOIN auctions au ON au.id = r.auction_id WHERE au.league_id = ? "
+                "ORDER BY r.user_id, r.lot";
 
 static int sqlite_auction_roster_set(store_t *s, const char *auction_id, const char *asset_id,
                                      const char *user_id, int64_t price, int lot)
@@ -477,26 +483,40 @@ static int sqlite_auction_roster_clear(store_t *s, const char *auction_id)
     return err != 0 ? err : store_sqlite_exec_stmt(ss, stmt);
 }
 
-/* A private statement: fn may call back into the store. */
-static int sqlite_auction_rosters_each(store_t *s, const char *auction_id, store_roster_fn fn,
-                                       void *ctx)
+/* Calls fn for each row of sql bound to id. A private statement: fn may call back into the
+ * store. */
+static int au_rosters_each(store_t *s, const char *sql, const char *id, store_roster_fn fn,
+                           void *ctx)
 {
     store_sqlite_t *ss = store_sqlite_of(s);
     sqlite3_stmt *stmt = NULL;
-    int err = store_sqlite_prepare(ss, SQL_ROSTER_EACH, &stmt);
+    int err = store_sqlite_prepare(ss, sql, &stmt);
     if (err == 0)
-        err = store_sqlite_bind(ss, stmt, "t", auction_id);
+        err = store_sqlite_bind(ss, stmt, "t", id);
     int rc = SQLITE_ROW;
     while (err == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        store_roster_row_t r = {(const char *)sqlite3_column_text(stmt, 0),
-                                (const char *)sqlite3_column_text(stmt, 1),
-                                sqlite3_column_int64(stmt, 2), sqlite3_column_int(stmt, 3)};
+        const char *name = (const char *)sqlite3_column_text(stmt, 4);
+        store_roster_row_t r = {
+            (const char *)sqlite3_column_text(stmt, 0), (const char *)sqlite3_column_text(stmt, 1),
+            sqlite3_column_int64(stmt, 2), sqlite3_column_int(stmt, 3), name ? name : ""};
         err = fn(ctx, &r);
     }
     if (err == 0 && rc != SQLITE_DONE)
         err = store_sqlite_fail(ss, rc);
     sqlite3_finalize(stmt);
     return err;
+}
+
+static int sqlite_auction_rosters_each(store_t *s, const char *auction_id, store_roster_fn fn,
+                                       void *ctx)
+{
+    return au_rosters_each(s, SQL_ROSTER_EACH, auction_id, fn, ctx);
+}
+
+static int sqlite_league_rosters_each(store_t *s, const char *league_id, store_roster_fn fn,
+                                      void *ctx)
+{
+    return au_rosters_each(s, SQL_LEAGUE_ROSTER_EACH, league_id, fn, ctx);
 }
 
 /* ---- idempotent bids ----------------------------------------------------------------------- */
@@ -553,6 +573,7 @@ const struct store_auction_ops_s store_sqlite_auction_ops = {
     .roster_set = sqlite_auction_roster_set,
     .roster_clear = sqlite_auction_roster_clear,
     .rosters_each = sqlite_auction_rosters_each,
+    .league_rosters_each = sqlite_league_rosters_each,
     .outcome_get = sqlite_bid_outcome_get,
     .outcome_put = sqlite_bid_outcome_put,
 };

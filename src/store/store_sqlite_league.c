@@ -11,7 +11,8 @@
 
 /* ---- SQL ----------------------------------------------------------------------------------- */
 
-/* The columns lg_row reads, from leagues l; counts are computed now. */
+/* The columns lg_row reads, from leagues l; counts and the auction's id and status (NULL without
+ * one: the auction's own row, derived from its log in the same commit) are read now. */
 #define LG_COLS                                                                                    \
     "l.id, l.name, l.sport, l.competition, l.commissioner_id, l.status, l.budget, l.currency, "    \
     "l.roster_size, l.min_managers, l.max_managers, l.lot_seconds, l.anti_snipe_seconds, "         \
@@ -19,7 +20,9 @@
     "l.reoffer_unsold, l.invite_code, l.watch_code, l.created_ms, "                                \
     "(SELECT count(*) FROM league_members c WHERE c.league_id = l.id "                             \
     "AND c.role <> 'spectator'), "                                                                 \
-    "(SELECT count(*) FROM league_members c WHERE c.league_id = l.id AND c.role = 'spectator')"
+    "(SELECT count(*) FROM league_members c WHERE c.league_id = l.id AND c.role = 'spectator'), "  \
+    "(SELECT au.id FROM auctions au WHERE au.league_id = l.id), "                                  \
+    "(SELECT au.status FROM auctions au WHERE au.league_id = l.id)"
 
 /* The settings columns in the order lg_bind_settings binds them. */
 #define LG_SETTINGS                                                                                \
@@ -214,6 +217,8 @@ static int lg_row(store_sqlite_t *ss, sqlite3_stmt *stmt, int c, store_league_t 
         {lg.settings.currency, sizeof(lg.settings.currency), 7},
         {lg.invite_code, sizeof(lg.invite_code), 18},
         {lg.watch_code, sizeof(lg.watch_code), 19},
+        {lg.auction_id, sizeof(lg.auction_id), 23},
+        {lg.auction_status, sizeof(lg.auction_status), 24},
     };
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
         int err = store_sqlite_col_text(ss, stmt, c + texts[i].col, texts[i].dst, texts[i].cap);

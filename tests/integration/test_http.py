@@ -244,11 +244,24 @@ def test_body_over_limit_is_413(server):
         assert_rejected_and_closed(conn, 413, "payload_too_large")
 
 
+def test_small_body_on_a_bodyless_route_is_ignored(server):
+    """A body on a route that takes none is read and ignored: identity is checked first (401),
+    never 413 below the 1 MiB limit, and the connection stays usable."""
+    with server.connect() as conn:
+        r = conn.request("GET", "/api/leagues/abc", {"Content-Type": "application/json"}, b"{}")
+        assert_error(r, 401, "unauthorized")
+        big = b"x" * (512 * 1024)
+        r = conn.request("GET", "/api/leagues/abc", {"Content-Type": "application/json"}, big)
+        assert_error(r, 401, "unauthorized")
+        assert conn.request("GET", "/api/health").status == 200
+
+
 def test_chunked_body_over_limit_is_413(server):
     with server.connect() as conn:
         conn.send(build_request("POST", "/api/health", {"Transfer-Encoding": "chunked"}))
         try:
-            for _ in range(20):  # 20 x 8 KiB = 160 KiB, over the 64 KiB of an unmatched route
+            for _ in range(140):  # 140 x 8 KiB = 1.1 MiB, over the 1 MiB ignored on a route
+                # that takes no body
                 conn.send(chunked("x" * 8192)[: -len(b"0\r\n\r\n")])
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server answered and closed before we finished sending

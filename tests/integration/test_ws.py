@@ -4,6 +4,7 @@ handshake. Normal clients use the websockets library; protocol violations use ra
 
 import asyncio
 import json
+import struct
 import time
 
 import pytest
@@ -194,6 +195,42 @@ def test_fragmented_message_over_64k_is_1009(server):
         for _ in range(4):  # 80 KiB in all, each fragment well under the limit
             conn.send_ws(WS_CONT, piece, fin=False)
         assert conn.read_ws_close()[0] == 1009
+
+
+def masked_header(opcode, length, fin=True):
+    """A masked client frame header declaring length (64-bit form), with no payload after it."""
+    head = bytes([(0x80 if fin else 0) | opcode, 0x80 | 127])
+    return head + struct.pack("!Q", length) + b"\x01\x02\x03\x04"
+
+
+def test_impossible_declared_length_closes_at_once_with_1009(server):
+    """2^63 - 1 declared and no payload sent: 1009 at the header, then the socket is closed
+    (no waiting for the payload or for the idle timeout)."""
+    with server.connect() as conn:
+        assert conn.ws_handshake().status == 101
+        conn.send(masked_header(WS_TEXT, 2**63 - 1))
+        assert conn.read_ws_close(timeout=5)[0] == 1009
+        conn.wait_closed(timeout=5)
+
+
+def test_fragments_declaring_more_than_the_limit_close_at_the_header(server):
+    """The first fragment is sent whole; the second only declares a length that takes the sum
+    past 64 KiB: 1009 at once, without its payload."""
+    with server.connect() as conn:
+        assert conn.ws_handshake().status == 101
+        conn.send_ws(WS_TEXT, b"a" * 40000, fin=False)
+        conn.send(masked_header(WS_CONT, MAX_MESSAGE - 40000 + 1))
+        assert conn.read_ws_close(timeout=5)[0] == 1009
+        conn.wait_closed(timeout=5)
+
+
+def test_fragments_declaring_exactly_the_limit_are_read(server):
+    with server.connect() as conn:
+        assert conn.ws_handshake().status == 101
+        body = auth_message(MAX_MESSAGE)
+        conn.send_ws(WS_TEXT, body[:40000], fin=False)
+        conn.send_ws(WS_CONT, body[40000:], fin=True)
+        assert conn.read_ws_close()[0] == 4401  # read whole, then refused as a bad token
 
 
 def raw_close_code(server, frame_bytes):

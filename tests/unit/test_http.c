@@ -201,6 +201,37 @@ static void test_chunked_body_limit_413(void **state)
     buf_deinit(&out);
 }
 
+/* A route that takes no body ignores a small one (read, discarded, never 413) and the next
+ * pipelined request is parsed where that body ends; the handler sees no body. */
+static void test_body_on_bodyless_route_is_ignored(void **state)
+{
+    fixture_t *f = *state;
+    buf_t out;
+    buf_init(&out);
+    const char req[] = "GET /things/a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+                       "GET /things/b HTTP/1.1\r\nHost: x\r\n\r\n";
+    exchange(f, req, sizeof(req) - 1, 2, &out);
+    assert_null(strstr(out.data, " 413 "));
+    const char *a = strstr(out.data, "{\"id\":\"a\",\"len\":0}");
+    const char *b = strstr(out.data, "{\"id\":\"b\",\"len\":0}");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(a < b);
+    buf_deinit(&out);
+}
+
+/* ... up to 1 MiB (the JSON body limit): a larger declared length is 413 at the header. */
+static void test_body_on_bodyless_route_over_1mib_is_413(void **state)
+{
+    fixture_t *f = *state;
+    buf_t out;
+    buf_init(&out);
+    const char req[] = "GET /things/a HTTP/1.1\r\nHost: x\r\nContent-Length: 1048577\r\n\r\n";
+    exchange(f, req, sizeof(req) - 1, 1, &out);
+    assert_non_null(strstr(out.data, "HTTP/1.1 413 "));
+    buf_deinit(&out);
+}
+
 static void test_smuggling_refused(void **state)
 {
     fixture_t *f = *state;
@@ -277,6 +308,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_header_limit_431, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_limit_413, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunked_body_limit_413, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_body_on_bodyless_route_is_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_body_on_bodyless_route_over_1mib_is_413, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_smuggling_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_peer_gone, setup, teardown),
