@@ -52,17 +52,57 @@ static int parse_listen(const char *s, char *host, size_t n, int *port)
     return 0;
 }
 
+/* Tells the operator, in one sentence on stderr (and one log line), why the store cannot be used:
+ * which file, what the database said, and what to do next. */
+static void store_failure(const app_t *app, const char *step, int rc, const char *detail)
+{
+    const char *dir = app->cfg.data_dir;
+    char file[600], say[2400];
+    snprintf(file, sizeof(file), "%.500s/%s", dir, STORE_DB_FILE);
+    char one_line[512];
+    snprintf(one_line, sizeof(one_line), "%s", detail && detail[0] ? detail : err_message(rc));
+    for (char *c = one_line; *c; c++)
+        *c = (unsigned char)*c < 0x20 ? ' ' : *c; /* SQLite's findings may span lines */
+    detail = one_line;
+    if (rc == GV_EDB_CORRUPT)
+        snprintf(say, sizeof(say),
+                 "the database file %s is damaged or is not a Gavel database (SQLite: %s). Nothing "
+                 "was changed. Stop every gavel using --data %s, then restore the file from your "
+                 "last backup, or move it aside to start with an empty database.",
+                 file, detail, dir);
+    else if (rc == GV_EDB_BUSY)
+        snprintf(say, sizeof(say),
+                 "the database file %s is locked by another process (SQLite: %s). Stop the other "
+                 "gavel using --data %s, then try again.",
+                 file, detail, dir);
+    else if (rc == GV_EIO)
+        snprintf(say, sizeof(say),
+                 "the data directory %s cannot be used (%s). Check that it exists and that this "
+                 "user may write to it.",
+                 dir, detail);
+    else
+        snprintf(say, sizeof(say), "%s failed for the database file %s (%s: %s).", step, file,
+                 err_name(rc), detail);
+    log_error("store unusable step=%s dir=%s err=%s detail=\"%s\"", step, dir, err_name(rc),
+              detail);
+    log_flush();
+    fprintf(stderr, "gavel: %s\n", say);
+}
+
 static int open_store(app_t *app)
 {
     int applied = 0;
-    int rc = store_open(&app->store, app->cfg.data_dir);
+    char why[256];
+    int rc = store_open_why(&app->store, app->cfg.data_dir, why, sizeof(why));
     if (rc) {
-        log_error("store open failed dir=%s err=%s", app->cfg.data_dir, err_name(rc));
+        store_failure(app, "opening", rc, why);
         return rc;
     }
     rc = store_migrate(app->store, &applied);
     if (rc) {
-        log_error("migration failed err=%s detail=\"%s\"", err_name(rc), store_errmsg(app->store));
+        store_failure(app, "migrating", rc, store_errmsg(app->store));
+        store_close(app->store);
+        app->store = NULL;
         return rc;
     }
     log_info("store ready kind=%s dir=%s migrations_applied=%d", store_kind(app->store),
@@ -345,12 +385,12 @@ static int cmd_check(app_t *app)
     clock_real_init(&app->clock);
     app->loop = uv_default_loop();
     int rc = open_store(app);
-    rc = rc ? rc : store_integrity_check(app->store);
-    if (rc == GV_EDB)
-        fprintf(stderr, "database integrity check failed: %s\n", store_errmsg(app->store));
+    if (!rc && (rc = store_integrity_check(app->store)) != 0)
+        store_failure(app, "the integrity check", rc, store_errmsg(app->store));
     app->hub = rc ? NULL : hub_new();
-    rc = rc ? rc : auction_service_new(&app->auctions, app);
-    rc = rc ? rc : auction_service_verify(app->auctions, stdout, &bad);
+    rc = rc ? rc : app->hub ? auction_service_new(&app->auctions, app) : GV_ENOMEM;
+    if (!rc && (rc = auction_service_verify(app->auctions, stdout, &bad)) != 0)
+        store_failure(app, "replaying the auction logs", rc, store_errmsg(app->store));
     if (app->auctions) {
         auction_service_stop(app->auctions);
         uv_walk(app->loop, close_walk, NULL);

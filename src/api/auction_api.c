@@ -95,8 +95,9 @@ static void auction_create(http_req_t *req, http_resp_t *resp, void *ctx)
     int rc = auction_service_create(app->auctions, lc.league.id, lc.user.id, &live);
     if (rc == GV_ECONFLICT)
         rc = GV_EAUCTION_EXISTS;
-    if (rc == GV_EINVALID_REQUEST) {
-        json_resp_field_error(resp, "assetIds", "Select at least rosterSize assets first.");
+    if (rc == GV_ESELECTION_TOO_SMALL || rc == GV_ELIMIT) {
+        json_resp_field_error(resp, "assetIds",
+                              rc == GV_ELIMIT ? "Select at most 100,000 assets." : err_message(rc));
         return;
     }
     if (rc) {
@@ -156,7 +157,7 @@ static void auction_control(http_req_t *req, http_resp_t *resp, app_t *app, engi
         return;
     int rc = auction_service_command(app->auctions, live, &cmd, lc.user.id, NULL, NULL);
     if (rc) {
-        json_resp_err(resp, api_engine_code(rc));
+        json_resp_err(resp, rc);
         return;
     }
     auction_reply(app, resp, live, 200, NULL);

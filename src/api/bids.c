@@ -3,29 +3,11 @@
 
 #include "core/err.h"
 #include "core/money.h"
+#include "json/json_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int api_engine_code(int rc)
-{
-    static const int map[] = {
-        0,
-        GV_EAUCTION_NOT_RUNNING,
-        GV_ESTALE_LOT,
-        GV_ELOT_CLOSED,
-        GV_ENOT_A_MANAGER,
-        GV_EROSTER_FULL,
-        GV_EALREADY_LEADING,
-        GV_EBID_TOO_LOW,
-        GV_EOVER_MAX_BID,
-        GV_EINVALID_STATE,
-        GV_EINVALID_REQUEST,
-        GV_ENOMEM,
-    };
-    return rc < 0 && -rc < (int)(sizeof(map) / sizeof(map[0])) ? map[-rc] : GV_EINTERNAL;
-}
 
 /* The rejection body of an engine code, with a human message and details. */
 static json_t *auction_rejection(const engine_t *e, int m, int code, const char *currency)
@@ -61,21 +43,31 @@ static json_t *api_bid_apply(app_t *app, auction_live_t *live, const api_bid_t *
     const engine_t *e = auction_live_engine(live);
     json_t *out;
     if (rc) {
-        int code = api_engine_code(rc);
-        app->metrics.bids_rejected[-code < APP_BID_CODES ? -code : 0]++;
-        out = json_pack("{s:i, s:o}", "status", err_http_status(code), "body",
-                        auction_rejection(e, cmd.manager, code, b->currency));
+        app->metrics.bids_rejected[-rc < APP_BID_CODES ? -rc : 0]++;
+        out = json_pack("{s:i, s:o}", "status", err_http_status(rc), "body",
+                        auction_rejection(e, cmd.manager, rc, b->currency));
     } else {
         app->metrics.bids_accepted++;
         out = json_pack("{s:i, s:{s:b, s:I, s:i, s:I, s:I}}", "status", 200, "body", "accepted", 1,
                         "seq", (json_int_t)e->seq, "lot", b->lot, "amount", (json_int_t)b->amount,
                         "endsAtMs", (json_int_t)e->ends_at_ms);
     }
-    char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
-    if (text)
-        auction_service_outcome_put(app->auctions, auction_live_id(live), b->user, b->cbid, text);
+    /* Only a decision of the rules is the clientBidId's outcome: after a failure of ours (out of
+     * memory, 5xx) a resend must be judged afresh, not answered with the failure. */
+    if (err_http_status(rc) >= 500)
+        return out;
+    char *text = out ? json_text(out, JSON_COMPACT) : NULL;
+    int stored = text && auction_service_outcome_put(app->auctions, auction_live_id(live), b->user,
+                                                     b->cbid, text) == 0;
     free(text);
-    return out;
+    if (stored)
+        return out;
+    /* The decision cannot be recorded with it: neither becomes durable, and the answer is ours. */
+    if (rc == 0)
+        auction_service_fail_turn(app->auctions, live);
+    json_decref(out);
+    return json_pack("{s:i, s:{s:{s:s, s:s}}}", "status", 500, "body", "error", "code",
+                     err_api_code(GV_ENOMEM), "message", err_message(GV_ENOMEM));
 }
 
 json_t *api_bid_run(app_t *app, auction_live_t *live, const api_bid_t *b)

@@ -16,9 +16,6 @@ typedef struct {
     const char *currency; /* the league's, for messages */
 } api_bid_t;
 
-/* api_engine_code maps an ENGINE_E_* refusal to its GV_E* code. */
-int api_engine_code(int rc);
-
 /* api_bid_run places b in live: a clientBidId seen before gets its first outcome again; a user
  * over the bid rate gets 429; else the engine decides. Returns the outcome {"status": HTTP
  * status, "body": REST answer} (a new reference; NULL when out of memory). The caller answers

@@ -4,6 +4,7 @@
 #include "api/authz.h"
 #include "api/league_json.h"
 #include "api/paging.h"
+#include "json/json_text.h"
 
 #include "core/csv.h"
 #include "core/err.h"
@@ -238,7 +239,7 @@ static void cat_import_answer(http_resp_t *resp, int rc, const catalogue_report_
                  r->error_count == 1 ? " has" : "s have");
     json_t *d = json_pack("{s:o, s:I}", "errors", cat_errors_json(r), "errorCount",
                           (json_int_t)r->error_count);
-    char *details = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
+    char *details = d != NULL ? json_text(d, JSON_COMPACT) : NULL;
     http_resp_error(resp, GV_EINVALID_REQUEST, msg, details);
     free(details);
     json_decref(d);

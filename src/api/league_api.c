@@ -3,6 +3,7 @@
 #include "api/authz.h"
 #include "api/league_json.h"
 #include "api/paging.h"
+#include "json/json_text.h"
 
 #include "auction/service.h"
 #include "auth/token.h"
@@ -23,7 +24,7 @@ void api_league_publish(app_t *app, const char *league_id, json_t *event)
     char room[HUB_ROOM_MAX];
     snprintf(room, sizeof(room), "league:%s", league_id);
     json_object_set_new(event, "leagueId", json_string(league_id));
-    char *text = json_dumps(event, JSON_COMPACT);
+    char *text = json_text(event, JSON_COMPACT);
     if (text)
         hub_publish(app->hub, room, text, strlen(text));
     free(text);

@@ -3,6 +3,7 @@
 #include "api/authz.h"
 #include "api/league_json.h"
 #include "api/paging.h"
+#include "json/json_text.h"
 
 #include "auction/service.h"
 #include "core/err.h"
@@ -351,7 +352,7 @@ static int assets_validate(app_t *app, http_resp_t *resp, const store_league_t *
     json_decref(dups);
     if (!msg)
         return 0;
-    char *text = json_dumps(details, JSON_COMPACT);
+    char *text = json_text(details, JSON_COMPACT);
     http_resp_error(resp, GV_EINVALID_REQUEST, msg, text);
     free(text);
     json_decref(details);

@@ -5,6 +5,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "json/json.h"
+#include "json/json_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ int ws_api_verify_token(app_t *app, const char *token, int64_t now_ms, char *use
 
 static int ws_api_reply(buf_t *reply, json_t *obj)
 {
-    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    char *text = obj ? json_text(obj, JSON_COMPACT) : NULL;
     json_decref(obj);
     if (!text)
         return GV_ENOMEM;

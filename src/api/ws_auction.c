@@ -2,6 +2,7 @@
  * bids through the same path as REST, presence. Everything sent waits for the group commit. */
 #include "api/bids.h"
 #include "api/ws_api.h"
+#include "json/json_text.h"
 
 #include "core/err.h"
 
@@ -14,7 +15,7 @@ int ws_api_error_reply(buf_t *reply, const char *code, const char *message, cons
     json_t *o = json_pack("{s:s, s:s, s:s}", "type", "error", "code", code, "message", message);
     if (o && auction)
         json_object_set_new(o, "auctionId", json_string(auction));
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *text = o ? json_text(o, JSON_COMPACT) : NULL;
     json_decref(o);
     int rc = text ? buf_puts(reply, text) : GV_ENOMEM;
     free(text);
@@ -55,7 +56,7 @@ static void ws_send_text(void *ctx, const char *json, size_t len)
 
 static void ws_send_json(ws_conn_t *c, json_t *o)
 {
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *text = o ? json_text(o, JSON_COMPACT) : NULL;
     if (text)
         ws_conn_send_text(c, text, strlen(text));
     free(text);
@@ -185,7 +186,7 @@ static int ws_bid_fields(json_t *msg, api_bid_t *b, buf_t *reply)
             json_pack("{s:s, s:s, s:b, s:s, s:s, s:{}}", "type", "bid_result", "clientBidId",
                       b->cbid, "accepted", 0, "code", "invalid_request", "message",
                       "lot and amount must be positive whole numbers.", "details");
-        char *text = r ? json_dumps(r, JSON_COMPACT) : NULL;
+        char *text = r ? json_text(r, JSON_COMPACT) : NULL;
         json_decref(r);
         if (text)
             buf_puts(reply, text);

@@ -171,7 +171,7 @@ void engine_deinit(engine_t *e)
     memset(e, 0, sizeof(*e));
 }
 
-/* Allocates e's arrays for the sizes already in e. 0 or ENGINE_E_NOMEM (e then deinitialised). */
+/* Allocates e's arrays for the sizes already in e. 0 or GV_ENOMEM (e then deinitialised). */
 static int engine_alloc(engine_t *e)
 {
     size_t na = (size_t)e->n_assets;
@@ -186,7 +186,7 @@ static int engine_alloc(engine_t *e)
     e->managers[0].roster = rosters;
     if (!e->order || !e->unsold || !e->owner || !e->price_of || !e->history || !rosters) {
         engine_deinit(e);
-        return ENGINE_E_NOMEM;
+        return GV_ENOMEM;
     }
     for (int m = 0; m < e->n_managers; m++)
         e->managers[m].roster = rosters + (size_t)m * nr;
@@ -199,7 +199,7 @@ int engine_replay_init(engine_t *e, const engine_config_t *cfg, int n_assets, in
     memset(e, 0, sizeof(*e));
     if (!cfg || !config_valid(cfg) || n_assets < 1 || n_assets > ENGINE_MAX_ASSETS ||
         n_managers < 1 || n_managers > ENGINE_MAX_MANAGERS)
-        return ENGINE_E_INVALID;
+        return GV_EINVALID_REQUEST;
     e->cfg = *cfg;
     e->n_assets = n_assets;
     e->n_managers = n_managers;
@@ -236,7 +236,7 @@ int engine_init(engine_t *e, const engine_config_t *cfg, int n_assets, int n_man
 {
     if (!out || out->n < 0 || out->n > ENGINE_MAX_EVENTS - 1) {
         memset(e, 0, sizeof(*e));
-        return ENGINE_E_INVALID;
+        return GV_EINVALID_REQUEST;
     }
     int rc = engine_replay_init(e, cfg, n_assets, n_managers, seed);
     if (rc)
@@ -443,7 +443,7 @@ static int event_fits(const engine_t *e, const engine_event_t *ev)
 int engine_event_apply(engine_t *e, const engine_event_t *ev)
 {
     if (ev->seq != e->seq + 1 || !event_fits(e, ev))
-        return ENGINE_E_INVALID;
+        return GV_EINVALID_REQUEST;
     switch (ev->type) {
     case ENGINE_EV_CREATED:
         e->seed = ev->seed;
@@ -548,7 +548,7 @@ static void run_due(engine_t *e, int64_t now, engine_events_t *out)
 static int cmd_begin(engine_t *e, int64_t now, engine_events_t *out)
 {
     if (e->status != ENGINE_WAITING)
-        return ENGINE_E_INVALID_STATE;
+        return GV_EINVALID_STATE;
     lot_open(e, now, out);
     return 0;
 }
@@ -558,21 +558,21 @@ static int bid_check(const engine_t *e, const engine_cmd_t *cmd, int64_t now)
 {
     int m = cmd->manager;
     if (m < 0 || m >= e->n_managers)
-        return ENGINE_E_NOT_A_MANAGER;
+        return GV_ENOT_A_MANAGER;
     if (e->status != ENGINE_RUNNING)
-        return ENGINE_E_NOT_RUNNING;
+        return GV_EAUCTION_NOT_RUNNING;
     if (e->lot == 0 || cmd->lot != e->lot)
-        return ENGINE_E_STALE_LOT;
+        return GV_ESTALE_LOT;
     if (e->phase != ENGINE_LOT_RUNNING || now >= e->ends_at_ms)
-        return ENGINE_E_LOT_CLOSED;
+        return GV_ELOT_CLOSED;
     if (e->managers[m].roster_n >= e->cfg.roster_size)
-        return ENGINE_E_ROSTER_FULL;
+        return GV_EROSTER_FULL;
     if (e->leader == m)
-        return ENGINE_E_ALREADY_LEADING;
+        return GV_EALREADY_LEADING;
     if (cmd->amount < engine_min_bid(e))
-        return ENGINE_E_BID_TOO_LOW;
+        return GV_EBID_TOO_LOW;
     if (cmd->amount > engine_max_bid(e, m))
-        return ENGINE_E_OVER_MAX_BID;
+        return GV_EOVER_MAX_BID;
     return 0;
 }
 
@@ -598,7 +598,7 @@ static int cmd_bid(engine_t *e, const engine_cmd_t *cmd, int64_t now, engine_eve
 static int cmd_pause(engine_t *e, int64_t now, engine_events_t *out)
 {
     if (e->status != ENGINE_RUNNING)
-        return ENGINE_E_INVALID_STATE;
+        return GV_EINVALID_STATE;
     engine_event_t ev = ev_new(ENGINE_EV_PAUSED);
     ev.remaining_ms = e->ends_at_ms > now ? e->ends_at_ms - now : 0;
     emit(e, out, &ev, now);
@@ -610,7 +610,7 @@ static int cmd_pause(engine_t *e, int64_t now, engine_events_t *out)
 static int cmd_resume(engine_t *e, int64_t now, engine_events_t *out)
 {
     if (e->status != ENGINE_PAUSED)
-        return ENGINE_E_INVALID_STATE;
+        return GV_EINVALID_STATE;
     engine_event_t ev = ev_new(ENGINE_EV_RESUMED);
     ev.ends_at_ms = now + e->remaining_ms;
     emit(e, out, &ev, now);
@@ -624,7 +624,7 @@ static int cmd_close_lot(engine_t *e, int64_t now, engine_events_t *out)
 {
     if ((e->status != ENGINE_RUNNING && e->status != ENGINE_PAUSED) ||
         e->phase != ENGINE_LOT_RUNNING)
-        return ENGINE_E_INVALID_STATE;
+        return GV_EINVALID_STATE;
     lot_close(e, now, now, out);
     run_due(e, now, out);
     return 0;
@@ -634,7 +634,7 @@ static int cmd_undo(engine_t *e, int64_t now, engine_events_t *out)
 {
     if ((e->status != ENGINE_PAUSED && e->status != ENGINE_COMPLETED) || e->history_n == 0 ||
         (e->phase == ENGINE_LOT_RUNNING && e->lot_bids > 0))
-        return ENGINE_E_INVALID_STATE;
+        return GV_EINVALID_STATE;
     const engine_closed_lot_t *h = &e->history[e->history_n - 1];
     engine_event_t ev = ev_new(ENGINE_EV_LOT_UNDONE);
     ev.lot = h->lot;
@@ -648,7 +648,7 @@ static int cmd_undo(engine_t *e, int64_t now, engine_events_t *out)
 static int cmd_reset(engine_t *e, int64_t now, engine_events_t *out)
 {
     if (e->status == ENGINE_WAITING)
-        return ENGINE_E_INVALID_STATE;
+        return GV_EINVALID_STATE;
     engine_event_t ev = ev_new(ENGINE_EV_RESET);
     emit(e, out, &ev, now);
     return 0;
@@ -659,7 +659,7 @@ static int cmd_reset(engine_t *e, int64_t now, engine_events_t *out)
 static int cmd_end(engine_t *e, int64_t now, engine_events_t *out)
 {
     if (e->status == ENGINE_COMPLETED)
-        return ENGINE_E_INVALID_STATE;
+        return GV_EINVALID_STATE;
     if (e->phase == ENGINE_LOT_RUNNING)
         lot_close_only(e, now, out);
     complete(e, now, ENGINE_REASON_ENDED, out);
@@ -669,7 +669,7 @@ static int cmd_end(engine_t *e, int64_t now, engine_events_t *out)
 int engine_apply(engine_t *e, const engine_cmd_t *cmd, int64_t now_ms, engine_events_t *out)
 {
     if (!e || !cmd || !out || out->n < 0 || out->n > ENGINE_MAX_EVENTS - ENGINE_CMD_MAX_EVENTS)
-        return ENGINE_E_INVALID;
+        return GV_EINVALID_REQUEST;
     switch (cmd->type) {
     case ENGINE_CMD_BEGIN:
         return cmd_begin(e, now_ms, out);
@@ -691,7 +691,7 @@ int engine_apply(engine_t *e, const engine_cmd_t *cmd, int64_t now_ms, engine_ev
     case ENGINE_CMD_END:
         return cmd_end(e, now_ms, out);
     }
-    return ENGINE_E_INVALID;
+    return GV_EINVALID_REQUEST;
 }
 
 /* ---- copies and comparison ---------------------------------------------------------------------

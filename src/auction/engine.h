@@ -7,6 +7,8 @@
 #ifndef GAVEL_AUCTION_ENGINE_H
 #define GAVEL_AUCTION_ENGINE_H
 
+#include "core/err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,20 +18,12 @@
 /* Events one command produces at most (RESUME: resumed, lot closed, intermission, lot opened). */
 #define ENGINE_CMD_MAX_EVENTS 4
 
-/* Errors (negative, distinct from 0). The service maps them to API codes. */
-enum {
-    ENGINE_E_NOT_RUNNING = -1,   /* auction_not_running: status is not running */
-    ENGINE_E_STALE_LOT = -2,     /* stale_lot: the lot named is not the lot on the block */
-    ENGINE_E_LOT_CLOSED = -3,    /* lot_closed: intermission, or now >= endsAt */
-    ENGINE_E_NOT_A_MANAGER = -4, /* not_a_manager: manager index out of range */
-    ENGINE_E_ROSTER_FULL = -5,   /* roster_full */
-    ENGINE_E_ALREADY_LEADING = -6,
-    ENGINE_E_BID_TOO_LOW = -7,   /* see engine_min_bid */
-    ENGINE_E_OVER_MAX_BID = -8,  /* see engine_max_bid */
-    ENGINE_E_INVALID_STATE = -9, /* invalid_state: a control that does not apply now */
-    ENGINE_E_INVALID = -10,      /* malformed command or configuration */
-    ENGINE_E_NOMEM = -11,
-};
+/* Errors: the engine returns codes of the one table, core/err.h (a header of constants: the
+ * engine stays pure): GV_EAUCTION_NOT_RUNNING, GV_ESTALE_LOT, GV_ELOT_CLOSED (intermission, or
+ * now >= endsAt), GV_ENOT_A_MANAGER (manager index out of range), GV_EROSTER_FULL,
+ * GV_EALREADY_LEADING, GV_EBID_TOO_LOW (see engine_min_bid), GV_EOVER_MAX_BID (see
+ * engine_max_bid), GV_EINVALID_STATE (a control that does not apply now), GV_EINVALID_REQUEST
+ * (a malformed command, event or configuration) and GV_ENOMEM. */
 
 typedef enum {
     ENGINE_WAITING = 0,
@@ -190,20 +184,20 @@ void engine_deinit(engine_t *e);
 /* engine_init makes e (uninitialised storage) an auction of n_assets assets (indexes
  * 0..n_assets-1, in the given selection order) and n_managers managers (0..n-1) and appends the
  * CREATED event (seq 1, with seed recorded; the random order is a deterministic shuffle of the
- * selection by seed, e.g. Fisher-Yates over a splitmix64 stream). 0, ENGINE_E_INVALID (bad sizes
- * or config) or ENGINE_E_NOMEM. */
+ * selection by seed, e.g. Fisher-Yates over a splitmix64 stream). 0, GV_EINVALID_REQUEST (bad sizes
+ * or config) or GV_ENOMEM. */
 int engine_init(engine_t *e, const engine_config_t *cfg, int n_assets, int n_managers,
                 uint64_t seed, int64_t now_ms, engine_events_t *out);
 
 /* engine_apply validates cmd at now_ms against e; on success appends its events to out (already
- * applied to e) and returns 0; on failure returns an ENGINE_E_* code and changes nothing. A TICK
+ * applied to e) and returns 0; on failure returns a GV_E* code and changes nothing. A TICK
  * that has nothing to do returns 0 with no events. out must have room for ENGINE_CMD_MAX_EVENTS
- * more events (else ENGINE_E_INVALID). */
+ * more events (else GV_EINVALID_REQUEST). */
 int engine_apply(engine_t *e, const engine_cmd_t *cmd, int64_t now_ms, engine_events_t *out);
 
 /* engine_event_apply applies one event (from engine_apply or from the log) to e. To replay a
  * log, engine_replay_init first, then apply every event in order (CREATED included). Returns 0,
- * or ENGINE_E_INVALID (e unchanged) when the event cannot follow this state: seq not e->seq + 1,
+ * or GV_EINVALID_REQUEST (e unchanged) when the event cannot follow this state: seq not e->seq + 1,
  * unknown type, or an index or lot that does not match (a corrupt or foreign log). */
 int engine_event_apply(engine_t *e, const engine_event_t *ev);
 
@@ -233,7 +227,7 @@ int engine_sold_count(const engine_t *e);
 int engine_unsold_count(const engine_t *e);
 
 /* engine_clone makes dst (uninitialised storage) an independent copy of src (its own arrays;
- * release with engine_deinit). 0 or ENGINE_E_NOMEM (dst then needs no deinit). */
+ * release with engine_deinit). 0 or GV_ENOMEM (dst then needs no deinit). */
 int engine_clone(engine_t *dst, const engine_t *src);
 
 /* engine_equal compares two engines' observable state (for replay checks): 1 when equal. */

@@ -5,6 +5,7 @@
 #include "auth/token.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "json/json_text.h"
 
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -234,7 +235,7 @@ static int svc_queue_events(auction_service_t *svc, auction_live_t *live,
             return GV_ENOMEM;
         svc_pending_event_t *p = &svc->events[svc->n_events];
         json_t *o = svc_event_json(svc, live, &evs->ev[i]);
-        p->json = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        p->json = o ? json_text(o, JSON_COMPACT) : NULL;
         json_decref(o);
         if (!p->json)
             return GV_ENOMEM;
@@ -256,8 +257,9 @@ static int svc_queue_events(auction_service_t *svc, auction_live_t *live,
 static void svc_reply_queue(auction_service_t *svc, svc_reply_list_t *list, auction_done_fn done,
                             void *ctx)
 {
-    if (svc->n_events == 0 || svc_grow((void **)&list->v, &list->cap, list->n, sizeof(*list->v))) {
-        done(ctx, svc->n_events == 0 ? 0 : GV_EUNAVAILABLE);
+    int nothing = svc->n_events == 0 && !svc->poisoned;
+    if (nothing || svc_grow((void **)&list->v, &list->cap, list->n, sizeof(*list->v))) {
+        done(ctx, nothing ? 0 : GV_EUNAVAILABLE);
         return;
     }
     list->v[list->n].fn = done;
@@ -276,6 +278,13 @@ void auction_service_after_publish(auction_service_t *svc, auction_done_fn done,
     svc_reply_queue(svc, &svc->late, done, ctx);
 }
 
+void auction_service_fail_turn(auction_service_t *svc, auction_live_t *live)
+{
+    svc->poisoned = 1;
+    live->dirty = 1;
+    svc_wake(svc);
+}
+
 int auction_service_command(auction_service_t *svc, auction_live_t *live, const engine_cmd_t *cmd,
                             const char *actor_id, auction_done_fn done, void *ctx)
 {
@@ -284,8 +293,8 @@ int auction_service_command(auction_service_t *svc, auction_live_t *live, const 
     if (rc)
         return rc;
     rc = svc_queue_events(svc, live, &evs, actor_id);
-    if (rc)
-        svc->poisoned = 1; /* the engine moved on without its events: the commit reloads it */
+    if (rc) /* the engine moved on without its events */
+        auction_service_fail_turn(svc, live);
     svc_timer_arm(live);
     if (done)
         auction_service_after_commit(svc, done, ctx);
@@ -388,31 +397,43 @@ static int svc_write_batch(auction_service_t *svc)
 
 static int svc_replay(auction_service_t *svc, auction_live_t *live, const store_auction_t *row);
 
-/* After a failed commit: every auction with pending events goes back to what the store holds. */
+/* Replays l from the store; an auction that cannot be reloaded is taken offline (and its later
+ * pending rows voided). */
+static void svc_reload_one(auction_service_t *svc, auction_live_t *l, size_t from)
+{
+    store_auction_t row;
+    int rc = store_auction_get(svc->app->store, l->id, &row);
+    if (!rc) {
+        engine_deinit(&l->eng);
+        rc = svc_replay(svc, l, &row);
+        store_auction_free_fields(&row);
+    }
+    l->dirty = 0;
+    if (rc) {
+        log_error("auction reload failed auction=%s err=%s detail=\"%s\": taken offline", l->id,
+                  err_name(rc), store_errmsg(svc->app->store));
+        for (size_t k = from; k < svc->n_events; k++) /* later rows of it are void */
+            if (svc->events[k].live == l)
+                svc->events[k].live = NULL;
+        svc_live_drop(svc, l);
+    } else {
+        svc_timer_arm(l);
+    }
+}
+
+/* After a failed commit: every auction with pending events goes back to what the store holds,
+ * and so does one whose events could not even be queued (dirty, but in no pending row). */
 static void svc_reload_dirty(auction_service_t *svc)
 {
     for (size_t i = 0; i < svc->n_events; i++) {
         auction_live_t *l = svc->events[i].live;
-        if (!l || !l->dirty)
-            continue;
-        store_auction_t row;
-        int rc = store_auction_get(svc->app->store, l->id, &row);
-        if (!rc) {
-            engine_deinit(&l->eng);
-            rc = svc_replay(svc, l, &row);
-            store_auction_free_fields(&row);
-        }
-        l->dirty = 0;
-        if (rc) {
-            log_error("auction reload failed auction=%s err=%s: taken offline", l->id,
-                      err_name(rc));
-            for (size_t k = i; k < svc->n_events; k++) /* later rows of it are void */
-                if (svc->events[k].live == l)
-                    svc->events[k].live = NULL;
-            svc_live_drop(svc, l);
-        } else {
-            svc_timer_arm(l);
-        }
+        if (l && l->dirty)
+            svc_reload_one(svc, l, i);
+    }
+    for (auction_live_t *l = svc->lives, *next; l; l = next) {
+        next = l->next;
+        if (l->dirty)
+            svc_reload_one(svc, l, svc->n_events);
     }
 }
 
@@ -470,7 +491,7 @@ static void svc_publish_presence(auction_service_t *svc)
         l->presence_dirty = 0;
         int spectators;
         json_t *o = svc_presence_json(svc, l, &spectators);
-        char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        char *text = o ? json_text(o, JSON_COMPACT) : NULL;
         json_decref(o);
         snprintf(room, sizeof(room), "auction:%s", l->id);
         if (text)
@@ -495,7 +516,7 @@ static void svc_replies_run(svc_reply_list_t *list, int status)
 int auction_service_idle(const auction_service_t *svc)
 {
     return svc->n_events == 0 && svc->early.n == 0 && svc->late.n == 0 && svc->n_outcomes == 0 &&
-           svc->n_presence == 0;
+           svc->n_presence == 0 && !svc->poisoned;
 }
 
 /* The commit step, once per loop turn after I/O: one transaction for every pending event; then
@@ -505,7 +526,7 @@ static void svc_flush(auction_service_t *svc)
 {
     if (auction_service_idle(svc))
         return;
-    int rc = svc->n_events || svc->n_outcomes ? svc_write_batch(svc) : 0;
+    int rc = svc->n_events || svc->n_outcomes || svc->poisoned ? svc_write_batch(svc) : 0;
     if (rc) {
         log_error("auction commit failed events=%zu err=%s detail=\"%s\"", svc->n_events,
                   err_name(rc), store_errmsg(svc->app->store));
@@ -716,7 +737,7 @@ static int svc_collect(store_t *st, const char *league_id, json_t *assets, json_
     while (!rc && more) {
         rc = store_league_assets_list(st, league_id, after, PAGE, rows, pos, PAGE, &n, &more);
         for (size_t i = 0; !rc && i < n; i++)
-            json_array_append_new(assets, json_string(rows[i].id));
+            rc = json_array_append_new(assets, json_string(rows[i].id)) ? GV_ENOMEM : 0;
         after = n ? pos[n - 1] : after;
         more = more && n;
     }
@@ -724,7 +745,7 @@ static int svc_collect(store_t *st, const char *league_id, json_t *assets, json_
             : store_members_list(st, league_id, 0, 0, "", ENGINE_MAX_MANAGERS, mem,
                                  ENGINE_MAX_MANAGERS, &n, &more);
     for (size_t i = 0; !rc && i < n; i++)
-        json_array_append_new(managers, json_string(mem[i].user_id));
+        rc = json_array_append_new(managers, json_string(mem[i].user_id)) ? GV_ENOMEM : 0;
     free(rows);
     free(mem);
     return rc;
@@ -750,7 +771,7 @@ static int svc_store_new(auction_service_t *svc, store_auction_t *row, auction_l
 {
     store_t *st = svc->app->store;
     json_t *o = svc_event_json(svc, live, created);
-    char *payload = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *payload = o ? json_text(o, JSON_COMPACT) : NULL;
     json_decref(o);
     store_auction_event_t ev = {created->seq, "auction_created", payload, created->at_ms, actor};
     int rc = payload ? store_tx_begin(st) : GV_ENOMEM;
@@ -784,13 +805,11 @@ static int svc_live_new(auction_service_t *svc, const store_league_t *lg, json_t
     memcpy(live->currency, lg->settings.currency, sizeof(live->currency));
     int rc = token_id(live->id, "au_");
     rc = rc ? rc : RAND_bytes((unsigned char *)&seed, sizeof(seed)) == 1 ? 0 : GV_EINTERNAL;
-    rc = rc ? rc
-         : engine_init(&live->eng, &cfg, na, nm, seed, clock_now_ms(&svc->app->clock), &evs)
-             ? GV_EINVALID_REQUEST
-             : 0;
+    rc =
+        rc ? rc : engine_init(&live->eng, &cfg, na, nm, seed, clock_now_ms(&svc->app->clock), &evs);
     json_t *cj = svc_config_json(&cfg);
-    char *ctext = cj ? json_dumps(cj, JSON_COMPACT) : NULL;
-    char *atext = json_dumps(assets, JSON_COMPACT), *mtext = json_dumps(managers, JSON_COMPACT);
+    char *ctext = cj ? json_text(cj, JSON_COMPACT) : NULL;
+    char *atext = json_text(assets, JSON_COMPACT), *mtext = json_text(managers, JSON_COMPACT);
     store_auction_t row = {.seq = 1,
                            .seed = seed,
                            .config = ctext,
@@ -823,9 +842,12 @@ int auction_service_create(auction_service_t *svc, const char *league_id, const 
     json_t *assets = json_array(), *managers = json_array();
     int rc = store_league_get(svc->app->store, league_id, &lg);
     rc = rc ? rc : svc_collect(svc->app->store, league_id, assets, managers);
-    if (!rc && (json_array_size(assets) < (size_t)lg.settings.roster_size ||
-                json_array_size(assets) > ENGINE_MAX_ASSETS))
-        rc = GV_EINVALID_REQUEST;
+    if (!rc && !(assets && managers))
+        rc = GV_ENOMEM;
+    if (!rc && json_array_size(assets) < (size_t)lg.settings.roster_size)
+        rc = GV_ESELECTION_TOO_SMALL;
+    if (!rc && json_array_size(assets) > ENGINE_MAX_ASSETS)
+        rc = GV_ELIMIT;
     rc = rc ? rc : svc_live_new(svc, &lg, assets, managers, actor_id, out);
     json_decref(assets);
     json_decref(managers);

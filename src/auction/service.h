@@ -57,16 +57,22 @@ void auction_service_after_publish(auction_service_t *svc, auction_done_fn done,
 
 /* auction_service_create builds the auction of league_id (the league's selection and its
  * commissioner and managers, a random seed), stores it with its first event and makes it live.
- * GV_ECONFLICT: the league has one (auction_exists); GV_ECONFLICT... see the API layer for
- * minManagers. 0 or GV_E*. */
+ * GV_ECONFLICT: the league has one (the store's unique key); GV_ESELECTION_TOO_SMALL: fewer
+ * assets selected than rosterSize; GV_ELIMIT: more than ENGINE_MAX_ASSETS. 0 or GV_E*. */
 int auction_service_create(auction_service_t *svc, const char *league_id, const char *actor_id,
                            auction_live_t **out);
 
-/* auction_service_command applies cmd for actor_id (a user id) now. An ENGINE_E_* refusal is
+/* auction_service_command applies cmd for actor_id (a user id) now. A refusal (GV_E*) is
  * returned at once and nothing changes; on 0 the events are pending and done(ctx, status) runs
  * after the group commit (never before this call returns). */
 int auction_service_command(auction_service_t *svc, auction_live_t *live, const engine_cmd_t *cmd,
                             const char *actor_id, auction_done_fn done, void *ctx);
+
+/* auction_service_fail_turn makes the pending commit fail on purpose: nothing of this loop turn
+ * becomes durable or visible, every waiting answer gets GV_EUNAVAILABLE, and live (and every
+ * auction with pending events) is reloaded from the store. For a command whose effects were
+ * applied but whose companions (its recorded outcome) could not be queued. */
+void auction_service_fail_turn(auction_service_t *svc, auction_live_t *live);
 
 /* auction_service_after_commit runs done(ctx, 0) after the pending commit (or at once when nothing
  * is pending): reads use it so they never show what is not yet durable. */

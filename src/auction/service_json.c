@@ -72,64 +72,73 @@ static json_t *svc_str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-/* The fields of one event type (added to o). */
-static void svc_event_fields(auction_service_t *svc, auction_live_t *live, const engine_event_t *ev,
-                             json_t *o)
+/* Sets o[k] = v (taking v); 1 when v is NULL or the set failed (out of memory), else 0. */
+static int svc_put(json_t *o, const char *k, json_t *v)
+{
+    return json_object_set_new(o, k, v) != 0;
+}
+
+/* The fields of one event type (added to o). 0, or nonzero when any could not be made: an event
+ * missing a field must never be logged. */
+static int svc_event_fields(auction_service_t *svc, auction_live_t *live, const engine_event_t *ev,
+                            json_t *o)
 {
     char name[128];
+    int bad = 0;
     switch (ev->type) {
     case ENGINE_EV_CREATED:
-        json_object_set_new(o, "status", json_string("waiting"));
+        bad |= svc_put(o, "status", json_string("waiting"));
         break;
     case ENGINE_EV_LOT_OPENED:
-        json_object_set_new(o, "lot",
-                            json_pack("{s:i, s:O, s:b, s:I}", "number", ev->lot, "asset",
-                                      svc_asset_json(svc, live, ev->asset), "retry", ev->retry,
-                                      "endsAtMs", (json_int_t)ev->ends_at_ms));
+        bad |= svc_put(o, "lot",
+                       json_pack("{s:i, s:O, s:b, s:I}", "number", ev->lot, "asset",
+                                 svc_asset_json(svc, live, ev->asset), "retry", ev->retry,
+                                 "endsAtMs", (json_int_t)ev->ends_at_ms));
         break;
     case ENGINE_EV_BID:
         snprintf(name, sizeof(name), "%s", svc_manager_name(svc, live, ev->manager));
-        json_object_set_new(o, "lot", json_integer(ev->lot));
-        json_object_set_new(o, "amount", json_integer(ev->amount));
-        json_object_set_new(o, "leaderId", svc_str_or_null(svc_mgr(live, ev->manager)));
-        json_object_set_new(o, "leaderName", json_string(name));
-        json_object_set_new(o, "endsAtMs", json_integer(ev->ends_at_ms));
-        json_object_set_new(o, "extended", json_boolean(ev->extended));
+        bad |= svc_put(o, "lot", json_integer(ev->lot));
+        bad |= svc_put(o, "amount", json_integer(ev->amount));
+        bad |= svc_put(o, "leaderId", svc_str_or_null(svc_mgr(live, ev->manager)));
+        bad |= svc_put(o, "leaderName", json_string(name));
+        bad |= svc_put(o, "endsAtMs", json_integer(ev->ends_at_ms));
+        bad |= svc_put(o, "extended", json_boolean(ev->extended));
         break;
     case ENGINE_EV_LOT_CLOSED:
-        json_object_set_new(o, "lot", json_integer(ev->lot));
-        json_object_set_new(o, "result", json_string(ev->sold ? "sold" : "unsold"));
-        json_object_set_new(o, "assetId", json_string(live->assets[ev->asset]));
+        bad |= svc_put(o, "lot", json_integer(ev->lot));
+        bad |= svc_put(o, "result", json_string(ev->sold ? "sold" : "unsold"));
+        bad |= svc_put(o, "assetId", json_string(live->assets[ev->asset]));
         if (ev->sold) {
-            json_object_set_new(o, "winnerId", svc_str_or_null(svc_mgr(live, ev->manager)));
-            json_object_set_new(o, "price", json_integer(ev->amount));
-            json_object_set_new(o, "winnerBudgetRemaining", json_integer(ev->budget_after));
+            bad |= svc_put(o, "winnerId", svc_str_or_null(svc_mgr(live, ev->manager)));
+            bad |= svc_put(o, "price", json_integer(ev->amount));
+            bad |= svc_put(o, "winnerBudgetRemaining", json_integer(ev->budget_after));
         }
         break;
     case ENGINE_EV_INTERMISSION:
-        json_object_set_new(o, "nextLot", ev->next_lot ? json_integer(ev->next_lot) : json_null());
-        json_object_set_new(o, "endsAtMs", json_integer(ev->ends_at_ms));
+        bad |= svc_put(o, "nextLot", ev->next_lot ? json_integer(ev->next_lot) : json_null());
+        bad |= svc_put(o, "endsAtMs", json_integer(ev->ends_at_ms));
         break;
     case ENGINE_EV_PAUSED:
-        json_object_set_new(o, "remainingMs", json_integer(ev->remaining_ms));
+        bad |= svc_put(o, "remainingMs", json_integer(ev->remaining_ms));
         break;
     case ENGINE_EV_RESUMED:
-        json_object_set_new(o, "endsAtMs", json_integer(ev->ends_at_ms));
+        bad |= svc_put(o, "endsAtMs", json_integer(ev->ends_at_ms));
         break;
     case ENGINE_EV_LOT_UNDONE:
-        json_object_set_new(o, "lot", json_integer(ev->lot));
-        json_object_set_new(o, "assetId", json_string(live->assets[ev->asset]));
-        json_object_set_new(o, "refundedUserId", svc_str_or_null(svc_mgr(live, ev->manager)));
-        json_object_set_new(o, "amount", json_integer(ev->amount));
+        bad |= svc_put(o, "lot", json_integer(ev->lot));
+        bad |= svc_put(o, "assetId", json_string(live->assets[ev->asset]));
+        bad |= svc_put(o, "refundedUserId", svc_str_or_null(svc_mgr(live, ev->manager)));
+        bad |= svc_put(o, "amount", json_integer(ev->amount));
         break;
     case ENGINE_EV_COMPLETED:
-        json_object_set_new(o, "reason", json_string(svc_reasons[ev->reason]));
-        json_object_set_new(o, "sold", json_integer(ev->sold_count));
-        json_object_set_new(o, "unsold", json_integer(ev->unsold_count));
+        bad |= svc_put(o, "reason", json_string(svc_reasons[ev->reason]));
+        bad |= svc_put(o, "sold", json_integer(ev->sold_count));
+        bad |= svc_put(o, "unsold", json_integer(ev->unsold_count));
         break;
     case ENGINE_EV_RESET:
         break;
     }
+    return bad;
 }
 
 json_t *svc_event_json(auction_service_t *svc, auction_live_t *live, const engine_event_t *ev)
@@ -137,8 +146,10 @@ json_t *svc_event_json(auction_service_t *svc, auction_live_t *live, const engin
     json_t *o =
         json_pack("{s:s, s:s, s:I, s:I}", "type", svc_type_names[ev->type], "auctionId", live->id,
                   "seq", (json_int_t)ev->seq, "serverTimeMs", (json_int_t)ev->at_ms);
-    if (o)
-        svc_event_fields(svc, live, ev, o);
+    if (o && svc_event_fields(svc, live, ev, o) != 0) {
+        json_decref(o);
+        o = NULL;
+    }
     return o;
 }
 

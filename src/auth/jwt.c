@@ -3,6 +3,8 @@
  * parsed, so an unauthenticated client never reaches the JSON parser with a chosen header. */
 #include "auth/jwt.h"
 
+#include "json/json_text.h"
+
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +56,7 @@ static char *jwt_payload_dump(const jwt_claims_t *c)
         json_decref(obj);
         return NULL;
     }
-    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    char *text = obj ? json_text(obj, JSON_COMPACT) : NULL;
     json_decref(obj);
     return text;
 }

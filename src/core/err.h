@@ -36,19 +36,22 @@
       "This sign-in link or token is not valid: it is unknown, used or expired.")                  \
     X(LOCKED, -34, 409, "locked", "The league's settings are locked once an auction exists.")      \
     X(LEAGUE_FULL, -35, 409, "league_full", "This league has no free seat.")                       \
-    X(AUCTION_STARTED, -36, 409, "auction_started", "The auction has already started.")          \
-    X(AUCTION_NOT_RUNNING, -37, 409, "auction_not_running", "The auction is not running.")        \
-    X(STALE_LOT, -38, 409, "stale_lot", "That lot is no longer on the block.")                    \
+    X(AUCTION_STARTED, -36, 409, "auction_started", "The auction has already started.")            \
+    X(AUCTION_NOT_RUNNING, -37, 409, "auction_not_running", "The auction is not running.")         \
+    X(STALE_LOT, -38, 409, "stale_lot", "That lot is no longer on the block.")                     \
     X(LOT_CLOSED, -39, 409, "lot_closed", "This lot is closed for bids.")                          \
-    X(NOT_A_MANAGER, -40, 403, "not_a_manager", "Only the league's managers can bid.")            \
+    X(NOT_A_MANAGER, -40, 403, "not_a_manager", "Only the league's managers can bid.")             \
     X(ROSTER_FULL, -41, 409, "roster_full", "Your roster is full.")                                \
-    X(ALREADY_LEADING, -42, 409, "already_leading", "You are already the highest bidder.")        \
+    X(ALREADY_LEADING, -42, 409, "already_leading", "You are already the highest bidder.")         \
     X(BID_TOO_LOW, -43, 409, "bid_too_low", "This bid is too low.")                                \
-    X(OVER_MAX_BID, -44, 409, "over_max_bid", "This bid is more than you can spend.")             \
-    X(INVALID_STATE, -45, 409, "invalid_state", "That cannot be done in the auction's state.")    \
-    X(AUCTION_EXISTS, -46, 409, "auction_exists", "This league already has an auction.")          \
+    X(OVER_MAX_BID, -44, 409, "over_max_bid", "This bid is more than you can spend.")              \
+    X(INVALID_STATE, -45, 409, "invalid_state", "That cannot be done in the auction's state.")     \
+    X(AUCTION_EXISTS, -46, 409, "auction_exists", "This league already has an auction.")           \
     X(NOT_ENOUGH_MANAGERS, -47, 409, "not_enough_managers",                                        \
-      "The league does not have enough managers to start an auction.")
+      "The league does not have enough managers to start an auction.")                             \
+    X(SELECTION_TOO_SMALL, -48, 400, "invalid_request",                                            \
+      "Select at least rosterSize assets first.")                                                  \
+    X(DB_CORRUPT, -49, 500, "internal", "Something went wrong on our side.")
 
 enum {
     GV_OK = 0,

@@ -2,6 +2,7 @@
 #include "json/json.h"
 
 #include "core/err.h"
+#include "json/json_text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,7 @@ int json_fields_allowed(json_t *obj, const char *const *allowed, const char **ba
 
 int json_resp_send(http_resp_t *resp, int status, json_t *obj)
 {
-    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    char *text = obj ? json_text(obj, JSON_COMPACT) : NULL;
     json_decref(obj);
     if (!text)
         return http_resp_error(resp, GV_EINTERNAL, NULL, NULL);
@@ -91,7 +92,7 @@ int json_resp_send(http_resp_t *resp, int status, json_t *obj)
 int json_resp_field_error(http_resp_t *resp, const char *field, const char *message)
 {
     json_t *d = json_pack("{s:s}", "field", field);
-    char *details = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    char *details = d ? json_text(d, JSON_COMPACT) : NULL;
     json_decref(d);
     int rc = http_resp_error(resp, GV_EINVALID_REQUEST, message, details);
     free(details);

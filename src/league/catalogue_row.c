@@ -3,6 +3,7 @@
 #include "league/catalogue_int.h"
 
 #include "core/err.h"
+#include "json/json_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,7 +293,7 @@ static int cat_providers(catalogue_ctx_t *c, const catalogue_row_t *row, int lin
     if (obj == NULL)
         return -1;
     int rc = cat_providers_fill(c, row, line, obj);
-    char *text = rc == 0 ? json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *text = rc == 0 ? json_text(obj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     if (rc == 0 && text == NULL)
         rc = -1;
     else if (rc == 0 && strlen(text) >= cap)

@@ -2,6 +2,7 @@
 #include "net/http_int.h"
 
 #include "core/err.h"
+#include "json/json_text.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -53,7 +54,7 @@ int http_resp_error(http_resp_t *resp, int code, const char *message, const char
         json_object_set(err, "details", details);
     json_decref(details);
     json_t *root = json_pack("{s:o}", "error", err);
-    char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    char *text = root ? json_text(root, JSON_COMPACT) : NULL;
     json_decref(root);
     if (!text)
         return GV_ENOMEM;

@@ -3,6 +3,7 @@
 #ifndef GAVEL_STORE_STORE_H
 #define GAVEL_STORE_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct store_s store_t;
@@ -14,9 +15,17 @@ typedef void (*store_commit_observer_t)(void *ctx, int64_t duration_us);
 /* store_open creates data_dir (and missing parents, mode 0700) if needed and opens the SQLite
  * database data_dir/gavel.db in WAL mode, synchronous=FULL, foreign keys on, 5 s busy timeout.
  * On success *out is a new store the caller owns (store_close); on failure *out is NULL.
- * Returns 0, GV_EIO (directory), GV_EDB (database), GV_EDB_BUSY or GV_ENOMEM.
+ * Returns 0, GV_EIO (directory), GV_EDB (database), GV_EDB_CORRUPT (a damaged file),
+ * GV_EDB_BUSY or GV_ENOMEM.
  * A store is used by one thread at a time; another thread opens its own. */
+#define STORE_DB_FILE "gavel.db" /* the database file inside the data directory */
+
 int store_open(store_t **out, const char *data_dir);
+
+/* store_open_why is store_open that, on failure, also writes the backend's reason into why (size
+ * why_len; "" on success), since no store exists to ask store_errmsg. GV_EDB_CORRUPT: the
+ * database file is damaged or is not a database. */
+int store_open_why(store_t **out, const char *data_dir, char *why, size_t why_len);
 
 /* store_close rolls back any open transaction, releases everything and frees s. NULL is a
  * no-op. */
@@ -42,7 +51,8 @@ int store_schema_version(store_t *s, int *version);
 int store_health(store_t *s);
 
 /* store_integrity_check runs the backend's full integrity check (SQLite: PRAGMA
- * integrity_check). 0, or GV_EDB with the finding in store_errmsg. */
+ * integrity_check). 0, GV_EDB_CORRUPT with the finding in store_errmsg, or another GV_EDB* when
+ * the check itself could not run. */
 int store_integrity_check(store_t *s);
 
 /* store_tx_begin starts a write transaction (SQLite: BEGIN IMMEDIATE, so it takes the write lock

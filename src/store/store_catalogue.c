@@ -4,6 +4,7 @@
 #include "store/store_catalogue_int.h"
 
 #include "core/err.h"
+#include "json/json_text.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -143,7 +144,7 @@ static int cat_provider_ids_canon(const char *in, char *out, size_t cap)
 {
     json_t *obj = json_loads(in, JSON_REJECT_DUPLICATES, NULL);
     int err = json_is_object(obj) ? 0 : GV_EINVALID_REQUEST;
-    char *text = err == 0 ? json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *text = err == 0 ? json_text(obj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     if (err == 0 && text == NULL)
         err = GV_ENOMEM;
     if (err == 0 && strlen(text) >= cap)

@@ -98,8 +98,8 @@ int store_lookup_check(const char *key, size_t cap);
 int store_unit_begin(store_t *s, int *own);
 int store_unit_end(store_t *s, int own, int result);
 
-/* store_sqlite_open is the SQLite backend behind store_open (same contract). */
-int store_sqlite_open(store_t **out, const char *data_dir);
+/* store_sqlite_open is the SQLite backend behind store_open_why (same contract). */
+int store_sqlite_open(store_t **out, const char *data_dir, char *why, size_t why_len);
 
 /* store_migrate_list is store_migrate with an explicit list (tests inject failing lists).
  * list must have versions > 0, strictly increasing (else GV_EINTERNAL, nothing touched). */

@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 
 #define SQLITE_BUSY_TIMEOUT_MS 5000
-#define SQLITE_DB_FILE "gavel.db"
 
 static const store_ops_t sqlite_ops;
 
@@ -25,6 +24,9 @@ static int sqlite_code(int rc)
         return GV_EDB_BUSY;
     case SQLITE_NOMEM:
         return GV_ENOMEM;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return GV_EDB_CORRUPT;
     default:
         return GV_EDB;
     }
@@ -255,7 +257,7 @@ static int sqlite_configure(store_sqlite_t *ss)
 
 static int sqlite_connect(store_sqlite_t *ss, const char *data_dir)
 {
-    char *path = sqlite3_mprintf("%s/%s", data_dir, SQLITE_DB_FILE);
+    char *path = sqlite3_mprintf("%s/%s", data_dir, STORE_DB_FILE);
     if (path == NULL)
         return GV_ENOMEM;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -282,12 +284,15 @@ static void sqlite_close(store_t *s)
     free(ss);
 }
 
-int store_sqlite_open(store_t **out, const char *data_dir)
+int store_sqlite_open(store_t **out, const char *data_dir, char *why, size_t why_len)
 {
     *out = NULL;
     int err = sqlite_dir_make(data_dir);
-    if (err != 0)
+    if (err != 0) {
+        if (why && why_len)
+            snprintf(why, why_len, "cannot create the directory: %s", strerror(errno));
         return err;
+    }
     store_sqlite_t *ss = calloc(1, sizeof(*ss));
     if (ss == NULL)
         return GV_ENOMEM;
@@ -297,6 +302,8 @@ int store_sqlite_open(store_t **out, const char *data_dir)
     ss->base.auction = &store_sqlite_auction_ops;
     err = sqlite_connect(ss, data_dir);
     if (err != 0) {
+        if (why && why_len)
+            snprintf(why, why_len, "%s", ss->err);
         sqlite_close(&ss->base);
         return err;
     }
@@ -472,9 +479,9 @@ static int sqlite_integrity_check(store_t *s)
         return err;
     int rc = sqlite3_step(stmt);
     const char *text = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(stmt, 0) : NULL;
-    err = text && strcmp(text, "ok") == 0 ? 0 : GV_EDB;
-    if (err)
-        snprintf(ss->err, sizeof(ss->err), "integrity check: %.200s", text ? text : "no answer");
+    err = text && strcmp(text, "ok") == 0 ? 0 : text ? GV_EDB_CORRUPT : store_sqlite_fail(ss, rc);
+    if (err && text)
+        snprintf(ss->err, sizeof(ss->err), "integrity check: %.200s", text);
     sqlite3_finalize(stmt);
     return err;
 }

@@ -210,7 +210,7 @@ static void test_create_emits_created_and_nothing_opens(void **state)
     assert_true(engine_next_deadline(&e) == INT64_MAX);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, T0 + 1000000000, &out), 0);
     assert_int_equal(out.n, 0);
-    assert_int_equal(bid(&e, 0, 1, 5, T0 + 1, &out), ENGINE_E_NOT_RUNNING);
+    assert_int_equal(bid(&e, 0, 1, 5, T0 + 1, &out), GV_EAUCTION_NOT_RUNNING);
     assert_int_equal(e.lot, 0);
     finish(&e);
 }
@@ -221,19 +221,20 @@ static void test_init_rejects_bad_config(void **state)
     engine_t e;
     engine_events_t out = {.n = 0};
     engine_config_t c = cfg_base();
-    assert_int_equal(engine_init(&e, &c, 0, 2, 1, T0, &out), ENGINE_E_INVALID);
-    assert_int_equal(engine_init(&e, &c, 3, 0, 1, T0, &out), ENGINE_E_INVALID);
+    assert_int_equal(engine_init(&e, &c, 0, 2, 1, T0, &out), GV_EINVALID_REQUEST);
+    assert_int_equal(engine_init(&e, &c, 3, 0, 1, T0, &out), GV_EINVALID_REQUEST);
     assert_int_equal(engine_init(&e, &c, 3, ENGINE_MAX_MANAGERS + 1, 1, T0, &out),
-                     ENGINE_E_INVALID);
-    assert_int_equal(engine_init(&e, &c, ENGINE_MAX_ASSETS + 1, 2, 1, T0, &out), ENGINE_E_INVALID);
+                     GV_EINVALID_REQUEST);
+    assert_int_equal(engine_init(&e, &c, ENGINE_MAX_ASSETS + 1, 2, 1, T0, &out),
+                     GV_EINVALID_REQUEST);
     c.min_bid = 0;
-    assert_int_equal(engine_init(&e, &c, 3, 2, 1, T0, &out), ENGINE_E_INVALID);
+    assert_int_equal(engine_init(&e, &c, 3, 2, 1, T0, &out), GV_EINVALID_REQUEST);
     c = cfg_base();
     c.reoffer_unsold = 6;
-    assert_int_equal(engine_init(&e, &c, 3, 2, 1, T0, &out), ENGINE_E_INVALID);
+    assert_int_equal(engine_init(&e, &c, 3, 2, 1, T0, &out), GV_EINVALID_REQUEST);
     c = cfg_base();
     c.lot_ms = 0;
-    assert_int_equal(engine_init(&e, &c, 3, 2, 1, T0, &out), ENGINE_E_INVALID);
+    assert_int_equal(engine_init(&e, &c, 3, 2, 1, T0, &out), GV_EINVALID_REQUEST);
     assert_int_equal(out.n, 0);
 }
 
@@ -252,7 +253,7 @@ static void test_begin_opens_lot_one(void **state)
     assert_int_equal(e.phase, ENGINE_LOT_RUNNING);
     assert_true(engine_next_deadline(&e) == T0 + 5 + LOT_MS);
     assert_int_equal(engine_queued(&e), 4);
-    assert_int_equal(cmd(&e, ENGINE_CMD_BEGIN, T0 + 6, &out), ENGINE_E_INVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_BEGIN, T0 + 6, &out), GV_EINVALID_STATE);
     finish(&e);
 }
 
@@ -263,21 +264,21 @@ static void test_invalid_transitions(void **state)
     engine_events_t out;
     engine_config_t c = cfg_base();
     start(&e, &c, 3, 2);
-    assert_int_equal(cmd(&e, ENGINE_CMD_PAUSE, T0, &out), ENGINE_E_INVALID_STATE);
-    assert_int_equal(cmd(&e, ENGINE_CMD_RESUME, T0, &out), ENGINE_E_INVALID_STATE);
-    assert_int_equal(cmd(&e, ENGINE_CMD_CLOSE_LOT, T0, &out), ENGINE_E_INVALID_STATE);
-    assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, T0, &out), ENGINE_E_INVALID_STATE);
-    assert_int_equal(cmd(&e, ENGINE_CMD_RESET, T0, &out), ENGINE_E_INVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_PAUSE, T0, &out), GV_EINVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_RESUME, T0, &out), GV_EINVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_CLOSE_LOT, T0, &out), GV_EINVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, T0, &out), GV_EINVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_RESET, T0, &out), GV_EINVALID_STATE);
     begin(&e, &out);
-    assert_int_equal(cmd(&e, ENGINE_CMD_RESUME, T0 + 1, &out), ENGINE_E_INVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_RESUME, T0 + 1, &out), GV_EINVALID_STATE);
     assert_int_equal(cmd(&e, ENGINE_CMD_PAUSE, T0 + 1, &out), 0);
-    assert_int_equal(cmd(&e, ENGINE_CMD_PAUSE, T0 + 2, &out), ENGINE_E_INVALID_STATE);
-    assert_int_equal(cmd(&e, ENGINE_CMD_BEGIN, T0 + 2, &out), ENGINE_E_INVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_PAUSE, T0 + 2, &out), GV_EINVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_BEGIN, T0 + 2, &out), GV_EINVALID_STATE);
     engine_cmd_t bad = {.type = (engine_cmd_type_t)99};
-    assert_int_equal(run(&e, &bad, T0 + 3, &out), ENGINE_E_INVALID);
+    assert_int_equal(run(&e, &bad, T0 + 3, &out), GV_EINVALID_REQUEST);
     out.n = ENGINE_MAX_EVENTS - ENGINE_CMD_MAX_EVENTS + 1; /* no room left for a command */
     engine_cmd_t tick = {.type = ENGINE_CMD_TICK};
-    assert_int_equal(engine_apply(&e, &tick, T0 + 4, &out), ENGINE_E_INVALID);
+    assert_int_equal(engine_apply(&e, &tick, T0 + 4, &out), GV_EINVALID_REQUEST);
     finish(&e);
 }
 
@@ -294,14 +295,14 @@ static void test_bid_accepted_moves_leader_and_price(void **state)
     start(&e, &c, 5, 2);
     begin(&e, &out);
     assert_int_equal(engine_min_bid(&e), 10);
-    assert_int_equal(bid(&e, 0, 1, 9, T0 + 100, &out), ENGINE_E_BID_TOO_LOW);
+    assert_int_equal(bid(&e, 0, 1, 9, T0 + 100, &out), GV_EBID_TOO_LOW);
     assert_int_equal(bid(&e, 0, 1, 10, T0 + 100, &out), 0);
     expect_types(&out, 1, ENGINE_EV_BID);
     ev_bid(&out.ev[0], 1, 0, 10, T0 + LOT_MS, 0);
     assert_int_equal(e.leader, 0);
     assert_int_equal(e.price, 10);
     assert_int_equal(engine_min_bid(&e), 15);
-    assert_int_equal(bid(&e, 1, 1, 14, T0 + 200, &out), ENGINE_E_BID_TOO_LOW);
+    assert_int_equal(bid(&e, 1, 1, 14, T0 + 200, &out), GV_EBID_TOO_LOW);
     assert_int_equal(bid(&e, 1, 1, 15, T0 + 200, &out), 0);
     ev_bid(&out.ev[0], 1, 1, 15, T0 + LOT_MS, 0);
     assert_int_equal(e.leader, 1);
@@ -318,12 +319,12 @@ static void test_equal_or_lower_bid_refused_and_leader_kept(void **state)
     start(&e, &c, 5, 3);
     begin(&e, &out);
     assert_int_equal(bid(&e, 0, 1, 10, T0 + 1, &out), 0);
-    assert_int_equal(bid(&e, 1, 1, 10, T0 + 2, &out), ENGINE_E_BID_TOO_LOW);
-    assert_int_equal(bid(&e, 2, 1, 9, T0 + 3, &out), ENGINE_E_BID_TOO_LOW);
+    assert_int_equal(bid(&e, 1, 1, 10, T0 + 2, &out), GV_EBID_TOO_LOW);
+    assert_int_equal(bid(&e, 2, 1, 9, T0 + 3, &out), GV_EBID_TOO_LOW);
     assert_int_equal(e.leader, 0);
     assert_int_equal(e.price, 10);
     assert_int_equal(bid(&e, 1, 1, 11, T0 + 4, &out), 0);
-    assert_int_equal(bid(&e, 0, 1, 11, T0 + 5, &out), ENGINE_E_BID_TOO_LOW);
+    assert_int_equal(bid(&e, 0, 1, 11, T0 + 5, &out), GV_EBID_TOO_LOW);
     assert_int_equal(e.leader, 1);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, T0 + LOT_MS, &out), 0);
     ev_closed(&out.ev[0], 1, 0, 1, 11, 89);
@@ -340,8 +341,8 @@ static void test_simultaneous_equal_bids_exactly_first_wins(void **state)
     begin(&e, &out);
     /* the same instant, in arrival order: each is judged against the state left by the last */
     assert_int_equal(bid(&e, 2, 1, 20, T0 + 500, &out), 0);
-    assert_int_equal(bid(&e, 1, 1, 20, T0 + 500, &out), ENGINE_E_BID_TOO_LOW);
-    assert_int_equal(bid(&e, 3, 1, 20, T0 + 500, &out), ENGINE_E_BID_TOO_LOW);
+    assert_int_equal(bid(&e, 1, 1, 20, T0 + 500, &out), GV_EBID_TOO_LOW);
+    assert_int_equal(bid(&e, 3, 1, 20, T0 + 500, &out), GV_EBID_TOO_LOW);
     assert_int_equal(e.leader, 2);
     assert_int_equal(e.lot_bids, 1);
     finish(&e);
@@ -355,13 +356,13 @@ static void test_bid_at_ends_at_refused_even_before_close(void **state)
     engine_config_t c = cfg_base();
     start(&e, &c, 5, 2);
     begin(&e, &out);
-    assert_int_equal(bid(&e, 0, 1, 5, T0 + LOT_MS, &out), ENGINE_E_LOT_CLOSED);
-    assert_int_equal(bid(&e, 0, 1, 5, T0 + LOT_MS + 5000, &out), ENGINE_E_LOT_CLOSED);
+    assert_int_equal(bid(&e, 0, 1, 5, T0 + LOT_MS, &out), GV_ELOT_CLOSED);
+    assert_int_equal(bid(&e, 0, 1, 5, T0 + LOT_MS + 5000, &out), GV_ELOT_CLOSED);
     assert_int_equal(bid(&e, 0, 1, 5, T0 + LOT_MS - 1, &out), 0);
-    assert_int_equal(bid(&e, 1, 1, 6, T0 + LOT_MS, &out), ENGINE_E_LOT_CLOSED);
+    assert_int_equal(bid(&e, 1, 1, 6, T0 + LOT_MS, &out), GV_ELOT_CLOSED);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, T0 + LOT_MS, &out), 0);
     ev_closed(&out.ev[0], 1, 0, 0, 5, 95);
-    assert_int_equal(bid(&e, 1, 1, 6, T0 + LOT_MS, &out), ENGINE_E_LOT_CLOSED);
+    assert_int_equal(bid(&e, 1, 1, 6, T0 + LOT_MS, &out), GV_ELOT_CLOSED);
     finish(&e);
 }
 
@@ -389,7 +390,7 @@ static void test_anti_snipe_reset_to_repeatable_uncapped(void **state)
         ev_bid(&out.ev[0], 1, i % 2, 5 + i, now + 10000, 1);
     }
     assert_true(e.ends_at_ms > T0 + LOT_MS + 20 * 9999);
-    assert_int_equal(bid(&e, 0, 1, 100, e.ends_at_ms, &out), ENGINE_E_LOT_CLOSED);
+    assert_int_equal(bid(&e, 0, 1, 100, e.ends_at_ms, &out), GV_ELOT_CLOSED);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, e.ends_at_ms - 1, &out), 0);
     assert_int_equal(out.n, 0);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, e.ends_at_ms, &out), 0);
@@ -420,13 +421,13 @@ static void test_max_bid_exact_limit_accepted_one_more_refused(void **state)
     start(&e, &c, 5, 2);
     begin(&e, &out);
     assert_int_equal(engine_max_bid(&e, 0), 80);
-    assert_int_equal(bid(&e, 0, 1, 81, T0 + 1, &out), ENGINE_E_OVER_MAX_BID);
+    assert_int_equal(bid(&e, 0, 1, 81, T0 + 1, &out), GV_EOVER_MAX_BID);
     assert_int_equal(bid(&e, 0, 1, 80, T0 + 1, &out), 0);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, T0 + LOT_MS, &out), 0);
     ev_closed(&out.ev[0], 1, 0, 0, 80, 20);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, T0 + LOT_MS + GAP_MS, &out), 0);
     assert_int_equal(engine_max_bid(&e, 0), 10); /* 20 - 10 x (2 - 1) */
-    assert_int_equal(bid(&e, 0, 2, 11, e.ends_at_ms - 1, &out), ENGINE_E_OVER_MAX_BID);
+    assert_int_equal(bid(&e, 0, 2, 11, e.ends_at_ms - 1, &out), GV_EOVER_MAX_BID);
     buy(&e, 0, 10, &out);
     ev_closed(&out.ev[0], 2, 1, 0, 10, 10);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, e.ends_at_ms, &out), 0);
@@ -450,7 +451,7 @@ static void test_roster_full_refused(void **state)
     buy(&e, 0, 5, &out);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, e.ends_at_ms, &out), 0);
     assert_int_equal(e.lot, 2);
-    assert_int_equal(bid(&e, 0, 2, 1, e.ends_at_ms - 1, &out), ENGINE_E_ROSTER_FULL);
+    assert_int_equal(bid(&e, 0, 2, 1, e.ends_at_ms - 1, &out), GV_EROSTER_FULL);
     assert_int_equal(bid(&e, 1, 2, 1, e.ends_at_ms - 1, &out), 0);
     finish(&e);
 }
@@ -463,15 +464,15 @@ static void test_stale_lot_and_closed_lot(void **state)
     engine_config_t c = cfg_base();
     start(&e, &c, 5, 2);
     begin(&e, &out);
-    assert_int_equal(bid(&e, 0, 2, 5, T0 + 1, &out), ENGINE_E_STALE_LOT);
-    assert_int_equal(bid(&e, 0, 0, 5, T0 + 1, &out), ENGINE_E_STALE_LOT);
+    assert_int_equal(bid(&e, 0, 2, 5, T0 + 1, &out), GV_ESTALE_LOT);
+    assert_int_equal(bid(&e, 0, 0, 5, T0 + 1, &out), GV_ESTALE_LOT);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, T0 + LOT_MS, &out), 0);
     assert_int_equal(e.phase, ENGINE_LOT_INTERMISSION);
     /* intermission: the closed lot is "closed", the next one is not on the block yet */
-    assert_int_equal(bid(&e, 0, 1, 5, T0 + LOT_MS + 1, &out), ENGINE_E_LOT_CLOSED);
-    assert_int_equal(bid(&e, 0, 2, 5, T0 + LOT_MS + 1, &out), ENGINE_E_STALE_LOT);
+    assert_int_equal(bid(&e, 0, 1, 5, T0 + LOT_MS + 1, &out), GV_ELOT_CLOSED);
+    assert_int_equal(bid(&e, 0, 2, 5, T0 + LOT_MS + 1, &out), GV_ESTALE_LOT);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, T0 + LOT_MS + GAP_MS, &out), 0);
-    assert_int_equal(bid(&e, 0, 1, 5, T0 + LOT_MS + GAP_MS, &out), ENGINE_E_STALE_LOT);
+    assert_int_equal(bid(&e, 0, 1, 5, T0 + LOT_MS + GAP_MS, &out), GV_ESTALE_LOT);
     assert_int_equal(bid(&e, 0, 2, 5, T0 + LOT_MS + GAP_MS, &out), 0);
     finish(&e);
 }
@@ -487,9 +488,9 @@ static void test_rejection_precedence(void **state)
     c.min_bid = 10;
     start(&e, &c, 6, 3);
     /* waiting: not a manager beats not running; not running beats stale lot */
-    assert_int_equal(bid(&e, 3, 9, 0, T0, &out), ENGINE_E_NOT_A_MANAGER);
-    assert_int_equal(bid(&e, -1, 9, 0, T0, &out), ENGINE_E_NOT_A_MANAGER);
-    assert_int_equal(bid(&e, 0, 9, 0, T0, &out), ENGINE_E_NOT_RUNNING);
+    assert_int_equal(bid(&e, 3, 9, 0, T0, &out), GV_ENOT_A_MANAGER);
+    assert_int_equal(bid(&e, -1, 9, 0, T0, &out), GV_ENOT_A_MANAGER);
+    assert_int_equal(bid(&e, 0, 9, 0, T0, &out), GV_EAUCTION_NOT_RUNNING);
     begin(&e, &out);
     buy(&e, 0, 50, &out); /* m0: 50 left, 1 slot */
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, e.ends_at_ms, &out), 0);
@@ -498,25 +499,25 @@ static void test_rejection_precedence(void **state)
     buy(&e, 1, 70, &out); /* m1: 30 left, 1 slot, maxBid 30 */
     /* intermission after lot 3: stale beats closed; closed beats roster full */
     int64_t gap = e.ends_at_ms - 1;
-    assert_int_equal(bid(&e, 0, 4, 0, gap, &out), ENGINE_E_STALE_LOT);
-    assert_int_equal(bid(&e, 0, 3, 0, gap, &out), ENGINE_E_LOT_CLOSED);
+    assert_int_equal(bid(&e, 0, 4, 0, gap, &out), GV_ESTALE_LOT);
+    assert_int_equal(bid(&e, 0, 3, 0, gap, &out), GV_ELOT_CLOSED);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, e.ends_at_ms, &out), 0);
     int64_t end = e.ends_at_ms;
-    assert_int_equal(bid(&e, 0, 4, 0, end, &out), ENGINE_E_LOT_CLOSED);
+    assert_int_equal(bid(&e, 0, 4, 0, end, &out), GV_ELOT_CLOSED);
     /* roster full beats too low and over max */
-    assert_int_equal(bid(&e, 0, 4, 0, end - 1, &out), ENGINE_E_ROSTER_FULL);
-    assert_int_equal(bid(&e, 0, 4, 1000, end - 1, &out), ENGINE_E_ROSTER_FULL);
+    assert_int_equal(bid(&e, 0, 4, 0, end - 1, &out), GV_EROSTER_FULL);
+    assert_int_equal(bid(&e, 0, 4, 1000, end - 1, &out), GV_EROSTER_FULL);
     /* already leading beats too low and over max */
     assert_int_equal(bid(&e, 2, 4, 60, end - 2, &out), 0);
-    assert_int_equal(bid(&e, 2, 4, 1, end - 1, &out), ENGINE_E_ALREADY_LEADING);
-    assert_int_equal(bid(&e, 2, 4, 1000, end - 1, &out), ENGINE_E_ALREADY_LEADING);
+    assert_int_equal(bid(&e, 2, 4, 1, end - 1, &out), GV_EALREADY_LEADING);
+    assert_int_equal(bid(&e, 2, 4, 1000, end - 1, &out), GV_EALREADY_LEADING);
     /* too low (< 61) beats over max (> 30) */
-    assert_int_equal(bid(&e, 1, 4, 40, end - 1, &out), ENGINE_E_BID_TOO_LOW);
-    assert_int_equal(bid(&e, 1, 4, 61, end - 1, &out), ENGINE_E_OVER_MAX_BID);
+    assert_int_equal(bid(&e, 1, 4, 40, end - 1, &out), GV_EBID_TOO_LOW);
+    assert_int_equal(bid(&e, 1, 4, 61, end - 1, &out), GV_EOVER_MAX_BID);
     /* paused: not running beats stale lot */
     assert_int_equal(cmd(&e, ENGINE_CMD_PAUSE, end - 1, &out), 0);
-    assert_int_equal(bid(&e, 1, 99, 61, end - 1, &out), ENGINE_E_NOT_RUNNING);
-    assert_int_equal(bid(&e, 7, 99, 61, end - 1, &out), ENGINE_E_NOT_A_MANAGER);
+    assert_int_equal(bid(&e, 1, 99, 61, end - 1, &out), GV_EAUCTION_NOT_RUNNING);
+    assert_int_equal(bid(&e, 7, 99, 61, end - 1, &out), GV_ENOT_A_MANAGER);
     finish(&e);
 }
 
@@ -703,7 +704,7 @@ static void test_budget_below_min_bid_counts_as_unable_to_bid(void **state)
     start(&e, &c, 4, 2);
     begin(&e, &out);
     assert_int_equal(engine_max_bid(&e, 0), 2);
-    assert_int_equal(bid(&e, 0, 1, 3, T0 + 1, &out), ENGINE_E_OVER_MAX_BID);
+    assert_int_equal(bid(&e, 0, 1, 3, T0 + 1, &out), GV_EOVER_MAX_BID);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, T0 + LOT_MS, &out), 0);
     expect_types(&out, 2, ENGINE_EV_LOT_CLOSED, ENGINE_EV_COMPLETED);
     ev_closed(&out.ev[0], 1, 0, -1, 0, 0);
@@ -821,8 +822,8 @@ static void test_close_lot_hammers_now(void **state)
     expect_types(&out, 2, ENGINE_EV_LOT_CLOSED, ENGINE_EV_INTERMISSION);
     ev_closed(&out.ev[0], 1, 0, 0, 5, 95);
     ev_gap(&out.ev[1], 2, T0 + 1000 + GAP_MS); /* from the hammer, not the old deadline */
-    assert_int_equal(cmd(&e, ENGINE_CMD_CLOSE_LOT, T0 + 1001, &out), ENGINE_E_INVALID_STATE);
-    assert_int_equal(bid(&e, 1, 1, 6, T0 + 1001, &out), ENGINE_E_LOT_CLOSED);
+    assert_int_equal(cmd(&e, ENGINE_CMD_CLOSE_LOT, T0 + 1001, &out), GV_EINVALID_STATE);
+    assert_int_equal(bid(&e, 1, 1, 6, T0 + 1001, &out), GV_ELOT_CLOSED);
     finish(&e);
 }
 
@@ -870,7 +871,7 @@ static void test_pause_freezes_running_lot(void **state)
     assert_int_equal(e.status, ENGINE_PAUSED);
     assert_int_equal(e.paused_phase, ENGINE_LOT_RUNNING);
     assert_true(engine_next_deadline(&e) == INT64_MAX);
-    assert_int_equal(bid(&e, 1, 1, 6, T0 + 10001, &out), ENGINE_E_NOT_RUNNING);
+    assert_int_equal(bid(&e, 1, 1, 6, T0 + 10001, &out), GV_EAUCTION_NOT_RUNNING);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, T0 + 100000, &out), 0);
     assert_int_equal(out.n, 0);
     assert_int_equal(cmd(&e, ENGINE_CMD_RESUME, T0 + 200000, &out), 0);
@@ -941,7 +942,7 @@ static void test_undo_sold_lot_refunds_and_reoffers_with_new_number(void **state
     begin(&e, &out);
     assert_int_equal(bid(&e, 0, 1, 7, T0 + 1, &out), 0);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, T0 + LOT_MS, &out), 0);
-    assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, T0 + LOT_MS + 1, &out), ENGINE_E_INVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, T0 + LOT_MS + 1, &out), GV_EINVALID_STATE);
     assert_int_equal(cmd(&e, ENGINE_CMD_PAUSE, T0 + LOT_MS + 1000, &out), 0);
     assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, T0 + LOT_MS + 2000, &out), 0);
     expect_types(&out, 1, ENGINE_EV_LOT_UNDONE);
@@ -954,7 +955,7 @@ static void test_undo_sold_lot_refunds_and_reoffers_with_new_number(void **state
     assert_int_equal(engine_queued(&e), 3);
     assert_int_equal(e.lots_closed, 1); /* undone lots stay counted */
     assert_int_equal(e.lot, 1);         /* numbers never go back */
-    assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, T0 + LOT_MS + 2001, &out), ENGINE_E_INVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, T0 + LOT_MS + 2001, &out), GV_EINVALID_STATE);
     assert_int_equal(cmd(&e, ENGINE_CMD_RESUME, T0 + 40000, &out), 0);
     expect_types(&out, 2, ENGINE_EV_RESUMED, ENGINE_EV_LOT_OPENED);
     assert_int_equal(out.ev[0].ends_at_ms, T0 + 40000);
@@ -1021,14 +1022,14 @@ static void test_undo_refused_with_a_bid_on_the_open_lot(void **state)
     start(&e, &c, 4, 2);
     begin(&e, &out);
     assert_int_equal(cmd(&e, ENGINE_CMD_PAUSE, T0 + 1, &out), 0);
-    assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, T0 + 1, &out), ENGINE_E_INVALID_STATE); /* none */
+    assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, T0 + 1, &out), GV_EINVALID_STATE); /* none */
     assert_int_equal(cmd(&e, ENGINE_CMD_RESUME, T0 + 2, &out), 0);
     buy(&e, 0, 5, &out);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, e.ends_at_ms, &out), 0);
     assert_int_equal(bid(&e, 1, 2, 5, e.ends_at_ms - 5, &out), 0);
-    assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, e.ends_at_ms - 5, &out), ENGINE_E_INVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, e.ends_at_ms - 5, &out), GV_EINVALID_STATE);
     assert_int_equal(cmd(&e, ENGINE_CMD_PAUSE, e.ends_at_ms - 5, &out), 0);
-    assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, T0 + 100000, &out), ENGINE_E_INVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, T0 + 100000, &out), GV_EINVALID_STATE);
     finish(&e);
 }
 
@@ -1060,7 +1061,7 @@ static void test_undo_after_completion_completes_again_once(void **state)
     assert_int_equal(e.completions, 2);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, T0 + 999999, &out), 0);
     assert_int_equal(out.n, 0);
-    assert_int_equal(cmd(&e, ENGINE_CMD_END, T0 + 999999, &out), ENGINE_E_INVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_END, T0 + 999999, &out), GV_EINVALID_STATE);
     assert_int_equal(e.completions, 2);
     finish(&e);
 }
@@ -1115,7 +1116,7 @@ static void test_consecutive_undos_requeue_in_order(void **state)
     ev_undone(&out.ev[0], 2, 1, 1, 6);
     assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, now, &out), 0);
     ev_undone(&out.ev[0], 1, 0, 0, 5);
-    assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, now, &out), ENGINE_E_INVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, now, &out), GV_EINVALID_STATE);
     assert_int_equal(engine_queued(&e), 3);
     assert_int_equal(cmd(&e, ENGINE_CMD_RESUME, now, &out), 0);
     ev_opened(&out.ev[1], 4, 0, 0, now + LOT_MS);
@@ -1154,7 +1155,7 @@ static void test_reset_restores_everything_and_seq_continues(void **state)
     /* from paused and from completed too */
     assert_int_equal(cmd(&e, ENGINE_CMD_PAUSE, T0 + 200001, &out), 0);
     assert_int_equal(cmd(&e, ENGINE_CMD_RESET, T0 + 200002, &out), 0);
-    assert_int_equal(cmd(&e, ENGINE_CMD_RESET, T0 + 200003, &out), ENGINE_E_INVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_RESET, T0 + 200003, &out), GV_EINVALID_STATE);
     assert_int_equal(cmd(&e, ENGINE_CMD_END, T0 + 200004, &out), 0);
     assert_int_equal(cmd(&e, ENGINE_CMD_RESET, T0 + 200005, &out), 0);
     assert_int_equal(e.status, ENGINE_WAITING);
@@ -1181,7 +1182,7 @@ static void test_end_sells_lot_to_leader_then_completes(void **state)
     assert_int_equal(e.reason, ENGINE_REASON_ENDED);
     assert_int_equal(engine_queued(&e), 4);
     assert_int_equal(engine_unsold_count(&e), 0);
-    assert_int_equal(cmd(&e, ENGINE_CMD_END, T0 + 200, &out), ENGINE_E_INVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_END, T0 + 200, &out), GV_EINVALID_STATE);
     finish(&e);
 }
 
@@ -1213,8 +1214,8 @@ static void test_end_from_waiting_and_intermission(void **state)
     assert_int_equal(cmd(&e, ENGINE_CMD_END, T0, &out), 0);
     expect_types(&out, 1, ENGINE_EV_COMPLETED);
     ev_completed(&out.ev[0], ENGINE_REASON_ENDED, 0, 5);
-    assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, T0, &out), ENGINE_E_INVALID_STATE);
-    assert_int_equal(cmd(&e, ENGINE_CMD_BEGIN, T0, &out), ENGINE_E_INVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_UNDO, T0, &out), GV_EINVALID_STATE);
+    assert_int_equal(cmd(&e, ENGINE_CMD_BEGIN, T0, &out), GV_EINVALID_STATE);
     assert_int_equal(cmd(&e, ENGINE_CMD_RESET, T0, &out), 0);
     begin(&e, &out);
     assert_int_equal(cmd(&e, ENGINE_CMD_TICK, T0 + LOT_MS, &out), 0);
@@ -1276,18 +1277,18 @@ static void test_event_apply_refuses_events_that_do_not_fit(void **state)
     begin(&e, &out);
     assert_int_equal(engine_clone(&copy, &e), 0);
     engine_event_t ev = {.type = ENGINE_EV_LOT_CLOSED, .seq = e.seq + 2, .lot = 1, .asset = 0};
-    assert_int_equal(engine_event_apply(&e, &ev), ENGINE_E_INVALID); /* seq gap */
+    assert_int_equal(engine_event_apply(&e, &ev), GV_EINVALID_REQUEST); /* seq gap */
     ev.seq = e.seq + 1;
     ev.asset = 2; /* not the lot on the block */
-    assert_int_equal(engine_event_apply(&e, &ev), ENGINE_E_INVALID);
+    assert_int_equal(engine_event_apply(&e, &ev), GV_EINVALID_REQUEST);
     ev.asset = 0;
     ev.sold = 1;
     ev.manager = 9;
-    assert_int_equal(engine_event_apply(&e, &ev), ENGINE_E_INVALID);
+    assert_int_equal(engine_event_apply(&e, &ev), GV_EINVALID_REQUEST);
     engine_event_t undo = {.type = ENGINE_EV_LOT_UNDONE, .seq = e.seq + 1, .lot = 1};
-    assert_int_equal(engine_event_apply(&e, &undo), ENGINE_E_INVALID); /* nothing closed */
+    assert_int_equal(engine_event_apply(&e, &undo), GV_EINVALID_REQUEST); /* nothing closed */
     engine_event_t bad = {.type = (engine_event_type_t)77, .seq = e.seq + 1};
-    assert_int_equal(engine_event_apply(&e, &bad), ENGINE_E_INVALID);
+    assert_int_equal(engine_event_apply(&e, &bad), GV_EINVALID_REQUEST);
     assert_true(engine_equal(&copy, &e));
     engine_deinit(&copy);
     finish(&e);

@@ -285,23 +285,23 @@ static void model_event(model_t *md, const engine_t *before, engine_cmd_type_t c
 static int expected_bid_rc(const engine_t *b, const model_t *md, const engine_cmd_t *c)
 {
     if (c->manager < 0 || c->manager >= b->n_managers)
-        return ENGINE_E_NOT_A_MANAGER;
+        return GV_ENOT_A_MANAGER;
     if (b->status != ENGINE_RUNNING)
-        return ENGINE_E_NOT_RUNNING;
+        return GV_EAUCTION_NOT_RUNNING;
     if (c->lot != md->last_lot)
-        return ENGINE_E_STALE_LOT;
+        return GV_ESTALE_LOT;
     if (b->phase != ENGINE_LOT_RUNNING || md->now >= b->ends_at_ms)
-        return ENGINE_E_LOT_CLOSED;
+        return GV_ELOT_CLOSED;
     const engine_manager_t *mg = &b->managers[c->manager];
     int empty = b->cfg.roster_size - mg->roster_n;
     if (empty <= 0)
-        return ENGINE_E_ROSTER_FULL;
+        return GV_EROSTER_FULL;
     if (md->lot_leader == c->manager)
-        return ENGINE_E_ALREADY_LEADING;
+        return GV_EALREADY_LEADING;
     if (c->amount < (md->lot_leader < 0 ? b->cfg.min_bid : md->lot_high + b->cfg.min_increment))
-        return ENGINE_E_BID_TOO_LOW;
+        return GV_EBID_TOO_LOW;
     if (c->amount > mg->budget_remaining - b->cfg.min_bid * (empty - 1))
-        return ENGINE_E_OVER_MAX_BID;
+        return GV_EOVER_MAX_BID;
     return 0;
 }
 
@@ -338,7 +338,7 @@ static int expected_rc(const engine_t *b, const model_t *md, const engine_cmd_t 
     case ENGINE_CMD_TICK:
         break;
     }
-    return ok ? 0 : ENGINE_E_INVALID_STATE;
+    return ok ? 0 : GV_EINVALID_STATE;
 }
 
 /* ---- commands ------------------------------------------------------------------------------ */

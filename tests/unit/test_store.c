@@ -157,7 +157,7 @@ static void open_fails_on_a_corrupt_db(void **state)
     for (int i = 0; i < 512; i++)
         fputs("not a database ", fp);
     fclose(fp);
-    assert_int_equal(GV_EDB, store_open(&f->store, f->dir));
+    assert_int_equal(GV_EDB_CORRUPT, store_open(&f->store, f->dir));
     assert_null(f->store);
 }
 

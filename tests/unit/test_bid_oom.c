@@ -1,0 +1,234 @@
+/* Out of memory on the bid path, against the real service and SQLite store: an allocator that
+ * fails the Nth JSON allocation (jansson's, where events and outcomes are built) is swept over
+ * every N of one bid. Whatever N: the answer is the bid's rule decision or a 5xx `internal`,
+ * never another rule's code (before one error space, a failed queueing was answered 409
+ * stale_lot); a 5xx is never stored as the clientBidId's outcome (a resend is judged afresh);
+ * the memory and the store agree afterwards (the seq and the leader), and the auction takes
+ * the next bid with the next seq. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "api/app.h"
+#include "api/bids.h"
+#include "auction/service.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "league/catalogue.h"
+#include "store/store.h"
+
+#include "../tmpdir.h"
+
+#define T0 1767225600000LL
+#define LEAGUE "lg_oom"
+
+static const char *const users[] = {"usr_oomcomm", "usr_oommgr"};
+
+/* ---- the failing allocator ------------------------------------------------------------------ */
+
+static long oom_count;
+static long oom_fail_at = -1; /* the allocation (0-based, counted from arming) that fails */
+
+static void *oom_malloc(size_t n)
+{
+    if (oom_fail_at >= 0 && oom_count++ == oom_fail_at)
+        return NULL;
+    return malloc(n);
+}
+
+static void oom_arm(long n)
+{
+    oom_count = 0;
+    oom_fail_at = n;
+}
+
+/* ---- the application ------------------------------------------------------------------------ */
+
+typedef struct {
+    app_t app;
+    uv_loop_t loop;
+    char dir[64];
+    auction_live_t *live;
+} fx_t;
+
+static void settle(fx_t *f)
+{
+    for (int i = 0; i < 100; i++) {
+        uv_run(&f->loop, UV_RUN_NOWAIT);
+        if (auction_service_idle(f->app.auctions))
+            return;
+    }
+    fail_msg("the auction service did not settle");
+}
+
+static void fx_league(fx_t *f)
+{
+    store_t *s = f->app.store;
+    for (size_t i = 0; i < 2; i++) {
+        char email[64];
+        store_user_t u;
+        snprintf(email, sizeof(email), "%s@example.com", users[i]);
+        assert_int_equal(0, store_user_ensure(s, email, users[i], users[i] + 4, T0, &u, NULL));
+    }
+    store_league_t lg;
+    memset(&lg, 0, sizeof(lg));
+    snprintf(lg.id, sizeof(lg.id), LEAGUE);
+    snprintf(lg.name, sizeof(lg.name), "OOM League");
+    snprintf(lg.sport, sizeof(lg.sport), "football");
+    snprintf(lg.competition, sizeof(lg.competition), "AFCON-2025");
+    snprintf(lg.commissioner_id, sizeof(lg.commissioner_id), "%s", users[0]);
+    snprintf(lg.status, sizeof(lg.status), "setup");
+    snprintf(lg.invite_code, sizeof(lg.invite_code), "OOMINVITE001");
+    snprintf(lg.watch_code, sizeof(lg.watch_code), "OOMWATCH0001");
+    lg.created_ms = T0;
+    lg.settings = (store_league_settings_t){.budget = 1000000,
+                                            .currency = "GBP",
+                                            .roster_size = 2,
+                                            .min_managers = 1,
+                                            .max_managers = 8,
+                                            .lot_seconds = 600,
+                                            .min_bid = 1,
+                                            .min_increment = 1,
+                                            .lot_order_fixed = 1};
+    assert_int_equal(0, store_league_create(s, &lg));
+    assert_true(store_member_add(s, LEAGUE, users[1], STORE_ROLE_MANAGER, 8, T0) >= 0);
+    assert_int_equal(0, auction_service_create(f->app.auctions, LEAGUE, users[0], &f->live));
+    engine_cmd_t begin = {.type = ENGINE_CMD_BEGIN};
+    assert_int_equal(
+        0, auction_service_command(f->app.auctions, f->live, &begin, users[0], NULL, NULL));
+    settle(f);
+}
+
+static int setup(void **state)
+{
+    fx_t *f = calloc(1, sizeof(*f));
+    int applied = 0;
+    log_threshold = getenv("OOM_LOG") ? LOG_DEBUG : LOG_OFF;
+    assert_int_equal(0, tmpdir_make(f->dir, sizeof(f->dir), "bid-oom"));
+    assert_int_equal(0, uv_loop_init(&f->loop));
+    config_defaults(&f->app.cfg);
+    f->app.loop = &f->loop;
+    clock_fake_init(&f->app.clock, T0);
+    f->app.rl.bid_user = rl_new(20, 20, 0, 1024); /* scale 0: off */
+    f->app.hub = hub_new();
+    assert_int_equal(0, store_open(&f->app.store, f->dir));
+    assert_int_equal(0, store_migrate(f->app.store, &applied));
+    catalogue_report_t rep;
+    catalogue_report_init(&rep);
+    assert_int_equal(0, catalogue_load_shipped(f->app.store, T0, &rep));
+    catalogue_report_deinit(&rep);
+    assert_int_equal(0, auction_service_new(&f->app.auctions, &f->app));
+    fx_league(f);
+    json_set_alloc_funcs(oom_malloc, free);
+    *state = f;
+    return 0;
+}
+
+static void close_handle(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static int teardown(void **state)
+{
+    fx_t *f = *state;
+    json_set_alloc_funcs(malloc, free);
+    auction_service_stop(f->app.auctions);
+    uv_walk(&f->loop, close_handle, NULL);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(0, uv_loop_close(&f->loop));
+    auction_service_free(f->app.auctions);
+    hub_free(f->app.hub);
+    rl_free(f->app.rl.bid_user);
+    store_close(f->app.store);
+    tmpdir_remove(f->dir);
+    free(f);
+    return 0;
+}
+
+/* ---- the sweep ------------------------------------------------------------------------------ */
+
+static const char *outcome_code(json_t *out)
+{
+    return json_string_value(
+        json_object_get(json_object_get(json_object_get(out, "body"), "error"), "code"));
+}
+
+static int64_t stored_seq(fx_t *f)
+{
+    store_auction_t row;
+    assert_int_equal(0, store_auction_get(f->app.store, auction_live_id(f->live), &row));
+    int64_t seq = row.seq;
+    store_auction_free_fields(&row);
+    return seq;
+}
+
+/* Places a bid with the allocation fail_at failing (-1: none) and settles; *hit tells whether
+ * that allocation was reached. Returns the outcome (NULL when building it ran out of memory). */
+static json_t *place(fx_t *f, const char *user, int64_t amount, const char *cbid, long fail_at,
+                     int *hit)
+{
+    api_bid_t b = {.user = user, .lot = 1, .amount = amount, .cbid = cbid, .currency = "GBP"};
+    oom_arm(fail_at);
+    json_t *out = api_bid_run(&f->app, f->live, &b);
+    *hit = fail_at >= 0 && oom_count > fail_at;
+    oom_arm(-1);
+    settle(f);
+    return out;
+}
+
+static void test_out_of_memory_on_every_allocation_of_a_bid(void **state)
+{
+    fx_t *f = *state;
+    int64_t amount = 10, seq = auction_live_engine(f->live)->seq;
+    int failures = 0;
+    for (long n = 0;; n++) {
+        const char *user = users[n % 2]; /* alternate, so each fresh decision is an acceptance */
+        char cbid[32];
+        snprintf(cbid, sizeof(cbid), "bid-%ld", n);
+        int hit, again_hit;
+        json_t *out = place(f, user, amount, cbid, n, &hit);
+        int status = (int)json_integer_value(json_object_get(out, "status"));
+        if (out && status != 200) {
+            assert_int_equal(500, status);
+            assert_string_equal("internal", outcome_code(out));
+        }
+        /* memory and store agree once settled */
+        assert_int_equal(stored_seq(f), auction_live_engine(f->live)->seq);
+        json_t *again = place(f, user, amount, cbid, -1, &again_hit);
+        assert_non_null(again);
+        if (out && status == 200) { /* a decision: the resend gets it again, identically */
+            assert_true(json_equal(out, again));
+        } else { /* a failure of ours: judged afresh, and accepted now */
+            failures++;
+            assert_int_equal(200, json_integer_value(json_object_get(again, "status")));
+        }
+        json_t *body = json_object_get(again, "body");
+        assert_int_equal(++seq, json_integer_value(json_object_get(body, "seq")));
+        assert_int_equal(stored_seq(f), seq);
+        assert_int_equal(auction_live_engine(f->live)->price, amount);
+        json_decref(out);
+        json_decref(again);
+        amount++;
+        if (!hit)
+            break; /* this bid needed fewer than n + 1 allocations: every one was failed */
+    }
+    assert_true(failures > 3); /* the sweep reached the event and outcome allocations */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_out_of_memory_on_every_allocation_of_a_bid, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
