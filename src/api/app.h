@@ -34,17 +34,19 @@ typedef struct {
     uint64_t bids_accepted;
     uint64_t bids_rejected[APP_BID_CODES]; /* by -GV_E* code */
     uint64_t ws_rejected_auth;
+    uint64_t client_errors; /* reports the web app sent (POST /api/client-errors) */
 } app_metrics_t;
 
 /* The rate limits of API.md, each a token bucket per key. */
 typedef struct {
     rl_t *link_email;  /* magic-link requests per e-mail: 5/min */
-    rl_t *link_ip;     /* magic-link requests per IP: 20/min */
-    rl_t *verify_ip;   /* verify attempts per IP: 10/min */
+    rl_t *link_ip;     /* magic-link requests per IP: 60/min (a pub on one Wi-Fi) */
+    rl_t *verify_ip;   /* verify attempts per IP: 60/min */
     rl_t *verify_fail; /* failed verifications per e-mail: 10 per 15 min */
-    rl_t *refresh_ip;  /* refreshes per IP: 30/min */
+    rl_t *refresh_ip;  /* refreshes per IP: 60/min */
     rl_t *league_user; /* league creations per user: 10/hour */
     rl_t *bid_user;    /* bids per user: 20/s */
+    rl_t *report_ip;   /* client error reports per IP: 30/min */
 } app_limits_t;
 
 typedef struct app_s {
@@ -80,6 +82,9 @@ int api_routes_register(app_t *app);
 
 /* api_ops_register adds /api/health, /api/ready, /metrics and /api/openapi.json. */
 int api_ops_register(app_t *app);
+
+/* api_client_errors_register adds POST /api/client-errors (errors the web app caught). */
+int api_client_errors_register(app_t *app);
 
 /* api_ops_observe is the HTTP server's per-response observer (ctx = app). */
 void api_ops_observe(void *ctx, const router_route_t *route, int status, int64_t duration_us);

@@ -15,8 +15,9 @@
 #include <string.h>
 
 /* Reads the JSON object body and the string fields named in fields (NULL-terminated), each
- * 1..max bytes; unknown fields are refused. On failure answers 4xx and returns its code. */
-static int auth_body(http_req_t *req, http_resp_t *resp, const char *const *fields,
+ * 1..max bytes; the first `required` must be present, the others may be absent (value NULL);
+ * unknown fields are refused. On failure answers 4xx and returns its code. */
+static int auth_body(http_req_t *req, http_resp_t *resp, const char *const *fields, size_t required,
                      const char **values, size_t max, json_t **root)
 {
     const char *bad;
@@ -29,6 +30,8 @@ static int auth_body(http_req_t *req, http_resp_t *resp, const char *const *fiel
     }
     for (size_t i = 0; fields[i]; i++) {
         values[i] = json_string_value(json_object_get(*root, fields[i]));
+        if (i >= required && !json_object_get(*root, fields[i]))
+            continue; /* optional and absent */
         if (!values[i] || !*values[i] || strlen(values[i]) > max) {
             json_resp_field_error(resp, fields[i], "This field must be a non-empty string.");
             return GV_EINVALID_REQUEST;
@@ -45,12 +48,16 @@ typedef struct {
     char rid[72];
 } auth_mail_job_t;
 
-static void auth_link_answer(app_t *app, http_resp_t *resp, const char *token, const char *link)
+/* The sign-in answer; in development mode with the token, code and link (never in production:
+ * the mail carries them). */
+static void auth_link_answer(app_t *app, http_resp_t *resp, const char *token, const char *code,
+                             const char *link)
 {
     json_t *o =
         json_pack("{s:b, s:I}", "sent", 1, "expiresInS", (json_int_t)app->cfg.magic_link_ttl_s);
-    if (app->cfg.dev && o) {
+    if (app->cfg.dev && o && token) {
         json_object_set_new(o, "devToken", json_string(token));
+        json_object_set_new(o, "devCode", json_string(code));
         json_object_set_new(o, "devLink", json_string(link));
     }
     json_resp_send(resp, 202, o);
@@ -60,7 +67,7 @@ static void auth_mail_done(int status, const char *detail, void *ctx)
 {
     auth_mail_job_t *job = ctx;
     if (status == 0) {
-        auth_link_answer(job->app, job->resp, NULL, NULL);
+        auth_link_answer(job->app, job->resp, NULL, NULL, NULL);
     } else {
         log_warn("sign-in mail failed rid=%s detail=\"%s\"", job->rid, detail ? detail : "-");
         http_resp_error(job->resp, GV_EUNAVAILABLE,
@@ -111,20 +118,30 @@ static void auth_html_escape(const char *s, char *out, size_t n)
     out[j] = '\0';
 }
 
-static int auth_link_mail(app_t *app, http_req_t *req, http_resp_t *resp, const char *email,
-                          const char *link)
+/* The code as people read it: two groups of four ("ABCD-EFGH"). */
+static void auth_code_display(const char *code, char out[TOKEN_CODE_LEN + 2])
 {
-    char text[2048], html[4096], href[2048];
+    snprintf(out, TOKEN_CODE_LEN + 2, "%.4s-%.4s", code, code + 4);
+}
+
+static int auth_link_mail(app_t *app, http_req_t *req, http_resp_t *resp, const char *email,
+                          const char *link, const char *code)
+{
+    char text[2048], html[4096], href[2048], shown[TOKEN_CODE_LEN + 2];
     auth_html_escape(link, href, sizeof(href));
+    auth_code_display(code, shown);
     snprintf(text, sizeof(text),
              "Sign in to Gavel with this link (valid for %lld minutes, usable once):\n\n%s\n\n"
-             "If you did not ask for it, ignore this mail.\n",
-             (long long)(app->cfg.magic_link_ttl_s / 60), link);
+             "If your phone opened the link in another browser, type this code into the page "
+             "that asked for it instead: %s\n\nIf you did not ask for it, ignore this mail.\n",
+             (long long)(app->cfg.magic_link_ttl_s / 60), link, shown);
     snprintf(html, sizeof(html),
              "<p>Sign in to Gavel with this link (valid for %lld minutes, usable once):</p>"
-             "<p><a href=\"%s\">Sign in to Gavel</a></p><p>If you did not ask for it, ignore "
-             "this mail.</p>",
-             (long long)(app->cfg.magic_link_ttl_s / 60), href);
+             "<p><a href=\"%s\">Sign in to Gavel</a></p><p>If your phone opened the link in "
+             "another browser, type this code into the page that asked for it instead:</p>"
+             "<p style=\"font-size:24px;letter-spacing:4px\"><b>%s</b></p><p>If you did not ask "
+             "for it, ignore this mail.</p>",
+             (long long)(app->cfg.magic_link_ttl_s / 60), href, shown);
     auth_mail_job_t *job = calloc(1, sizeof(*job));
     if (!job)
         return GV_ENOMEM;
@@ -149,12 +166,12 @@ static void auth_magic_link(http_req_t *req, http_resp_t *resp, void *ctx)
     const char *v[1];
     json_t *root = NULL;
     char email[ACCOUNT_EMAIL_MAX + 1], name[STORE_NAME_MAX], id[STORE_ID_MAX];
-    char token[TOKEN_TEXT_LEN + 1];
-    unsigned char hash[TOKEN_HASH_LEN];
+    char token[TOKEN_TEXT_LEN + 1], code[TOKEN_CODE_LEN + 1];
+    unsigned char hash[TOKEN_HASH_LEN], code_hash[TOKEN_HASH_LEN];
     store_user_t user;
     int created;
     int64_t now = clock_now_ms(&app->clock);
-    if (auth_body(req, resp, fields, v, 512, &root))
+    if (auth_body(req, resp, fields, 1, v, 512, &root))
         goto done;
     if (account_email_normalize(v[0], email, sizeof(email)) != 0) {
         json_resp_field_error(resp, "email", "Give a valid e-mail address.");
@@ -167,10 +184,13 @@ static void auth_magic_link(http_req_t *req, http_resp_t *resp, void *ctx)
     int rc = token_id(id, "usr_");
     rc = rc ? rc : store_user_ensure(app->store, email, id, name, now, &user, &created);
     rc = rc ? rc : token_random(token);
-    if (!rc)
+    rc = rc ? rc : token_code(code);
+    if (!rc) {
         token_hash(token, strlen(token), hash);
+        token_hash(code, strlen(code), code_hash);
+    }
     rc = rc ? rc
-            : store_magic_link_insert(app->store, hash, user.id,
+            : store_magic_link_insert(app->store, hash, code_hash, user.id,
                                       now + app->cfg.magic_link_ttl_s * 1000, req->client_ip, now);
     if (rc) {
         json_resp_err(resp, rc);
@@ -181,8 +201,8 @@ static void auth_magic_link(http_req_t *req, http_resp_t *resp, void *ctx)
     auth_link_build(app, email, token, &link);
     if (app->cfg.dev) {
         log_info("dev sign-in link rid=%s user=%s link=%s", req->request_id, user.id, link.data);
-        auth_link_answer(app, resp, token, link.data);
-    } else if (auth_link_mail(app, req, resp, email, link.data) != 0) {
+        auth_link_answer(app, resp, token, code, link.data);
+    } else if (auth_link_mail(app, req, resp, email, link.data, code) != 0) {
         json_resp_err(resp, GV_ENOMEM);
     }
     buf_deinit(&link);
@@ -215,11 +235,28 @@ static void auth_tokens_answer(app_t *app, http_resp_t *resp, const store_user_t
                              api_user_json(user)));
 }
 
+/* Uses the sign-in link of email by its token or by its code (one of them NULL). 0, or
+ * GV_EUNAUTHORIZED for any wrong, used or expired one (a malformed code included). */
+static int auth_consume(app_t *app, const char *email, const char *token, const char *code,
+                        int64_t now, char uid[STORE_ID_MAX])
+{
+    unsigned char hash[TOKEN_HASH_LEN];
+    char norm[TOKEN_CODE_LEN + 1];
+    if (token) {
+        token_hash(token, strlen(token), hash);
+        return store_magic_link_consume(app->store, hash, email, now, uid);
+    }
+    if (token_code_normalize(code, norm) != 0)
+        return GV_EUNAUTHORIZED;
+    token_hash(norm, strlen(norm), hash);
+    return store_magic_code_consume(app->store, hash, email, now, uid);
+}
+
 static void auth_verify(http_req_t *req, http_resp_t *resp, void *ctx)
 {
-    static const char *const fields[] = {"email", "token", NULL};
+    static const char *const fields[] = {"email", "token", "code", NULL};
     app_t *app = ctx;
-    const char *v[2];
+    const char *v[3];
     json_t *root = NULL;
     char email[ACCOUNT_EMAIL_MAX + 1], uid[STORE_ID_MAX], family[STORE_ID_MAX];
     char refresh[TOKEN_TEXT_LEN + 1];
@@ -227,8 +264,12 @@ static void auth_verify(http_req_t *req, http_resp_t *resp, void *ctx)
     int64_t now = clock_now_ms(&app->clock), retry;
     store_user_t user;
     if (api_take(app, app->rl.verify_ip, req->client_ip, resp) ||
-        auth_body(req, resp, fields, v, 512, &root))
+        auth_body(req, resp, fields, 1, v, 512, &root))
         goto done;
+    if (!v[1] == !v[2]) {
+        json_resp_field_error(resp, v[1] ? "code" : "token", "Give either token or code.");
+        goto done;
+    }
     if (account_email_normalize(v[0], email, sizeof(email)) != 0) {
         json_resp_err(resp, GV_EINVALID_TOKEN);
         goto done;
@@ -237,8 +278,7 @@ static void auth_verify(http_req_t *req, http_resp_t *resp, void *ctx)
         api_rate_limited(resp, retry);
         goto done;
     }
-    token_hash(v[1], strlen(v[1]), hash);
-    int rc = store_magic_link_consume(app->store, hash, email, now, uid);
+    int rc = auth_consume(app, email, v[1], v[2], now, uid);
     if (rc == GV_EUNAUTHORIZED) {
         rl_take(app->rl.verify_fail, email, now, 1, &retry);
         rc = GV_EINVALID_TOKEN;
@@ -270,7 +310,7 @@ static void auth_refresh(http_req_t *req, http_resp_t *resp, void *ctx)
     int64_t now = clock_now_ms(&app->clock);
     store_user_t user;
     if (api_take(app, app->rl.refresh_ip, req->client_ip, resp) ||
-        auth_body(req, resp, fields, v, 512, &root))
+        auth_body(req, resp, fields, 1, v, 512, &root))
         goto done;
     token_hash(v[0], strlen(v[0]), old_hash);
     int rc = token_random(next);
@@ -297,7 +337,7 @@ static void auth_logout(http_req_t *req, http_resp_t *resp, void *ctx)
     const char *v[1];
     json_t *root = NULL;
     unsigned char hash[TOKEN_HASH_LEN];
-    if (auth_body(req, resp, fields, v, 512, &root) == 0) {
+    if (auth_body(req, resp, fields, 1, v, 512, &root) == 0) {
         token_hash(v[0], strlen(v[0]), hash);
         int rc = store_refresh_revoke(app->store, hash, clock_now_ms(&app->clock));
         if (rc)

@@ -79,14 +79,15 @@ static int auth_limiters(app_t *app)
     double k = app->cfg.rate_limit_scale;
     app_limits_t *l = &app->rl;
     l->link_email = auth_limiter(5, 60, k);
-    l->link_ip = auth_limiter(20, 60, k);
-    l->verify_ip = auth_limiter(10, 60, k);
+    l->link_ip = auth_limiter(60, 60, k); /* loose per IP: a whole pub signs in at once */
+    l->verify_ip = auth_limiter(60, 60, k);
     l->verify_fail = auth_limiter(10, 900, k);
-    l->refresh_ip = auth_limiter(30, 60, k);
+    l->refresh_ip = auth_limiter(60, 60, k);
     l->league_user = auth_limiter(10, 3600, k);
     l->bid_user = auth_limiter(20, 1, k);
+    l->report_ip = auth_limiter(30, 60, k);
     int ok = l->link_email && l->link_ip && l->verify_ip && l->verify_fail && l->refresh_ip &&
-             l->league_user && l->bid_user;
+             l->league_user && l->bid_user && l->report_ip;
     return ok ? 0 : GV_ENOMEM;
 }
 
@@ -141,7 +142,7 @@ void api_auth_stop(app_t *app)
 {
     rl_t **all[] = {&app->rl.link_email,  &app->rl.link_ip,    &app->rl.verify_ip,
                     &app->rl.verify_fail, &app->rl.refresh_ip, &app->rl.league_user,
-                    &app->rl.bid_user};
+                    &app->rl.bid_user,    &app->rl.report_ip};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         rl_free(*all[i]);
         *all[i] = NULL;

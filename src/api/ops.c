@@ -115,6 +115,8 @@ static int ops_write_gauges(app_t *app, buf_t *out)
          "Connections closed by the header or body timeout.", st->timeouts},
         {"gavel_ws_messages_total", "counter", "WebSocket messages received.",
          app->metrics.ws_messages},
+        {"gavel_client_errors_total", "counter", "Errors reported by the web app.",
+         app->metrics.client_errors},
     };
     int rc = 0;
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && !rc; i++) {

@@ -50,3 +50,31 @@ int token_id(char out[TOKEN_ID_MAX], const char *prefix)
     hex_encode(raw, sizeof(raw), out + plen);
     return 0;
 }
+
+int token_code(char out[TOKEN_CODE_LEN + 1])
+{
+    unsigned char raw[TOKEN_CODE_LEN];
+    out[0] = '\0';
+    if (RAND_bytes(raw, (int)sizeof(raw)) != 1)
+        return GV_EINTERNAL;
+    for (size_t i = 0; i < TOKEN_CODE_LEN; i++)
+        out[i] = TOKEN_CODE_ALPHABET[raw[i] & 31]; /* 32 symbols: no modulo bias */
+    out[TOKEN_CODE_LEN] = '\0';
+    OPENSSL_cleanse(raw, sizeof(raw));
+    return 0;
+}
+
+int token_code_normalize(const char *in, char out[TOKEN_CODE_LEN + 1])
+{
+    size_t n = 0;
+    for (; *in; in++) {
+        char c = *in >= 'a' && *in <= 'z' ? (char)(*in - 'a' + 'A') : *in;
+        if (c == ' ' || c == '-')
+            continue;
+        if (n == TOKEN_CODE_LEN || !strchr(TOKEN_CODE_ALPHABET, c))
+            return GV_EINVALID_TOKEN;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return n == TOKEN_CODE_LEN ? 0 : GV_EINVALID_TOKEN;
+}

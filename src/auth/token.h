@@ -16,6 +16,18 @@ int token_random(char out[TOKEN_TEXT_LEN + 1]);
 /* token_hash stores SHA-256(text) in out. */
 void token_hash(const char *text, size_t len, unsigned char out[TOKEN_HASH_LEN]);
 
+/* Sign-in codes: TOKEN_CODE_LEN symbols of the invite alphabet (no look-alikes: no 0/O, 1/I),
+ * 40 bits; typed by hand, so the reader forgives case, spaces and dashes. */
+#define TOKEN_CODE_LEN 8
+#define TOKEN_CODE_ALPHABET "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+/* token_code writes a fresh code and a NUL into out. 0, or GV_EINTERNAL when the CSPRNG fails. */
+int token_code(char out[TOKEN_CODE_LEN + 1]);
+
+/* token_code_normalize upper-cases in, drops spaces and dashes and checks that exactly
+ * TOKEN_CODE_LEN symbols of the alphabet remain, written to out. 0 or GV_EINVALID_TOKEN. */
+int token_code_normalize(const char *in, char out[TOKEN_CODE_LEN + 1]);
+
 /* token_equal compares n bytes in constant time; 1 when equal. */
 int token_equal(const void *a, const void *b, size_t n);
 

@@ -184,11 +184,12 @@ int store_user_set_admin(store_t *s, const char *email, int is_admin)
 }
 
 int store_magic_link_insert(store_t *s, const unsigned char hash[STORE_HASH_LEN],
-                            const char *user_id, int64_t expires_ms, const char *ip, int64_t now_ms)
+                            const unsigned char *code_hash, const char *user_id, int64_t expires_ms,
+                            const char *ip, int64_t now_ms)
 {
     if (hash == NULL || user_id == NULL || ip == NULL)
         return GV_EINTERNAL;
-    return s->ops->magic_link_insert(s, hash, user_id, expires_ms, ip, now_ms);
+    return s->ops->magic_link_insert(s, hash, code_hash, user_id, expires_ms, ip, now_ms);
 }
 
 int store_magic_link_consume(store_t *s, const unsigned char hash[STORE_HASH_LEN],
@@ -196,7 +197,15 @@ int store_magic_link_consume(store_t *s, const unsigned char hash[STORE_HASH_LEN
 {
     if (hash == NULL || email == NULL || user_id == NULL)
         return GV_EINTERNAL;
-    return s->ops->magic_link_consume(s, hash, email, now_ms, user_id);
+    return s->ops->magic_link_consume(s, hash, 0, email, now_ms, user_id);
+}
+
+int store_magic_code_consume(store_t *s, const unsigned char code_hash[STORE_HASH_LEN],
+                             const char *email, int64_t now_ms, char user_id[STORE_ID_MAX])
+{
+    if (code_hash == NULL || email == NULL || user_id == NULL)
+        return GV_EINTERNAL;
+    return s->ops->magic_link_consume(s, code_hash, 1, email, now_ms, user_id);
 }
 
 int store_magic_link_purge(store_t *s, int64_t now_ms, int *purged)

@@ -103,17 +103,22 @@ int store_user_set_name(store_t *s, const char *id, const char *name);
  * or GV_EDB*. */
 int store_user_set_admin(store_t *s, const char *email, int is_admin);
 
-/* store_magic_link_insert records a sign-in token by its hash for user_id, valid until
- * expires_ms, with the requester's IP. 0 or GV_EDB*. */
+/* store_magic_link_insert records a sign-in token by its hash, and its short code by the code's
+ * hash (NULL: none), for user_id, valid until expires_ms, with the requester's IP. 0 or GV_EDB*. */
 int store_magic_link_insert(store_t *s, const unsigned char hash[STORE_HASH_LEN],
-                            const char *user_id, int64_t expires_ms, const char *ip,
-                            int64_t now_ms);
+                            const unsigned char *code_hash, const char *user_id, int64_t expires_ms,
+                            const char *ip, int64_t now_ms);
 
 /* store_magic_link_consume is the single compare-and-set of a sign-in:
  * UPDATE ... SET used = 1 WHERE hash = ? AND used = 0 AND expires_ms > now AND the user's email
  * is email. On success the user's id is copied to user_id and 0 returned; an unknown, expired,
  * used or someone else's token gives GV_EUNAUTHORIZED. */
 int store_magic_link_consume(store_t *s, const unsigned char hash[STORE_HASH_LEN],
+                             const char *email, int64_t now_ms, char user_id[STORE_ID_MAX]);
+
+/* store_magic_code_consume is store_magic_link_consume by the link's code hash: the same row, so
+ * using the code also uses the link and the other way round. */
+int store_magic_code_consume(store_t *s, const unsigned char code_hash[STORE_HASH_LEN],
                              const char *email, int64_t now_ms, char user_id[STORE_ID_MAX]);
 
 /* store_magic_link_purge deletes links expired before now_ms (and used ones older than a day);

@@ -51,9 +51,10 @@ typedef struct store_ops_s {
     int (*user_get)(store_t *s, const char *id, store_user_t *out);
     int (*user_set_name)(store_t *s, const char *id, const char *name);
     int (*user_set_admin)(store_t *s, const char *email, int is_admin);
-    int (*magic_link_insert)(store_t *s, const unsigned char *hash, const char *user_id,
-                             int64_t expires_ms, const char *ip, int64_t now_ms);
-    int (*magic_link_consume)(store_t *s, const unsigned char *hash, const char *email,
+    int (*magic_link_insert)(store_t *s, const unsigned char *hash, const unsigned char *code_hash,
+                             const char *user_id, int64_t expires_ms, const char *ip,
+                             int64_t now_ms);
+    int (*magic_link_consume)(store_t *s, const unsigned char *hash, int by_code, const char *email,
                               int64_t now_ms, char *user_id);
     int (*magic_link_purge)(store_t *s, int64_t now_ms, int *purged);
     int (*refresh_insert)(store_t *s, const unsigned char *hash, const char *user_id,

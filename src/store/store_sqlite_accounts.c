@@ -15,14 +15,19 @@ static const char *const acct_sql[STORE_SQ_COUNT] = {
                                "WHERE email = ?1",
     [STORE_SQ_USER_SET_NAME] = "UPDATE users SET name = ?2 WHERE id = ?1",
     [STORE_SQ_USER_SET_ADMIN] = "UPDATE users SET is_admin = ?2 WHERE email = ?1",
-    [STORE_SQ_LINK_INSERT] = "INSERT INTO magic_links(hash, user_id, expires_ms, ip, created_ms) "
-                             "VALUES(?1, ?2, ?3, ?4, ?5)",
+    [STORE_SQ_LINK_INSERT] = "INSERT INTO magic_links(hash, user_id, expires_ms, ip, created_ms, "
+                             "code_hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     /* The compare-and-set: one statement, so of concurrent consumers (any connection or
      * process) exactly one sees used = 0 under the write lock and gets the row back. */
     [STORE_SQ_LINK_CONSUME] = "UPDATE magic_links SET used = 1, used_ms = ?2 "
                               "WHERE hash = ?1 AND used = 0 AND expires_ms > ?2 "
                               "AND user_id = (SELECT id FROM users WHERE email = ?3) "
                               "RETURNING user_id",
+    /* The same compare-and-set by the link's code: the row holds both, so either uses both. */
+    [STORE_SQ_LINK_CODE_CONSUME] = "UPDATE magic_links SET used = 1, used_ms = ?2 "
+                                   "WHERE code_hash = ?1 AND used = 0 AND expires_ms > ?2 "
+                                   "AND user_id = (SELECT id FROM users WHERE email = ?3) "
+                                   "RETURNING user_id",
     [STORE_SQ_LINK_PURGE] = "DELETE FROM magic_links WHERE expires_ms <= ?1 "
                             "OR (used = 1 AND used_ms < ?1 - 86400000)",
     [STORE_SQ_REFRESH_INSERT] = "INSERT INTO refresh_tokens(hash, user_id, family_id, expires_ms, "
@@ -189,7 +194,8 @@ int store_sqlite_user_set_admin(store_t *s, const char *email, int is_admin)
 
 /* ---- magic links --------------------------------------------------------------------------- */
 
-int store_sqlite_magic_link_insert(store_t *s, const unsigned char *hash, const char *user_id,
+int store_sqlite_magic_link_insert(store_t *s, const unsigned char *hash,
+                                   const unsigned char *code_hash, const char *user_id,
                                    int64_t expires_ms, const char *ip, int64_t now_ms)
 {
     store_sqlite_t *ss = store_sqlite_of(s);
@@ -197,18 +203,19 @@ int store_sqlite_magic_link_insert(store_t *s, const unsigned char *hash, const 
     int err = acct_stmt(ss, STORE_SQ_LINK_INSERT, &stmt);
     if (err != 0)
         return err;
-    err = store_sqlite_bind(ss, stmt, "htiti", hash, user_id, expires_ms, ip, now_ms);
+    /* a NULL code_hash binds NULL (sqlite3_bind_blob), so a cached statement keeps no old code */
+    err = store_sqlite_bind(ss, stmt, "htitih", hash, user_id, expires_ms, ip, now_ms, code_hash);
     if (err != 0)
         return err;
     return acct_run(ss, stmt);
 }
 
-int store_sqlite_magic_link_consume(store_t *s, const unsigned char *hash, const char *email,
-                                    int64_t now_ms, char *user_id)
+int store_sqlite_magic_link_consume(store_t *s, const unsigned char *hash, int by_code,
+                                    const char *email, int64_t now_ms, char *user_id)
 {
     store_sqlite_t *ss = store_sqlite_of(s);
     sqlite3_stmt *stmt = NULL;
-    int err = acct_stmt(ss, STORE_SQ_LINK_CONSUME, &stmt);
+    int err = acct_stmt(ss, by_code ? STORE_SQ_LINK_CODE_CONSUME : STORE_SQ_LINK_CONSUME, &stmt);
     if (err != 0)
         return err;
     err = store_sqlite_bind(ss, stmt, "hit", hash, now_ms, email);

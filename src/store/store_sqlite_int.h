@@ -18,6 +18,7 @@ typedef enum {
     STORE_SQ_USER_SET_ADMIN,
     STORE_SQ_LINK_INSERT,
     STORE_SQ_LINK_CONSUME,
+    STORE_SQ_LINK_CODE_CONSUME,
     STORE_SQ_LINK_PURGE,
     STORE_SQ_REFRESH_INSERT,
     STORE_SQ_REFRESH_FIND,
@@ -98,10 +99,11 @@ int store_sqlite_user_ensure(store_t *s, const char *email, const char *new_id,
 int store_sqlite_user_get(store_t *s, const char *id, store_user_t *out);
 int store_sqlite_user_set_name(store_t *s, const char *id, const char *name);
 int store_sqlite_user_set_admin(store_t *s, const char *email, int is_admin);
-int store_sqlite_magic_link_insert(store_t *s, const unsigned char *hash, const char *user_id,
+int store_sqlite_magic_link_insert(store_t *s, const unsigned char *hash,
+                                   const unsigned char *code_hash, const char *user_id,
                                    int64_t expires_ms, const char *ip, int64_t now_ms);
-int store_sqlite_magic_link_consume(store_t *s, const unsigned char *hash, const char *email,
-                                    int64_t now_ms, char *user_id);
+int store_sqlite_magic_link_consume(store_t *s, const unsigned char *hash, int by_code,
+                                    const char *email, int64_t now_ms, char *user_id);
 int store_sqlite_magic_link_purge(store_t *s, int64_t now_ms, int *purged);
 int store_sqlite_refresh_insert(store_t *s, const unsigned char *hash, const char *user_id,
                                 const char *family_id, int64_t expires_ms, int64_t now_ms);

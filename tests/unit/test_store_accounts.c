@@ -250,8 +250,8 @@ static void link_consume_succeeds_once(void **state)
     store_user_t u = make_user(f, "ann@example.com");
     unsigned char h[STORE_HASH_LEN];
     char uid[STORE_ID_MAX] = "";
-    assert_int_equal(
-        0, store_magic_link_insert(f->store, hash_of(h, 1), u.id, T0 + TTL_MS, "192.0.2.1", T0));
+    assert_int_equal(0, store_magic_link_insert(f->store, hash_of(h, 1), NULL, u.id, T0 + TTL_MS,
+                                                "192.0.2.1", T0));
     assert_int_equal(0, store_magic_link_consume(f->store, h, "ann@example.com", T0 + 10, uid));
     assert_string_equal(u.id, uid);
     assert_int_equal(1, query_i64(f, "SELECT used FROM magic_links WHERE hash = ?1", h));
@@ -262,6 +262,39 @@ static void link_consume_succeeds_once(void **state)
                      store_magic_link_consume(f->store, hash_of(h, 2), "ann@example.com", T0, uid));
 }
 
+/* A link's code and token live in one row: using either spends both; a code works only with its
+ * own e-mail, and a cached insert without a code leaves no earlier code behind. */
+static void link_code_and_token_are_spent_together(void **state)
+{
+    fixture_t *f = *state;
+    store_user_t u = make_user(f, "ann@example.com");
+    make_user(f, "bob@example.com");
+    unsigned char h1[STORE_HASH_LEN], c1[STORE_HASH_LEN], h2[STORE_HASH_LEN], c2[STORE_HASH_LEN],
+        h3[STORE_HASH_LEN];
+    char uid[STORE_ID_MAX] = "";
+    assert_int_equal(0, store_magic_link_insert(f->store, hash_of(h1, 1), hash_of(c1, 11), u.id,
+                                                T0 + TTL_MS, "ip", T0));
+    assert_int_equal(GV_EUNAUTHORIZED,
+                     store_magic_code_consume(f->store, c1, "bob@example.com", T0, uid));
+    assert_int_equal(0, store_magic_code_consume(f->store, c1, "ann@example.com", T0 + 1, uid));
+    assert_string_equal(u.id, uid);
+    assert_int_equal(GV_EUNAUTHORIZED,
+                     store_magic_link_consume(f->store, h1, "ann@example.com", T0 + 2, uid));
+    assert_int_equal(0, store_magic_link_insert(f->store, hash_of(h2, 2), hash_of(c2, 12), u.id,
+                                                T0 + TTL_MS, "ip", T0));
+    assert_int_equal(0, store_magic_link_consume(f->store, h2, "ann@example.com", T0 + 3, uid));
+    assert_int_equal(GV_EUNAUTHORIZED,
+                     store_magic_code_consume(f->store, c2, "ann@example.com", T0 + 4, uid));
+    assert_int_equal(
+        0, store_magic_link_insert(f->store, hash_of(h3, 3), NULL, u.id, T0 + TTL_MS, "ip", T0));
+    assert_int_equal(0, query_i64(f,
+                                  "SELECT count(*) FROM magic_links WHERE hash = ?1 "
+                                  "AND code_hash IS NOT NULL",
+                                  h3));
+    assert_int_equal(GV_EUNAUTHORIZED,
+                     store_magic_code_consume(f->store, c1, "ann@example.com", T0 + TTL_MS, uid));
+}
+
 static void link_wrong_email_is_refused_and_link_stays_usable(void **state)
 {
     fixture_t *f = *state;
@@ -269,8 +302,8 @@ static void link_wrong_email_is_refused_and_link_stays_usable(void **state)
     make_user(f, "mallory@example.com");
     unsigned char h[STORE_HASH_LEN];
     char uid[STORE_ID_MAX] = "";
-    assert_int_equal(
-        0, store_magic_link_insert(f->store, hash_of(h, 1), u.id, T0 + TTL_MS, "192.0.2.1", T0));
+    assert_int_equal(0, store_magic_link_insert(f->store, hash_of(h, 1), NULL, u.id, T0 + TTL_MS,
+                                                "192.0.2.1", T0));
     assert_int_equal(GV_EUNAUTHORIZED,
                      store_magic_link_consume(f->store, h, "mallory@example.com", T0, uid));
     assert_int_equal(GV_EUNAUTHORIZED,
@@ -286,8 +319,10 @@ static void link_expired_at_its_expiry(void **state)
     store_user_t u = make_user(f, "ann@example.com");
     unsigned char h1[STORE_HASH_LEN], h2[STORE_HASH_LEN];
     char uid[STORE_ID_MAX];
-    assert_int_equal(0, store_magic_link_insert(f->store, hash_of(h1, 1), u.id, T0, "ip", T0 - 9));
-    assert_int_equal(0, store_magic_link_insert(f->store, hash_of(h2, 2), u.id, T0, "ip", T0 - 9));
+    assert_int_equal(
+        0, store_magic_link_insert(f->store, hash_of(h1, 1), NULL, u.id, T0, "ip", T0 - 9));
+    assert_int_equal(
+        0, store_magic_link_insert(f->store, hash_of(h2, 2), NULL, u.id, T0, "ip", T0 - 9));
     assert_int_equal(GV_EUNAUTHORIZED,
                      store_magic_link_consume(f->store, h1, "ann@example.com", T0, uid));
     assert_int_equal(0, query_i64(f, "SELECT used FROM magic_links WHERE hash = ?1", h1));
@@ -298,8 +333,8 @@ static void link_insert_for_unknown_user_fails(void **state)
 {
     fixture_t *f = *state;
     unsigned char h[STORE_HASH_LEN];
-    assert_int_equal(GV_EDB,
-                     store_magic_link_insert(f->store, hash_of(h, 1), "nobody", T0, "ip", T0));
+    assert_int_equal(
+        GV_EDB, store_magic_link_insert(f->store, hash_of(h, 1), NULL, "nobody", T0, "ip", T0));
     assert_non_null(strstr(store_errmsg(f->store), "FOREIGN KEY"));
 }
 
@@ -313,8 +348,8 @@ static void link_purge_removes_expired_and_old_used(void **state)
     char uid[STORE_ID_MAX];
     int purged = -1;
     for (int i = 0; i < 6; i++)
-        assert_int_equal(0, store_magic_link_insert(f->store, hash_of(h[i], i), u.id, expiry[i],
-                                                    "ip", T0 - 2 * DAY_MS));
+        assert_int_equal(0, store_magic_link_insert(f->store, hash_of(h[i], i), NULL, u.id,
+                                                    expiry[i], "ip", T0 - 2 * DAY_MS));
     /* 3: used more than a day ago (gone); 4: used exactly a day ago (kept); 5: used just now. */
     assert_int_equal(0, store_magic_link_consume(f->store, h[3], u.email, T0 - DAY_MS - 1, uid));
     assert_int_equal(0, store_magic_link_consume(f->store, h[4], u.email, T0 - DAY_MS, uid));
@@ -340,8 +375,8 @@ static void link_consumed_once_across_two_stores(void **state)
     unsigned char h[STORE_HASH_LEN];
     char uid1[STORE_ID_MAX], uid2[STORE_ID_MAX];
     for (int round = 0; round < 2; round++) {
-        assert_int_equal(
-            0, store_magic_link_insert(f->store, hash_of(h, round), u.id, T0 + TTL_MS, "ip", T0));
+        assert_int_equal(0, store_magic_link_insert(f->store, hash_of(h, round), NULL, u.id,
+                                                    T0 + TTL_MS, "ip", T0));
         store_t *first = round == 0 ? f->store : other;
         store_t *second = round == 0 ? other : f->store;
         int rc1 = store_magic_link_consume(first, h, u.email, T0, uid1);
@@ -381,8 +416,8 @@ static void link_consumed_once_by_racing_threads(void **state)
     store_user_t u = make_user(f, "ann@example.com");
     unsigned char h[STORE_HASH_LEN];
     for (int i = 0; i < ROUNDS; i++)
-        assert_int_equal(
-            0, store_magic_link_insert(f->store, hash_of(h, 100 + i), u.id, T0 + TTL_MS, "ip", T0));
+        assert_int_equal(0, store_magic_link_insert(f->store, hash_of(h, 100 + i), NULL, u.id,
+                                                    T0 + TTL_MS, "ip", T0));
     pthread_barrier_t go;
     pthread_barrier_init(&go, NULL, RACERS);
     racer_t racers[RACERS];
@@ -429,8 +464,8 @@ static void link_consumed_once_by_racing_processes(void **state)
     fixture_t *f = *state;
     store_user_t u = make_user(f, "ann@example.com");
     unsigned char h[STORE_HASH_LEN];
-    assert_int_equal(0,
-                     store_magic_link_insert(f->store, hash_of(h, 7), u.id, T0 + TTL_MS, "ip", T0));
+    assert_int_equal(
+        0, store_magic_link_insert(f->store, hash_of(h, 7), NULL, u.id, T0 + TTL_MS, "ip", T0));
     /* No SQLite connection may be open across fork(). */
     store_close(f->store);
     f->store = NULL;
@@ -690,6 +725,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(accounts_before_migration_fail_then_work, setup_open,
                                         teardown),
         T(link_consume_succeeds_once),
+        T(link_code_and_token_are_spent_together),
         T(link_wrong_email_is_refused_and_link_stays_usable),
         T(link_expired_at_its_expiry),
         T(link_insert_for_unknown_user_fails),

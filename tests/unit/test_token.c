@@ -124,12 +124,42 @@ static void test_id_unique(void **state)
     free(ids);
 }
 
+static void test_code_format_and_normalize(void **state)
+{
+    (void)state;
+    char code[TOKEN_CODE_LEN + 1], norm[TOKEN_CODE_LEN + 1];
+    int seen[256] = {0};
+    for (int i = 0; i < 2000; i++) {
+        assert_int_equal(token_code(code), 0);
+        assert_int_equal(strlen(code), TOKEN_CODE_LEN);
+        for (int k = 0; k < TOKEN_CODE_LEN; k++) {
+            assert_non_null(strchr("23456789ABCDEFGHJKLMNPQRSTUVWXYZ", code[k]));
+            seen[(unsigned char)code[k]]++;
+        }
+    }
+    for (const char *c = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"; *c; c++)
+        assert_true(seen[(unsigned char)*c] > 0); /* 16,000 draws reach all 32 symbols */
+    assert_int_equal(token_code_normalize("abcd-efgh", norm), 0);
+    assert_string_equal(norm, "ABCDEFGH");
+    assert_int_equal(token_code_normalize(" 2345 6789 ", norm), 0);
+    assert_string_equal(norm, "23456789");
+    assert_int_equal(token_code_normalize("ABCD-EFG", norm), GV_EINVALID_TOKEN);
+    assert_int_equal(token_code_normalize("ABCD-EFGHJ", norm), GV_EINVALID_TOKEN);
+    assert_int_equal(token_code_normalize("ABCD-EFG0", norm), GV_EINVALID_TOKEN); /* no 0 */
+    assert_int_equal(token_code_normalize("ABCD_EFGH", norm), GV_EINVALID_TOKEN);
+    assert_int_equal(token_code_normalize("", norm), GV_EINVALID_TOKEN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_random_format), cmocka_unit_test(test_random_spread),
-        cmocka_unit_test(test_hash_vectors),  cmocka_unit_test(test_equal),
-        cmocka_unit_test(test_id_format),     cmocka_unit_test(test_id_unique),
+        cmocka_unit_test(test_random_format),
+        cmocka_unit_test(test_random_spread),
+        cmocka_unit_test(test_hash_vectors),
+        cmocka_unit_test(test_equal),
+        cmocka_unit_test(test_id_format),
+        cmocka_unit_test(test_id_unique),
+        cmocka_unit_test(test_code_format_and_normalize),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,86 @@
+/* Errors the web app caught (render errors, failed requests, socket failures), reported so an
+ * operator sees what users saw: one log line each, rate-limited per IP, no personal data kept. */
+#include "api/app.h"
+#include "api/authz.h"
+
+#include "core/err.h"
+#include "core/log.h"
+#include "json/json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define REPORT_TEXT_MAX 300 /* bytes kept of each text field */
+
+/* Copies in into out (size n) fit for one logfmt value: quotes and backslashes dropped, control
+ * characters as spaces, and every word with an '@' (an e-mail address) replaced by "[email]". */
+static void report_clean(const char *in, char *out, size_t n)
+{
+    size_t j = 0;
+    while (*in && j + 8 < n) {
+        size_t w = strcspn(in, " \t\r\n");
+        if (memchr(in, '@', w)) {
+            memcpy(out + j, "[email]", 7);
+            j += 7;
+            in += w;
+            continue;
+        }
+        for (size_t k = 0; k <= w && in[k] && j + 8 < n; k++) {
+            unsigned char c = (unsigned char)in[k];
+            if (c != '"' && c != '\\')
+                out[j++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+        }
+        in += w + (in[w] != '\0');
+    }
+    out[j] = '\0';
+}
+
+static const char *report_field(json_t *root, const char *name)
+{
+    const char *v = json_string_value(json_object_get(root, name));
+    return v ? v : "";
+}
+
+static void client_error_report(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    static const char *const fields[] = {"kind",   "message", "path",      "requestId",
+                                         "status", "code",    "userAgent", NULL};
+    app_t *app = ctx;
+    json_t *root = NULL;
+    const char *bad;
+    if (api_take(app, app->rl.report_ip, req->client_ip, resp))
+        return;
+    int rc = json_body_object(req, &root);
+    if (rc) {
+        json_resp_err(resp, rc);
+        return;
+    }
+    if (json_fields_allowed(root, fields, &bad) != 0) {
+        json_resp_field_error(resp, bad, "This field is not allowed here.");
+    } else if (!json_is_string(json_object_get(root, "kind")) ||
+               !json_is_string(json_object_get(root, "message"))) {
+        json_resp_field_error(resp,
+                              json_is_string(json_object_get(root, "kind")) ? "message" : "kind",
+                              "kind and message are required strings.");
+    } else {
+        char kind[48], msg[REPORT_TEXT_MAX], path[REPORT_TEXT_MAX], rid[80], code[48];
+        report_clean(report_field(root, "kind"), kind, sizeof(kind));
+        report_clean(report_field(root, "message"), msg, sizeof(msg));
+        report_clean(report_field(root, "path"), path, sizeof(path));
+        report_clean(report_field(root, "requestId"), rid, sizeof(rid));
+        report_clean(report_field(root, "code"), code, sizeof(code));
+        log_warn("client error rid=%s kind=\"%s\" path=\"%s\" status=%lld code=\"%s\" "
+                 "failed_rid=\"%s\" msg=\"%s\"",
+                 req->request_id, kind, path,
+                 (long long)json_integer_value(json_object_get(root, "status")), code, rid, msg);
+        app->metrics.client_errors++;
+        resp->status = 204;
+    }
+    json_decref(root);
+}
+
+int api_client_errors_register(app_t *app)
+{
+    return router_add(&app->router, HTTP_M_POST, "/api/client-errors", client_error_report, app,
+                      16 * 1024);
+}
