@@ -44,12 +44,18 @@ static void invite_preview(http_req_t *req, http_resp_t *resp, void *ctx)
         json_resp_err(resp, rc);
         return;
     }
-    int joinable = strcmp(lg.status, "setup") == 0 && lg.member_count < lg.settings.max_managers;
-    json_resp_send(resp, 200,
-                   json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:b}", "leagueId", lg.id, "name",
-                             lg.name, "sport", lg.sport, "competition", lg.competition,
-                             "commissionerName", comm.name, "memberCount", lg.member_count,
-                             "maxManagers", lg.settings.max_managers, "joinable", joinable));
+    int started = strcmp(lg.status, "setup") != 0;
+    int joinable = !started && lg.member_count < lg.settings.max_managers;
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:o}", "leagueId", lg.id,
+                          "name", lg.name, "sport", lg.sport, "competition", lg.competition,
+                          "commissionerName", comm.name, "memberCount", lg.member_count,
+                          "maxManagers", lg.settings.max_managers, "joinable", joinable,
+                          "auctionStatus",
+                          lg.auction_status[0] ? json_string(lg.auction_status) : json_null());
+    /* Invited too late to join: the invitation lets them watch instead of hitting a dead end. */
+    if (o && started)
+        json_object_set_new(o, "watchCode", json_string(lg.watch_code));
+    json_resp_send(resp, 200, o);
 }
 
 /* Answers 200 with the caller's Member record. */

@@ -129,3 +129,19 @@ def test_auction_status_is_null_without_an_auction(server):
     assert r.status_code == 201, r.text
     assert r.json()["auctionStatus"] is None and r.json()["auctionId"] is None
     assert_status([comm], r.json()["id"], None, None)
+
+
+def test_a_late_invitee_is_offered_the_watch_code(server):
+    people, lg, st, _ = setup_auction(server, 2, n_assets=3, begin=False)
+    late = Client(server)
+    code = lg["inviteCode"]
+    preview = late.get(f"/api/invites/{code}").json()
+    assert preview["auctionStatus"] == "waiting" and preview["joinable"] is False
+    r = late.post(f"/api/invites/{code}/join")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "auction_started"
+    assert late.post(f"/api/watch/{preview['watchCode']}").json()["role"] == "spectator"
+    fresh = people[0].post("/api/leagues", {"name": "Open", "sport": "football",
+                                            "competition": "AFCON-2025"}).json()
+    before = late.get(f"/api/invites/{fresh['inviteCode']}").json()
+    assert before["joinable"] is True and before["auctionStatus"] is None
+    assert "watchCode" not in before, "the watch code is shown only once joining is closed"
