@@ -23,6 +23,7 @@
 #include "league/catalogue.h"
 #include "store/store.h"
 
+#include "../store_fixture.h"
 #include "../tmpdir.h"
 
 #define T0 1767225600000LL
@@ -87,15 +88,13 @@ static void fx_league(fx_t *f)
     snprintf(lg.invite_code, sizeof(lg.invite_code), "OOMINVITE001");
     snprintf(lg.watch_code, sizeof(lg.watch_code), "OOMWATCH0001");
     lg.created_ms = T0;
-    lg.settings = (store_league_settings_t){.budget = 1000000,
-                                            .currency = "GBP",
-                                            .roster_size = 2,
-                                            .min_managers = 1,
-                                            .max_managers = 8,
-                                            .lot_seconds = 600,
-                                            .min_bid = 1,
-                                            .min_increment = 1,
-                                            .lot_order_fixed = 1};
+    lg.settings = fixture_settings();
+    lg.settings.budget = 1000000;
+    lg.settings.roster_size = 2;
+    lg.settings.min_managers = 1;
+    lg.settings.lot_seconds = 600; /* the fake clock never closes the lot */
+    lg.settings.min_bid = lg.settings.min_increment = 1;
+    lg.settings.lot_order_fixed = 1;
     assert_int_equal(0, store_league_create(s, &lg));
     assert_true(store_member_add(s, LEAGUE, users[1], STORE_ROLE_MANAGER, 8, T0) >= 0);
     assert_int_equal(0, auction_service_create(f->app.auctions, LEAGUE, users[0], &f->live));
