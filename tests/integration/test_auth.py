@@ -501,8 +501,15 @@ def test_websocket_closes_when_the_token_expires_unless_renewed(start_server):
             for ws, s in ((stale, a), (renewed, b)):
                 await ws.send(json.dumps({"type": "auth", "token": s["accessToken"]}))
                 assert json.loads(await ws.recv())["type"] == "ready"
-            await asyncio.sleep(1.0)
+            # Token times are whole seconds: renew once the clock has left the second the first
+            # token was issued in, so the fresh token expires at least a second later (ordered by
+            # state, not by a sleep that races the expiry).
+            iat = jwt.decode(b["accessToken"], options={"verify_signature": False})["iat"]
+            while time.time() < iat + 1:
+                await asyncio.sleep(0.02)
             fresh = refresh(srv, b["refreshToken"]).json()["accessToken"]
+            assert jwt.decode(fresh, options={"verify_signature": False})["exp"] > \
+                jwt.decode(b["accessToken"], options={"verify_signature": False})["exp"]
             await renewed.send(json.dumps({"type": "auth", "token": fresh}))
             assert json.loads(await renewed.recv())["type"] == "ready"
             code, _ = await ws_wait_close(stale, timeout=4)
