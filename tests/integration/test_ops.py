@@ -1,7 +1,9 @@
 """Operations: /metrics, the OpenAPI description, the command line, a failing database in health,
 and graceful shutdown on SIGTERM / SIGINT."""
 
+import json
 import signal
+import socket
 import sqlite3
 import time
 
@@ -226,16 +228,29 @@ def test_sigterm_lets_an_unanswering_websocket_go(start_server):
         assert srv.wait() == 0, srv.describe()
 
 
+def refuses_connections(srv):
+    try:
+        socket.create_connection(("127.0.0.1", srv.port), timeout=1).close()
+        return False
+    except OSError:
+        return True
+
+
 def test_sigterm_answers_a_request_in_flight(start_server):
+    """Ordered by states, not sleeps: the 100 Continue proves the server has read the request's
+    head; a refused connection proves it has taken the signal; only then does the body go."""
     srv = start_server()
+    body = json.dumps({"email": "inflight@example.com"}).encode()
+    head = {"Content-Type": "application/json", "Content-Length": str(len(body)),
+            "Expect": "100-continue"}
     with srv.connect() as conn:
-        conn.send(build_request("GET", "/api/health")[:-2])  # all but the final CRLF
-        time.sleep(0.1)
+        conn.send(build_request("POST", "/api/auth/magic-link", head))
+        assert conn.read_response().status == 100
         srv.send_signal(signal.SIGTERM)
-        time.sleep(0.1)
-        conn.send(b"\r\n")
+        assert wait_for(lambda: refuses_connections(srv)), "the server stopped accepting"
+        conn.send(body)
         resp = conn.read_response()
-        assert resp.status == 200, resp
+        assert resp.status == 202, resp
         assert resp.header("connection") == "close"
         conn.wait_closed()
     assert srv.wait() == 0, srv.describe()
