@@ -83,6 +83,9 @@ int api_routes_register(app_t *app);
 /* api_ops_register adds /api/health, /api/ready, /metrics and /api/openapi.json. */
 int api_ops_register(app_t *app);
 
+/* api_season_register adds fixtures, stats, scoring, standings and asset points. */
+int api_season_register(app_t *app);
+
 /* api_client_errors_register adds POST /api/client-errors (errors the web app caught). */
 int api_client_errors_register(app_t *app);
 

@@ -10,6 +10,7 @@ int api_routes_register(app_t *app)
     rc = rc ? rc : api_catalogue_register(app);
     rc = rc ? rc : api_league_register(app);
     rc = rc ? rc : api_auction_register(app);
+    rc = rc ? rc : api_season_register(app);
     if (!rc && app->site) {
         app->router.fallback = static_handle;
         app->router.fallback_ctx = app->site;

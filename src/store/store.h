@@ -146,5 +146,6 @@ int store_refresh_revoke(store_t *s, const unsigned char hash[STORE_HASH_LEN], i
 #include "store/store_catalogue.h"
 #include "store/store_league.h"
 #include "store/store_auction.h"
+#include "store/store_season.h"
 
 #endif

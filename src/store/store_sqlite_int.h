@@ -82,6 +82,7 @@ int store_sqlite_col_text(store_sqlite_t *ss, sqlite3_stmt *stmt, int col, char 
 extern const struct store_catalogue_ops_s store_sqlite_catalogue_ops;
 extern const struct store_league_ops_s store_sqlite_league_ops;
 extern const struct store_auction_ops_s store_sqlite_auction_ops;
+extern const struct store_season_ops_s store_sqlite_season_ops;
 
 /* store_sqlite_bind binds the arguments to stmt's parameters 1, 2, ... by fmt, one letter each:
  * 't' text (const char *), 'i' int64_t, 'n' int, 'h' a STORE_HASH_LEN-byte blob

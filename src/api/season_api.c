@@ -1,0 +1,359 @@
+/* Season endpoints: fixtures (list, CSV import, edit, delete), cricket stats import, the
+ * league's scoring rules (read, merge-patch), standings and one asset's points. Every change of
+ * results or rules is announced to the league room as `standings_updated`. */
+#include "api/authz.h"
+#include "api/paging.h"
+
+#include "core/err.h"
+#include "core/log.h"
+#include "json/json.h"
+#include "json/json_text.h"
+#include "season/season.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void season_announce(app_t *app, const char *league_id)
+{
+    api_league_publish(app, league_id, json_pack("{s:s}", "type", "standings_updated"));
+}
+
+static json_t *season_int_or_null(int v)
+{
+    return v >= 0 ? json_integer(v) : json_null();
+}
+
+static json_t *fixture_json(const store_fixture_t *f)
+{
+    char at[32];
+    clock_format_iso(f->starts_ms, at);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", f->id,
+                     "externalMatchId", f->external_id, "startsAt", at, "homeAssetId",
+                     f->home_asset_id, "awayAssetId", f->away_asset_id, "homeName", f->home_name,
+                     "awayName", f->away_name, "venue", f->venue, "round", f->round, "status",
+                     f->status, "homeGoals", season_int_or_null(f->home_goals), "awayGoals",
+                     season_int_or_null(f->away_goals));
+}
+
+/* ---- fixtures ------------------------------------------------------------------------------- */
+
+static void fixtures_list(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    app_t *app = ctx;
+    api_league_ctx_t lc;
+    page_t page;
+    if (api_authz_league(app, req, resp, http_req_param(req, "id"), &lc) ||
+        page_parse(req, resp, &page))
+        return;
+    int64_t after_ms = INT64_MIN;
+    char after_id[40] = "";
+    if (page.after[0] && sscanf(page.after, "%" SCNd64 ":%39s", &after_ms, after_id) != 2) {
+        json_resp_field_error(resp, "cursor",
+                              "This cursor is not valid; start from the first page.");
+        return;
+    }
+    store_fixture_t *rows = calloc((size_t)page.limit, sizeof(*rows));
+    size_t n = 0;
+    int more = 0;
+    int rc = rows ? store_fixtures_list(app->store, lc.league.id, after_ms, after_id, page.limit,
+                                        rows, &n, &more)
+                  : GV_ENOMEM;
+    if (rc) {
+        json_resp_err(resp, rc);
+    } else {
+        json_t *items = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(items, fixture_json(&rows[i]));
+        char next[96];
+        if (n)
+            snprintf(next, sizeof(next), "%" PRId64 ":%s", rows[n - 1].starts_ms, rows[n - 1].id);
+        page_send(resp, items, more && n ? next : NULL);
+    }
+    free(rows);
+}
+
+/* 1 when the request's media type (before any ';') is type. */
+static int season_media_is(const http_req_t *req, const char *type)
+{
+    const char *ct = http_req_header(req, "content-type");
+    size_t n = ct ? strcspn(ct, "; \t") : 0;
+    return ct && n == strlen(type) && strncasecmp(ct, type, n) == 0;
+}
+
+/* ?partial=true|false|1|0. */
+static int season_partial(http_req_t *req, http_resp_t *resp, int *flags)
+{
+    char v[8];
+    int rc = http_req_query(req, "partial", v, sizeof(v));
+    int yes = rc == 1 && (!strcmp(v, "true") || !strcmp(v, "1"));
+    if (rc < 0 || (rc == 1 && !yes && strcmp(v, "false") && strcmp(v, "0"))) {
+        json_resp_field_error(resp, "partial", "partial is true or false.");
+        return GV_EINVALID_REQUEST;
+    }
+    *flags = yes ? SEASON_PARTIAL : 0;
+    return 0;
+}
+
+typedef int (*season_import_fn)(store_t *s, const store_league_t *lg, const char *text, size_t len,
+                                int flags, int64_t now_ms, season_report_t *r);
+
+static void season_import_answer(http_resp_t *resp, int rc, const season_report_t *r)
+{
+    json_t *rep = season_report_json(r);
+    if (rc == 0) {
+        json_resp_send(resp, 200, rep);
+        return;
+    }
+    if (rc != GV_EINVALID_REQUEST) {
+        json_decref(rep);
+        json_resp_err(resp, rc);
+        return;
+    }
+    char msg[320];
+    if (r->file_error && r->nerrors)
+        snprintf(msg, sizeof(msg), "%s", r->errors[0].message);
+    else
+        snprintf(msg, sizeof(msg), "%zu row%s errors; nothing was imported.", r->error_count,
+                 r->error_count == 1 ? " has" : "s have");
+    char *details = json_text(rep, JSON_COMPACT);
+    http_resp_error(resp, GV_EINVALID_REQUEST, msg, details);
+    free(details);
+    json_decref(rep);
+}
+
+static void season_import_run(http_req_t *req, http_resp_t *resp, app_t *app, season_import_fn fn,
+                              const char *what)
+{
+    api_league_ctx_t lc;
+    season_report_t r;
+    int flags = 0;
+    if (api_authz_commissioner(app, req, resp, http_req_param(req, "id"), &lc) ||
+        season_partial(req, resp, &flags))
+        return;
+    if (!season_media_is(req, "text/csv")) {
+        http_resp_error(resp, GV_EUNSUPPORTED_MEDIA_TYPE, "Send the file as text/csv.", NULL);
+        return;
+    }
+    if (fn == season_import_stats && strcmp(lc.league.sport, "cricket") != 0) {
+        json_resp_field_error(resp, "sport", "Player stats are for cricket leagues.");
+        return;
+    }
+    season_report_init(&r);
+    int rc = fn(app->store, &lc.league, req->body.data ? req->body.data : "", req->body.len, flags,
+                clock_now_ms(&app->clock), &r);
+    season_import_answer(resp, rc, &r);
+    if (rc == 0 && r.created + r.updated > 0)
+        season_announce(app, lc.league.id);
+    log_info("season import rid=%s league=%s what=%s partial=%d status=%d created=%d updated=%d "
+             "skipped=%d errors=%zu",
+             req->request_id, lc.league.id, what, flags != 0, resp->status, r.created, r.updated,
+             r.skipped, r.error_count);
+    season_report_deinit(&r);
+}
+
+static void fixtures_import(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    season_import_run(req, resp, ctx, season_import_fixtures, "fixtures");
+}
+
+static void stats_import(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    season_import_run(req, resp, ctx, season_import_stats, "stats");
+}
+
+/* Applies the PUT body's fields to f; answers 400 itself. */
+static int fixture_patch(http_resp_t *resp, json_t *body, store_fixture_t *f)
+{
+    static const char *const fields[] = {"startsAt", "status", "homeGoals", "awayGoals",
+                                         "venue",    "round",  NULL};
+    const char *bad = NULL, *key;
+    json_t *v;
+    if (json_fields_allowed(body, fields, &bad) != 0)
+        return json_resp_field_error(resp, bad, "This field is not allowed here."),
+               GV_EINVALID_REQUEST;
+    json_object_foreach(body, key, v)
+    {
+        int ok = 1;
+        if (!strcmp(key, "startsAt"))
+            ok = json_is_string(v) && season_parse_time(json_string_value(v), &f->starts_ms) == 0;
+        else if (!strcmp(key, "homeGoals") || !strcmp(key, "awayGoals")) {
+            int *g = key[0] == 'h' ? &f->home_goals : &f->away_goals;
+            ok = json_is_null(v) ||
+                 (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 999);
+            *g = ok && !json_is_null(v) ? (int)json_integer_value(v) : -1;
+        } else {
+            char *dst = !strcmp(key, "status")  ? f->status
+                        : !strcmp(key, "venue") ? f->venue
+                                                : f->round;
+            size_t cap = !strcmp(key, "status")  ? sizeof(f->status)
+                         : !strcmp(key, "venue") ? sizeof(f->venue)
+                                                 : sizeof(f->round);
+            ok = json_is_string(v) && strlen(json_string_value(v)) < cap;
+            if (ok)
+                snprintf(dst, cap, "%s", json_string_value(v));
+        }
+        if (!ok)
+            return json_resp_field_error(resp, key, "This value is not valid here."),
+                   GV_EINVALID_REQUEST;
+    }
+    return 0;
+}
+
+static void fixture_put(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    app_t *app = ctx;
+    api_league_ctx_t lc;
+    store_fixture_t f;
+    json_t *body = NULL;
+    char field[32];
+    const char *msg;
+    if (api_authz_commissioner(app, req, resp, http_req_param(req, "id"), &lc))
+        return;
+    int rc = store_fixture_get(app->store, lc.league.id, http_req_param(req, "fixtureId"), &f);
+    rc = rc ? rc : json_body_object(req, &body);
+    if (rc) {
+        json_resp_err(resp, rc);
+    } else if (fixture_patch(resp, body, &f) == 0) {
+        if (f.home_goals >= 0 && f.away_goals >= 0 && !json_object_get(body, "status") &&
+            !strcmp(f.status, "scheduled"))
+            snprintf(f.status, sizeof(f.status), "finished"); /* a result means it was played */
+        int64_t now = clock_now_ms(&app->clock);
+        if (season_fixture_validate(&f, now, field, sizeof(field), &msg)) {
+            json_resp_field_error(resp, field, msg);
+        } else if ((rc = store_fixture_update(app->store, &f, now)) != 0) {
+            json_resp_err(resp, rc);
+        } else {
+            json_resp_send(resp, 200, fixture_json(&f));
+            season_announce(app, lc.league.id);
+        }
+    }
+    json_decref(body);
+}
+
+static void fixture_delete(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    app_t *app = ctx;
+    api_league_ctx_t lc;
+    if (api_authz_commissioner(app, req, resp, http_req_param(req, "id"), &lc))
+        return;
+    int rc = store_fixture_delete(app->store, lc.league.id, http_req_param(req, "fixtureId"));
+    if (rc) {
+        json_resp_err(resp, rc);
+        return;
+    }
+    resp->status = 204;
+    season_announce(app, lc.league.id);
+}
+
+/* ---- scoring, standings, points ------------------------------------------------------------- */
+
+static void scoring_get(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    app_t *app = ctx;
+    api_league_ctx_t lc;
+    scoring_rules_t rules;
+    if (api_authz_league(app, req, resp, http_req_param(req, "id"), &lc))
+        return;
+    int rc = season_rules(app->store, &lc.league, &rules);
+    if (rc)
+        json_resp_err(resp, rc);
+    else
+        json_resp_send(resp, 200, scoring_document(&rules));
+}
+
+static void scoring_put(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    app_t *app = ctx;
+    api_league_ctx_t lc;
+    scoring_rules_t rules;
+    json_t *body = NULL, *over = NULL;
+    char doc[STORE_SCORING_MAX], field[64];
+    if (api_authz_commissioner(app, req, resp, http_req_param(req, "id"), &lc))
+        return;
+    int rc = json_body_object(req, &body);
+    rc = rc ? rc : store_scoring_get(app->store, lc.league.id, doc, sizeof(doc));
+    over = rc ? NULL : doc[0] ? json_loads(doc, 0, NULL) : json_object();
+    rc = rc ? rc : json_is_object(over) ? 0 : GV_EDB;
+    if (rc) {
+        json_resp_err(resp, rc);
+    } else if (scoring_overrides_merge(lc.league.sport, over, body, &rules, field, sizeof(field))) {
+        json_resp_field_error(resp, field,
+                              "Rules are whole numbers from 0 to 1,000,000 (null restores the "
+                              "default); milestones have enabled, threshold and points.");
+    } else {
+        char *text =
+            json_object_size(over) ? json_text(over, JSON_COMPACT | JSON_SORT_KEYS) : strdup("");
+        rc = text ? store_scoring_set(app->store, lc.league.id, text) : GV_ENOMEM;
+        free(text);
+        if (rc) {
+            json_resp_err(resp, rc);
+        } else {
+            json_resp_send(resp, 200, scoring_document(&rules));
+            season_announce(app, lc.league.id);
+        }
+    }
+    json_decref(over);
+    json_decref(body);
+}
+
+static void standings_get(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    app_t *app = ctx;
+    api_league_ctx_t lc;
+    json_t *out = NULL;
+    if (api_authz_league(app, req, resp, http_req_param(req, "id"), &lc))
+        return;
+    int rc = season_standings(app->store, &lc.league, clock_now_ms(&app->clock), &out);
+    if (rc)
+        json_resp_err(resp, rc);
+    else
+        json_resp_send(resp, 200, out);
+}
+
+static void asset_points_get(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    app_t *app = ctx;
+    api_league_ctx_t lc;
+    store_asset_t a;
+    json_t *out = NULL;
+    if (api_authz_league(app, req, resp, http_req_param(req, "id"), &lc))
+        return;
+    int rc = store_asset_get(app->store, http_req_param(req, "assetId"), &a);
+    if (rc == 0 && strcmp(a.sport, lc.league.sport) != 0)
+        rc = GV_ENOT_FOUND;
+    rc = rc ? rc : season_asset_points(app->store, &lc.league, &a, &out);
+    if (rc)
+        http_resp_error(resp, rc, rc == GV_ENOT_FOUND ? "No such asset in this sport." : NULL,
+                        NULL);
+    else
+        json_resp_send(resp, 200, out);
+}
+
+int api_season_register(app_t *app)
+{
+    router_t *r = &app->router;
+    size_t json = 64 * 1024;
+    int rc = router_add(r, HTTP_M_GET, "/api/leagues/{id}/fixtures", fixtures_list, app, 0);
+    rc = rc ? rc
+            : router_add(r, HTTP_M_POST, "/api/leagues/{id}/fixtures/import", fixtures_import, app,
+                         APP_CSV_LIMIT);
+    rc = rc ? rc
+            : router_add(r, HTTP_M_PUT, "/api/leagues/{id}/fixtures/{fixtureId}", fixture_put, app,
+                         json);
+    rc = rc ? rc
+            : router_add(r, HTTP_M_DELETE, "/api/leagues/{id}/fixtures/{fixtureId}", fixture_delete,
+                         app, 0);
+    rc = rc ? rc
+            : router_add(r, HTTP_M_POST, "/api/leagues/{id}/stats/import", stats_import, app,
+                         APP_CSV_LIMIT);
+    rc = rc ? rc : router_add(r, HTTP_M_GET, "/api/leagues/{id}/scoring", scoring_get, app, 0);
+    rc = rc ? rc : router_add(r, HTTP_M_PUT, "/api/leagues/{id}/scoring", scoring_put, app, json);
+    rc = rc ? rc : router_add(r, HTTP_M_GET, "/api/leagues/{id}/standings", standings_get, app, 0);
+    rc = rc ? rc
+            : router_add(r, HTTP_M_GET, "/api/leagues/{id}/assets/{assetId}/points",
+                         asset_points_get, app, 0);
+    return rc;
+}
