@@ -102,8 +102,8 @@ static int scoring_apply(scoring_rules_t *r, const json_t *doc, char *field, siz
     {
         int ok = !strcmp(key, "rules") || !strcmp(key, "sport") ||
                  (!strcmp(key, "milestones") && r->sport == SCORING_CRICKET);
-        if (!ok)
-            return snprintf(field, n, "%s", key), GV_EINVALID_REQUEST;
+        if (!ok) /* an empty key is still named, as "" */
+            return snprintf(field, n, "%s", *key ? key : "\"\""), GV_EINVALID_REQUEST;
     }
     const json_t *sport = json_object_get(doc, "sport");
     const char *want = r->sport == SCORING_FOOTBALL ? "football" : "cricket";
@@ -144,6 +144,9 @@ int scoring_overrides_merge(const char *sport, json_t *overrides, const json_t *
     int rc = scoring_defaults(sport, rules);
     if (!rc && patch && !json_is_object(patch))
         return snprintf(field, n, "body"), GV_EINVALID_REQUEST;
+    const json_t *named = json_object_get(patch, "sport");
+    if (!rc && named && (!json_is_string(named) || strcmp(json_string_value(named), sport)))
+        return snprintf(field, n, "sport"), GV_EINVALID_REQUEST;
     rc = rc ? rc : patch ? scoring_merge_patch(overrides, patch) : 0;
     json_object_del(overrides, "sport"); /* named for clarity only, never stored */
     return rc ? rc : scoring_apply(rules, overrides, field, n);
