@@ -313,6 +313,31 @@ static void standings_get(http_req_t *req, http_resp_t *resp, void *ctx)
         json_resp_send(resp, 200, out);
 }
 
+typedef int (*season_doc_fn)(store_t *s, const store_league_t *lg, json_t **out);
+
+static void season_doc(http_req_t *req, http_resp_t *resp, app_t *app, season_doc_fn fn)
+{
+    api_league_ctx_t lc;
+    json_t *out = NULL;
+    if (api_authz_league(app, req, resp, http_req_param(req, "id"), &lc))
+        return;
+    int rc = fn(app->store, &lc.league, &out);
+    if (rc)
+        json_resp_err(resp, rc);
+    else
+        json_resp_send(resp, 200, out);
+}
+
+static void leaderboard_get(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    season_doc(req, resp, ctx, season_leaderboard);
+}
+
+static void series_get(http_req_t *req, http_resp_t *resp, void *ctx)
+{
+    season_doc(req, resp, ctx, season_series);
+}
+
 static void asset_points_get(http_req_t *req, http_resp_t *resp, void *ctx)
 {
     app_t *app = ctx;
@@ -352,6 +377,10 @@ int api_season_register(app_t *app)
     rc = rc ? rc : router_add(r, HTTP_M_GET, "/api/leagues/{id}/scoring", scoring_get, app, 0);
     rc = rc ? rc : router_add(r, HTTP_M_PUT, "/api/leagues/{id}/scoring", scoring_put, app, json);
     rc = rc ? rc : router_add(r, HTTP_M_GET, "/api/leagues/{id}/standings", standings_get, app, 0);
+    rc = rc ? rc
+            : router_add(r, HTTP_M_GET, "/api/leagues/{id}/leaderboard", leaderboard_get, app, 0);
+    rc = rc ? rc
+            : router_add(r, HTTP_M_GET, "/api/leagues/{id}/standings/series", series_get, app, 0);
     rc = rc ? rc
             : router_add(r, HTTP_M_GET, "/api/leagues/{id}/assets/{assetId}/points",
                          asset_points_get, app, 0);

@@ -776,3 +776,179 @@ int season_asset_points(store_t *s, const store_league_t *lg, const store_asset_
                      (json_int_t)h.total, "items", h.items);
     return *out ? 0 : GV_ENOMEM;
 }
+
+/* ---- the asset leaderboard ------------------------------------------------------------------ */
+
+/* Seeds t with the league's whole selection (owner ""), then marks the owners. */
+static int season_selection(store_t *s, const char *league_id, season_table_t *t)
+{
+    enum { PAGE = 100 };
+    store_asset_t *rows = calloc(PAGE, sizeof(*rows));
+    int pos[PAGE], after = -1, more = 1, rc = rows ? 0 : GV_ENOMEM;
+    while (!rc && more) {
+        size_t n = 0;
+        rc = store_league_assets_list(s, league_id, after, PAGE, rows, pos, PAGE, &n, &more);
+        for (size_t i = 0; !rc && i < n; i++) {
+            store_roster_row_t r = {rows[i].id, "", 0, 0, rows[i].name};
+            rc = season_owned_row(t, &r);
+        }
+        after = n ? pos[n - 1] : after;
+        more = more && n;
+    }
+    free(rows);
+    return rc;
+}
+
+static int season_owner_mark(void *ctx, const store_roster_row_t *row)
+{
+    season_owned_t *o = season_owned_find(ctx, row->asset_id);
+    if (o)
+        snprintf(o->user_id, sizeof(o->user_id), "%s", row->user_id);
+    return 0;
+}
+
+int season_leaderboard(store_t *s, const store_league_t *lg, json_t **out)
+{
+    scoring_rules_t rules;
+    season_table_t t = {.rules = &rules};
+    int football = !strcmp(lg->sport, "football");
+    int rc = season_rules(s, lg, &rules);
+    rc = rc ? rc : season_selection(s, lg->id, &t);
+    rc = rc ? rc : store_league_rosters_each(s, lg->id, season_owner_mark, &t);
+    rc = rc         ? rc
+         : football ? store_fixtures_each(s, lg->id, season_fixture_score, &t)
+                    : store_cricket_lines_each(s, lg->id, season_line_score, &t);
+    scoring_row_t *rows = rc ? NULL : calloc(t.n ? t.n : 1, sizeof(*rows));
+    rc = rc ? rc : rows ? 0 : GV_ENOMEM;
+    if (!rc) {
+        for (size_t i = 0; i < t.n; i++)
+            rows[i] = (scoring_row_t){.points = t.v[i].points,
+                                      .tb1 = t.v[i].tb1,
+                                      .tb2 = t.v[i].tb2,
+                                      .key = t.v[i].name,
+                                      .index = i};
+        scoring_rank(rows, t.n);
+        json_t *items = json_array();
+        for (size_t i = 0; i < t.n; i++) {
+            const season_owned_t *o = &t.v[rows[i].index];
+            json_array_append_new(
+                items, json_pack("{s:i, s:s, s:s, s:I, s:o}", "rank", rows[i].rank, "assetId",
+                                 o->asset_id, "name", o->name, "points", (json_int_t)o->points,
+                                 "ownerId", o->user_id[0] ? json_string(o->user_id) : json_null()));
+        }
+        *out = json_pack("{s:o}", "items", items);
+        rc = *out ? 0 : GV_ENOMEM;
+    }
+    free(rows);
+    free(t.v);
+    return rc;
+}
+
+/* ---- points over time ----------------------------------------------------------------------- */
+
+#define SEASON_LABELS_MAX 2000
+
+typedef struct {
+    season_table_t *owners;
+    const store_member_t *mem;
+    size_t nmem;
+    char (*labels)[STORE_EXTERNAL_ID_MAX];
+    int64_t *delta; /* labels x members */
+    size_t nlabels;
+    int rc;
+} season_series_t;
+
+/* The column of label (appended when new, in arrival order). */
+static long season_label(season_series_t *ss, const char *label)
+{
+    if (ss->nlabels && !strcmp(ss->labels[ss->nlabels - 1], label))
+        return (long)ss->nlabels - 1;
+    for (size_t i = 0; i < ss->nlabels; i++)
+        if (!strcmp(ss->labels[i], label))
+            return (long)i;
+    if (ss->nlabels == SEASON_LABELS_MAX) {
+        ss->rc = GV_ELIMIT;
+        return -1;
+    }
+    snprintf(ss->labels[ss->nlabels], STORE_EXTERNAL_ID_MAX, "%s", label);
+    return (long)ss->nlabels++;
+}
+
+static void season_series_add(season_series_t *ss, long col, const char *asset, int64_t pts)
+{
+    const season_owned_t *o = season_owned_find(ss->owners, asset);
+    for (size_t m = 0; o && col >= 0 && m < ss->nmem; m++)
+        if (!strcmp(ss->mem[m].user_id, o->user_id))
+            ss->delta[(size_t)col * ss->nmem + m] += pts;
+}
+
+static int season_series_fixture(void *ctx, const store_fixture_t *f)
+{
+    season_series_t *ss = ctx;
+    if (strcmp(f->status, "finished") || f->home_goals < 0 || f->away_goals < 0)
+        return 0;
+    char day[32];
+    clock_format_iso(f->starts_ms, day);
+    day[10] = '\0';
+    long col = season_label(ss, day);
+    const scoring_rules_t *r = ss->owners->rules;
+    season_series_add(ss, col, f->home_asset_id, scoring_football(r, f->home_goals, f->away_goals));
+    season_series_add(ss, col, f->away_asset_id, scoring_football(r, f->away_goals, f->home_goals));
+    return ss->rc;
+}
+
+static int season_series_line(void *ctx, const store_cricket_line_t *l)
+{
+    season_series_t *ss = ctx;
+    scoring_line_t line = {l->runs, l->wickets, l->catches, l->stumpings, l->run_outs};
+    season_series_add(ss, season_label(ss, l->external_id), l->asset_id,
+                      scoring_cricket(ss->owners->rules, &line));
+    return ss->rc;
+}
+
+static json_t *season_series_json(const season_series_t *ss, int football)
+{
+    json_t *labels = json_array(), *series = json_array();
+    for (size_t i = 0; i < ss->nlabels; i++)
+        json_array_append_new(labels, json_string(ss->labels[i]));
+    for (size_t m = 0; m < ss->nmem; m++) {
+        json_t *pts = json_array();
+        int64_t run = 0;
+        for (size_t i = 0; i < ss->nlabels; i++)
+            json_array_append_new(pts, json_integer(run += ss->delta[i * ss->nmem + m]));
+        json_array_append_new(series, json_pack("{s:s, s:s, s:o}", "userId", ss->mem[m].user_id,
+                                                "name", ss->mem[m].name, "points", pts));
+    }
+    return json_pack("{s:s, s:o, s:o}", "by", football ? "date" : "match", "labels", labels,
+                     "series", series);
+}
+
+int season_series(store_t *s, const store_league_t *lg, json_t **out)
+{
+    enum { MEMBERS = 256 };
+    scoring_rules_t rules;
+    season_table_t t = {.rules = &rules};
+    store_member_t *mem = calloc(MEMBERS, sizeof(*mem));
+    season_series_t ss = {.owners = &t, .mem = mem};
+    int more = 0, football = !strcmp(lg->sport, "football");
+    int rc = mem ? season_rules(s, lg, &rules) : GV_ENOMEM;
+    rc = rc ? rc : store_league_rosters_each(s, lg->id, season_owned_row, &t);
+    rc = rc ? rc : store_members_list(s, lg->id, 0, 0, "", MEMBERS, mem, MEMBERS, &ss.nmem, &more);
+    if (!rc) { /* sized by the members there are, not the most there could be */
+        ss.labels = calloc(SEASON_LABELS_MAX, sizeof(*ss.labels));
+        ss.delta = calloc((size_t)SEASON_LABELS_MAX * (ss.nmem ? ss.nmem : 1), sizeof(*ss.delta));
+        rc = ss.labels && ss.delta ? 0 : GV_ENOMEM;
+    }
+    rc = rc         ? rc
+         : football ? store_fixtures_each(s, lg->id, season_series_fixture, &ss)
+                    : store_cricket_lines_each(s, lg->id, season_series_line, &ss);
+    if (!rc) {
+        *out = season_series_json(&ss, football);
+        rc = *out ? 0 : GV_ENOMEM;
+    }
+    free(t.v);
+    free(mem);
+    free(ss.labels);
+    free(ss.delta);
+    return rc;
+}

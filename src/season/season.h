@@ -60,6 +60,15 @@ int season_standings(store_t *s, const store_league_t *lg, int64_t now_ms, json_
  * their points: {"assetId","name","points","items":[...]}. */
 int season_asset_points(store_t *s, const store_league_t *lg, const store_asset_t *a, json_t **out);
 
+/* season_leaderboard builds every asset of the league's selection with its points and owner
+ * (null when unowned), best first: {"items":[{"rank","assetId","name","points","ownerId"}]}. */
+int season_leaderboard(store_t *s, const store_league_t *lg, json_t **out);
+
+/* season_series builds the points-over-time series for a chart: football by the UTC date of
+ * finished fixtures, cricket by match, each manager's running total after each label:
+ * {"by":"date"|"match","labels":[...],"series":[{"userId","name","points":[...]}]}. */
+int season_series(store_t *s, const store_league_t *lg, json_t **out);
+
 /* season_parse_time parses ISO-8601 with a zone ("2025-12-21T19:00:00Z",
  * "2025-12-21T20:00+01:00", fractions allowed) into epoch ms. 0 or GV_EINVALID_REQUEST. */
 int season_parse_time(const char *text, int64_t *ms);

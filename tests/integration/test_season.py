@@ -320,3 +320,40 @@ def test_cricket_points_with_milestones(server):
     assert r.status_code == 200, r.text
     assert table() == {comm.id: (104 + 20 + 10 + 10 + 25, {"runs": 104, "wickets": 1}),
                        other.id: (12 + 100 + 20 + 25, {"runs": 12, "wickets": 5})}
+
+
+def test_leaderboard_and_points_over_time(server):
+    people, lg, teams, owners = sold_league(server)
+    comm = people[0]
+    t = teams
+    rows = [
+        dict(externalMatchId="S1", startsAt="2025-12-21T12:00:00Z", home=t[0], away=t[1],
+             status="finished", homeGoals=2, awayGoals=1),
+        dict(externalMatchId="S2", startsAt="2025-12-21T18:00:00Z", home=t[2], away=t[3],
+             status="finished", homeGoals=0, awayGoals=0),
+        dict(externalMatchId="S3", startsAt="2025-12-23T23:30:00-02:00", home=t[4], away=t[0],
+             status="finished", homeGoals=1, awayGoals=4),  # 2025-12-24 in UTC
+        dict(externalMatchId="S4", startsAt="2025-12-26T18:00:00Z", home=t[5], away=t[1],
+             status="", homeGoals="", awayGoals=""),
+    ]
+    r = post_csv(comm, f"/api/leagues/{lg['id']}/fixtures/import", csv_text(rows))
+    assert r.status_code == 200, r.text
+    rows[3]["status"] = "scheduled"
+    # the oracle, day by day
+    days = {"2025-12-21": rows[:2], "2025-12-24": rows[2:3]}
+    running, expected = {}, {}
+    for day in sorted(days):
+        table, _, _ = football_table(days[day], owners, FOOTBALL)
+        for uid in set(owners.values()):
+            running[uid] = running.get(uid, 0) + table.get(uid, [0])[0]
+            expected.setdefault(uid, []).append(running[uid])
+    got = comm.get(f"/api/leagues/{lg['id']}/standings/series").json()
+    assert got["by"] == "date" and got["labels"] == sorted(days)
+    assert {s["userId"]: s["points"] for s in got["series"]} == expected
+    # every selected asset, owned or not, with its points
+    _, _, per_team = football_table(rows, owners, FOOTBALL)
+    board = comm.get(f"/api/leagues/{lg['id']}/leaderboard").json()["items"]
+    assert {x["name"]: x["points"] for x in board} == {n: per_team.get(n, [0])[0] for n in t}
+    assert {x["name"]: x["ownerId"] for x in board} == owners
+    assert [x["points"] for x in board] == sorted((x["points"] for x in board), reverse=True)
+    assert board[0]["rank"] == 1
