@@ -133,8 +133,13 @@ static void season_import_run(http_req_t *req, http_resp_t *resp, app_t *app, se
     if (api_authz_commissioner(app, req, resp, http_req_param(req, "id"), &lc) ||
         season_partial(req, resp, &flags))
         return;
-    if (!season_media_is(req, "text/csv")) {
-        http_resp_error(resp, GV_EUNSUPPORTED_MEDIA_TYPE, "Send the file as text/csv.", NULL);
+    const char *type = fn == season_import_football_data ? "application/json" : "text/csv";
+    if (!season_media_is(req, type)) {
+        http_resp_error(resp, GV_EUNSUPPORTED_MEDIA_TYPE,
+                        fn == season_import_football_data ? "Send the provider's response as "
+                                                            "application/json."
+                                                          : "Send the file as text/csv.",
+                        NULL);
         return;
     }
     if (fn == season_import_stats && strcmp(lc.league.sport, "cricket") != 0) {
@@ -154,9 +159,18 @@ static void season_import_run(http_req_t *req, http_resp_t *resp, app_t *app, se
     season_report_deinit(&r);
 }
 
+/* Fixtures from the CSV of API.md, or with ?provider=football-data from a Football-Data.org v4
+ * matches response (application/json). */
 static void fixtures_import(http_req_t *req, http_resp_t *resp, void *ctx)
 {
-    season_import_run(req, resp, ctx, season_import_fixtures, "fixtures");
+    char provider[32];
+    int rc = http_req_query(req, "provider", provider, sizeof(provider));
+    if (rc == 1 && !strcmp(provider, "football-data"))
+        season_import_run(req, resp, ctx, season_import_football_data, "football-data");
+    else if (rc != 0)
+        json_resp_field_error(resp, "provider", "provider is football-data (or absent: CSV).");
+    else
+        season_import_run(req, resp, ctx, season_import_fixtures, "fixtures");
 }
 
 static void stats_import(http_req_t *req, http_resp_t *resp, void *ctx)

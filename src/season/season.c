@@ -359,44 +359,54 @@ static long season_team(const season_assets_t *as, const char *token, const char
     return i;
 }
 
-/* Parses one row into f; 0, or -1 with the errors reported. */
-static int season_fixture_row(const season_header_t *h, const csv_record_t *rec,
-                              const season_assets_t *as, const char *league_id, int64_t now_ms,
-                              store_fixture_t *f, season_report_t *r)
+/* One fixture as texts, from a CSV row or a provider's match; home2/away2 (may be NULL) are
+ * tried when home/away (a provider id) match nothing. */
+typedef struct {
+    int line;
+    const char *ext, *starts, *home, *away, *home2, *away2, *venue, *round, *status, *hg, *ag;
+} season_fx_text_t;
+
+static long season_team_either(const season_assets_t *as, const char *a, const char *b,
+                               const char *col, int line, season_report_t *r)
 {
-    int line = (int)rec->line;
+    long i = b && *a ? season_match(as, a) : -1;
+    return i >= 0 ? i : season_team(as, b && *b ? b : a, col, line, r);
+}
+
+/* Parses one fixture into f; 0, or -1 with the errors reported. */
+static int season_fixture_parse(const season_fx_text_t *x, const season_assets_t *as,
+                                const char *league_id, int64_t now_ms, store_fixture_t *f,
+                                season_report_t *r)
+{
+    int line = x->line;
     size_t before = r->error_count;
     memset(f, 0, sizeof(*f));
     snprintf(f->league_id, sizeof(f->league_id), "%s", league_id);
-    const char *ext = season_col(h, rec, FX_EXT);
-    if (!*ext || strlen(ext) >= sizeof(f->external_id))
+    if (!*x->ext || strlen(x->ext) >= sizeof(f->external_id))
         season_error(r, line, "invalid_external_id", "externalMatchId must be 1 to 127 bytes.");
-    snprintf(f->external_id, sizeof(f->external_id), "%s", ext);
-    if (season_parse_time(season_col(h, rec, FX_STARTS), &f->starts_ms))
+    snprintf(f->external_id, sizeof(f->external_id), "%s", x->ext);
+    if (season_parse_time(x->starts, &f->starts_ms))
         season_error(r, line, "invalid_date",
-                     "startsAt must be ISO-8601 with a zone, e.g. "
-                     "2025-12-21T19:00:00Z.");
-    long hi = season_team(as, season_col(h, rec, FX_HOME), "home", line, r);
-    long ai = season_team(as, season_col(h, rec, FX_AWAY), "away", line, r);
+                     "startsAt must be ISO-8601 with a zone, e.g. 2025-12-21T19:00:00Z.");
+    long hi = season_team_either(as, x->home, x->home2, "home", line, r);
+    long ai = season_team_either(as, x->away, x->away2, "away", line, r);
     if (hi >= 0)
         snprintf(f->home_asset_id, sizeof(f->home_asset_id), "%s", as->v[hi].id);
     if (ai >= 0)
         snprintf(f->away_asset_id, sizeof(f->away_asset_id), "%s", as->v[ai].id);
-    const char *venue = season_col(h, rec, FX_VENUE), *round = season_col(h, rec, FX_ROUND);
-    if (strlen(venue) >= sizeof(f->venue) || strlen(round) >= sizeof(f->round))
+    if (strlen(x->venue) >= sizeof(f->venue) || strlen(x->round) >= sizeof(f->round))
         season_error(r, line, "too_long", "venue or round is too long.");
-    snprintf(f->venue, sizeof(f->venue), "%s", venue);
-    snprintf(f->round, sizeof(f->round), "%s", round);
+    snprintf(f->venue, sizeof(f->venue), "%s", x->venue);
+    snprintf(f->round, sizeof(f->round), "%s", x->round);
     int64_t g[2] = {-1, -1};
-    const char *gt[2] = {season_col(h, rec, FX_HG), season_col(h, rec, FX_AG)};
+    const char *gt[2] = {x->hg, x->ag};
     for (int i = 0; i < 2; i++)
         if (*gt[i] && season_count(gt[i], SEASON_GOALS_MAX, &g[i]))
             season_error(r, line, "invalid_number", "%s must be a whole number from 0 to 999.",
                          i ? "awayGoals" : "homeGoals");
     f->home_goals = (int)g[0], f->away_goals = (int)g[1];
-    const char *status = season_col(h, rec, FX_STATUS);
     snprintf(f->status, sizeof(f->status), "%.15s",
-             *status                  ? status
+             *x->status               ? x->status
              : g[0] >= 0 && g[1] >= 0 ? "finished"
                                       : "scheduled");
     char field[32];
@@ -411,22 +421,19 @@ static int season_fixture_row(const season_header_t *h, const csv_record_t *rec,
     return r->error_count == before ? 0 : -1;
 }
 
-typedef int (*season_row_fn)(store_t *s, const season_header_t *h, const csv_record_t *rec,
-                             const season_assets_t *as, const store_league_t *lg, int64_t now_ms,
-                             season_set_t *seen, season_report_t *r);
-
-static int season_fixture_do(store_t *s, const season_header_t *h, const csv_record_t *rec,
-                             const season_assets_t *as, const store_league_t *lg, int64_t now_ms,
-                             season_set_t *seen, season_report_t *r)
+/* Checks x, refuses a key seen earlier in the same input, upserts and counts. */
+static int season_fixture_save(store_t *s, const season_fx_text_t *x, const season_assets_t *as,
+                               const store_league_t *lg, int64_t now_ms, season_set_t *seen,
+                               season_report_t *r)
 {
     store_fixture_t f;
-    if (season_fixture_row(h, rec, as, lg->id, now_ms, &f, r))
+    if (season_fixture_parse(x, as, lg->id, now_ms, &f, r))
         return 0;
     int fresh = season_set_add(seen, f.external_id);
     if (fresh < 0)
         return fresh;
     if (!fresh) {
-        season_error(r, (int)rec->line, "duplicate_id",
+        season_error(r, x->line, "duplicate_id",
                      "externalMatchId %.60s appears earlier in this file.", f.external_id);
         return 0;
     }
@@ -439,6 +446,29 @@ static int season_fixture_do(store_t *s, const season_header_t *h, const csv_rec
     r->updated += what == STORE_UPSERT_UPDATED;
     r->skipped += what == STORE_UPSERT_UNCHANGED;
     return 0;
+}
+
+typedef int (*season_row_fn)(store_t *s, const season_header_t *h, const csv_record_t *rec,
+                             const season_assets_t *as, const store_league_t *lg, int64_t now_ms,
+                             season_set_t *seen, season_report_t *r);
+
+static int season_fixture_do(store_t *s, const season_header_t *h, const csv_record_t *rec,
+                             const season_assets_t *as, const store_league_t *lg, int64_t now_ms,
+                             season_set_t *seen, season_report_t *r)
+{
+    season_fx_text_t x = {
+        .line = (int)rec->line,
+        .ext = season_col(h, rec, FX_EXT),
+        .starts = season_col(h, rec, FX_STARTS),
+        .home = season_col(h, rec, FX_HOME),
+        .away = season_col(h, rec, FX_AWAY),
+        .venue = season_col(h, rec, FX_VENUE),
+        .round = season_col(h, rec, FX_ROUND),
+        .status = season_col(h, rec, FX_STATUS),
+        .hg = season_col(h, rec, FX_HG),
+        .ag = season_col(h, rec, FX_AG),
+    };
+    return season_fixture_save(s, &x, as, lg, now_ms, seen, r);
 }
 
 /* ---- cricket stats -------------------------------------------------------------------------- */
@@ -523,23 +553,19 @@ static int season_rows(store_t *s, csv_reader_t *rd, season_header_t *h, const s
     return rc;
 }
 
-/* Reads text under one transaction; keeps the writes only when there are no row errors or the
- * caller asked for a partial import. */
-static int season_import(store_t *s, const store_league_t *lg, const char *text, size_t len,
-                         int flags, int64_t now_ms, season_header_t *h, season_row_fn row,
-                         season_report_t *r)
+typedef int (*season_source_fn)(store_t *s, const void *src, const season_assets_t *as,
+                                const store_league_t *lg, int64_t now_ms, season_report_t *r);
+
+/* Runs source under one transaction with the sport's assets loaded; keeps the writes only when
+ * there are no row errors or the caller asked for a partial import. */
+static int season_import(store_t *s, const store_league_t *lg, int flags, int64_t now_ms,
+                         season_source_fn source, const void *src, season_report_t *r)
 {
     season_assets_t as;
-    csv_reader_t rd;
     int rc = season_assets_load(s, lg->sport, &as);
-    if (rc) {
-        free(as.v);
-        return rc;
-    }
-    csv_reader_init(&rd, text, len, NULL);
-    rc = store_tx_begin(s);
+    rc = rc ? rc : store_tx_begin(s);
     if (!rc) {
-        rc = season_rows(s, &rd, h, &as, lg, now_ms, row, r);
+        rc = source(s, src, &as, lg, now_ms, r);
         if (!rc && r->error_count && !(flags & SEASON_PARTIAL))
             rc = GV_EINVALID_REQUEST;
         if (rc) {
@@ -549,8 +575,25 @@ static int season_import(store_t *s, const store_league_t *lg, const char *text,
             rc = store_tx_commit(s);
         }
     }
-    csv_reader_deinit(&rd);
     free(as.v);
+    return rc;
+}
+
+typedef struct {
+    const char *text;
+    size_t len;
+    season_header_t *h;
+    season_row_fn row;
+} season_csv_src_t;
+
+static int season_csv_source(store_t *s, const void *src, const season_assets_t *as,
+                             const store_league_t *lg, int64_t now_ms, season_report_t *r)
+{
+    const season_csv_src_t *c = src;
+    csv_reader_t rd;
+    csv_reader_init(&rd, c->text, c->len, NULL);
+    int rc = season_rows(s, &rd, c->h, as, lg, now_ms, c->row, r);
+    csv_reader_deinit(&rd);
     return rc;
 }
 
@@ -558,14 +601,123 @@ int season_import_fixtures(store_t *s, const store_league_t *lg, const char *tex
                            int flags, int64_t now_ms, season_report_t *r)
 {
     season_header_t h = {.names = season_fixture_cols, .ncols = 9, .required = 4};
-    return season_import(s, lg, text, len, flags, now_ms, &h, season_fixture_do, r);
+    season_csv_src_t c = {text, len, &h, season_fixture_do};
+    return season_import(s, lg, flags, now_ms, season_csv_source, &c, r);
 }
 
 int season_import_stats(store_t *s, const store_league_t *lg, const char *text, size_t len,
                         int flags, int64_t now_ms, season_report_t *r)
 {
     season_header_t h = {.names = season_stat_cols, .ncols = 7, .required = 7};
-    return season_import(s, lg, text, len, flags, now_ms, &h, season_stat_do, r);
+    season_csv_src_t c = {text, len, &h, season_stat_do};
+    return season_import(s, lg, flags, now_ms, season_csv_source, &c, r);
+}
+
+/* ---- Football-Data.org v4 (GET /v4/competitions/{code}/matches) ------------------------------ */
+
+static const char *season_str(const json_t *v)
+{
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+/* The provider's status in ours. */
+static const char *season_fd_status(const char *st)
+{
+    static const char *const map[][2] = {
+        {"SCHEDULED", "scheduled"}, {"TIMED", "scheduled"},     {"IN_PLAY", "live"},
+        {"PAUSED", "live"},         {"FINISHED", "finished"},   {"AWARDED", "finished"},
+        {"POSTPONED", "postponed"}, {"SUSPENDED", "postponed"}, {"CANCELLED", "cancelled"},
+    };
+    for (size_t i = 0; st && i < sizeof(map) / sizeof(map[0]); i++)
+        if (!strcmp(map[i][0], st))
+            return map[i][1];
+    return st ? st : ""; /* unknown: reported as invalid_status */
+}
+
+/* A JSON scalar as text into buf ("" for null or absent, "x" for a wrong type). */
+static const char *season_fd_text(const json_t *v, char *buf, size_t n)
+{
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v))
+        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+    else
+        snprintf(buf, n, "%s", v && !json_is_null(v) ? "x" : "");
+    return buf;
+}
+
+static int season_fd_match(store_t *s, const json_t *m, int line, const season_assets_t *as,
+                           const store_league_t *lg, int64_t now_ms, season_set_t *seen,
+                           season_report_t *r)
+{
+    char id[32], hid[32], aid[32], hg[16], ag[16], round[128];
+    if (!json_is_object(m)) {
+        season_error(r, line, "invalid_match", "Match %d is not an object.", line);
+        return 0;
+    }
+    const json_t *home = json_object_get(m, "homeTeam"), *away = json_object_get(m, "awayTeam");
+    const json_t *full = json_object_get(json_object_get(m, "score"), "fullTime");
+    const char *status = season_fd_status(json_string_value(json_object_get(m, "status")));
+    int done = !strcmp(status, "finished");
+    const json_t *md = json_object_get(m, "matchday");
+    const char *stage = json_string_value(json_object_get(m, "stage"));
+    const char *group = json_string_value(json_object_get(m, "group"));
+    if (json_is_integer(md))
+        snprintf(round, sizeof(round), "Matchday %lld", (long long)json_integer_value(md));
+    else
+        snprintf(round, sizeof(round), "%.60s%s%.60s", stage ? stage : "", group ? " " : "",
+                 group ? group : "");
+    const char *venue = json_string_value(json_object_get(m, "venue"));
+    season_fx_text_t x = {
+        .line = line,
+        .ext = season_fd_text(json_object_get(m, "id"), id, sizeof(id)),
+        .starts = season_str(json_object_get(m, "utcDate")),
+        .home = season_fd_text(json_object_get(home, "id"), hid, sizeof(hid)),
+        .away = season_fd_text(json_object_get(away, "id"), aid, sizeof(aid)),
+        .home2 = season_str(json_object_get(home, "name")),
+        .away2 = season_str(json_object_get(away, "name")),
+        .venue = venue ? venue : "",
+        .round = round,
+        .status = status,
+        .hg = done ? season_fd_text(json_object_get(full, "home"), hg, sizeof(hg)) : "",
+        .ag = done ? season_fd_text(json_object_get(full, "away"), ag, sizeof(ag)) : "",
+    };
+    return season_fixture_save(s, &x, as, lg, now_ms, seen, r);
+}
+
+static int season_fd_source(store_t *s, const void *src, const season_assets_t *as,
+                            const store_league_t *lg, int64_t now_ms, season_report_t *r)
+{
+    const json_t *matches = json_object_get(src, "matches");
+    season_set_t seen = {0};
+    int rc = 0;
+    if (!json_is_array(matches)) {
+        season_error(r, 1, "missing_matches", "The response has no \"matches\" array.");
+        r->file_error = 1;
+        return GV_EINVALID_REQUEST;
+    }
+    for (size_t i = 0; !rc && i < json_array_size(matches); i++)
+        rc = season_fd_match(s, json_array_get(matches, i), (int)i + 1, as, lg, now_ms, &seen, r);
+    season_set_free(&seen);
+    return rc;
+}
+
+int season_import_football_data(store_t *s, const store_league_t *lg, const char *text, size_t len,
+                                int flags, int64_t now_ms, season_report_t *r)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(root)) {
+        season_error(r, root ? 1 : jerr.line, "invalid_json",
+                     "The provider's response is not a JSON object (%.120s).",
+                     root ? "another JSON value" : jerr.text);
+        r->file_error = 1;
+        json_decref(root);
+        return GV_EINVALID_REQUEST;
+    }
+    int rc = season_import(s, lg, flags, now_ms, season_fd_source, root, r);
+    json_decref(root);
+    return rc;
 }
 
 /* ---- rules ---------------------------------------------------------------------------------- */

@@ -44,6 +44,15 @@ int season_import_fixtures(store_t *s, const store_league_t *lg, const char *tex
 int season_import_stats(store_t *s, const store_league_t *lg, const char *text, size_t len,
                         int flags, int64_t now_ms, season_report_t *r);
 
+/* season_import_football_data imports a Football-Data.org v4 competition matches response
+ * ({"matches":[...]}) as fixtures: the match id is the external id, teams are matched by the
+ * provider's team id (an asset's provider id), then by name; statuses are mapped (TIMED is
+ * scheduled, IN_PLAY live, AWARDED finished, SUSPENDED postponed); goals are the full-time score
+ * of finished matches. A report's line is the match's position (1-based). As
+ * season_import_fixtures otherwise. */
+int season_import_football_data(store_t *s, const store_league_t *lg, const char *text, size_t len,
+                                int flags, int64_t now_ms, season_report_t *r);
+
 /* season_rules loads the league's effective rules (defaults + stored overrides). */
 int season_rules(store_t *s, const store_league_t *lg, scoring_rules_t *rules);
 

@@ -357,3 +357,49 @@ def test_leaderboard_and_points_over_time(server):
     assert {x["name"]: x["ownerId"] for x in board} == owners
     assert [x["points"] for x in board] == sorted((x["points"] for x in board), reverse=True)
     assert board[0]["rank"] == 1
+
+
+def post_json(who, path, text, **params):
+    return requests.post(who.server.url + path, data=text, params=params, timeout=TIMEOUT,
+                         headers={"Content-Type": "application/json",
+                                  "Authorization": f"Bearer {who.token}"})
+
+
+def test_football_data_adapter_on_a_recorded_response(server):
+    comm = Client(server)
+    lg = comm.post("/api/leagues", {"name": "PL", "sport": "football",
+                                    "competition": "EPL-2025"}).json()
+    path = f"/api/leagues/{lg['id']}/fixtures/import"
+    text = (Path(__file__).parent / "data" / "football_data_matches.json").read_text()
+    r = post_json(comm, path, text, provider="football-data")
+    assert r.status_code == 400, "one match names a team nobody has: all or nothing"
+    errs = r.json()["error"]["details"]["errors"]
+    assert [(e["line"], e["code"]) for e in errs] == [(5, "unknown_team")], errs
+    r = post_json(comm, path, text, provider="football-data", partial="true")
+    assert r.status_code == 200 and (r.json()["created"], len(r.json()["errors"])) == (4, 1)
+    fx = {f["externalMatchId"]: f for f in comm.get(f"/api/leagues/{lg['id']}/fixtures").json()["items"]}
+    assert (fx["537785"]["homeName"], fx["537785"]["awayName"]) == ("Liverpool FC",
+                                                                    "AFC Bournemouth")
+    assert (fx["537785"]["status"], fx["537785"]["homeGoals"], fx["537785"]["awayGoals"]) == \
+        ("finished", 4, 2)
+    assert fx["537785"]["round"] == "Matchday 1" and fx["537785"]["startsAt"] == \
+        "2025-08-15T19:00:00.000Z"
+    # an unknown provider id falls back to the exact name
+    assert fx["537786"]["homeName"] == "Arsenal FC" and fx["537786"]["homeGoals"] == 1
+    assert (fx["537787"]["status"], fx["537787"]["awayGoals"]) == ("finished", 3)  # AWARDED
+    assert (fx["537795"]["status"], fx["537795"]["homeGoals"]) == ("scheduled", None)  # TIMED
+    r = post_json(comm, path, text, provider="football-data", partial="true")
+    assert (r.json()["created"], r.json()["updated"], r.json()["skipped"]) == (0, 0, 4)
+    # malformed responses never write anything
+    for bad, code in (("{not json", "invalid_json"), ("[1, 2]", "invalid_json"),
+                      ('{"errorCode": 429, "message": "You reached your request limit."}',
+                       "missing_matches"),
+                      ('{"matches": [7]}', "invalid_match")):
+        r = post_json(comm, path, bad, provider="football-data", partial="true")
+        if code == "invalid_match":
+            assert r.status_code == 200 and r.json()["errors"][0]["code"] == code, r.text
+        else:
+            assert r.status_code == 400 and \
+                r.json()["error"]["details"]["errors"][0]["code"] == code, r.text
+    assert post_csv(comm, path, text, provider="football-data").status_code == 415
+    assert post_json(comm, path, text, provider="opta").status_code == 400
