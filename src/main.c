@@ -6,11 +6,13 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "league/catalogue.h"
+#include "season/season.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SHUTDOWN_GRACE_MS 10000
 
@@ -24,11 +26,13 @@ static int g_pending_stops;
 
 static void usage(FILE *f)
 {
-    fprintf(
-        f, "usage: gavel serve [flags] | gavel migrate --data DIR | gavel user admin EMAIL "
-           "--data DIR | gavel import --data DIR KIND FILE | gavel check --data DIR | gavel version"
-           "\n\nflags "
-           "(each also GAVEL_<FLAG>):\n");
+    fprintf(f, "usage: gavel serve [flags] | gavel migrate --data DIR | gavel user admin EMAIL "
+               "--data DIR | gavel import --data DIR KIND FILE | gavel fixtures import --data DIR "
+               "--league "
+               "ID [--provider csv|football-data] [--partial 1] FILE | gavel check --data DIR | "
+               "gavel version"
+               "\n\nflags "
+               "(each also GAVEL_<FLAG>):\n");
     config_usage(f);
 }
 
@@ -377,6 +381,80 @@ static int cmd_import(app_t *app, char **pos, int npos)
     return rc ? 1 : 0;
 }
 
+/* Reads a whole file of at most max bytes into a new buffer (free() it). 0 or GV_E*. */
+static int read_file(const char *path, size_t max, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return GV_ENOT_FOUND;
+    char *buf = malloc(max + 1);
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    int rc = !buf ? GV_ENOMEM : ferror(f) ? GV_EIO : n > max ? GV_ELIMIT : 0;
+    fclose(f);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    *out = buf, *len = n;
+    return 0;
+}
+
+/* gavel fixtures import --data DIR --league ID [--provider csv|football-data] [--partial 1] FILE:
+ * the league's fixtures from a CSV file or a saved Football-Data.org response, with the report
+ * of the API (row errors on stderr, one per line). */
+static int cmd_fixtures(app_t *app, char **pos, int npos)
+{
+    const char *prov = app->cfg.provider[0] ? app->cfg.provider : "csv";
+    int fd = !strcmp(prov, "football-data");
+    if (npos != 2 || strcmp(pos[0], "import") || !app->cfg.league[0] ||
+        (!fd && strcmp(prov, "csv"))) {
+        fprintf(stderr, "usage: gavel fixtures import --data DIR --league ID "
+                        "[--provider csv|football-data] [--partial 1] FILE\n");
+        return 2;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    store_league_t lg;
+    season_report_t rep;
+    season_report_init(&rep);
+    clock_real_init(&app->clock);
+    int rc = read_file(pos[1], 10 * 1024 * 1024, &text, &len);
+    if (rc) {
+        fprintf(stderr, "gavel: cannot read %s (%s)\n", pos[1],
+                rc == GV_ELIMIT       ? "over 10 MiB"
+                : rc == GV_ENOT_FOUND ? "no such file"
+                                      : err_name(rc));
+        return 1;
+    }
+    int tty = isatty(STDERR_FILENO);
+    if (tty)
+        fprintf(stderr, "importing %s (%zu KiB) into %s...", pos[1], (len + 1023) / 1024,
+                app->cfg.league);
+    rc = open_store(app);
+    rc = rc ? rc : store_league_get(app->store, app->cfg.league, &lg);
+    int flags = app->cfg.partial ? SEASON_PARTIAL : 0;
+    int64_t now = clock_now_ms(&app->clock);
+    rc = rc   ? rc
+         : fd ? season_import_football_data(app->store, &lg, text, len, flags, now, &rep)
+              : season_import_fixtures(app->store, &lg, text, len, flags, now, &rep);
+    if (tty)
+        fprintf(stderr, "\r\033[K");
+    for (size_t i = 0; i < rep.nerrors; i++)
+        fprintf(stderr, "%s:%d: %s: %s\n", pos[1], rep.errors[i].line, rep.errors[i].code,
+                rep.errors[i].message);
+    if (!rc)
+        printf("created=%d updated=%d skipped=%d errors=%zu\n", rep.created, rep.updated,
+               rep.skipped, rep.error_count);
+    else if (rc == GV_ENOT_FOUND)
+        fprintf(stderr, "gavel: no league %s\n", app->cfg.league);
+    else if (rep.error_count)
+        fprintf(stderr, "gavel: %zu error(s); nothing was imported\n", rep.error_count);
+    season_report_deinit(&rep);
+    free(text);
+    store_close(app->store);
+    return rc ? 1 : 0;
+}
+
 /* gavel check --data DIR: SQLite's integrity check, then every auction's log replayed against
  * its derived rows. Exit 0 when all is consistent. */
 static int cmd_check(app_t *app)
@@ -425,14 +503,15 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "user") != 0 &&
-        strcmp(cmd, "check") != 0 && strcmp(cmd, "import") != 0) {
+        strcmp(cmd, "check") != 0 && strcmp(cmd, "import") != 0 && strcmp(cmd, "fixtures") != 0) {
         usage(!strcmp(cmd, "help") || !strcmp(cmd, "--help") ? stdout : stderr);
         return !strcmp(cmd, "help") || !strcmp(cmd, "--help") ? 0 : 2;
     }
     char err[256], *pos[2];
     int npos;
     config_defaults(&app->cfg);
-    int max_pos = !strcmp(cmd, "user") || !strcmp(cmd, "import") ? 2 : 0;
+    int max_pos =
+        !strcmp(cmd, "user") || !strcmp(cmd, "import") || !strcmp(cmd, "fixtures") ? 2 : 0;
     if (config_parse(&app->cfg, argc, argv, 2, pos, max_pos, &npos, err, sizeof(err)) != 0) {
         fprintf(stderr, "gavel: %s\n", err);
         return 2;
@@ -449,5 +528,7 @@ int main(int argc, char **argv)
         return cmd_check(app);
     if (!strcmp(cmd, "import"))
         return cmd_import(app, pos, npos);
+    if (!strcmp(cmd, "fixtures"))
+        return cmd_fixtures(app, pos, npos);
     return !strcmp(cmd, "serve") ? cmd_serve(app) : cmd_migrate(app);
 }

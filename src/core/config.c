@@ -64,6 +64,12 @@ static const cfg_flag_t cfg_flags[] = {
      "debug, info, warn, error or off"},
     {"access-log", CFG_BOOL, offsetof(config_t, access_log), 0, 0, 1,
      "one log line per HTTP request (default on)"},
+    {"league", CFG_STR, offsetof(config_t, league), sizeof(((config_t *)0)->league), 0, 0,
+     "fixtures import: the league's id"},
+    {"provider", CFG_STR, offsetof(config_t, provider), sizeof(((config_t *)0)->provider), 0, 0,
+     "fixtures import: csv or football-data"},
+    {"partial", CFG_BOOL, offsetof(config_t, partial), 0, 0, 1,
+     "fixtures import: keep the good rows when some are bad"},
 };
 
 #define CFG_NFLAGS (sizeof(cfg_flags) / sizeof(cfg_flags[0]))

@@ -29,6 +29,9 @@ typedef struct {
     int64_t ws_max_output_bytes;
     char log_level[16];
     int access_log;
+    char league[64];   /* gavel fixtures import: the league */
+    char provider[32]; /* gavel fixtures import: csv (default) or football-data */
+    int partial;       /* gavel fixtures import: keep the good rows */
 } config_t;
 
 /* config_defaults fills every field with its documented default. */

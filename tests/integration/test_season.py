@@ -403,3 +403,31 @@ def test_football_data_adapter_on_a_recorded_response(server):
                 r.json()["error"]["details"]["errors"][0]["code"] == code, r.text
     assert post_csv(comm, path, text, provider="football-data").status_code == 415
     assert post_json(comm, path, text, provider="opta").status_code == 400
+
+
+def test_fixtures_import_on_the_command_line(start_server, tmp_path):
+    from conftest import run_gavel
+
+    srv = start_server()
+    comm = Client(srv)
+    lg = comm.post("/api/leagues", {"name": "PL", "sport": "football",
+                                    "competition": "EPL-2025"}).json()
+    srv.stop_and_check()
+    data = Path(__file__).parent / "data" / "football_data_matches.json"
+    out = run_gavel("fixtures", "import", "--data", srv.data, "--league", lg["id"],
+                    "--provider", "football-data", data)
+    assert out.returncode == 1 and f"{data}:5: unknown_team:" in out.stderr, out.stderr
+    assert "nothing was imported" in out.stderr
+    out = run_gavel("fixtures", "import", "--data", srv.data, "--league", lg["id"],
+                    "--provider", "football-data", "--partial", "1", data)
+    assert out.returncode == 0 and "created=4 updated=0 skipped=0 errors=1" in out.stdout, out
+    sample = SAMPLES / "fixtures_epl-2025.csv"
+    out = run_gavel("fixtures", "import", "--data", srv.data, "--league", lg["id"], sample)
+    rows = len(sample.read_text().strip().splitlines()) - 1
+    assert out.returncode == 0 and f"created={rows} " in out.stdout, out
+    out = run_gavel("fixtures", "import", "--data", srv.data, "--league", "lg_nope", sample)
+    assert out.returncode == 1 and "no league lg_nope" in out.stderr
+    assert run_gavel("fixtures", "import", "--data", srv.data, sample).returncode == 2
+    srv = start_server.restart(srv)
+    comm.server = srv
+    assert len(comm.all_items(f"/api/leagues/{lg['id']}/fixtures")) == 4 + rows
