@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "json/json.h"
 #include "json/json_text.h"
+#include "net/multipart.h"
 #include "season/season.h"
 
 #include <inttypes.h>
@@ -97,6 +98,30 @@ static int season_partial(http_req_t *req, http_resp_t *resp, int *flags)
     return 0;
 }
 
+/* The uploaded file: the body itself (text/csv, or application/json for a provider's response)
+ * or the part named "file" of a multipart/form-data body. Answers 4xx itself. */
+static int season_upload(http_req_t *req, http_resp_t *resp, int json, const char **text,
+                         size_t *len)
+{
+    char boundary[MULTIPART_BOUNDARY_MAX + 1];
+    if (season_media_is(req, json ? "application/json" : "text/csv"))
+        return 0;
+    if (!season_media_is(req, "multipart/form-data")) {
+        http_resp_error(resp, GV_EUNSUPPORTED_MEDIA_TYPE,
+                        json ? "Send the provider's response as application/json."
+                             : "Send the file as text/csv, or as the multipart field \"file\".",
+                        NULL);
+        return GV_EUNSUPPORTED_MEDIA_TYPE;
+    }
+    int rc = multipart_boundary(http_req_header(req, "content-type"), boundary);
+    rc = rc ? rc : multipart_part(*text, *len, boundary, "file", text, len);
+    if (rc)
+        json_resp_field_error(resp, "file",
+                              rc == GV_ENOT_FOUND ? "The form has no field named file."
+                                                  : "The multipart body is not well-formed.");
+    return rc;
+}
+
 typedef int (*season_import_fn)(store_t *s, const store_league_t *lg, const char *text, size_t len,
                                 int flags, int64_t now_ms, season_report_t *r);
 
@@ -133,22 +158,16 @@ static void season_import_run(http_req_t *req, http_resp_t *resp, app_t *app, se
     if (api_authz_commissioner(app, req, resp, http_req_param(req, "id"), &lc) ||
         season_partial(req, resp, &flags))
         return;
-    const char *type = fn == season_import_football_data ? "application/json" : "text/csv";
-    if (!season_media_is(req, type)) {
-        http_resp_error(resp, GV_EUNSUPPORTED_MEDIA_TYPE,
-                        fn == season_import_football_data ? "Send the provider's response as "
-                                                            "application/json."
-                                                          : "Send the file as text/csv.",
-                        NULL);
+    const char *text = req->body.data ? req->body.data : "";
+    size_t len = req->body.len;
+    if (season_upload(req, resp, fn == season_import_football_data, &text, &len))
         return;
-    }
     if (fn == season_import_stats && strcmp(lc.league.sport, "cricket") != 0) {
         json_resp_field_error(resp, "sport", "Player stats are for cricket leagues.");
         return;
     }
     season_report_init(&r);
-    int rc = fn(app->store, &lc.league, req->body.data ? req->body.data : "", req->body.len, flags,
-                clock_now_ms(&app->clock), &r);
+    int rc = fn(app->store, &lc.league, text, len, flags, clock_now_ms(&app->clock), &r);
     season_import_answer(resp, rc, &r);
     if (rc == 0 && r.created + r.updated > 0)
         season_announce(app, lc.league.id);

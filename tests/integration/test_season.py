@@ -431,3 +431,21 @@ def test_fixtures_import_on_the_command_line(start_server, tmp_path):
     srv = start_server.restart(srv)
     comm.server = srv
     assert len(comm.all_items(f"/api/leagues/{lg['id']}/fixtures")) == 4 + rows
+
+
+def test_fixture_file_as_a_multipart_upload(server):
+    people, lg, teams, owners = sold_league(server)
+    comm = people[0]
+    text = csv_text([dict(externalMatchId="U1", startsAt="2025-12-21T19:00:00Z", home=teams[0],
+                          away=teams[1], status="finished", homeGoals=1, awayGoals=0)])
+    url = f"{server.url}/api/leagues/{lg['id']}/fixtures/import"
+    auth = {"Authorization": f"Bearer {comm.token}"}
+    r = requests.post(url, files={"file": ("fixtures.csv", text, "text/csv")},
+                      data={"note": "from a form"}, headers=auth, timeout=TIMEOUT)
+    assert r.status_code == 200 and r.json()["created"] == 1, r.text
+    r = requests.post(url, files={"other": ("x.csv", text, "text/csv")}, headers=auth,
+                      timeout=TIMEOUT)
+    assert r.status_code == 400 and r.json()["error"]["details"]["field"] == "file"
+    r = requests.post(url, data=b"--B\r\nbroken", timeout=TIMEOUT,
+                      headers={**auth, "Content-Type": "multipart/form-data; boundary=B"})
+    assert r.status_code == 400 and r.json()["error"]["details"]["field"] == "file"
