@@ -243,6 +243,7 @@ static void app_signals(app_t *app)
 static void app_free(app_t *app)
 {
     api_auth_stop(app);
+    api_season_stop(app);
     auction_service_free(app->auctions);
     app->auctions = NULL;
     ws_server_free(app->ws);

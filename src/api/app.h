@@ -49,11 +49,25 @@ typedef struct {
     rl_t *report_ip;   /* client error reports per IP: 30/min */
 } app_limits_t;
 
+/* Season documents computed from the store, kept while the store's change stamp says they are
+ * still current (any write, by this process or another, makes them stale). */
+#define APP_SEASON_CACHE 32
+typedef struct {
+    char league_id[40];
+    int kind;          /* which document */
+    uint64_t stamp[2]; /* store_change_stamp when it was computed */
+    char *text;        /* the JSON text, owned */
+    size_t len;
+    uint64_t used; /* for replacing the least recently used */
+} app_season_entry_t;
+
 typedef struct app_s {
     config_t cfg;
     unsigned char jwt_key[64];
     size_t jwt_key_len;
     app_limits_t rl;
+    app_season_entry_t season_cache[APP_SEASON_CACHE];
+    uint64_t season_cache_clock;
     mailer_t *mailer; /* NULL in development mode */
     uv_timer_t purge_timer;
     uv_loop_t *loop;
@@ -85,6 +99,9 @@ int api_ops_register(app_t *app);
 
 /* api_season_register adds fixtures, stats, scoring, standings and asset points. */
 int api_season_register(app_t *app);
+
+/* api_season_stop frees the season documents kept in app. */
+void api_season_stop(app_t *app);
 
 /* api_client_errors_register adds POST /api/client-errors (errors the web app caught). */
 int api_client_errors_register(app_t *app);

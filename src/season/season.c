@@ -785,10 +785,8 @@ static void season_football_add(season_table_t *t, const char *asset, int gf, in
     o->tb2 += gf > ga;
 }
 
-static int season_fixture_score(void *ctx, const store_fixture_t *f)
+static int season_fixture_score(void *ctx, const store_result_t *f)
 {
-    if (strcmp(f->status, "finished") || f->home_goals < 0 || f->away_goals < 0)
-        return 0;
     season_football_add(ctx, f->home_asset_id, f->home_goals, f->away_goals);
     season_football_add(ctx, f->away_asset_id, f->away_goals, f->home_goals);
     return 0;
@@ -835,7 +833,7 @@ int season_standings(store_t *s, const store_league_t *lg, int64_t now_ms, json_
     int rc = mem && rows ? season_rules(s, lg, &rules) : GV_ENOMEM;
     rc = rc ? rc : store_league_rosters_each(s, lg->id, season_owned_row, &t);
     rc = rc         ? rc
-         : football ? store_fixtures_each(s, lg->id, season_fixture_score, &t)
+         : football ? store_results_each(s, lg->id, season_fixture_score, &t)
                     : store_cricket_lines_each(s, lg->id, season_line_score, &t);
     rc = rc ? rc : store_members_list(s, lg->id, 0, 0, "", MEMBERS, mem, MEMBERS, &n, &more);
     for (size_t i = 0; !rc && i < n; i++) {
@@ -968,7 +966,7 @@ int season_leaderboard(store_t *s, const store_league_t *lg, json_t **out)
     rc = rc ? rc : season_selection(s, lg->id, &t);
     rc = rc ? rc : store_league_rosters_each(s, lg->id, season_owner_mark, &t);
     rc = rc         ? rc
-         : football ? store_fixtures_each(s, lg->id, season_fixture_score, &t)
+         : football ? store_results_each(s, lg->id, season_fixture_score, &t)
                     : store_cricket_lines_each(s, lg->id, season_line_score, &t);
     scoring_row_t *rows = rc ? NULL : calloc(t.n ? t.n : 1, sizeof(*rows));
     rc = rc ? rc : rows ? 0 : GV_ENOMEM;
@@ -1034,11 +1032,9 @@ static void season_series_add(season_series_t *ss, long col, const char *asset, 
             ss->delta[(size_t)col * ss->nmem + m] += pts;
 }
 
-static int season_series_fixture(void *ctx, const store_fixture_t *f)
+static int season_series_fixture(void *ctx, const store_result_t *f)
 {
     season_series_t *ss = ctx;
-    if (strcmp(f->status, "finished") || f->home_goals < 0 || f->away_goals < 0)
-        return 0;
     char day[32];
     clock_format_iso(f->starts_ms, day);
     day[10] = '\0';
@@ -1092,7 +1088,7 @@ int season_series(store_t *s, const store_league_t *lg, json_t **out)
         rc = ss.labels && ss.delta ? 0 : GV_ENOMEM;
     }
     rc = rc         ? rc
-         : football ? store_fixtures_each(s, lg->id, season_series_fixture, &ss)
+         : football ? store_results_each(s, lg->id, season_series_fixture, &ss)
                     : store_cricket_lines_each(s, lg->id, season_series_line, &ss);
     if (!rc) {
         *out = season_series_json(&ss, football);

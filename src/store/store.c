@@ -95,6 +95,11 @@ int store_health(store_t *s)
     return s->ops->health(s);
 }
 
+int store_change_stamp(store_t *s, uint64_t stamp[2])
+{
+    return stamp ? s->ops->change_stamp(s, stamp) : GV_EINTERNAL;
+}
+
 int store_tx_begin(store_t *s)
 {
     return s->ops->tx_begin(s);

@@ -50,6 +50,12 @@ int store_schema_version(store_t *s, int *version);
 /* store_health runs a real query against the database. 0, GV_EDB or GV_EDB_BUSY. */
 int store_health(store_t *s);
 
+/* store_change_stamp reads a stamp that changes whenever the database may have changed: a write
+ * by this store (SQLite: its total changes) or a commit by any other connection or process
+ * (PRAGMA data_version). Equal stamps mean nothing was written in between: what was computed
+ * from the store then is still current. 0 or GV_EDB*. */
+int store_change_stamp(store_t *s, uint64_t stamp[2]);
+
 /* store_integrity_check runs the backend's full integrity check (SQLite: PRAGMA
  * integrity_check). 0, GV_EDB_CORRUPT with the finding in store_errmsg, or another GV_EDB* when
  * the check itself could not run. */

@@ -37,6 +37,7 @@ typedef struct store_ops_s {
     int (*migrate_list)(store_t *s, const store_migration_t *list, size_t n, int *applied);
     int (*schema_version)(store_t *s, int *version);
     int (*health)(store_t *s);
+    int (*change_stamp)(store_t *s, uint64_t stamp[2]);
     int (*integrity_check)(store_t *s);
     int (*tx_begin)(store_t *s);
     int (*tx_commit)(store_t *s);

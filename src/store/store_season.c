@@ -108,6 +108,14 @@ int store_fixtures_each(store_t *s, const char *league_id, store_fixture_fn fn, 
     return err == GV_ENOT_FOUND ? 0 : err ? err : s->season->fixtures_each(s, league_id, fn, ctx);
 }
 
+int store_results_each(store_t *s, const char *league_id, store_result_fn fn, void *ctx)
+{
+    if (fn == NULL)
+        return GV_EINTERNAL;
+    int err = store_lookup_check(league_id, 40);
+    return err == GV_ENOT_FOUND ? 0 : err ? err : s->season->results_each(s, league_id, fn, ctx);
+}
+
 int store_cricket_line_upsert(store_t *s, const store_cricket_line_t *l, int64_t now_ms,
                               store_upsert_t *outcome)
 {

@@ -61,6 +61,18 @@ int store_fixtures_list(store_t *s, const char *league_id, int64_t after_ms, con
 /* store_fixtures_each calls fn for every fixture of league_id in time order (fn may not write). */
 int store_fixtures_each(store_t *s, const char *league_id, store_fixture_fn fn, void *ctx);
 
+/* A finished fixture's result, all the standings need of it. */
+typedef struct {
+    const char *home_asset_id, *away_asset_id; /* valid during the callback */
+    int home_goals, away_goals;
+    int64_t starts_ms;
+} store_result_t;
+typedef int (*store_result_fn)(void *ctx, const store_result_t *r);
+
+/* store_results_each calls fn for every finished fixture of league_id with both goals, in time
+ * order (a cached statement: fn may not call the store). */
+int store_results_each(store_t *s, const char *league_id, store_result_fn fn, void *ctx);
+
 /* store_cricket_line_upsert inserts or updates the line of (league, external id, asset). */
 int store_cricket_line_upsert(store_t *s, const store_cricket_line_t *l, int64_t now_ms,
                               store_upsert_t *outcome);

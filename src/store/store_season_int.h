@@ -16,6 +16,7 @@ struct store_season_ops_s {
     int (*fixtures_list)(store_t *s, const char *league_id, int64_t after_ms, const char *after_id,
                          int limit, store_fixture_t *out, size_t *n, int *more);
     int (*fixtures_each)(store_t *s, const char *league_id, store_fixture_fn fn, void *ctx);
+    int (*results_each)(store_t *s, const char *league_id, store_result_fn fn, void *ctx);
     /* *outcome from SQLite's view: created, updated or unchanged. */
     int (*cricket_upsert)(store_t *s, const store_cricket_line_t *l, int64_t now_ms,
                           store_upsert_t *outcome);

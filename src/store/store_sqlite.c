@@ -458,6 +458,21 @@ static int sqlite_schema_version(store_t *s, int *version)
 
 /* Reads the schema b-tree: touches the file and the WAL, and works before any migration. */
 /* A real read of the schema through a cached statement: health is polled often. */
+static const char SQL_DATA_VERSION[] = "PRAGMA data_version";
+
+static int sqlite_change_stamp(store_t *s, uint64_t stamp[2])
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    sqlite3_stmt *stmt = NULL;
+    int err = store_sqlite_stmt(ss, SQL_DATA_VERSION, &stmt);
+    if (err != 0)
+        return err;
+    int rc = sqlite3_step(stmt);
+    stamp[0] = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(stmt, 0) : 0;
+    stamp[1] = (uint64_t)sqlite3_total_changes64(ss->db);
+    return store_sqlite_done(stmt, rc == SQLITE_ROW ? 0 : store_sqlite_fail(ss, rc));
+}
+
 static int sqlite_health(store_t *s)
 {
     store_sqlite_t *ss = store_sqlite_of(s);
@@ -538,6 +553,7 @@ static const store_ops_t sqlite_ops = {
     .migrate_list = sqlite_migrate_list,
     .schema_version = sqlite_schema_version,
     .health = sqlite_health,
+    .change_stamp = sqlite_change_stamp,
     .integrity_check = sqlite_integrity_check,
     .tx_begin = sqlite_tx_begin,
     .tx_commit = sqlite_tx_commit,

@@ -18,6 +18,10 @@ static const char SQL_FX_PAGE[] =
     FX_COLS "WHERE f.league_id = ?1 AND (f.starts_ms, f.id) > (?2, ?3) "
             "ORDER BY f.starts_ms, f.id LIMIT ?4";
 static const char SQL_FX_ALL[] = FX_COLS "WHERE f.league_id = ?1 ORDER BY f.starts_ms, f.id";
+static const char SQL_FX_RESULTS[] =
+    "SELECT home_asset_id, away_asset_id, home_goals, away_goals, starts_ms FROM fixtures "
+    "WHERE league_id = ?1 AND status = 'finished' AND home_goals IS NOT NULL AND "
+    "away_goals IS NOT NULL ORDER BY starts_ms, id";
 static const char SQL_FX_INSERT[] =
     "INSERT INTO fixtures(id, league_id, external_id, starts_ms, home_asset_id, away_asset_id, "
     "venue, round, status, home_goals, away_goals, updated_ms) "
@@ -212,6 +216,27 @@ static int se_fixtures_each(store_t *s, const char *league_id, store_fixture_fn 
     return err;
 }
 
+static int se_results_each(store_t *s, const char *league_id, store_result_fn fn, void *ctx)
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    sqlite3_stmt *stmt = NULL;
+    int err = store_sqlite_stmt(ss, SQL_FX_RESULTS, &stmt);
+    err = err ? err : store_sqlite_bind(ss, stmt, "t", league_id);
+    if (err != 0)
+        return err;
+    int rc = SQLITE_ROW;
+    while (err == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *h = (const char *)sqlite3_column_text(stmt, 0);
+        const char *a = (const char *)sqlite3_column_text(stmt, 1);
+        store_result_t r = {h ? h : "", a ? a : "", sqlite3_column_int(stmt, 2),
+                            sqlite3_column_int(stmt, 3), sqlite3_column_int64(stmt, 4)};
+        err = fn(ctx, &r);
+    }
+    if (err == 0 && rc != SQLITE_DONE)
+        err = se_fail(ss, rc);
+    return store_sqlite_done(stmt, err);
+}
+
 static int se_cricket_upsert(store_t *s, const store_cricket_line_t *l, int64_t now_ms,
                              store_upsert_t *outcome)
 {
@@ -297,6 +322,7 @@ const struct store_season_ops_s store_sqlite_season_ops = {
     .fixture_delete = se_fixture_delete,
     .fixtures_list = se_fixtures_list,
     .fixtures_each = se_fixtures_each,
+    .results_each = se_results_each,
     .cricket_upsert = se_cricket_upsert,
     .cricket_each = se_cricket_each,
     .scoring_get = se_scoring_get,

@@ -449,3 +449,28 @@ def test_fixture_file_as_a_multipart_upload(server):
     r = requests.post(url, data=b"--B\r\nbroken", timeout=TIMEOUT,
                       headers={**auth, "Content-Type": "multipart/form-data; boundary=B"})
     assert r.status_code == 400 and r.json()["error"]["details"]["field"] == "file"
+
+
+def test_kept_standings_follow_every_write_even_from_another_process(server, tmp_path):
+    """Standings are kept between reads; any write makes them stale: a rename in this server,
+    a result imported by `gavel fixtures import` (another process) into the running server's
+    database."""
+    from conftest import run_gavel
+
+    people, lg, teams, owners = sold_league(server)
+    comm = people[0]
+    L = f"/api/leagues/{lg['id']}"
+    first = comm.get(f"{L}/standings").json()
+    assert comm.get(f"{L}/standings").json() == first, "unchanged: the same answer"
+    assert all(it["points"] == 0 for it in first["items"])
+    comm.call("PATCH", "/api/me", {"name": "Renamed Ann"})
+    names = {it["userId"]: it["name"] for it in comm.get(f"{L}/standings").json()["items"]}
+    assert names[comm.id] == "Renamed Ann"
+    f = tmp_path / "one.csv"
+    f.write_text(csv_text([dict(externalMatchId="X1", startsAt="2025-12-21T19:00:00Z",
+                                home=teams[0], away=teams[1], status="finished", homeGoals=2,
+                                awayGoals=0)]))
+    out = run_gavel("fixtures", "import", "--data", server.data, "--league", lg["id"], f)
+    assert out.returncode == 0, out.stderr
+    pts = {it["userId"]: it["points"] for it in comm.get(f"{L}/standings").json()["items"]}
+    assert pts[owners[teams[0]]] == 3 + 2, pts
