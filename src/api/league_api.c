@@ -163,9 +163,11 @@ static void league_list_mine(http_req_t *req, http_resp_t *resp, void *ctx)
 static void league_get(http_req_t *req, http_resp_t *resp, void *ctx)
 {
     api_league_ctx_t lc;
-    if (api_authz_league(ctx, req, resp, http_req_param(req, "id"), &lc) == 0)
-        json_resp_send(resp, 200,
-                       league_json(&lc.league, lc.member.role == STORE_ROLE_COMMISSIONER));
+    if (api_authz_league(ctx, req, resp, http_req_param(req, "id"), &lc) != 0)
+        return;
+    json_t *o = league_json(&lc.league, lc.member.role == STORE_ROLE_COMMISSIONER);
+    json_object_set_new(o, "role", json_string(store_role_name(lc.member.role))); /* the caller's */
+    json_resp_send(resp, 200, o);
 }
 
 /* PATCH: name and settings (any subset), only while no auction exists. */

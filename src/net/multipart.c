@@ -93,7 +93,9 @@ int multipart_part(const char *body, size_t len, const char *boundary, const cha
         p += 2, left -= 2;
         const char *hend = mp_find(p, left, "\r\n\r\n", 4);
         const char *next = mp_find(p, left, delim, dl);
-        if (!hend || !next || hend > next)
+        /* the content lies between the header block's CRLFCRLF and the next delimiter; a
+         * delimiter that overlaps the header's end leaves no room for it */
+        if (!hend || !next || next < hend + 4)
             return GV_EINVALID_REQUEST;
         if (mp_named(p, (size_t)(hend - p), name)) {
             *data = hend + 4;

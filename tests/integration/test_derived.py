@@ -100,6 +100,7 @@ def assert_status(people, lg_id, status, aid):
         assert item["auctionId"] == aid, (p.id, item)
         one = p.get(f"/api/leagues/{lg_id}").json()
         assert one["auctionStatus"] == status and one["auctionId"] == aid, (p.id, one)
+        assert one["role"] == item["role"], "the caller's role, as in the list"
 
 
 def test_auction_status_in_league_lists_for_every_role(server):
