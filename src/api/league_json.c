@@ -71,9 +71,9 @@ json_t *member_json(const store_league_t *lg, const store_member_t *m, const jso
     const json_t *mine = json_object_get(rosters, m->user_id);
     json_int_t spent = json_integer_value(json_object_get(mine, "spent"));
     json_t *roster = json_object_get(mine, "roster");
-    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "userId", m->user_id, "name", m->name,
-                     "role", store_role_name(m->role), "joinedAt", joined, "budgetRemaining",
-                     (json_int_t)lg->settings.budget - spent, "roster",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "leagueId", lg->id, "userId",
+                     m->user_id, "name", m->name, "role", store_role_name(m->role), "joinedAt",
+                     joined, "budgetRemaining", (json_int_t)lg->settings.budget - spent, "roster",
                      roster ? json_copy(roster) : json_array());
 }
 

@@ -140,7 +140,8 @@ def test_a_late_invitee_is_offered_the_watch_code(server):
     assert preview["auctionStatus"] == "waiting" and preview["joinable"] is False
     r = late.post(f"/api/invites/{code}/join")
     assert r.status_code == 409 and r.json()["error"]["code"] == "auction_started"
-    assert late.post(f"/api/watch/{preview['watchCode']}").json()["role"] == "spectator"
+    watched = late.post(f"/api/watch/{preview['watchCode']}").json()
+    assert watched["role"] == "spectator" and watched["leagueId"] == lg["id"]
     fresh = people[0].post("/api/leagues", {"name": "Open", "sport": "football",
                                             "competition": "AFCON-2025"}).json()
     before = late.get(f"/api/invites/{fresh['inviteCode']}").json()
