@@ -31,11 +31,11 @@ FUZ_LLH  := $(LLH_NAMES:%=build/fuzz/obj/llhttp/%.o)
 UNIT_BIN := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all deps run test unit integration conformance fuzz fuzz-smoke bench format clean
+.PHONY: all deps run test unit integration conformance fuzz fuzz-smoke bench format clean web web-test
 .DELETE_ON_ERROR:
 .SECONDARY: $(FUZ_OBJ) $(FUZ_LLH)
 
-all: build/gavel
+all: build/gavel web
 
 deps:
 	@scripts/deps.sh
@@ -83,6 +83,18 @@ $(VERSION_OBJ): CPPFLAGS += -DGAVEL_VERSION='"$(VERSION)"'
 $(VERSION_OBJ): FORCE
 .PHONY: FORCE
 FORCE:
+
+# ---- web app (web/): Vite + Preact; `npm ci` only when package-lock.json changed ----------------
+WEB_SRC   := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/package.json \
+             web/package-lock.json web/vite.config.ts web/tsconfig.json web/scripts/gzip.mjs
+WEB_STAMP := web/.build/stamp
+
+web: $(WEB_STAMP)
+
+$(WEB_STAMP): $(WEB_SRC)
+	@web/scripts/npm-ci.sh
+	cd web && npm run --silent build
+	@mkdir -p $(dir $@) && touch $@
 
 # ---- load generator (bench/gavel-load.c, bench/load_net.c): a client, not part of the server --
 LOAD_SRC := $(wildcard bench/*.c)
@@ -137,8 +149,8 @@ build/fuzz/%: tests/fuzz/%.c $(FUZ_OBJ) $(FUZ_LLH)
 
 # ---- entry points ----------------------------------------------------------------------------
 run: deps
-	@$(MAKE) --no-print-directory build/gavel
-	build/gavel serve --listen 127.0.0.1:8080 --data ./var --dev $(if $(wildcard web/dist/index.html),--web web/dist)
+	@$(MAKE) --no-print-directory build/gavel web
+	build/gavel serve --listen 127.0.0.1:8080 --data ./var --dev $$([ -f web/dist/index.html ] && echo --web web/dist)
 
 # Sanitizer reports of every process (unit tests and the servers the integration tests start) go
 # to build/asan/logs; any file there fails the run.
@@ -150,6 +162,17 @@ test: deps
 	@$(MAKE) --no-print-directory build/asan/gavel $(UNIT_BIN) $(FUZZ_BIN)
 	@rm -rf build/asan/logs && mkdir -p build/asan/logs
 	@scripts/run-tests.sh "$(PYTHON)" "$(SAN_ENV)" $(UNIT_BIN)
+	@$(MAKE) --no-print-directory web-test
+
+# The web app: Vitest, the bundle budget, Playwright (Debian's chromium) against the ASan server.
+# The servers' sanitizer reports go to build/asan/logs-web; any file there fails the run.
+WEB_SAN_ENV := $(subst /asan/logs/,/asan/logs-web/,$(SAN_ENV))
+web-test: deps
+	@$(MAKE) --no-print-directory build/asan/gavel web
+	@rm -rf build/asan/logs-web && mkdir -p build/asan/logs-web
+	@GAVEL_BIN=$(CURDIR)/build/asan/gavel web/scripts/web-test.sh "$(WEB_SAN_ENV)"; rc=$$?; \
+	  if [ -n "$$(ls -A build/asan/logs-web)" ]; then echo "== sanitizer reports (web):"; \
+	    head -60 build/asan/logs-web/*; rc=1; fi; exit $$rc
 
 unit: deps
 	@$(MAKE) --no-print-directory $(UNIT_BIN)

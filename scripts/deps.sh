@@ -6,6 +6,11 @@ set -eu
 PKGS="build-essential libuv1-dev node-llhttp libwslay-dev libjansson-dev libsqlite3-dev libssl-dev
 libcurl4-openssl-dev libcmocka-dev pkg-config clang libclang-rt-14-dev python3 python3-pytest
 python3-requests python3-websockets python3-jwt python3-aiosmtpd wrk"
+# The web app: Debian's chromium drives the Playwright suite (no browser is ever downloaded);
+# Node and npm only when this machine has none (Vite 8 needs Node >= 20.19).
+PKGS="$PKGS chromium fonts-dejavu-core"
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 
 missing=""
 for p in $PKGS; do
@@ -14,7 +19,15 @@ for p in $PKGS; do
     fi
 done
 
-[ -z "$missing" ] && exit 0
+web_deps() { # web/node_modules, reinstalled only when web/package-lock.json changed
+    npm_ci="$(dirname "$0")/../web/scripts/npm-ci.sh"
+    if [ -x "$npm_ci" ]; then "$npm_ci"; fi
+}
+
+if [ -z "$missing" ]; then
+    web_deps
+    exit 0
+fi
 
 echo "deps: installing:$missing"
 SUDO=""
@@ -27,3 +40,4 @@ if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e lock -e partial)" ]
 fi
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing
+web_deps
