@@ -197,6 +197,7 @@ bench: deps
 	@$(MAKE) --no-print-directory build/gavel build/gavel-load
 	bench/run.sh
 	bench/auction.sh
+	$(PYTHON) bench/season.py
 
 format:
 	clang-format -i $(SRC) $(wildcard src/*/*.h) $(UNIT_SRC) $(FUZZ_SRC)
