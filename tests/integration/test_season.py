@@ -15,7 +15,7 @@ from conftest import TIMEOUT, run_async, ws_connect
 from test_auction import M, bid, control, setup_auction, state
 from test_leagues import Client
 
-SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"  # copies of the shared samples
 CSV = {"Content-Type": "text/csv; charset=utf-8"}
 HEADER = "externalMatchId,startsAt,home,away,venue,round,status,homeGoals,awayGoals"
 FOOTBALL = {"win": 3, "draw": 1, "loss": 0, "goal": 1}
