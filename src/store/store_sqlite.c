@@ -148,6 +148,25 @@ int store_sqlite_exec_stmt(store_sqlite_t *ss, sqlite3_stmt *stmt)
     return store_sqlite_done(stmt, rc == SQLITE_DONE ? 0 : store_sqlite_fail(ss, rc));
 }
 
+int store_sqlite_step_fail(store_sqlite_t *ss, int rc)
+{
+    int err = store_sqlite_fail(ss, rc);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return GV_ECONFLICT;
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return GV_ENOT_FOUND;
+    return (rc & 0xff) == SQLITE_CONSTRAINT ? GV_EINVALID_REQUEST : err;
+}
+
+int store_sqlite_write(store_sqlite_t *ss, sqlite3_stmt *stmt, int *changes)
+{
+    int rc = sqlite3_step(stmt);
+    int err = rc == SQLITE_DONE ? 0 : store_sqlite_step_fail(ss, rc);
+    if (changes != NULL)
+        *changes = err == 0 ? sqlite3_changes(ss->db) : 0;
+    return store_sqlite_done(stmt, err);
+}
+
 int store_sqlite_col_text(store_sqlite_t *ss, sqlite3_stmt *stmt, int col, char *dst, size_t cap)
 {
     const unsigned char *text = sqlite3_column_text(stmt, col);

@@ -60,34 +60,11 @@ static const char SQL_OUTCOME_PUT[] =
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
-/* Maps a failed step: a taken key is GV_ECONFLICT, a reference to a missing auction or league
- * GV_ENOT_FOUND, any other constraint GV_EINVALID_REQUEST, the rest as store_sqlite_fail does.
- * The message is recorded either way. */
-static int au_fail(store_sqlite_t *ss, int rc)
-{
-    int err = store_sqlite_fail(ss, rc);
-    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-        return GV_ECONFLICT;
-    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-        return GV_ENOT_FOUND;
-    return (rc & 0xff) == SQLITE_CONSTRAINT ? GV_EINVALID_REQUEST : err;
-}
-
-/* Steps stmt (a write returning no rows) and resets it; *changes is how many rows it wrote. */
-static int au_write(store_sqlite_t *ss, sqlite3_stmt *stmt, int *changes)
-{
-    int rc = sqlite3_step(stmt);
-    int err = rc == SQLITE_DONE ? 0 : au_fail(ss, rc);
-    if (changes != NULL)
-        *changes = err == 0 ? sqlite3_changes(ss->db) : 0;
-    return store_sqlite_done(stmt, err);
-}
-
 /* A write that must change a row: GV_ENOT_FOUND when it changed none. */
 static int au_write_one(store_sqlite_t *ss, sqlite3_stmt *stmt)
 {
     int changes = 0;
-    int err = au_write(ss, stmt, &changes);
+    int err = store_sqlite_write(ss, stmt, &changes);
     return err == 0 && changes == 0 ? GV_ENOT_FOUND : err;
 }
 
@@ -172,7 +149,7 @@ static int au_walk(store_sqlite_t *ss, sqlite3_stmt *stmt, int own,
     while (result == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
         result = row(stmt, ctx);
     if (result == 0 && rc != SQLITE_DONE)
-        result = au_fail(ss, rc);
+        result = store_sqlite_step_fail(ss, rc);
     if (own) {
         sqlite3_finalize(stmt);
         return result;
@@ -200,13 +177,13 @@ static int sqlite_auction_create_tx(store_t *s, const store_auction_t *a)
                                 au_seed_to_db(a->seed), a->config, a->asset_ids, a->manager_ids,
                                 a->created_ms);
     if (err == 0)
-        err = au_write(ss, stmt, NULL);
+        err = store_sqlite_write(ss, stmt, NULL);
     if (err == 0)
         err = store_sqlite_stmt(ss, SQL_LEAGUE_STATUS, &stmt);
     if (err == 0)
         err = store_sqlite_bind(ss, stmt, "tt", a->league_id, au_league_status(a->status));
     if (err == 0)
-        err = au_write(ss, stmt, NULL);
+        err = store_sqlite_write(ss, stmt, NULL);
     return err;
 }
 
@@ -223,7 +200,7 @@ static int sqlite_auction_get(store_t *s, const char *key, int by_league, store_
     if (rc == SQLITE_ROW)
         err = au_row(ss, stmt, out);
     else
-        err = rc == SQLITE_DONE ? GV_ENOT_FOUND : au_fail(ss, rc);
+        err = rc == SQLITE_DONE ? GV_ENOT_FOUND : store_sqlite_step_fail(ss, rc);
     return store_sqlite_done(stmt, err);
 }
 
@@ -269,7 +246,7 @@ static int sqlite_auctions_each(store_t *s, int all, store_auction_fn fn, void *
     while (err == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
         err = au_rows_push(ss, stmt, &r);
     if (err == 0 && rc != SQLITE_DONE)
-        err = au_fail(ss, rc);
+        err = store_sqlite_step_fail(ss, rc);
     err = store_sqlite_done(stmt, err);
     for (size_t i = 0; err == 0 && i < r.n; i++)
         err = fn(ctx, &r.rows[i]);
@@ -292,7 +269,7 @@ static int sqlite_auction_update_tx(store_t *s, const char *id, const char *stat
     if (err == 0)
         err = store_sqlite_bind(ss, stmt, "tt", id, au_league_status(status));
     if (err == 0)
-        err = au_write(ss, stmt, NULL);
+        err = store_sqlite_write(ss, stmt, NULL);
     return err;
 }
 
@@ -305,7 +282,7 @@ static int sqlite_auction_delete_tx(store_t *s, const char *id)
     if (err == 0)
         err = store_sqlite_bind(ss, stmt, "tt", id, "setup");
     if (err == 0)
-        err = au_write(ss, stmt, NULL);
+        err = store_sqlite_write(ss, stmt, NULL);
     if (err == 0)
         err = store_sqlite_stmt(ss, SQL_DELETE, &stmt);
     if (err == 0)
@@ -325,7 +302,7 @@ static int sqlite_auction_event_append(store_t *s, const char *auction_id,
     if (err == 0)
         err = store_sqlite_bind(ss, stmt, "tittit", auction_id, ev->seq, ev->type, ev->payload,
                                 ev->at_ms, ev->actor_id);
-    return err != 0 ? err : au_write(ss, stmt, NULL);
+    return err != 0 ? err : store_sqlite_write(ss, stmt, NULL);
 }
 
 typedef struct {
@@ -378,7 +355,7 @@ static int sqlite_auction_bid_insert(store_t *s, const char *auction_id, int epo
     if (err == 0)
         err = store_sqlite_bind(ss, stmt, "tinntii", auction_id, b->seq, epoch, b->lot, b->user_id,
                                 b->amount, b->at_ms);
-    return err != 0 ? err : au_write(ss, stmt, NULL);
+    return err != 0 ? err : store_sqlite_write(ss, stmt, NULL);
 }
 
 typedef struct {
@@ -431,7 +408,7 @@ static int sqlite_auction_lot_closed(store_t *s, const char *auction_id, int epo
     if (err == 0)
         err = store_sqlite_bind(ss, stmt, "tnntttii", auction_id, epoch, lot, asset_id, result,
                                 winner_id, price, at_ms);
-    return err != 0 ? err : au_write(ss, stmt, NULL);
+    return err != 0 ? err : store_sqlite_write(ss, stmt, NULL);
 }
 
 static int sqlite_auction_lot_undone(store_t *s, const char *auction_id, int epoch, int lot)
@@ -542,7 +519,7 @@ static int sqlite_bid_outcome_get(store_t *s, const char *auction_id, const char
         else
             memcpy(out, text, len + 1);
     } else {
-        err = rc == SQLITE_DONE ? GV_ENOT_FOUND : au_fail(ss, rc);
+        err = rc == SQLITE_DONE ? GV_ENOT_FOUND : store_sqlite_step_fail(ss, rc);
     }
     return store_sqlite_done(stmt, err);
 }
@@ -555,7 +532,7 @@ static int sqlite_bid_outcome_put(store_t *s, const char *auction_id, const char
     int err = store_sqlite_stmt(ss, SQL_OUTCOME_PUT, &stmt);
     if (err == 0)
         err = store_sqlite_bind(ss, stmt, "tttt", auction_id, user_id, client_bid_id, outcome);
-    return err != 0 ? err : au_write(ss, stmt, NULL);
+    return err != 0 ? err : store_sqlite_write(ss, stmt, NULL);
 }
 
 const struct store_auction_ops_s store_sqlite_auction_ops = {

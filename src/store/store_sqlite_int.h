@@ -74,6 +74,16 @@ int store_sqlite_done(sqlite3_stmt *stmt, int err);
 /* store_sqlite_exec_stmt steps stmt to completion (no rows expected) and resets it. */
 int store_sqlite_exec_stmt(store_sqlite_t *ss, sqlite3_stmt *stmt);
 
+/* store_sqlite_step_fail maps a failed step of a domain statement: a taken key (unique or
+ * primary key) is GV_ECONFLICT, a reference to a missing row (foreign key) GV_ENOT_FOUND, any
+ * other constraint GV_EINVALID_REQUEST, the rest as store_sqlite_fail does. The message is
+ * recorded either way. */
+int store_sqlite_step_fail(store_sqlite_t *ss, int rc);
+
+/* store_sqlite_write steps a write returning no rows and resets stmt; *changes (may be NULL) is
+ * how many rows it wrote. 0 or the mapped failure. */
+int store_sqlite_write(store_sqlite_t *ss, sqlite3_stmt *stmt, int *changes);
+
 /* store_sqlite_col_text copies text column col into dst (cap bytes with the NUL); NULL gives "".
  * A value that does not fit is GV_EDB: never truncated silently. */
 int store_sqlite_col_text(store_sqlite_t *ss, sqlite3_stmt *stmt, int col, char *dst, size_t cap);

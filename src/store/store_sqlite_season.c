@@ -49,28 +49,6 @@ static const char SQL_SC_SET[] = "INSERT INTO scoring_overrides(league_id, doc) 
                                  "ON CONFLICT(league_id) DO UPDATE SET doc = excluded.doc";
 static const char SQL_SC_DEL[] = "DELETE FROM scoring_overrides WHERE league_id = ?1";
 
-/* A failed step: a taken key is GV_ECONFLICT, another constraint (an unknown league or asset, a
- * CHECK) GV_ENOT_FOUND or GV_EINVALID_REQUEST; the message is recorded either way. */
-static int se_fail(store_sqlite_t *ss, int rc)
-{
-    int err = store_sqlite_fail(ss, rc);
-    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-        return GV_ECONFLICT;
-    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-        return GV_ENOT_FOUND;
-    return (rc & 0xff) == SQLITE_CONSTRAINT ? GV_EINVALID_REQUEST : err;
-}
-
-/* Steps a write; *changes (may be NULL) is how many rows it wrote. */
-static int se_write(store_sqlite_t *ss, sqlite3_stmt *stmt, int *changes)
-{
-    int rc = sqlite3_step(stmt);
-    int err = rc == SQLITE_DONE ? 0 : se_fail(ss, rc);
-    if (changes)
-        *changes = err == 0 ? sqlite3_changes(ss->db) : 0;
-    return store_sqlite_done(stmt, err);
-}
-
 static int se_int_or_null(sqlite3_stmt *stmt, int col)
 {
     return sqlite3_column_type(stmt, col) == SQLITE_NULL ? -1 : sqlite3_column_int(stmt, col);
@@ -119,7 +97,7 @@ static int se_fixture_get(store_t *s, const char *league_id, const char *key, in
     if (rc == SQLITE_ROW)
         err = se_fixture_row(ss, stmt, out);
     else
-        err = rc == SQLITE_DONE ? GV_ENOT_FOUND : se_fail(ss, rc);
+        err = rc == SQLITE_DONE ? GV_ENOT_FOUND : store_sqlite_step_fail(ss, rc);
     return store_sqlite_done(stmt, err);
 }
 
@@ -146,7 +124,7 @@ static int se_fixture_write(store_t *s, const char *sql, const store_fixture_t *
     int changes = 0;
     int err = store_sqlite_stmt(ss, sql, &stmt);
     err = err ? err : se_fixture_bind(ss, stmt, f, now_ms);
-    err = err ? err : se_write(ss, stmt, &changes);
+    err = err ? err : store_sqlite_write(ss, stmt, &changes);
     return err ? err : changes == 1 ? 0 : GV_ENOT_FOUND;
 }
 
@@ -167,7 +145,7 @@ static int se_fixture_delete(store_t *s, const char *league_id, const char *id)
     int changes = 0;
     int err = store_sqlite_stmt(ss, SQL_FX_DELETE, &stmt);
     err = err ? err : store_sqlite_bind(ss, stmt, "tt", league_id, id);
-    err = err ? err : se_write(ss, stmt, &changes);
+    err = err ? err : store_sqlite_write(ss, stmt, &changes);
     return err ? err : changes == 1 ? 0 : GV_ENOT_FOUND;
 }
 
@@ -193,7 +171,7 @@ static int se_fixtures_list(store_t *s, const char *league_id, int64_t after_ms,
         *n += err == 0;
     }
     if (err == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        err = se_fail(ss, rc);
+        err = store_sqlite_step_fail(ss, rc);
     return store_sqlite_done(stmt, err);
 }
 
@@ -211,7 +189,7 @@ static int se_fixtures_each(store_t *s, const char *league_id, store_fixture_fn 
         err = err ? err : fn(ctx, &f);
     }
     if (err == 0 && rc != SQLITE_DONE)
-        err = se_fail(ss, rc);
+        err = store_sqlite_step_fail(ss, rc);
     sqlite3_finalize(stmt);
     return err;
 }
@@ -233,7 +211,7 @@ static int se_results_each(store_t *s, const char *league_id, store_result_fn fn
         err = fn(ctx, &r);
     }
     if (err == 0 && rc != SQLITE_DONE)
-        err = se_fail(ss, rc);
+        err = store_sqlite_step_fail(ss, rc);
     return store_sqlite_done(stmt, err);
 }
 
@@ -248,14 +226,15 @@ static int se_cricket_upsert(store_t *s, const store_cricket_line_t *l, int64_t 
     if (err == 0) {
         int rc = sqlite3_step(stmt);
         existed = rc == SQLITE_ROW;
-        err = store_sqlite_done(stmt, rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : se_fail(ss, rc));
+        err = store_sqlite_done(
+            stmt, rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_sqlite_step_fail(ss, rc));
     }
     err = err ? err : store_sqlite_stmt(ss, SQL_CK_UPSERT, &stmt);
     err =
         err ? err
             : store_sqlite_bind(ss, stmt, "tttiiiiii", l->league_id, l->external_id, l->asset_id,
                                 l->runs, l->wickets, l->catches, l->stumpings, l->run_outs, now_ms);
-    err = err ? err : se_write(ss, stmt, &changes);
+    err = err ? err : store_sqlite_write(ss, stmt, &changes);
     if (err == 0)
         *outcome = !existed  ? STORE_UPSERT_CREATED
                    : changes ? STORE_UPSERT_UPDATED
@@ -282,7 +261,7 @@ static int se_cricket_each(store_t *s, const char *league_id, store_cricket_fn f
         err = err ? err : fn(ctx, &l);
     }
     if (err == 0 && rc != SQLITE_DONE)
-        err = se_fail(ss, rc);
+        err = store_sqlite_step_fail(ss, rc);
     sqlite3_finalize(stmt);
     return err;
 }
@@ -300,7 +279,7 @@ static int se_scoring_get(store_t *s, const char *league_id, char *out, size_t c
     if (rc == SQLITE_ROW)
         err = store_sqlite_col_text(ss, stmt, 0, out, cap);
     else if (rc != SQLITE_DONE)
-        err = se_fail(ss, rc);
+        err = store_sqlite_step_fail(ss, rc);
     return store_sqlite_done(stmt, err);
 }
 
@@ -312,7 +291,7 @@ static int se_scoring_set(store_t *s, const char *league_id, const char *doc)
     err = err      ? err
           : doc[0] ? store_sqlite_bind(ss, stmt, "tt", league_id, doc)
                    : store_sqlite_bind(ss, stmt, "t", league_id);
-    return err ? err : se_write(ss, stmt, NULL);
+    return err ? err : store_sqlite_write(ss, stmt, NULL);
 }
 
 const struct store_season_ops_s store_sqlite_season_ops = {
