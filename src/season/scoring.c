@@ -36,12 +36,16 @@ static int scoring_merge_patch(json_t *target, const json_t *patch)
     {
         json_t *cur = json_object_get(target, key);
         int rc = 0;
-        if (json_is_null(v))
+        if (json_is_null(v)) {
             json_object_del(target, key);
-        else if (json_is_object(v) && json_is_object(cur))
+        } else if (json_is_object(v)) { /* into an object: a fresh one when there is none, so
+                                         * the patch's nulls are applied, never stored */
+            if (!json_is_object(cur) && json_object_set_new(target, key, cur = json_object()) != 0)
+                return GV_ENOMEM;
             rc = scoring_merge_patch(cur, v);
-        else
+        } else {
             rc = json_object_set_new(target, key, json_deep_copy(v)) ? GV_ENOMEM : 0;
+        }
         if (rc)
             return rc;
     }

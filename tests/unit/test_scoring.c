@@ -72,6 +72,23 @@ static void overrides_merge_and_null_restores(void **state)
     json_decref(over);
 }
 
+/* RFC 7386: a null inside an object the overrides do not have yet is applied (nothing to
+ * restore), never stored as a value. */
+static void null_in_a_new_object_is_not_stored(void **state)
+{
+    (void)state;
+    scoring_rules_t r;
+    char field[64];
+    json_t *over = json_object();
+    json_t *p = json_loads("{\"rules\":{\"draw\":null,\"goal\":4}}", 0, NULL);
+    assert_int_equal(0, scoring_overrides_merge("football", over, p, &r, field, sizeof(field)));
+    assert_int_equal(1, r.draw);
+    assert_int_equal(4, r.goal);
+    assert_null(json_object_get(json_object_get(over, "rules"), "draw"));
+    json_decref(p);
+    json_decref(over);
+}
+
 static void overrides_refuse_bad_values(void **state)
 {
     (void)state;
@@ -158,6 +175,7 @@ int main(void)
         cmocka_unit_test(football_defaults_and_points),
         cmocka_unit_test(cricket_milestones_stack),
         cmocka_unit_test(overrides_merge_and_null_restores),
+        cmocka_unit_test(null_in_a_new_object_is_not_stored),
         cmocka_unit_test(overrides_refuse_bad_values),
         cmocka_unit_test(ranks_are_shared_and_tie_breaks_apply),
         cmocka_unit_test(times_parse_with_zones_only),

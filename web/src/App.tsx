@@ -24,6 +24,7 @@ const ROUTES: Route[] = [
   { pattern: '/auth/verify', load: () => import('./pages/SignIn'), auth: false, title: 'Signing in' },
   { pattern: '/leagues/new', load: () => import('./pages/NewLeague'), auth: true, title: 'New league' },
   { pattern: '/leagues/:id/edit', load: () => import('./pages/NewLeague'), auth: true, title: 'League settings' },
+  { pattern: '/leagues/:id/season', load: () => import('./pages/season/SeasonPage'), auth: true, title: 'Season' },
   { pattern: '/leagues/:id', load: () => import('./pages/League'), auth: true, title: 'League' },
   { pattern: '/invite/:code', load: () => import('./pages/Invite'), auth: true, title: 'Join a league' },
   { pattern: '/watch/:code', load: () => import('./pages/Watch'), auth: true, title: 'Watch an auction' },

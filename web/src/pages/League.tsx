@@ -325,7 +325,7 @@ export default function LeaguePage({ id }: { id: string }) {
 
           <section class="card" aria-labelledby="season-h">
             <h2 id="season-h">Season</h2>
-            <p class="small muted">Fixtures, points and the league table — coming after the auction.</p>
+            <a href={`/leagues/${encodeURIComponent(league.id)}/season`}>Season: table and fixtures</a>
           </section>
 
           <section class="card" aria-labelledby="settings-h">

@@ -81,8 +81,15 @@ export default function Leagues() {
           })}
         </ul>
       )}
-      <h2 class="section-title">Season</h2>
-      <p class="muted small">Fixtures and the league table arrive after the auction — coming soon.</p>
+      {rows.length > 0 && <h2 class="section-title">Season</h2>}
+      {rows.map(({ league }) => (
+        <p class="small" key={league.id}>
+          <a href={`/leagues/${encodeURIComponent(league.id)}/season`} aria-label={`Season: table and fixtures of ${league.name}`}>
+            Season: table and fixtures
+          </a>{' '}
+          <span class="muted">· {league.name}</span>
+        </p>
+      ))}
     </div>
   );
 }
