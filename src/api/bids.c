@@ -66,8 +66,8 @@ static json_t *api_bid_apply(app_t *app, auction_live_t *live, const api_bid_t *
     if (rc == 0)
         auction_service_fail_turn(app->auctions, live);
     json_decref(out);
-    return json_pack("{s:i, s:{s:{s:s, s:s}}}", "status", 500, "body", "error", "code",
-                     err_api_code(GV_ENOMEM), "message", err_message(GV_ENOMEM));
+    return json_pack("{s:i, s:o}", "status", 500, "body",
+                     auction_rejection(e, cmd.manager, GV_ENOMEM, b->currency));
 }
 
 json_t *api_bid_run(app_t *app, auction_live_t *live, const api_bid_t *b)

@@ -3,12 +3,11 @@
 // selection, create the auction (the room takes over there), the invite after the auction began,
 // wrong codes, profile, help, 404, sign out. Every page gets an axe check and screenshots at
 // 360×740 and 1280×800 (web/test-results/screens/app-*.png).
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { apiAs, signIn, type ApiUser } from './helpers';
+import { apiAs, axeClean, signIn, type ApiUser } from './helpers';
 import { startServer, type RunningServer } from './server';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -48,20 +47,6 @@ async function shoot(page: Page, name: string): Promise<void> {
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.screenshot({ path: join(SHOTS, `app-${name}-1280.png`), fullPage: true });
   if (vp) await page.setViewportSize(vp);
-}
-
-/** No axe violation of serious or critical impact, in light and in dark colour schemes. */
-async function axeClean(page: Page, label: string): Promise<void> {
-  for (const scheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    const r = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
-    const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    expect(
-      bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`),
-      `axe on ${label} (${scheme})`,
-    ).toEqual([]);
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
 }
 
 async function check(page: Page, name: string): Promise<void> {

@@ -1,4 +1,5 @@
 // Helpers shared by every end-to-end spec: sign in through the real page, call the API as a user.
+import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page } from '@playwright/test';
 
 /** Signs in through the real sign-in page in --dev mode (the page shows the dev link). */
@@ -70,4 +71,25 @@ export async function apiAs(baseUrl: string, email: string): Promise<ApiUser> {
 export async function apiFromPage(page: Page, baseUrl: string): Promise<ApiFn> {
   const token = await page.evaluate(() => JSON.parse(localStorage.getItem('gavel.tokens') || 'null')?.accessToken ?? '');
   return makeCall(baseUrl, () => token);
+}
+
+/**
+ * No axe violation of serious or critical impact. By default in the light and the dark colour
+ * schemes (then back to light); with `schemes` null, in whatever scheme the page has now.
+ */
+export async function axeClean(
+  page: Page,
+  label: string,
+  schemes: readonly ('light' | 'dark')[] | null = ['light', 'dark'],
+): Promise<void> {
+  for (const scheme of schemes ?? [null]) {
+    if (scheme) await page.emulateMedia({ colorScheme: scheme });
+    const r = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
+    const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(
+      bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`),
+      `axe on ${label}${scheme ? ` (${scheme})` : ''}`,
+    ).toEqual([]);
+  }
+  if (schemes) await page.emulateMedia({ colorScheme: 'light' });
 }

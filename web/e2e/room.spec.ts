@@ -2,12 +2,11 @@
 // two managers), a spectator and the big screen; bid war with anti-snipe, double tap, pause,
 // close lot, undo, reconnect, completion, results + CSV, screenshots, axe, paint latency.
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer } from './server';
-import { apiAs, signIn, type ApiUser } from './helpers';
+import { apiAs, axeClean, signIn, type ApiUser } from './helpers';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SHOTS = join(here, '..', 'test-results', 'screens');
@@ -57,13 +56,6 @@ const price = (p: Page) => p.getByTestId('price');
 const bidMain = (p: Page) => p.getByTestId('bid-main');
 const M = 1_000_000;
 const money = (u: number) => `£${u / M}m`;
-
-async function axeClean(page: Page, label: string): Promise<void> {
-  const r = await new AxeBuilder({ page }).analyze();
-  const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  if (bad.length) console.log(label, JSON.stringify(bad.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target).slice(0, 3) }))));
-  expect(bad, `${label}: serious/critical axe violations`).toEqual([]);
-}
 
 /** What the page holds of the auction, next to the server's state: they must be equal. */
 async function expectServerState(page: Page, api: ApiUser, aid: string, label: string): Promise<void> {
@@ -139,7 +131,7 @@ test('a whole auction through the UI from three browsers, a spectator and the bi
     await expect(p.page.locator('[data-testid=presence] li.on')).toHaveCount(3);
   }
   await shoot(ann.page, 'lobby');
-  await axeClean(ann.page, 'lobby');
+  await axeClean(ann.page, 'lobby', null);
 
   // A spectator by watch code, and the big screen.
   const dee = await player(browser, 'dee@example.com', 'Dee');
@@ -261,10 +253,10 @@ test('a whole auction through the UI from three browsers, a spectator and the bi
   await expect(ben.page.locator('[data-testid=clock] .clock-digits')).toHaveText(frozen!);
   await expect(bidMain(ben.page)).toBeDisabled();
   await shoot(ben.page, 'live-paused');
-  await axeClean(ben.page, 'live room (paused)');
+  await axeClean(ben.page, 'live room (paused)', null);
   await ben.page.emulateMedia({ colorScheme: 'dark' });
   await shoot(ben.page, 'live-paused-dark');
-  await axeClean(ben.page, 'live room (paused, dark)');
+  await axeClean(ben.page, 'live room (paused, dark)', null);
   await ben.page.emulateMedia({ colorScheme: 'light' });
   await shoot(cara.page, 'commissioner-paused');
   await cara.page.getByRole('button', { name: 'Resume' }).click();
@@ -328,14 +320,14 @@ test('a whole auction through the UI from three browsers, a spectator and the bi
   await tv.screenshot({ path: join(SHOTS, 'bigscreen-1280.png') });
   await tv.setViewportSize({ width: 360, height: 740 });
   await tv.screenshot({ path: join(SHOTS, 'bigscreen-360.png') });
-  await axeClean(tv, 'big screen');
+  await axeClean(tv, 'big screen', null);
   await shoot(dee.page, 'spectator');
 
   // ---- completion -------------------------------------------------------------------------------
   await cara.page.getByRole('button', { name: 'End auction' }).click();
   await expect(cara.page.getByRole('dialog')).toBeVisible();
   await cara.page.screenshot({ path: join(SHOTS, 'commissioner-confirm-end-360.png'), animations: 'disabled' });
-  await axeClean(cara.page, 'confirmation dialog');
+  await axeClean(cara.page, 'confirmation dialog', null);
   await cara.page.getByRole('dialog').getByRole('button', { name: 'End auction' }).click();
   for (const p of [...all, dee]) await expect(p.page.getByText('Auction complete')).toBeVisible();
   await shoot(ben.page, 'completion');
@@ -349,7 +341,7 @@ test('a whole auction through the UI from three browsers, a spectator and the bi
       expect(got).toEqual(m.roster.map((r: any) => r.assetId));
     }
   }
-  await axeClean(ben.page, 'completion');
+  await axeClean(ben.page, 'completion', null);
 
   // Results page and the CSV (bytes identical to the API's).
   await ben.page.goto(`${srv.url}/auctions/${AID}/results`);
@@ -358,7 +350,7 @@ test('a whole auction through the UI from three browsers, a spectator and the bi
     await expect(ben.page.locator(`[data-testid=results-rosters] section[data-user="${m.userId}"] li`)).toHaveCount(m.roster.length);
   await expect(ben.page.locator('[data-testid=results-lots] tbody tr')).toHaveCount(results.lots.length);
   await shoot(ben.page, 'results');
-  await axeClean(ben.page, 'results');
+  await axeClean(ben.page, 'results', null);
   const dl = ben.page.waitForEvent('download');
   await ben.page.getByRole('button', { name: 'Download CSV' }).click();
   const file = await (await dl).path();

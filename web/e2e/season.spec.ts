@@ -4,12 +4,11 @@
 // points computed here from the rows (win 3, draw 1, loss 0, +1 per goal), enters a result and
 // sees the table change. Axe (no serious/critical, light and dark) and screenshots at 360 and
 // 1280 (web/test-results/screens/season-*.png).
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { apiAs, signIn, type ApiUser } from './helpers';
+import { apiAs, axeClean, signIn, type ApiUser } from './helpers';
 import { startServer, type RunningServer } from './server';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,19 +31,6 @@ async function shoot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `season-${name}-360.png`), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.screenshot({ path: join(SHOTS, `season-${name}-1280.png`), fullPage: true });
-}
-
-async function axeClean(page: Page, label: string): Promise<void> {
-  for (const scheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    const r = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
-    const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    expect(
-      bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`),
-      `axe on ${label} (${scheme})`,
-    ).toEqual([]);
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
 }
 
 interface Row {
