@@ -231,6 +231,7 @@ export function ManagersList({ store, compact = false }: { store: RoomStore; com
   const m = store.model.value!;
   const me = store.myId.value;
   const leader = m.auction.lot?.state === 'running' ? m.auction.lot.leaderId : null;
+  const presenceKnown = store.conn.value === 'live';
   const list = [...m.auction.managers].sort((a, b) =>
     sort === 'budget' ? b.budgetRemaining - a.budgetRemaining || a.name.localeCompare(b.name) : a.name.localeCompare(b.name),
   );
@@ -248,7 +249,7 @@ export function ManagersList({ store, compact = false }: { store: RoomStore; com
           Sort: {sort === 'budget' ? 'budget left' : 'name'}
         </button>
       </div>
-      <table class="mgr-table" data-testid="managers">
+      <table class={`mgr-table${presenceKnown ? '' : ' is-stale'}`} data-testid="managers">
         <thead>
           <tr>
             <th scope="col">Manager</th>
@@ -261,7 +262,12 @@ export function ManagersList({ store, compact = false }: { store: RoomStore; com
           {list.map((x: Manager) => (
             <tr key={x.userId} class={`${x.userId === me ? 'is-me' : ''}${x.userId === leader ? ' is-leader' : ''}`} data-user={x.userId}>
               <th scope="row">
-                <span class={`dot ${x.online ? 'on' : 'off'}`} role="img" aria-label={x.online ? 'online' : 'offline'} />
+                {/* presence is only known while our own connection is live: never a stale dot */}
+                <span
+                  class={`dot ${presenceKnown && x.online ? 'on' : 'off'}`}
+                  role="img"
+                  aria-label={!presenceKnown ? 'presence unknown while reconnecting' : x.online ? 'online' : 'offline'}
+                />
                 <span class="mgr-name">{x.userId === me ? `${x.name} (you)` : x.name}</span>
               </th>
               <td class="r tabular">{store.fmt(x.budgetRemaining)}</td>
