@@ -41,6 +41,35 @@ json_t *svc_asset_json(auction_service_t *svc, auction_live_t *live, int i)
     return live->asset_json[i];
 }
 
+/* The asset's next fixture in the league (live, else the first scheduled from now) for the lot
+ * card, or null when the league has none for it. */
+static json_t *svc_next_fixture_json(auction_service_t *svc, auction_live_t *live, int i)
+{
+    store_fixture_t f;
+    int64_t now = clock_now_ms(&svc->app->clock);
+    if (store_fixture_next(svc->app->store, live->league_id, live->assets[i], now, &f) != 0)
+        return json_null();
+    int home = !strcmp(f.home_asset_id, live->assets[i]);
+    char at[32];
+    clock_format_iso(f.starts_ms, at);
+    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "fixtureId", f.id, "startsAt", at,
+                     "opponentId", home ? f.away_asset_id : f.home_asset_id, "opponentName",
+                     home ? f.away_name : f.home_name, "home", home, "round", f.round, "status",
+                     f.status);
+}
+
+/* The asset on the block: its Asset object with its nextFixture (a new reference, NULL when out
+ * of memory). */
+static json_t *svc_lot_asset_json(auction_service_t *svc, auction_live_t *live, int i)
+{
+    json_t *a = json_copy(svc_asset_json(svc, live, i));
+    if (a && json_object_set_new(a, "nextFixture", svc_next_fixture_json(svc, live, i)) != 0) {
+        json_decref(a);
+        return NULL;
+    }
+    return a;
+}
+
 /* The user's current name ("" if unknown). */
 static void svc_user_name(auction_service_t *svc, const char *id, char *out, size_t n)
 {
@@ -91,8 +120,8 @@ static int svc_event_fields(auction_service_t *svc, auction_live_t *live, const 
         break;
     case ENGINE_EV_LOT_OPENED:
         bad |= svc_put(o, "lot",
-                       json_pack("{s:i, s:O, s:b, s:I}", "number", ev->lot, "asset",
-                                 svc_asset_json(svc, live, ev->asset), "retry", ev->retry,
+                       json_pack("{s:i, s:o, s:b, s:I}", "number", ev->lot, "asset",
+                                 svc_lot_asset_json(svc, live, ev->asset), "retry", ev->retry,
                                  "endsAtMs", (json_int_t)ev->ends_at_ms));
         break;
     case ENGINE_EV_BID:
@@ -321,8 +350,8 @@ static json_t *svc_lot_json(auction_service_t *svc, auction_live_t *live, int64_
     const char *leader = running && e->leader >= 0 ? live->managers[e->leader] : NULL;
     if (leader)
         snprintf(name, sizeof(name), "%s", svc_manager_name(svc, live, e->leader));
-    return json_pack("{s:i, s:O, s:s, s:b, s:o, s:o, s:o, s:o, s:o}", "number", e->lot, "asset",
-                     svc_asset_json(svc, live, asset), "state", state, "retry", e->lot_retry,
+    return json_pack("{s:i, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o}", "number", e->lot, "asset",
+                     svc_lot_asset_json(svc, live, asset), "state", state, "retry", e->lot_retry,
                      "currentBid", leader ? json_integer(e->price) : json_null(), "leaderId",
                      svc_str_or_null(leader), "leaderName",
                      leader ? json_string(name) : json_null(), "endsAtMs",

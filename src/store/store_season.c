@@ -73,6 +73,16 @@ int store_fixture_get(store_t *s, const char *league_id, const char *id, store_f
     return err ? err : out ? s->season->fixture_get(s, league_id, id, 0, out) : GV_EINTERNAL;
 }
 
+int store_fixture_next(store_t *s, const char *league_id, const char *asset_id, int64_t now_ms,
+                       store_fixture_t *out)
+{
+    int err = store_lookup_check(league_id, sizeof(out->league_id));
+    err = err ? err : store_lookup_check(asset_id, sizeof(out->home_asset_id));
+    return err   ? err
+           : out ? s->season->fixture_next(s, league_id, asset_id, now_ms, out)
+                 : GV_EINTERNAL;
+}
+
 int store_fixture_update(store_t *s, const store_fixture_t *f, int64_t now_ms)
 {
     int err = se_fixture_check(f);

@@ -46,6 +46,11 @@ int store_fixture_upsert(store_t *s, const store_fixture_t *f, int64_t now_ms,
 /* store_fixture_get reads the fixture id of league_id. 0, GV_ENOT_FOUND or GV_EDB*. */
 int store_fixture_get(store_t *s, const char *league_id, const char *id, store_fixture_t *out);
 
+/* store_fixture_next reads asset_id's fixture in league_id that is live, else the first
+ * scheduled one starting at or after now_ms. 0, GV_ENOT_FOUND (none) or GV_E*. */
+int store_fixture_next(store_t *s, const char *league_id, const char *asset_id, int64_t now_ms,
+                       store_fixture_t *out);
+
 /* store_fixture_update writes every field of f (found by league and id). 0, GV_ENOT_FOUND,
  * GV_ECONFLICT (its external id is another fixture's) or GV_EDB*. */
 int store_fixture_update(store_t *s, const store_fixture_t *f, int64_t now_ms);

@@ -10,6 +10,9 @@ struct store_season_ops_s {
     /* by_external = 1: find by (league, external id), else by (league, id). */
     int (*fixture_get)(store_t *s, const char *league_id, const char *key, int by_external,
                        store_fixture_t *out);
+    /* The asset's live fixture or next scheduled one from now_ms, GV_ENOT_FOUND if none. */
+    int (*fixture_next)(store_t *s, const char *league_id, const char *asset_id, int64_t now_ms,
+                        store_fixture_t *out);
     int (*fixture_insert)(store_t *s, const store_fixture_t *f, int64_t now_ms);
     int (*fixture_update)(store_t *s, const store_fixture_t *f, int64_t now_ms);
     int (*fixture_delete)(store_t *s, const char *league_id, const char *id);

@@ -17,6 +17,10 @@ static const char SQL_FX_BY_EXT[] = FX_COLS "WHERE f.league_id = ?1 AND f.extern
 static const char SQL_FX_PAGE[] =
     FX_COLS "WHERE f.league_id = ?1 AND (f.starts_ms, f.id) > (?2, ?3) "
             "ORDER BY f.starts_ms, f.id LIMIT ?4";
+static const char SQL_FX_NEXT[] =
+    FX_COLS "WHERE f.league_id = ?1 AND (f.home_asset_id = ?2 OR f.away_asset_id = ?2) AND "
+            "(f.status = 'live' OR (f.status = 'scheduled' AND f.starts_ms >= ?3)) "
+            "ORDER BY f.starts_ms, f.id LIMIT 1";
 static const char SQL_FX_ALL[] = FX_COLS "WHERE f.league_id = ?1 ORDER BY f.starts_ms, f.id";
 static const char SQL_FX_RESULTS[] =
     "SELECT home_asset_id, away_asset_id, home_goals, away_goals, starts_ms FROM fixtures "
@@ -91,6 +95,23 @@ static int se_fixture_get(store_t *s, const char *league_id, const char *key, in
     sqlite3_stmt *stmt = NULL;
     int err = store_sqlite_stmt(ss, by_external ? SQL_FX_BY_EXT : SQL_FX_BY_ID, &stmt);
     err = err ? err : store_sqlite_bind(ss, stmt, "tt", league_id, key);
+    if (err != 0)
+        return err;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        err = se_fixture_row(ss, stmt, out);
+    else
+        err = rc == SQLITE_DONE ? GV_ENOT_FOUND : store_sqlite_step_fail(ss, rc);
+    return store_sqlite_done(stmt, err);
+}
+
+static int se_fixture_next(store_t *s, const char *league_id, const char *asset_id, int64_t now_ms,
+                           store_fixture_t *out)
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    sqlite3_stmt *stmt = NULL;
+    int err = store_sqlite_stmt(ss, SQL_FX_NEXT, &stmt);
+    err = err ? err : store_sqlite_bind(ss, stmt, "tti", league_id, asset_id, now_ms);
     if (err != 0)
         return err;
     int rc = sqlite3_step(stmt);
@@ -296,6 +317,7 @@ static int se_scoring_set(store_t *s, const char *league_id, const char *doc)
 
 const struct store_season_ops_s store_sqlite_season_ops = {
     .fixture_get = se_fixture_get,
+    .fixture_next = se_fixture_next,
     .fixture_insert = se_fixture_insert,
     .fixture_update = se_fixture_update,
     .fixture_delete = se_fixture_delete,

@@ -474,3 +474,53 @@ def test_kept_standings_follow_every_write_even_from_another_process(server, tmp
     assert out.returncode == 0, out.stderr
     pts = {it["userId"]: it["points"] for it in comm.get(f"{L}/standings").json()["items"]}
     assert pts[owners[teams[0]]] == 3 + 2, pts
+
+
+def iso(ts):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def test_lot_card_carries_the_next_fixture(server):
+    """The asset on the block carries its live or next scheduled fixture (opponent, home or away,
+    date), in the snapshot and in lot_opened; null when it has none."""
+    people, lg, st, assets = setup_auction(server, 2, n_assets=3, begin=False)
+    comm = people[0]
+    names = {a["id"]: a["name"] for a in comm.all_items("/api/assets", competition="AFCON-2025")}
+    now = int(time.time())
+    a, b, c = assets
+    rows = [dict(externalMatchId="P1", startsAt=iso(now - 5 * 86400), home=a, away=b,
+                 status="finished", homeGoals=2, awayGoals=1),
+            dict(externalMatchId="N2", startsAt=iso(now + 9 * 86400), home=a, away=c,
+                 status="scheduled"),
+            dict(externalMatchId="N1", startsAt=iso(now + 2 * 86400), home=b, away=a,
+                 status="scheduled", round="Round 2"),
+            dict(externalMatchId="X1", startsAt=iso(now + 1 * 86400), home=b, away=c,
+                 status="postponed")]
+    r = post_csv(comm, f"/api/leagues/{lg['id']}/fixtures/import", csv_text(rows))
+    assert r.status_code == 200, r.text
+    ids = {f["externalMatchId"]: f["id"] for f in comm.all_items(f"/api/leagues/{lg['id']}/fixtures")}
+    aid = control(comm, st["id"], "begin")["id"]
+
+    lot = state(comm, aid)["lot"]
+    assert lot["asset"]["id"] == a
+    assert lot["asset"]["nextFixture"] == {
+        "fixtureId": ids["N1"], "startsAt": iso(now + 2 * 86400).replace("Z", ".000Z"),
+        "opponentId": b, "opponentName": names[b], "home": False, "round": "Round 2",
+        "status": "scheduled"}
+    assert bid(comm, aid, 1, M).status_code == 200
+    control(comm, aid, "close-lot")
+    lot = state(comm, aid)["lot"]  # b: its only upcoming fixture is N1 at home (X1 postponed)
+    assert lot["asset"]["id"] == b and lot["asset"]["nextFixture"]["fixtureId"] == ids["N1"]
+    assert lot["asset"]["nextFixture"]["home"] is True
+    assert lot["asset"]["nextFixture"]["opponentName"] == names[a]
+    # the fixture is played: c's only match left is gone once it is deleted
+    assert comm.call("DELETE", f"/api/leagues/{lg['id']}/fixtures/{ids['N2']}").status_code == 204
+    assert bid(comm, aid, 2, M).status_code == 200
+    control(comm, aid, "close-lot")
+    lot = state(comm, aid)["lot"]
+    assert lot["asset"]["id"] == c and lot["asset"]["nextFixture"] is None
+    events = comm.all_items(f"/api/auctions/{aid}/events")
+    opened = [e["lot"]["asset"] for e in events if e["type"] == "lot_opened"]
+    assert [o["id"] for o in opened] == [a, b, c]
+    assert [o["nextFixture"] and o["nextFixture"]["fixtureId"] for o in opened] == \
+        [ids["N1"], ids["N1"], None]
