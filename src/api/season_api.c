@@ -149,8 +149,24 @@ static void season_import_answer(http_resp_t *resp, int rc, const season_report_
     json_decref(rep);
 }
 
-static void season_import_run(http_req_t *req, http_resp_t *resp, app_t *app, season_import_fn fn,
-                              const char *what)
+/* One kind of import: a CSV or provider reader (fn), or a Cricsheet scorecard (fn NULL) stored
+ * under match_id. */
+typedef struct {
+    season_import_fn fn;
+    const char *what;
+    const char *match_id;
+} season_import_kind_t;
+
+static int season_import_do(app_t *app, const season_import_kind_t *k, const store_league_t *lg,
+                            const char *text, size_t len, int flags, season_report_t *r)
+{
+    int64_t now = clock_now_ms(&app->clock);
+    return k->fn ? k->fn(app->store, lg, text, len, flags, now, r)
+                 : season_import_cricsheet(app->store, lg, text, len, k->match_id, flags, now, r);
+}
+
+static void season_import_run(http_req_t *req, http_resp_t *resp, app_t *app,
+                              const season_import_kind_t *k)
 {
     api_league_ctx_t lc;
     season_report_t r;
@@ -160,20 +176,22 @@ static void season_import_run(http_req_t *req, http_resp_t *resp, app_t *app, se
         return;
     const char *text = req->body.data ? req->body.data : "";
     size_t len = req->body.len;
-    if (season_upload(req, resp, fn == season_import_football_data, &text, &len))
+    int stats = k->fn == NULL || k->fn == season_import_stats;
+    if (season_upload(req, resp, k->fn != season_import_fixtures && k->fn != season_import_stats,
+                      &text, &len))
         return;
-    if (fn == season_import_stats && strcmp(lc.league.sport, "cricket") != 0) {
+    if (stats && strcmp(lc.league.sport, "cricket") != 0) {
         json_resp_field_error(resp, "sport", "Player stats are for cricket leagues.");
         return;
     }
     season_report_init(&r);
-    int rc = fn(app->store, &lc.league, text, len, flags, clock_now_ms(&app->clock), &r);
+    int rc = season_import_do(app, k, &lc.league, text, len, flags, &r);
     season_import_answer(resp, rc, &r);
     if (rc == 0 && r.created + r.updated > 0)
         season_announce(app, lc.league.id);
     log_info("season import rid=%s league=%s what=%s partial=%d status=%d created=%d updated=%d "
              "skipped=%d errors=%zu",
-             req->request_id, lc.league.id, what, flags != 0, resp->status, r.created, r.updated,
+             req->request_id, lc.league.id, k->what, flags != 0, resp->status, r.created, r.updated,
              r.skipped, r.error_count);
     season_report_deinit(&r);
 }
@@ -184,17 +202,31 @@ static void fixtures_import(http_req_t *req, http_resp_t *resp, void *ctx)
 {
     char provider[32];
     int rc = http_req_query(req, "provider", provider, sizeof(provider));
+    season_import_kind_t fd = {season_import_football_data, "football-data", NULL};
+    season_import_kind_t csv = {season_import_fixtures, "fixtures", NULL};
     if (rc == 1 && !strcmp(provider, "football-data"))
-        season_import_run(req, resp, ctx, season_import_football_data, "football-data");
+        season_import_run(req, resp, ctx, &fd);
     else if (rc != 0)
         json_resp_field_error(resp, "provider", "provider is football-data (or absent: CSV).");
     else
-        season_import_run(req, resp, ctx, season_import_fixtures, "fixtures");
+        season_import_run(req, resp, ctx, &csv);
 }
 
+/* Cricket stats from the CSV of API.md, or with ?provider=cricsheet from a Cricsheet JSON
+ * scorecard (application/json; ?matchId= names the match, else the card's date and teams). */
 static void stats_import(http_req_t *req, http_resp_t *resp, void *ctx)
 {
-    season_import_run(req, resp, ctx, season_import_stats, "stats");
+    char provider[32], match_id[STORE_EXTERNAL_ID_MAX];
+    int rc = http_req_query(req, "provider", provider, sizeof(provider));
+    int mrc = http_req_query(req, "matchId", match_id, sizeof(match_id));
+    season_import_kind_t cs = {NULL, "cricsheet", mrc == 1 ? match_id : NULL};
+    season_import_kind_t csv = {season_import_stats, "stats", NULL};
+    if (rc != 0 && !(rc == 1 && !strcmp(provider, "cricsheet")))
+        json_resp_field_error(resp, "provider", "provider is cricsheet (or absent: CSV).");
+    else if (mrc < 0 || (mrc == 1 && !match_id[0]))
+        json_resp_field_error(resp, "matchId", "matchId must be 1 to 127 bytes.");
+    else
+        season_import_run(req, resp, ctx, rc == 1 ? &cs : &csv);
 }
 
 /* Applies the PUT body's fields to f; answers 400 itself. */

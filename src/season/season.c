@@ -2,6 +2,7 @@
  * standings and per-asset points, all computed from the stored rows. */
 #include "season/season.h"
 
+#include "season/cricsheet.h"
 #include "auth/token.h"
 #include "core/clock.h"
 #include "core/csv.h"
@@ -28,6 +29,7 @@ void season_report_init(season_report_t *r)
 void season_report_deinit(season_report_t *r)
 {
     free(r->errors);
+    json_decref(r->unmatched);
     memset(r, 0, sizeof(*r));
 }
 
@@ -61,9 +63,14 @@ json_t *season_report_json(const season_report_t *r)
         json_array_append_new(errors,
                               json_pack("{s:i, s:s, s:s}", "line", r->errors[i].line, "code",
                                         r->errors[i].code, "message", r->errors[i].message));
-    return json_pack("{s:i, s:i, s:i, s:o, s:I}", "created", r->created, "updated", r->updated,
-                     "skipped", r->skipped, "errors", errors, "errorCount",
-                     (json_int_t)r->error_count);
+    json_t *o = json_pack("{s:i, s:i, s:i, s:o, s:I}", "created", r->created, "updated", r->updated,
+                          "skipped", r->skipped, "errors", errors, "errorCount",
+                          (json_int_t)r->error_count);
+    if (o && r->unmatched && json_object_set(o, "unmatched", r->unmatched) != 0)
+        o = (json_decref(o), NULL);
+    if (o && r->match_id[0] && json_object_set_new(o, "matchId", json_string(r->match_id)) != 0)
+        o = (json_decref(o), NULL);
+    return o;
 }
 
 /* ---- values --------------------------------------------------------------------------------- */
@@ -476,6 +483,9 @@ static int season_fixture_do(store_t *s, const season_header_t *h, const csv_rec
 static const char *const season_stat_cols[] = {"externalMatchId", "player",    "runs",   "wickets",
                                                "catches",         "stumpings", "runOuts"};
 
+static int season_line_save(store_t *s, const store_cricket_line_t *l, int line, int64_t now_ms,
+                            season_set_t *seen, season_report_t *r);
+
 static int season_stat_do(store_t *s, const season_header_t *h, const csv_record_t *rec,
                           const season_assets_t *as, const store_league_t *lg, int64_t now_ms,
                           season_set_t *seen, season_report_t *r)
@@ -499,19 +509,26 @@ static int season_stat_do(store_t *s, const season_header_t *h, const csv_record
                          season_stat_cols[2 + i], SEASON_STAT_MAX);
     if (r->error_count != before)
         return 0;
+    return season_line_save(s, &l, line, now_ms, seen, r);
+}
+
+/* Upserts one valid line unless the file had it already (duplicate_id), counting the outcome. */
+static int season_line_save(store_t *s, const store_cricket_line_t *l, int line, int64_t now_ms,
+                            season_set_t *seen, season_report_t *r)
+{
     char key[STORE_EXTERNAL_ID_MAX + STORE_ASSET_ID_MAX + 2];
-    snprintf(key, sizeof(key), "%s\n%s", l.external_id, l.asset_id);
+    snprintf(key, sizeof(key), "%s\n%s", l->external_id, l->asset_id);
     int fresh = season_set_add(seen, key);
     if (fresh <= 0) {
         if (fresh == 0)
             season_error(r, line, "duplicate_id",
                          "This player's line for %.60s appears earlier "
                          "in this file.",
-                         l.external_id);
+                         l->external_id);
         return fresh < 0 ? fresh : 0;
     }
     store_upsert_t what;
-    int rc = store_cricket_line_upsert(s, &l, now_ms, &what);
+    int rc = store_cricket_line_upsert(s, l, now_ms, &what);
     if (rc)
         return rc;
     r->created += what == STORE_UPSERT_CREATED;
@@ -716,6 +733,89 @@ int season_import_football_data(store_t *s, const store_league_t *lg, const char
         return GV_EINVALID_REQUEST;
     }
     int rc = season_import(s, lg, flags, now_ms, season_fd_source, root, r);
+    json_decref(root);
+    return rc;
+}
+
+/* ---- Cricsheet scorecards (cricket stats) ------------------------------------------------------
+ */
+
+typedef struct {
+    const cricsheet_card_t *card;
+    const char *match_id;
+} season_cs_src_t;
+
+/* A scorecard line's asset: by the people registry id among provider ids, else by name or id. */
+static long season_cs_player(const season_assets_t *as, const cricsheet_line_t *cl)
+{
+    long i = cl->registry[0] ? season_match(as, cl->registry) : -1;
+    return i == -1 ? season_match(as, cl->name) : i;
+}
+
+static int season_cs_source(store_t *s, const void *src, const season_assets_t *as,
+                            const store_league_t *lg, int64_t now_ms, season_report_t *r)
+{
+    const season_cs_src_t *c = src;
+    season_set_t seen = {0};
+    int rc = 0;
+    for (size_t i = 0; !rc && i < c->card->n; i++) {
+        const cricsheet_line_t *cl = &c->card->lines[i];
+        long a = season_cs_player(as, cl);
+        if (a == -2)
+            season_error(r, (int)i + 1, "ambiguous_team",
+                         "%.100s matches more than one player; add the player's Cricsheet id "
+                         "to one of them.",
+                         cl->name);
+        if (a == -1 && json_array_append_new(r->unmatched, json_string(cl->name)) != 0)
+            rc = GV_ENOMEM;
+        if (a < 0)
+            continue;
+        store_cricket_line_t l = {.runs = cl->runs,
+                                  .wickets = cl->wickets,
+                                  .catches = cl->catches,
+                                  .stumpings = cl->stumpings,
+                                  .run_outs = cl->run_outs};
+        snprintf(l.league_id, sizeof(l.league_id), "%s", lg->id);
+        snprintf(l.external_id, sizeof(l.external_id), "%s", c->match_id);
+        snprintf(l.asset_id, sizeof(l.asset_id), "%s", as->v[a].id);
+        rc = season_line_save(s, &l, (int)i + 1, now_ms, &seen, r);
+    }
+    season_set_free(&seen);
+    return rc;
+}
+
+/* Refuses the whole scorecard with one report line (where: 0 = info, else the innings). */
+static int season_cs_refuse(season_report_t *r, int where, const char *code, const char *why)
+{
+    season_error(r, where, code, "%s", why);
+    r->file_error = 1;
+    return GV_EINVALID_REQUEST;
+}
+
+int season_import_cricsheet(store_t *s, const store_league_t *lg, const char *text, size_t len,
+                            const char *match_id, int flags, int64_t now_ms, season_report_t *r)
+{
+    json_error_t jerr;
+    cricsheet_card_t card;
+    memset(&card, 0, sizeof(card));
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    int rc = 0;
+    if (!json_is_object(root))
+        rc = season_cs_refuse(r, root ? 1 : jerr.line, "invalid_json",
+                              root ? "The scorecard is not a JSON object." : jerr.text);
+    else if ((rc = cricsheet_parse(root, &card)) == GV_EINVALID_REQUEST)
+        rc = season_cs_refuse(r, card.where, "invalid_scorecard", card.why);
+    const char *id = match_id && *match_id ? match_id : card.match_id;
+    if (!rc && strlen(id) >= STORE_EXTERNAL_ID_MAX)
+        rc = season_cs_refuse(r, 0, "invalid_external_id", "matchId must be 1 to 127 bytes.");
+    if (!rc && !r->unmatched && !(r->unmatched = json_array()))
+        rc = GV_ENOMEM;
+    if (!rc) {
+        season_cs_src_t src = {&card, id};
+        snprintf(r->match_id, sizeof(r->match_id), "%s", id);
+        rc = season_import(s, lg, flags, now_ms, season_cs_source, &src, r);
+    }
+    cricsheet_free(&card);
     json_decref(root);
     return rc;
 }

@@ -24,12 +24,15 @@ typedef struct {
     size_t error_count;
     season_row_error_t *errors; /* the first SEASON_ERRORS_MAX */
     size_t nerrors;
+    json_t *unmatched;  /* scorecards: names matching no asset (owned; NULL for other imports) */
+    char match_id[128]; /* scorecards: the external match id the lines were stored under */
 } season_report_t;
 
 void season_report_init(season_report_t *r);
 void season_report_deinit(season_report_t *r);
 
-/* season_report_json builds {"created","updated","skipped","errors":[{line,code,message}]}. */
+/* season_report_json builds {"created","updated","skipped","errors":[{line,code,message}],
+ * "errorCount"}, with "unmatched" and "matchId" for a scorecard. */
 json_t *season_report_json(const season_report_t *r);
 
 /* season_import_fixtures reads the fixture CSV of API.md for league lg (its sport's assets are
@@ -52,6 +55,15 @@ int season_import_stats(store_t *s, const store_league_t *lg, const char *text, 
  * season_import_fixtures otherwise. */
 int season_import_football_data(store_t *s, const store_league_t *lg, const char *text, size_t len,
                                 int flags, int64_t now_ms, season_report_t *r);
+
+/* season_import_cricsheet imports a Cricsheet JSON scorecard (season/cricsheet.h) as cricket
+ * stats lines of one match, stored under match_id (NULL or "": the card's own, its first date and
+ * teams). Each player is matched by the registry id among the assets' provider ids, else by
+ * name or asset id; a name matching no asset is listed in r->unmatched (not an error), one
+ * matching several is a row error (the line is the player's position on the card). A broken
+ * card is refused whole (invalid_json, invalid_scorecard). As season_import_stats otherwise. */
+int season_import_cricsheet(store_t *s, const store_league_t *lg, const char *text, size_t len,
+                            const char *match_id, int flags, int64_t now_ms, season_report_t *r);
 
 /* season_rules loads the league's effective rules (defaults + stored overrides). */
 int season_rules(store_t *s, const store_league_t *lg, scoring_rules_t *rules);
