@@ -198,6 +198,7 @@ bench: deps
 	bench/run.sh
 	bench/auction.sh
 	$(PYTHON) bench/season.py
+	$(PYTHON) bench/season_big.py
 
 format:
 	clang-format -i $(SRC) $(wildcard src/*/*.h) $(UNIT_SRC) $(FUZZ_SRC)

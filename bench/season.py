@@ -37,9 +37,9 @@ def start(tmp):
 
 
 class User:
-    def __init__(self, url, i):
+    def __init__(self, url, i, email=None):
         self.url, s = url, requests.Session()
-        email = f"bench{i}@example.com"
+        email = email or f"bench{i}@example.com"
         token = s.post(url + "/api/auth/magic-link", json={"email": email}).json()["devToken"]
         tok = s.post(url + "/api/auth/verify", json={"email": email, "token": token}).json()
         self.token, self.id, self.s = tok["accessToken"], tok["user"]["id"], s

@@ -844,10 +844,18 @@ typedef struct {
 } season_owned_t;
 
 typedef struct {
-    season_owned_t *v;
+    season_owned_t *v; /* in lot order */
     size_t n, cap;
+    season_owned_t **by_id; /* v by asset id, for the lookups of every stored line */
+    size_t indexed;         /* how many of v by_id holds (rebuilt when v has grown) */
     const scoring_rules_t *rules;
 } season_table_t;
+
+static void season_table_free(season_table_t *t)
+{
+    free(t->v);
+    free(t->by_id);
+}
 
 static int season_owned_row(void *ctx, const store_roster_row_t *row)
 {
@@ -867,8 +875,34 @@ static int season_owned_row(void *ctx, const store_roster_row_t *row)
     return 0;
 }
 
+static int season_owned_cmp(const void *a, const void *b)
+{
+    return strcmp((*(season_owned_t *const *)a)->asset_id, (*(season_owned_t *const *)b)->asset_id);
+}
+
+static int season_owned_key_cmp(const void *key, const void *b)
+{
+    return strcmp(key, (*(season_owned_t *const *)b)->asset_id);
+}
+
+/* The owned asset of that id, or NULL (also when the index cannot be built: no memory means
+ * the lookups fall back to a scan). */
 static season_owned_t *season_owned_find(season_table_t *t, const char *asset_id)
 {
+    if (t->indexed != t->n) {
+        season_owned_t **idx = realloc(t->by_id, (t->n ? t->n : 1) * sizeof(*idx));
+        if (idx) {
+            for (size_t i = 0; i < t->n; i++)
+                idx[i] = &t->v[i];
+            qsort(idx, t->n, sizeof(*idx), season_owned_cmp);
+            t->by_id = idx, t->indexed = t->n;
+        }
+    }
+    if (t->indexed == t->n) {
+        season_owned_t **hit =
+            bsearch(asset_id, t->by_id, t->n, sizeof(*t->by_id), season_owned_key_cmp);
+        return hit ? *hit : NULL;
+    }
     for (size_t i = 0; i < t->n; i++)
         if (!strcmp(t->v[i].asset_id, asset_id))
             return &t->v[i];
@@ -892,7 +926,7 @@ static int season_fixture_score(void *ctx, const store_result_t *f)
     return 0;
 }
 
-static int season_line_score(void *ctx, const store_cricket_line_t *l)
+static int season_line_score(void *ctx, const store_cricket_stat_t *l)
 {
     season_table_t *t = ctx;
     season_owned_t *o = season_owned_find(t, l->asset_id);
@@ -934,7 +968,7 @@ int season_standings(store_t *s, const store_league_t *lg, int64_t now_ms, json_
     rc = rc ? rc : store_league_rosters_each(s, lg->id, season_owned_row, &t);
     rc = rc         ? rc
          : football ? store_results_each(s, lg->id, season_fixture_score, &t)
-                    : store_cricket_lines_each(s, lg->id, season_line_score, &t);
+                    : store_cricket_stats_each(s, lg->id, season_line_score, &t);
     rc = rc ? rc : store_members_list(s, lg->id, 0, 0, "", MEMBERS, mem, MEMBERS, &n, &more);
     for (size_t i = 0; !rc && i < n; i++) {
         rows[i] = (scoring_row_t){.key = mem[i].name, .index = i};
@@ -955,7 +989,7 @@ int season_standings(store_t *s, const store_league_t *lg, int64_t now_ms, json_
         *out = json_pack("{s:o, s:s}", "items", items, "computedAt", at);
         rc = *out ? 0 : GV_ENOMEM;
     }
-    free(t.v);
+    season_table_free(&t);
     free(mem);
     free(rows);
     return rc;
@@ -1067,7 +1101,7 @@ int season_leaderboard(store_t *s, const store_league_t *lg, json_t **out)
     rc = rc ? rc : store_league_rosters_each(s, lg->id, season_owner_mark, &t);
     rc = rc         ? rc
          : football ? store_results_each(s, lg->id, season_fixture_score, &t)
-                    : store_cricket_lines_each(s, lg->id, season_line_score, &t);
+                    : store_cricket_stats_each(s, lg->id, season_line_score, &t);
     scoring_row_t *rows = rc ? NULL : calloc(t.n ? t.n : 1, sizeof(*rows));
     rc = rc ? rc : rows ? 0 : GV_ENOMEM;
     if (!rc) {
@@ -1090,7 +1124,7 @@ int season_leaderboard(store_t *s, const store_league_t *lg, json_t **out)
         rc = *out ? 0 : GV_ENOMEM;
     }
     free(rows);
-    free(t.v);
+    season_table_free(&t);
     return rc;
 }
 
@@ -1194,7 +1228,7 @@ int season_series(store_t *s, const store_league_t *lg, json_t **out)
         *out = season_series_json(&ss, football);
         rc = *out ? 0 : GV_ENOMEM;
     }
-    free(t.v);
+    season_table_free(&t);
     free(mem);
     free(ss.labels);
     free(ss.delta);

@@ -118,6 +118,16 @@ int store_fixtures_each(store_t *s, const char *league_id, store_fixture_fn fn, 
     return err == GV_ENOT_FOUND ? 0 : err ? err : s->season->fixtures_each(s, league_id, fn, ctx);
 }
 
+int store_cricket_stats_each(store_t *s, const char *league_id, store_cricket_stat_fn fn, void *ctx)
+{
+    if (fn == NULL)
+        return GV_EINTERNAL;
+    int err = store_lookup_check(league_id, 40);
+    return err == GV_ENOT_FOUND ? 0
+           : err                ? err
+                                : s->season->cricket_stats_each(s, league_id, fn, ctx);
+}
+
 int store_results_each(store_t *s, const char *league_id, store_result_fn fn, void *ctx)
 {
     if (fn == NULL)

@@ -85,6 +85,18 @@ int store_cricket_line_upsert(store_t *s, const store_cricket_line_t *l, int64_t
 /* store_cricket_lines_each calls fn for every line of league_id (by match, then asset). */
 int store_cricket_lines_each(store_t *s, const char *league_id, store_cricket_fn fn, void *ctx);
 
+/* One cricket line's numbers, all the standings need of it. */
+typedef struct {
+    const char *asset_id; /* valid during the callback */
+    int64_t runs, wickets, catches, stumpings, run_outs;
+} store_cricket_stat_t;
+typedef int (*store_cricket_stat_fn)(void *ctx, const store_cricket_stat_t *l);
+
+/* store_cricket_stats_each calls fn for every line of league_id in no particular order (a cached
+ * statement: fn may not call the store). Lighter than store_cricket_lines_each: no ids copied. */
+int store_cricket_stats_each(store_t *s, const char *league_id, store_cricket_stat_fn fn,
+                             void *ctx);
+
 /* store_scoring_get copies league_id's overrides document into out (size cap; "" when none).
  * store_scoring_set replaces it ("" removes it). 0, GV_ELIMIT or GV_EDB*. */
 int store_scoring_get(store_t *s, const char *league_id, char *out, size_t cap);

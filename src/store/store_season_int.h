@@ -24,6 +24,8 @@ struct store_season_ops_s {
     int (*cricket_upsert)(store_t *s, const store_cricket_line_t *l, int64_t now_ms,
                           store_upsert_t *outcome);
     int (*cricket_each)(store_t *s, const char *league_id, store_cricket_fn fn, void *ctx);
+    int (*cricket_stats_each)(store_t *s, const char *league_id, store_cricket_stat_fn fn,
+                              void *ctx);
     int (*scoring_get)(store_t *s, const char *league_id, char *out, size_t cap);
     int (*scoring_set)(store_t *s, const char *league_id, const char *doc);
 };

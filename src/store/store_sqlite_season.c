@@ -48,6 +48,8 @@ static const char SQL_CK_EXISTS[] = "SELECT 1 FROM cricket_lines WHERE league_id
 static const char SQL_CK_ALL[] =
     "SELECT league_id, external_id, asset_id, runs, wickets, catches, stumpings, run_outs "
     "FROM cricket_lines WHERE league_id = ?1 ORDER BY external_id, asset_id";
+static const char SQL_CK_STATS[] = "SELECT asset_id, runs, wickets, catches, stumpings, run_outs "
+                                   "FROM cricket_lines WHERE league_id = ?1";
 static const char SQL_SC_GET[] = "SELECT doc FROM scoring_overrides WHERE league_id = ?1";
 static const char SQL_SC_SET[] = "INSERT INTO scoring_overrides(league_id, doc) VALUES(?1, ?2) "
                                  "ON CONFLICT(league_id) DO UPDATE SET doc = excluded.doc";
@@ -287,6 +289,31 @@ static int se_cricket_each(store_t *s, const char *league_id, store_cricket_fn f
     return err;
 }
 
+static int se_cricket_stats_each(store_t *s, const char *league_id, store_cricket_stat_fn fn,
+                                 void *ctx)
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    sqlite3_stmt *stmt = NULL;
+    int err = store_sqlite_stmt(ss, SQL_CK_STATS, &stmt);
+    err = err ? err : store_sqlite_bind(ss, stmt, "t", league_id);
+    if (err != 0)
+        return err;
+    int rc = SQLITE_ROW;
+    while (err == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *a = (const char *)sqlite3_column_text(stmt, 0);
+        store_cricket_stat_t st = {a ? a : "",
+                                   sqlite3_column_int64(stmt, 1),
+                                   sqlite3_column_int64(stmt, 2),
+                                   sqlite3_column_int64(stmt, 3),
+                                   sqlite3_column_int64(stmt, 4),
+                                   sqlite3_column_int64(stmt, 5)};
+        err = fn(ctx, &st);
+    }
+    if (err == 0 && rc != SQLITE_DONE)
+        err = store_sqlite_step_fail(ss, rc);
+    return store_sqlite_done(stmt, err);
+}
+
 static int se_scoring_get(store_t *s, const char *league_id, char *out, size_t cap)
 {
     store_sqlite_t *ss = store_sqlite_of(s);
@@ -326,6 +353,7 @@ const struct store_season_ops_s store_sqlite_season_ops = {
     .results_each = se_results_each,
     .cricket_upsert = se_cricket_upsert,
     .cricket_each = se_cricket_each,
+    .cricket_stats_each = se_cricket_stats_each,
     .scoring_get = se_scoring_get,
     .scoring_set = se_scoring_set,
 };
