@@ -35,6 +35,7 @@ NAME=auction-bench
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 mkdir -p "$RAW"
+FAILED= # runs whose server or load generator failed
 
 # scenario_args NAME: the gavel-load options of a scenario.
 scenario_args() {
@@ -102,6 +103,7 @@ for scn in $SCENARIOS; do
         echo "$scn $i $json $lrc $src" >>"$TMP/runs"
         [ "$src" = 0 ] || echo "auction-bench: gavel exited $src after SIGTERM (want 0)" >&2
         [ "$lrc" = 0 ] || echo "auction-bench: gavel-load exited $lrc" >&2
+        [ "$src" = 0 ] && [ "$lrc" = 0 ] || FAILED="$FAILED $scn-$i"
     done
 done
 
@@ -124,3 +126,5 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 "$PYTHON" bench/auction_report.py "$TMP/machine" "$TMP/commands" "$TMP/runs" >"$REPORT"
 echo "auction-bench: wrote $REPORT" >&2
 sed -n '/^## Summary/,/^## Runs/p' "$REPORT" | sed '$d'
+# every run is reported; a failed one (server or load generator) still fails the bench
+[ -z "${FAILED:-}" ] || { echo "auction-bench: failed runs:$FAILED" >&2; exit 1; }

@@ -107,6 +107,8 @@ bench_scenario() {
         wrk $WRK_OPTS "$url" >"$f"
         row=$(parse_wrk "$f")
         echo "$row" >>"$TMP/rows"
+        read -r _ _ _ _ bad _ <<<"$row"
+        [ "$bad" = 0 ] || { FAILED="$FAILED $mode-$name-$i"; echo "bench: $bad non-2xx answers" >&2; }
         echo "bench: $mode $name run $i: $row (req/s p50 p90 p99 non2xx sockerr)" >&2
     done
     {
@@ -135,6 +137,7 @@ bench_scenario() {
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 awk '$1 > 0.5 {exit 1}' /proc/loadavg ||
     echo "bench: warning: the machine is busy (load $LOAD_START); numbers will be low and noisy" >&2
+FAILED= # runs with non-2xx answers: reported, then the bench exits 1
 make_web "$TMP/web"
 : >"$TMP/tables"
 : >"$TMP/summary"
@@ -202,3 +205,4 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 } >"$REPORT"
 echo "bench: wrote $REPORT" >&2
 sed -n '/^## Summary/,/^Target/p' "$REPORT"
+[ -z "$FAILED" ] || { echo "bench: failed runs:$FAILED" >&2; exit 1; }

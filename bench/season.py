@@ -119,7 +119,8 @@ def main():
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", wrk).group(1))
     finally:
         proc.terminate()
-        proc.wait()
+        if proc.wait() != 0:
+            raise SystemExit(f"season bench: gavel exited {proc.returncode} after SIGTERM (want 0)")
         shutil.rmtree(tmp, ignore_errors=True)
     machine = subprocess.run(["sh", "-c", "nproc; grep -m1 'model name' /proc/cpuinfo"],
                              capture_output=True, text=True).stdout.split("\n")

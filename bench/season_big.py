@@ -166,7 +166,8 @@ def main():
         results += [cricket(people, admin, log_path, players, every) for every in (False, True)]
     finally:
         proc.terminate()
-        proc.wait()
+        if proc.wait() != 0:
+            raise SystemExit(f"season bench: gavel exited {proc.returncode} after SIGTERM (want 0)")
         shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(OUT, exist_ok=True)
     with open(f"{OUT}/season.md", "a") as f:

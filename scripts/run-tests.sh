@@ -29,6 +29,10 @@ done
 step "integration" env GAVEL_BIN=build/asan/gavel "$python" -m pytest -q -p no:cacheprovider tests/integration
 if [ -x scripts/fuzz-smoke.sh ]; then
     step "fuzz smoke" scripts/fuzz-smoke.sh
+else # a lost run bit must not turn the fuzz smoke into a silent pass
+    echo "== fuzz smoke: scripts/fuzz-smoke.sh is missing or not executable"
+    fail=$((fail + 1))
+    failed+=("fuzz smoke (not runnable)")
 fi
 
 reports=$(find "$logs" -type f 2>/dev/null | sort)

@@ -52,16 +52,29 @@ def gavel_env():
 
 
 def run_gavel(*args, timeout=30):
-    """Runs a gavel command to completion (version, migrate, a bad command line)."""
+    """Runs a gavel command to completion (version, migrate, a bad command line). A sanitizer
+    report from the command fails the test at once, whatever its exit code (a test expecting
+    "non-zero" must not accept a crash)."""
     if not GAVEL_BIN.exists():
         pytest.fail(f"gavel binary not found at {GAVEL_BIN}; build it (make build/gavel)")
-    return subprocess.run(
+    proc = subprocess.Popen(
         [str(GAVEL_BIN), *map(str, args)],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=gavel_env(),
-        timeout=timeout,
     )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail(f"gavel {' '.join(map(str, args))} did not finish in {timeout} s")
+    reports = sanitizer_reports(proc.pid)
+    if reports or any(m in err for m in _SANITIZER_MARKERS):
+        text = "\n".join(r.read_text(errors="replace")[:4000] for r in reports) or err[-4000:]
+        pytest.fail(f"gavel {' '.join(map(str, args))}: sanitizer report\n{text}")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def _sanitizer_log_prefixes():
