@@ -6,6 +6,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "league/catalogue.h"
+#include "season/fd_sync.h"
 #include "season/season.h"
 
 #include <signal.h>
@@ -155,6 +156,7 @@ static void on_signal(uv_signal_t *sig, int signum)
     log_info("shutdown signal=%d", signum);
     app->ready = 0;
     g_pending_stops = 2;
+    api_season_sync_stop(app); /* a request in flight gives up within about a second */
     uv_timer_start(&g_force, on_force, SHUTDOWN_GRACE_MS, 0);
     ws_server_shutdown(app->ws, on_ws_stopped, app);
     http_server_shutdown(app->http, on_http_stopped, app);
@@ -242,6 +244,7 @@ static void app_signals(app_t *app)
 
 static void app_free(app_t *app)
 {
+    api_season_sync_free(app);
     api_auth_stop(app);
     api_season_stop(app);
     auction_service_free(app->auctions);
@@ -276,6 +279,23 @@ static int load_catalogue(app_t *app)
     return rc;
 }
 
+/* The Football-Data.org sync's flags, checked before anything starts. 0, or -1 after saying why
+ * on stderr. */
+static int sync_flags_check(const config_t *c)
+{
+    fd_sync_config_t cfg = {.token = c->football_data_token,
+                            .base_url = c->football_data_url,
+                            .every_s = c->sync_every_s,
+                            .max_requests = (int)c->sync_max_requests,
+                            .window_s = c->sync_window_s,
+                            .timeout_s = c->sync_timeout_s};
+    char why[160];
+    if (!c->football_data_token[0] || fd_sync_config_check(&cfg, why, sizeof(why)) == 0)
+        return 0;
+    fprintf(stderr, "gavel: %s\n", why);
+    return -1;
+}
+
 static int cmd_serve(app_t *app)
 {
     char host[128];
@@ -284,6 +304,8 @@ static int cmd_serve(app_t *app)
         fprintf(stderr, "gavel: --listen must be host:port, got %s\n", app->cfg.listen);
         return 2;
     }
+    if (sync_flags_check(&app->cfg) != 0)
+        return 2;
     if (app->cfg.dev)
         log_warn("DEVELOPMENT MODE: sign-in tokens are returned in responses and logged; "
                  "CORS allows localhost. Never run --dev in production.");
@@ -300,6 +322,8 @@ static int cmd_serve(app_t *app)
         rc = api_auth_start(app);
     if (!rc)
         rc = app_start(app, host, port);
+    if (!rc)
+        rc = api_season_sync_start(app);
     if (rc) {
         app_free(app);
         return 1;

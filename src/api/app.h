@@ -68,7 +68,8 @@ typedef struct app_s {
     app_limits_t rl;
     app_season_entry_t season_cache[APP_SEASON_CACHE];
     uint64_t season_cache_clock;
-    mailer_t *mailer; /* NULL in development mode */
+    mailer_t *mailer;          /* NULL in development mode */
+    struct fd_sync_s *fd_sync; /* the Football-Data.org sync; NULL when off */
     uv_timer_t purge_timer;
     uv_loop_t *loop;
     store_t *store;
@@ -102,6 +103,19 @@ int api_season_register(app_t *app);
 
 /* api_season_stop frees the season documents kept in app. */
 void api_season_stop(app_t *app);
+
+/* api_season_sync_start starts the periodic Football-Data.org sync when --football-data-token is
+ * set (else does nothing). 0, or GV_E* with a log line saying why. */
+int api_season_sync_start(app_t *app);
+
+/* api_season_sync_stop cancels the sync's request in flight and closes its timer (shutdown). */
+void api_season_sync_stop(app_t *app);
+
+/* api_season_sync_free releases the sync once the loop has ended. */
+void api_season_sync_free(app_t *app);
+
+/* api_season_sync_metrics appends the sync's counters (zero when off) to a /metrics body. */
+int api_season_sync_metrics(app_t *app, buf_t *out);
 
 /* api_client_errors_register adds POST /api/client-errors (errors the web app caught). */
 int api_client_errors_register(app_t *app);

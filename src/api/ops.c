@@ -157,6 +157,7 @@ static void ops_metrics(http_req_t *req, http_resp_t *resp, void *ctx)
                                         &app->metrics.db_commit);
     rc = rc ? rc : ops_write_gauges(app, out);
     rc = rc ? rc : ops_write_bids(app, out);
+    rc = rc ? rc : api_season_sync_metrics(app, out);
     rc = rc ? rc : metrics_process_write(out, app->start_s);
     if (rc) {
         http_resp_error(resp, GV_EINTERNAL, NULL, NULL);

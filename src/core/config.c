@@ -70,6 +70,19 @@ static const cfg_flag_t cfg_flags[] = {
      "fixtures import: csv or football-data"},
     {"partial", CFG_BOOL, offsetof(config_t, partial), 0, 0, 1,
      "fixtures import: keep the good rows when some are bad"},
+    {"football-data-token", CFG_STR, offsetof(config_t, football_data_token),
+     sizeof(((config_t *)0)->football_data_token), 0, 0,
+     "turns the periodic Football-Data.org sync on (prefer the env var)"},
+    {"football-data-url", CFG_STR, offsetof(config_t, football_data_url),
+     sizeof(((config_t *)0)->football_data_url), 0, 0, "Football-Data.org base URL"},
+    {"sync-every-s", CFG_INT, offsetof(config_t, sync_every_s), 0, 1, 86400,
+     "sync: each competition once per this many seconds"},
+    {"sync-max-requests", CFG_INT, offsetof(config_t, sync_max_requests), 0, 1, 1000,
+     "sync: at most this many provider requests per window"},
+    {"sync-window-s", CFG_INT, offsetof(config_t, sync_window_s), 0, 1, 3600,
+     "sync: the rate-limit window"},
+    {"sync-timeout-s", CFG_INT, offsetof(config_t, sync_timeout_s), 0, 1, 600,
+     "sync: time allowed for one provider request"},
 };
 
 #define CFG_NFLAGS (sizeof(cfg_flags) / sizeof(cfg_flags[0]))
@@ -92,6 +105,11 @@ void config_defaults(config_t *c)
     c->ws_auth_timeout_ms = 10000;
     c->ws_max_output_bytes = 4 * 1024 * 1024;
     c->access_log = 1;
+    snprintf(c->football_data_url, sizeof(c->football_data_url), "https://api.football-data.org");
+    c->sync_every_s = 300;
+    c->sync_max_requests = 10; /* the provider's free tier: 10 requests a minute */
+    c->sync_window_s = 60;
+    c->sync_timeout_s = 30;
 }
 
 static int cfg_bool(const char *v, int *out)

@@ -29,9 +29,15 @@ typedef struct {
     int64_t ws_max_output_bytes;
     char log_level[16];
     int access_log;
-    char league[64];   /* gavel fixtures import: the league */
-    char provider[32]; /* gavel fixtures import: csv (default) or football-data */
-    int partial;       /* gavel fixtures import: keep the good rows */
+    char league[64];               /* gavel fixtures import: the league */
+    char provider[32];             /* gavel fixtures import: csv (default) or football-data */
+    int partial;                   /* gavel fixtures import: keep the good rows */
+    char football_data_token[256]; /* serve: turns the Football-Data.org sync on */
+    char football_data_url[512];   /* serve: the provider's base URL */
+    int64_t sync_every_s;          /* serve: each competition once per this many seconds */
+    int64_t sync_max_requests;     /* serve: at most this many provider requests ... */
+    int64_t sync_window_s;         /* serve: ... in any window of this many seconds */
+    int64_t sync_timeout_s;        /* serve: one provider request, all included */
 } config_t;
 
 /* config_defaults fills every field with its documented default. */

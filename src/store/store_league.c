@@ -51,6 +51,14 @@ int store_league_create(store_t *s, const store_league_t *lg)
     return store_unit_end(s, own, s->league->create_tx(s, lg));
 }
 
+int store_leagues_each(store_t *s, const char *sport, store_league_fn fn, void *ctx)
+{
+    int err = store_lookup_check(sport, 32);
+    if (err == 0 && fn == NULL)
+        err = GV_EINTERNAL;
+    return err == GV_ENOT_FOUND ? 0 : err != 0 ? err : s->league->each(s, sport, fn, ctx);
+}
+
 int store_league_get(store_t *s, const char *id, store_league_t *out)
 {
     int err = store_lookup_check(id, STORE_ID_MAX);

@@ -67,6 +67,11 @@ int store_league_create(store_t *s, const store_league_t *lg);
  * GV_EDB*. */
 int store_league_get(store_t *s, const char *id, store_league_t *out);
 
+/* store_leagues_each calls fn for every league of sport, by id (a statement of its own: fn may
+ * read the store). fn's nonzero return stops the walk and is returned. 0 or GV_E*. */
+typedef int (*store_league_fn)(void *ctx, const store_league_t *lg);
+int store_leagues_each(store_t *s, const char *sport, store_league_fn fn, void *ctx);
+
 /* store_league_by_code finds the league whose invite code (watch = 0) or watch code (watch = 1)
  * is exactly code (bound as a value: never a pattern). 0, GV_ENOT_FOUND or GV_EDB*. */
 int store_league_by_code(store_t *s, const char *code, int watch, store_league_t *out);

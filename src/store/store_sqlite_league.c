@@ -49,6 +49,8 @@ static const char SQL_SELECT_DEFAULT[] =
     "FROM asset_competitions ac JOIN assets a ON a.id = ac.asset_id "
     "WHERE ac.competition = ?2 AND a.sport = ?3";
 static const char SQL_GET[] = "SELECT " LG_COLS " FROM leagues l WHERE l.id = ?1";
+static const char SQL_OF_SPORT[] =
+    "SELECT " LG_COLS " FROM leagues l WHERE l.sport = ?1 ORDER BY l.id";
 static const char SQL_BY_INVITE[] = "SELECT " LG_COLS " FROM leagues l WHERE l.invite_code = ?1";
 static const char SQL_BY_WATCH[] = "SELECT " LG_COLS " FROM leagues l WHERE l.watch_code = ?1";
 static const char SQL_UPDATE[] =
@@ -315,6 +317,24 @@ static int sqlite_league_get(store_t *s, const char *id, store_league_t *out)
     sqlite3_stmt *stmt = NULL;
     int err = lg_prepare(ss, SQL_GET, &stmt, id, NULL);
     return err != 0 ? err : lg_read_one(ss, stmt, out);
+}
+
+static int sqlite_leagues_each(store_t *s, const char *sport, store_league_fn fn, void *ctx)
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    sqlite3_stmt *stmt = NULL;
+    int err = store_sqlite_prepare(ss, SQL_OF_SPORT, &stmt);
+    err = err ? err : store_sqlite_bind(ss, stmt, "t", sport);
+    int rc = SQLITE_ROW;
+    while (err == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        store_league_t lg;
+        err = lg_row(ss, stmt, 0, &lg);
+        err = err ? err : fn(ctx, &lg);
+    }
+    if (err == 0 && rc != SQLITE_DONE)
+        err = store_sqlite_step_fail(ss, rc);
+    sqlite3_finalize(stmt);
+    return err;
 }
 
 static int sqlite_league_by_code(store_t *s, const char *code, int watch, store_league_t *out)
@@ -612,6 +632,7 @@ static int sqlite_league_assets_count(store_t *s, const char *league_id, int *co
 const struct store_league_ops_s store_sqlite_league_ops = {
     .create_tx = sqlite_league_create_tx,
     .get = sqlite_league_get,
+    .each = sqlite_leagues_each,
     .by_code = sqlite_league_by_code,
     .update = sqlite_league_update,
     .set_code = sqlite_league_set_code,
