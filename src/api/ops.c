@@ -113,6 +113,8 @@ static int ops_write_gauges(app_t *app, buf_t *out)
          "Requests rejected as malformed or over a limit.", st->parse_errors},
         {"gavel_http_timeouts_total", "counter",
          "Connections closed by the header or body timeout.", st->timeouts},
+        {"gavel_ws_output_cutoffs_total", "counter",
+         "WebSockets closed (1008) because a slow reader reached the output cap.", st->ws_cutoffs},
         {"gavel_ws_messages_total", "counter", "WebSocket messages received.",
          app->metrics.ws_messages},
         {"gavel_client_errors_total", "counter", "Errors reported by the web app.",

@@ -78,6 +78,7 @@ typedef struct {
     uint64_t open_ws;
     uint64_t parse_errors;
     uint64_t timeouts;
+    uint64_t ws_cutoffs; /* WebSockets closed with 1008 at the output cap */
 } http_stats_t;
 
 /* Called once per finished response with its route (NULL: unmatched), status and duration. */

@@ -13,7 +13,8 @@
 #include <strings.h>
 #include <wslay/wslay.h>
 
-#define WS_CLOSE_GRACE_MS 2000
+#define WS_CLOSE_GRACE_MS 2000 /* after our close frame: without write progress, give up */
+#define WS_CLOSE_MAX_MS 20000  /* after our close frame: give up whatever the progress */
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 struct ws_frame_s {
@@ -48,8 +49,9 @@ struct ws_conn_s {
     uint64_t last_recv_ms;
     int refs;
     int authenticated;
-    int close_queued; /* a close frame is on its way: no more data frames */
-    int closed;       /* handles are closing */
+    int close_queued;     /* a close frame is on its way: no more data frames */
+    uint64_t close_by_ms; /* with close_queued: the latest the connection may live */
+    int closed;           /* handles are closing */
     void *user;
     char client_ip[64];
     char request_id[72];
@@ -210,6 +212,13 @@ static void ws_on_write(uv_write_t *req, int status)
     else
         free(w->data);
     free(w);
+    if (status >= 0 && c->close_queued && !c->closed) {
+        /* a slow reader still draining what was queued before our close frame keeps its grace
+         * period (so it gets the close code), up to WS_CLOSE_MAX_MS in all */
+        uint64_t now = uv_now(c->tcp->loop), left = c->close_by_ms > now ? c->close_by_ms - now : 0;
+        uv_timer_start(&c->deadline, ws_on_deadline,
+                       left < WS_CLOSE_GRACE_MS ? left : WS_CLOSE_GRACE_MS, 0);
+    }
     if (status < 0)
         ws_conn_teardown(c);
     else
@@ -262,6 +271,7 @@ int ws_conn_send_frame(ws_conn_t *c, ws_frame_t *f)
     if (c->closed || c->close_queued)
         return GV_EIO;
     if (c->out_bytes + f->len > c->srv->lim.max_output) {
+        http_server_stats_mut(c->srv->http)->ws_cutoffs++;
         ws_conn_close(c, WSLAY_CODE_POLICY_VIOLATION, "output limit");
         return GV_ELIMIT;
     }
@@ -322,6 +332,7 @@ void ws_conn_close(ws_conn_t *c, uint16_t code, const char *reason)
     if (c->closed || c->close_queued)
         return;
     c->close_queued = 1;
+    c->close_by_ms = uv_now(c->tcp->loop) + WS_CLOSE_MAX_MS;
     wslay_event_queue_close(c->wslay, code, (const uint8_t *)reason, reason ? strlen(reason) : 0);
     uv_timer_start(&c->deadline, ws_on_deadline, WS_CLOSE_GRACE_MS, 0);
     ws_conn_flush(c);
