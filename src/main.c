@@ -29,11 +29,10 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: gavel serve [flags] | gavel migrate --data DIR | gavel user admin EMAIL "
                "--data DIR | gavel import --data DIR KIND FILE | gavel fixtures import --data DIR "
-               "--league "
-               "ID [--provider csv|football-data] [--partial 1] FILE | gavel check --data DIR | "
-               "gavel version"
-               "\n\nflags "
-               "(each also GAVEL_<FLAG>):\n");
+               "--league ID [--provider csv|football-data] [--partial 1] FILE | gavel stats "
+               "import --data DIR --league ID [--provider csv|cricsheet] [--match-id ID] "
+               "[--partial 1] FILE | gavel check --data DIR | gavel version\n\nflags (each also "
+               "GAVEL_<FLAG>):\n");
     config_usage(f);
 }
 
@@ -424,17 +423,62 @@ static int read_file(const char *path, size_t max, char **out, size_t *len)
     return 0;
 }
 
-/* gavel fixtures import --data DIR --league ID [--provider csv|football-data] [--partial 1] FILE:
- * the league's fixtures from a CSV file or a saved Football-Data.org response, with the report
- * of the API (row errors on stderr, one per line). */
-static int cmd_fixtures(app_t *app, char **pos, int npos)
+/* One import of the command line: which reader, by command and provider. */
+typedef struct {
+    const char *cmd;      /* "fixtures" or "stats" */
+    const char *provider; /* "csv" or the provider's name */
+} cli_import_t;
+
+static int cli_import_run(app_t *app, const cli_import_t *k, const store_league_t *lg,
+                          const char *text, size_t len, season_report_t *rep)
 {
-    const char *prov = app->cfg.provider[0] ? app->cfg.provider : "csv";
-    int fd = !strcmp(prov, "football-data");
+    int flags = app->cfg.partial ? SEASON_PARTIAL : 0;
+    int64_t now = clock_now_ms(&app->clock);
+    if (!strcmp(k->provider, "football-data"))
+        return season_import_football_data(app->store, lg, text, len, flags, now, rep);
+    if (!strcmp(k->provider, "cricsheet"))
+        return season_import_cricsheet(app->store, lg, text, len, app->cfg.match_id, flags, now,
+                                       rep);
+    return !strcmp(k->cmd, "stats")
+               ? season_import_stats(app->store, lg, text, len, flags, now, rep)
+               : season_import_fixtures(app->store, lg, text, len, flags, now, rep);
+}
+
+/* The report of the API on the terminal: row errors on stderr as FILE:LINE: code: message, the
+ * counts on stdout, unmatched scorecard names on stderr. */
+static void cli_import_report(const char *file, int rc, const season_report_t *rep,
+                              const char *league)
+{
+    for (size_t i = 0; i < rep->nerrors; i++)
+        fprintf(stderr, "%s:%d: %s: %s\n", file, rep->errors[i].line, rep->errors[i].code,
+                rep->errors[i].message);
+    for (size_t i = 0; i < json_array_size(rep->unmatched); i++)
+        fprintf(stderr, "%s: unmatched: %s\n", file,
+                json_string_value(json_array_get(rep->unmatched, i)));
+    if (!rc)
+        printf("created=%d updated=%d skipped=%d errors=%zu%s%s\n", rep->created, rep->updated,
+               rep->skipped, rep->error_count, rep->match_id[0] ? " match=" : "", rep->match_id);
+    else if (rc == GV_ENOT_FOUND)
+        fprintf(stderr, "gavel: no league %s\n", league);
+    else if (rep->error_count)
+        fprintf(stderr, "gavel: %zu error(s); nothing was imported\n", rep->error_count);
+}
+
+/* gavel fixtures import --data DIR --league ID [--provider csv|football-data] [--partial 1] FILE
+ * and gavel stats import --data DIR --league ID [--provider csv|cricsheet] [--match-id ID]
+ * [--partial 1] FILE: a league's fixtures or cricket stats from a file, with the report of the
+ * API, and a progress line while it works when stderr is a terminal. */
+static int cmd_season_import(app_t *app, const char *cmd, char **pos, int npos)
+{
+    cli_import_t k = {cmd, app->cfg.provider[0] ? app->cfg.provider : "csv"};
+    int stats = !strcmp(cmd, "stats");
+    const char *alt = stats ? "cricsheet" : "football-data";
     if (npos != 2 || strcmp(pos[0], "import") || !app->cfg.league[0] ||
-        (!fd && strcmp(prov, "csv"))) {
-        fprintf(stderr, "usage: gavel fixtures import --data DIR --league ID "
-                        "[--provider csv|football-data] [--partial 1] FILE\n");
+        (strcmp(k.provider, "csv") && strcmp(k.provider, alt))) {
+        fprintf(stderr,
+                "usage: gavel %s import --data DIR --league ID [--provider csv|%s]%s "
+                "[--partial 1] FILE\n",
+                cmd, alt, stats ? " [--match-id ID]" : "");
         return 2;
     }
     char *text = NULL;
@@ -457,23 +501,15 @@ static int cmd_fixtures(app_t *app, char **pos, int npos)
                 app->cfg.league);
     rc = open_store(app);
     rc = rc ? rc : store_league_get(app->store, app->cfg.league, &lg);
-    int flags = app->cfg.partial ? SEASON_PARTIAL : 0;
-    int64_t now = clock_now_ms(&app->clock);
-    rc = rc   ? rc
-         : fd ? season_import_football_data(app->store, &lg, text, len, flags, now, &rep)
-              : season_import_fixtures(app->store, &lg, text, len, flags, now, &rep);
+    if (!rc && stats && strcmp(lg.sport, "cricket") != 0) {
+        fprintf(stderr, "gavel: league %s is not a cricket league\n", lg.id);
+        rc = GV_EINVALID_REQUEST;
+    } else if (!rc) {
+        rc = cli_import_run(app, &k, &lg, text, len, &rep);
+    }
     if (tty)
         fprintf(stderr, "\r\033[K");
-    for (size_t i = 0; i < rep.nerrors; i++)
-        fprintf(stderr, "%s:%d: %s: %s\n", pos[1], rep.errors[i].line, rep.errors[i].code,
-                rep.errors[i].message);
-    if (!rc)
-        printf("created=%d updated=%d skipped=%d errors=%zu\n", rep.created, rep.updated,
-               rep.skipped, rep.error_count);
-    else if (rc == GV_ENOT_FOUND)
-        fprintf(stderr, "gavel: no league %s\n", app->cfg.league);
-    else if (rep.error_count)
-        fprintf(stderr, "gavel: %zu error(s); nothing was imported\n", rep.error_count);
+    cli_import_report(pos[1], rc, &rep, app->cfg.league);
     season_report_deinit(&rep);
     free(text);
     store_close(app->store);
@@ -528,15 +564,18 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "user") != 0 &&
-        strcmp(cmd, "check") != 0 && strcmp(cmd, "import") != 0 && strcmp(cmd, "fixtures") != 0) {
+        strcmp(cmd, "check") != 0 && strcmp(cmd, "import") != 0 && strcmp(cmd, "fixtures") != 0 &&
+        strcmp(cmd, "stats") != 0) {
         usage(!strcmp(cmd, "help") || !strcmp(cmd, "--help") ? stdout : stderr);
         return !strcmp(cmd, "help") || !strcmp(cmd, "--help") ? 0 : 2;
     }
     char err[256], *pos[2];
     int npos;
     config_defaults(&app->cfg);
-    int max_pos =
-        !strcmp(cmd, "user") || !strcmp(cmd, "import") || !strcmp(cmd, "fixtures") ? 2 : 0;
+    int max_pos = !strcmp(cmd, "user") || !strcmp(cmd, "import") || !strcmp(cmd, "fixtures") ||
+                          !strcmp(cmd, "stats")
+                      ? 2
+                      : 0;
     if (config_parse(&app->cfg, argc, argv, 2, pos, max_pos, &npos, err, sizeof(err)) != 0) {
         fprintf(stderr, "gavel: %s\n", err);
         return 2;
@@ -553,7 +592,7 @@ int main(int argc, char **argv)
         return cmd_check(app);
     if (!strcmp(cmd, "import"))
         return cmd_import(app, pos, npos);
-    if (!strcmp(cmd, "fixtures"))
-        return cmd_fixtures(app, pos, npos);
+    if (!strcmp(cmd, "fixtures") || !strcmp(cmd, "stats"))
+        return cmd_season_import(app, cmd, pos, npos);
     return !strcmp(cmd, "serve") ? cmd_serve(app) : cmd_migrate(app);
 }

@@ -30,7 +30,8 @@ typedef struct {
     char log_level[16];
     int access_log;
     char league[64];               /* gavel fixtures import: the league */
-    char provider[32];             /* gavel fixtures import: csv (default) or football-data */
+    char provider[32];             /* gavel fixtures|stats import: csv (default) or a provider */
+    char match_id[128];            /* gavel stats import --provider cricsheet: the match's id */
     int partial;                   /* gavel fixtures import: keep the good rows */
     char football_data_token[256]; /* serve: turns the Football-Data.org sync on */
     char football_data_url[512];   /* serve: the provider's base URL */

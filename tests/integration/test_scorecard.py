@@ -224,3 +224,38 @@ def test_who_may_import_a_scorecard(server):
                       data=json.dumps(CARD), timeout=TIMEOUT,
                       headers={"Content-Type": "text/csv", "Authorization": f"Bearer {comm.token}"})
     assert r.status_code == 415, r.text
+
+
+def test_stats_import_on_the_command_line(start_server, tmp_path):
+    from conftest import run_gavel
+
+    srv = start_server()
+    comm = Client(srv)
+    lg = league(comm)
+    football = league(comm, "football", "EPL-2025")
+    srv.stop_and_check()
+    card = HERE / "data" / "cricsheet" / "nzeng-odi-1.json"
+    base = ("stats", "import", "--data", srv.data, "--league", lg["id"])
+    out = run_gavel(*base, "--provider", "cricsheet", card)
+    assert out.returncode == 0, out.stderr
+    assert "created=16 updated=0 skipped=0 errors=0 match=2025-10-26-new-zealand-england" \
+        in out.stdout, out.stdout
+    unmatched = sorted(line.split(": unmatched: ")[1] for line in out.stderr.splitlines()
+                       if ": unmatched: " in line)
+    assert unmatched == sorted(UNKNOWN + ["JE Root", "HC Brook"]), out.stderr
+    csv_id = sample_rows()[0]["externalMatchId"]
+    out = run_gavel(*base, SAMPLE)
+    assert out.returncode == 0 and "created=18 " in out.stdout, out
+    out = run_gavel(*base, "--provider", "cricsheet", "--match-id", csv_id, card)
+    assert out.returncode == 0 and "created=0 updated=0 skipped=16" in out.stdout, out
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"info": {}, "innings": []}))
+    out = run_gavel(*base, "--provider", "cricsheet", bad)
+    assert out.returncode == 1 and f"{bad}:0: invalid_scorecard:" in out.stderr, out.stderr
+    out = run_gavel("stats", "import", "--data", srv.data, "--league", football["id"], SAMPLE)
+    assert out.returncode == 1 and "not a cricket league" in out.stderr, out.stderr
+    assert run_gavel(*base, "--provider", "football-data", card).returncode == 2
+    srv = start_server.restart(srv)
+    comm.server = srv
+    assert lines(comm, lg["id"], "ck-daryl-mitchell") == {
+        csv_id: (78, 0, 1, 0, 0), "2025-10-26-new-zealand-england": (78, 0, 1, 0, 0)}
