@@ -6,7 +6,6 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "league/catalogue.h"
-#include "season/fd_sync.h"
 #include "season/season.h"
 
 #include <signal.h>
@@ -282,14 +281,8 @@ static int load_catalogue(app_t *app)
  * on stderr. */
 static int sync_flags_check(const config_t *c)
 {
-    fd_sync_config_t cfg = {.token = c->football_data_token,
-                            .base_url = c->football_data_url,
-                            .every_s = c->sync_every_s,
-                            .max_requests = (int)c->sync_max_requests,
-                            .window_s = c->sync_window_s,
-                            .timeout_s = c->sync_timeout_s};
     char why[160];
-    if (!c->football_data_token[0] || fd_sync_config_check(&cfg, why, sizeof(why)) == 0)
+    if (api_season_sync_check(c, why, sizeof(why)) == 0)
         return 0;
     fprintf(stderr, "gavel: %s\n", why);
     return -1;

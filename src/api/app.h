@@ -104,6 +104,10 @@ int api_season_register(app_t *app);
 /* api_season_stop frees the season documents kept in app. */
 void api_season_stop(app_t *app);
 
+/* api_season_sync_check checks the sync's flags (nothing to check without a token): 0, or
+ * GV_EINVALID_REQUEST with why (size n) saying what is wrong. */
+int api_season_sync_check(const config_t *c, char *why, size_t n);
+
 /* api_season_sync_start starts the periodic Football-Data.org sync when --football-data-token is
  * set (else does nothing). 0, or GV_E* with a log line saying why. */
 int api_season_sync_start(app_t *app);

@@ -32,17 +32,29 @@ static void sync_round(void *ctx, const fd_round_t *r)
                  r->duration_ms, r->reason);
 }
 
+/* The sync's settings from the server's flags (borrowing their strings). */
+static fd_sync_config_t sync_config(const config_t *c)
+{
+    return (fd_sync_config_t){.token = c->football_data_token,
+                              .base_url = c->football_data_url,
+                              .every_s = c->sync_every_s,
+                              .max_requests = (int)c->sync_max_requests,
+                              .window_s = c->sync_window_s,
+                              .timeout_s = c->sync_timeout_s};
+}
+
+int api_season_sync_check(const config_t *c, char *why, size_t n)
+{
+    fd_sync_config_t cfg = sync_config(c);
+    return c->football_data_token[0] ? fd_sync_config_check(&cfg, why, n) : 0;
+}
+
 int api_season_sync_start(app_t *app)
 {
     const config_t *c = &app->cfg;
     if (!c->football_data_token[0])
         return 0;
-    fd_sync_config_t cfg = {.token = c->football_data_token,
-                            .base_url = c->football_data_url,
-                            .every_s = c->sync_every_s,
-                            .max_requests = (int)c->sync_max_requests,
-                            .window_s = c->sync_window_s,
-                            .timeout_s = c->sync_timeout_s};
+    fd_sync_config_t cfg = sync_config(c);
     fd_sync_hooks_t hooks = {.changed = sync_changed, .round = sync_round, .ctx = app};
     char why[160];
     int rc = fd_sync_config_check(&cfg, why, sizeof(why));
