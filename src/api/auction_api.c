@@ -178,32 +178,53 @@ AUCTION_CONTROL(auction_end, ENGINE_CMD_END)
 
 /* ---- bids ----------------------------------------------------------------------------------- */
 
-static int auction_bid_body(http_req_t *req, http_resp_t *resp, json_t **body, api_bid_t *b)
+/* A bid body's fields into b: 0, or GV_EINVALID_REQUEST with the field and why. */
+static int auction_bid_fields(json_t *body, api_bid_t *b, const char **field, const char **why)
 {
     static const char *const fields[] = {"lot", "amount", "clientBidId", NULL};
-    const char *bad;
-    int rc = json_body_object(req, body);
-    if (rc)
-        return json_resp_err(resp, rc), rc;
-    if (json_fields_allowed(*body, fields, &bad))
-        return json_resp_field_error(resp, bad, "This field is not allowed here."),
-               GV_EINVALID_REQUEST;
-    json_t *lot = json_object_get(*body, "lot"), *amount = json_object_get(*body, "amount");
-    b->cbid = json_string_value(json_object_get(*body, "clientBidId"));
-    if (!json_is_integer(lot) || json_integer_value(lot) < 1 || json_integer_value(lot) > 1000000)
-        return json_resp_field_error(resp, "lot", "lot must be the lot number on the block."),
-               GV_EINVALID_REQUEST;
-    if (!json_is_integer(amount) || json_integer_value(amount) < 1 ||
-        json_integer_value(amount) > 9007199254740991LL)
-        return json_resp_field_error(resp, "amount", "amount must be a positive whole number."),
-               GV_EINVALID_REQUEST;
-    if (!b->cbid || !*b->cbid || strlen(b->cbid) >= AUCTION_CBID_MAX)
-        return json_resp_field_error(resp, "clientBidId",
-                                     "clientBidId must be 1 to 79 characters."),
-               GV_EINVALID_REQUEST;
+    json_t *lot = json_object_get(body, "lot"), *amount = json_object_get(body, "amount");
+    b->cbid = json_string_value(json_object_get(body, "clientBidId"));
+    if (json_fields_allowed(body, fields, field))
+        *why = "This field is not allowed here.";
+    else if (!json_is_integer(lot) || json_integer_value(lot) < 1 ||
+             json_integer_value(lot) > 1000000)
+        *field = "lot", *why = "lot must be the lot number on the block.";
+    else if (!json_is_integer(amount) || json_integer_value(amount) < 1 ||
+             json_integer_value(amount) > 9007199254740991LL)
+        *field = "amount", *why = "amount must be a positive whole number.";
+    else if (!b->cbid || !*b->cbid || strlen(b->cbid) >= AUCTION_CBID_MAX)
+        *field = "clientBidId", *why = "clientBidId must be 1 to 79 characters.";
+    else
+        *field = NULL;
+    if (*field)
+        return GV_EINVALID_REQUEST;
     b->lot = (int)json_integer_value(lot);
     b->amount = json_integer_value(amount);
     return 0;
+}
+
+/* The bid body, answering 400 itself — unless the bidder's role or the auction's state refuses
+ * any bid, which API.md's precedence puts first (403 not_a_manager, 409 auction_not_running).
+ * A valid body goes to the engine, which checks the same in the same order (so a resent
+ * clientBidId still gets its first outcome). */
+static int auction_bid_body(http_req_t *req, http_resp_t *resp, auction_live_t *live,
+                            const char *user, json_t **body, api_bid_t *b)
+{
+    const char *field = NULL, *why = NULL;
+    int rc = json_body_object(req, body);
+    if (rc)
+        return json_resp_err(resp, rc), rc;
+    if (auction_bid_fields(*body, b, &field, &why) == 0)
+        return 0;
+    const engine_t *e = auction_live_engine(live);
+    int gate = auction_live_manager(live, user) < 0 ? GV_ENOT_A_MANAGER
+               : e->status != ENGINE_RUNNING        ? GV_EAUCTION_NOT_RUNNING
+                                                    : 0;
+    if (gate)
+        json_resp_err(resp, gate);
+    else
+        json_resp_field_error(resp, field, why);
+    return gate ? gate : GV_EINVALID_REQUEST;
 }
 
 static void auction_bid(http_req_t *req, http_resp_t *resp, void *ctx)
@@ -213,7 +234,8 @@ static void auction_bid(http_req_t *req, http_resp_t *resp, void *ctx)
     auction_live_t *live;
     json_t *body = NULL;
     api_bid_t b = {0};
-    if (auction_access(app, req, resp, 0, &lc, &live) || auction_bid_body(req, resp, &body, &b)) {
+    if (auction_access(app, req, resp, 0, &lc, &live) ||
+        auction_bid_body(req, resp, live, lc.user.id, &body, &b)) {
         json_decref(body);
         return;
     }

@@ -51,7 +51,9 @@
       "The league does not have enough managers to start an auction.")                             \
     X(SELECTION_TOO_SMALL, -48, 400, "invalid_request",                                            \
       "Select at least rosterSize assets first.")                                                  \
-    X(DB_CORRUPT, -49, 500, "internal", "Something went wrong on our side.")
+    X(DB_CORRUPT, -49, 500, "internal", "Something went wrong on our side.")                       \
+    X(NUMBER_RANGE, -50, 400, "invalid_json",                                                      \
+      "A number in the body is too large: numbers are whole and below 2^53.")
 
 enum {
     GV_OK = 0,

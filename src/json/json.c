@@ -39,8 +39,9 @@ int json_parse_object(const char *text, size_t len, json_t **out)
         return GV_EINVALID_JSON;
     json_error_t e;
     json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
-    if (!v)
-        return GV_EINVALID_JSON;
+    if (!v) /* valid JSON with an integer beyond 64 bits is still refused, but said so */
+        return json_error_code(&e) == json_error_numeric_overflow ? GV_ENUMBER_RANGE
+                                                                  : GV_EINVALID_JSON;
     if (!json_is_object(v)) {
         json_decref(v);
         return GV_EINVALID_REQUEST;

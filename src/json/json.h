@@ -13,7 +13,8 @@ int json_depth_ok(const char *text, size_t len, int max_depth);
 
 /* json_parse_object parses text as one JSON object (UTF-8, no duplicate keys, depth-limited).
  * On success *out is a new reference the caller owns. Returns 0, GV_EINVALID_JSON (not JSON,
- * too deep) or GV_EINVALID_REQUEST (valid JSON but not an object). */
+ * too deep), GV_ENUMBER_RANGE (an integer beyond 64 bits: invalid_json with its own message) or
+ * GV_EINVALID_REQUEST (valid JSON but not an object). */
 int json_parse_object(const char *text, size_t len, json_t **out);
 
 /* json_body_object reads req's body: requires a JSON content type (GV_EUNSUPPORTED_MEDIA_TYPE)

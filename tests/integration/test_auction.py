@@ -180,10 +180,16 @@ def test_bid_rejections_and_precedence(server):
     assert bid(b, aid, 1, 9 * M).status_code == 200
     control(comm, aid, "pause")
     assert code_of(bid(a, aid, 1, 9_500_000)) == "auction_not_running"
-    for body in ({"lot": 1, "amount": "5"}, {"lot": 1, "amount": 5, "clientBidId": ""},
-                 {"lot": 1, "amount": 5, "clientBidId": "x", "extra": 1}, {"amount": 5}):
+    bad = [({"lot": 1, "amount": "5"}, "amount"), ({"lot": 1, "amount": 5, "clientBidId": ""},
+                                                    "clientBidId"),
+           ({"lot": 1, "amount": 5, "clientBidId": "x", "extra": 1}, "extra"), ({"amount": 5}, "lot")]
+    for body, _ in bad:  # API.md's precedence: the state (409) before field validation (400)
+        assert code_of(a.post(f"/api/auctions/{aid}/bids", body)) == "auction_not_running", body
+    control(comm, aid, "resume")
+    for body, field in bad:
         r = a.post(f"/api/auctions/{aid}/bids", body)
-        assert r.status_code == 400, (body, r.text)
+        assert r.status_code == 400 and r.json()["error"]["details"]["field"] == field, r.text
+    control(comm, aid, "pause")
 
 
 def test_bid_after_ends_at_is_refused(server):
