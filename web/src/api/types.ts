@@ -76,6 +76,12 @@ export interface Sport {
   name: string;
   assetLabel: string;
   assetPlural: string;
+  /** The sport's default scoring rules (the season's rules editor shows them). */
+  scoring?: {
+    sport: string;
+    rules: Record<string, number>;
+    milestones?: Record<string, { enabled: boolean; threshold: number; points: number }>;
+  };
 }
 
 export interface Competition {

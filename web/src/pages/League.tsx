@@ -1,6 +1,8 @@
 // The league page: status and the way into the auction, invite and watch links, members and
-// spectators, settings, asset selection (commissioner), and leaving or deleting.
-import { useEffect, useState } from 'preact/hooks';
+// spectators, settings, asset selection (commissioner), and leaving or deleting. Live: the league
+// room's events (members, settings, the auction's creation) reload it; a poll only while the
+// socket is down.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, session } from '../api/client';
 import {
   auctionOf,
@@ -19,6 +21,7 @@ import { Badge, ConfirmDialog, CopyButton, LoadError, Notice, ShareButton, Spinn
 import { formatMoney } from '../lib/format';
 import { roleLabel, statusView } from '../lib/leagueStatus';
 import { LOT_ORDERS } from '../lib/settings';
+import { useLeagueLive } from '../realtime/useLeagueLive';
 import { loc, navigate } from '../router';
 import { AssetPicker } from './league/AssetPicker';
 
@@ -28,9 +31,13 @@ interface Data {
   assets: LeagueAsset[];
   auction: AuctionSummary | null;
   sport: Sport | undefined;
+  /** Which load this is, in the order they were asked for: the newest answer is shown. */
+  rev: number;
 }
 
+let loads = 0;
 async function load(id: string): Promise<Data> {
+  const rev = ++loads;
   const league = await getLeague(id);
   const [members, assets, auction, sports] = await Promise.all([
     listMembers(id),
@@ -38,8 +45,17 @@ async function load(id: string): Promise<Data> {
     auctionOf(league),
     listSports().catch(() => [] as Sport[]),
   ]);
-  return { league, members, assets, auction, sport: sports.find((s) => s.key === league.sport) };
+  return { league, members, assets, auction, sport: sports.find((s) => s.key === league.sport), rev };
 }
+
+function newest(a: Data | null, b: Data | null): Data | null {
+  return !a ? b : !b ? a : a.rev >= b.rev ? a : b;
+}
+
+/** The league room's events that change this page (standings are the season page's). */
+const LEAGUE_EVENTS = new Set(['member_joined', 'member_left', 'league_updated', 'auction_created']);
+/** While the socket is down. */
+const POLL_MS = 20_000;
 
 type Pending =
   | { kind: 'delete' }
@@ -73,17 +89,57 @@ export default function LeaguePage({ id }: { id: string }) {
   const [createError, setCreateError] = useState<string | null>(null);
   const justCreated = loc.value.query.get('created') === '1';
 
-  // Members join while the commissioner waits: refresh quietly while the page is visible.
+  const [gone, setGone] = useState<string | null>(null);
+  // The room's reloads, kept apart from the first load: whichever was asked for last is shown.
+  const [fresh, setFresh] = useState<Data | null>(null);
+  const data = newest(res.data, fresh);
+  // Members join while the commissioner waits: reload on the room's events, but never under an
+  // open dialog (it acts on what it shows); a reload asked for meanwhile runs when it closes.
+  const held = useRef<{ pending: Pending; deferred: boolean; leaving: boolean }>({ pending: null, deferred: false, leaving: false });
+  held.current.pending = pending;
+  const live = useLeagueLive(id, {
+    reload: async () => {
+      if (held.current.pending) {
+        held.current.deferred = true;
+        return;
+      }
+      try {
+        setFresh(await load(id));
+      } catch (e) {
+        if (e instanceof ApiError && (e.status === 404 || e.status === 403) && !held.current.leaving) setGone('You are not a member of this league any more.');
+        else throw e;
+      }
+    },
+    relevant: (ev) => LEAGUE_EVENTS.has(ev.type),
+    onEvent: (ev) => {
+      if (ev.type === 'league_deleted' && !held.current.leaving) setGone('The commissioner deleted this league.');
+    },
+    // Only once the page has shown the league: a league that never loaded is the load's 404.
+    onRefused: () => {
+      if (!held.current.leaving && data) setGone('You are not a member of this league any more.');
+    },
+    pollMs: POLL_MS,
+  });
   useEffect(() => {
-    const t = setInterval(() => {
-      if (document.visibilityState === 'visible' && !pending) load(id).then(res.set, () => undefined);
-    }, 10_000);
-    return () => clearInterval(t);
-  }, [id, pending]);
+    if (!pending && held.current.deferred) {
+      held.current.deferred = false;
+      live.refresh();
+    }
+  }, [pending]);
 
-  if (res.loading && !res.data) return <Spinner label="Loading the league" />;
-  if (res.error || !res.data) return <LoadError error={res.error} onRetry={res.reload} />;
-  const { league, members, assets, auction, sport } = res.data;
+  if (gone)
+    return (
+      <div class="page narrow center-text">
+        <h1>This league is gone</h1>
+        <p class="muted">{gone}</p>
+        <a class="btn" href="/">
+          Back to your leagues
+        </a>
+      </div>
+    );
+  if (res.loading && !data) return <Spinner label="Loading the league" />;
+  if (res.error || !data) return <LoadError error={res.error} onRetry={res.reload} />;
+  const { league, members, assets, auction, sport } = data;
   const me = session.value.user;
   const isComm = league.commissionerId === me?.id;
   const myRole = isComm ? 'commissioner' : members.find((m) => m.userId === me?.id)?.role ?? league.role ?? 'spectator';
@@ -138,14 +194,20 @@ export default function LeaguePage({ id }: { id: string }) {
         </p>
       ),
       label: 'Delete league forever',
-      run: () => act(() => deleteLeague(league.id), () => navigate('/', { replace: true })),
+      run: () => {
+        held.current.leaving = true;
+        return act(() => deleteLeague(league.id), () => navigate('/', { replace: true })).finally(() => (held.current.leaving = false));
+      },
     };
   else if (pending?.kind === 'leave')
     dialog = {
       title: `Leave “${league.name}”?`,
       body: <p>You will need a new invite to come back.</p>,
       label: 'Leave league',
-      run: () => act(() => removeMemberSelf(league.id, me!.id), () => navigate('/', { replace: true })),
+      run: () => {
+        held.current.leaving = true;
+        return act(() => removeMemberSelf(league.id, me!.id), () => navigate('/', { replace: true })).finally(() => (held.current.leaving = false));
+      },
     };
   else if (pending?.kind === 'remove')
     dialog = {
@@ -163,7 +225,7 @@ export default function LeaguePage({ id }: { id: string }) {
     };
 
   return (
-    <div class="page wide">
+    <div class="page wide" data-live={live.status}>
       <p class="eyebrow">
         <a href="/">Your leagues</a>
       </p>
@@ -375,7 +437,7 @@ export default function LeaguePage({ id }: { id: string }) {
           <span class="small muted tabular">{assets.length} selected</span>
         </div>
         {canEdit ? (
-          <AssetPicker league={league} initial={assets} assetPlural={plural} onSaved={() => load(id).then(res.set, () => undefined)} />
+          <AssetPicker league={league} initial={assets} assetPlural={plural} onSaved={live.refresh} />
         ) : (
           <>
             {isComm && auction && <p class="small muted">The selection is locked because the auction exists.</p>}

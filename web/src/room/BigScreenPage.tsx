@@ -5,6 +5,7 @@ import { useEffect } from 'preact/hooks';
 import './room.css';
 import './bigscreen.css';
 import { formatClock, urgency } from '../lib/room/clock';
+import { lotOf } from '../lib/room/progress';
 import { assetLine, crest, SignalText, usePriceSignals } from './parts';
 import { useRoom } from './RoomPage';
 import { connLabel, type RoomStore } from './store';
@@ -57,7 +58,7 @@ export default function BigScreenPage({ auctionId }: { auctionId: string }) {
         <span class="tv-league">{store.league.value?.name ?? 'Gavel'}</span>
         {lot ? (
           <span class="tv-lotno tabular">
-            Lot {Math.min(lot.number, a.progress.lotsTotal)} of {a.progress.lotsTotal}
+            Lot {lotOf(a)!.n} of {lotOf(a)!.total}
           </span>
         ) : null}
         <span class={`conn conn-${store.conn.value}`}>

@@ -4,6 +4,8 @@ import { computed, effect, type ReadonlySignal } from '@preact/signals';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import { formatClock, urgency } from '../lib/room/clock';
+import { nextFixtureView } from '../lib/room/nextFixture';
+import { lotOf } from '../lib/room/progress';
 import type { Asset, BidRow, Manager } from '../lib/room/types';
 import { connLabel, type RoomStore } from './store';
 
@@ -41,7 +43,6 @@ export function assetLine(a: Asset): string {
 export function LotCard({ store, big = false }: { store: RoomStore; big?: boolean }) {
   const m = store.model.value!;
   const lot = m.auction.lot;
-  const p = m.auction.progress;
   if (!lot) {
     return (
       <section class="lot-card lot-empty" aria-label="Lot">
@@ -50,7 +51,7 @@ export function LotCard({ store, big = false }: { store: RoomStore; big?: boolea
     );
   }
   const line = assetLine(lot.asset);
-  const shown = Math.min(lot.number, p.lotsTotal);
+  const pos = lotOf(m.auction)!;
   return (
     <section class={`lot-card${big ? ' lot-big' : ''}`} aria-label="Lot on the block">
       <div class="crest" aria-hidden="true">
@@ -59,7 +60,7 @@ export function LotCard({ store, big = false }: { store: RoomStore; big?: boolea
       <div class="lot-text">
         <p class="lot-no">
           <span class="tabular">
-            Lot {shown} of {p.lotsTotal}
+            Lot {pos.n} of {pos.total}
           </span>
           {lot.retry ? <span class="badge badge-warn">Re-offer</span> : null}
         </p>
@@ -67,8 +68,21 @@ export function LotCard({ store, big = false }: { store: RoomStore; big?: boolea
           {lot.asset.name}
         </h2>
         {line ? <p class="lot-sub">{line}</p> : null}
+        <NextFixtureLine asset={lot.asset} />
       </div>
     </section>
+  );
+}
+
+/** The asset's next fixture, small and calm; nothing when it has none. */
+export function NextFixtureLine({ asset }: { asset: Asset }) {
+  const v = nextFixtureView(asset.nextFixture, { nowMs: Date.now() });
+  if (!v) return null;
+  return (
+    <p class={`lot-next${v.live ? ' is-live' : ''}`} data-testid="lot-next">
+      <span aria-hidden="true">{v.text}</span>
+      <span class="visually-hidden">{v.spoken}</span>
+    </p>
   );
 }
 

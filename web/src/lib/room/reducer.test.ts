@@ -93,6 +93,14 @@ describe('every event type', () => {
     expect(m.auction.progress.queued).toBe(32);
   });
 
+  it('lot_opened keeps the asset’s next fixture (and null when it has none)', () => {
+    const nf = { fixtureId: 'fx_1', startsAt: '2026-12-12T15:00:00Z', opponentId: 'ars', opponentName: 'Arsenal FC', home: false, round: '16' };
+    const m0 = applyEvent(fromSnapshot(baseState()), bid(11, 24 * M)).model;
+    const lot = (nextFixture: typeof nf | null) => ({ number: 8, asset: { id: 'liv', name: 'Liverpool', nextFixture }, retry: false, endsAtMs: 1_040_000 });
+    expect(applyEvent(m0, { ...base, type: 'lot_opened', seq: 12, lot: lot(nf) }).model.auction.lot!.asset.nextFixture).toEqual(nf);
+    expect(applyEvent(m0, { ...base, type: 'lot_opened', seq: 12, lot: lot(null) }).model.auction.lot!.asset.nextFixture).toBeNull();
+  });
+
   it('lot_opened after begin makes a waiting auction running', () => {
     const m0 = fromSnapshot(baseState({ status: 'waiting', lot: null, seq: 1 }));
     const m = applyEvent(m0, {

@@ -148,13 +148,16 @@ function reduce(model: RoomModel, ev: AuctionEvent): RoomModel {
         remainingMs: null,
       };
       const p = a.progress;
+      // A re-offer with nothing queued starts a new pass: its queue is every asset still unsold
+      // (as the server counts them), less the one just opened.
+      const newPass = lot.retry && p.queued === 0;
       return {
         ...model,
         auction: {
           ...a,
           status: a.status === 'waiting' ? 'running' : a.status,
           lot,
-          progress: { ...p, queued: Math.max(0, p.queued - 1) },
+          progress: { ...p, queued: Math.max(0, (newPass ? p.unsold : p.queued) - 1) },
         },
         history: [],
         lastBid: null,
@@ -203,6 +206,10 @@ function reduce(model: RoomModel, ev: AuctionEvent): RoomModel {
         });
       }
       const p = a.progress;
+      // In a re-offer pass the server counts as unsold every asset not owned: a re-offer that
+      // goes unsold again changes nothing, one that sells leaves the unsold count.
+      const retry = !!a.lot && a.lot.number === ev.lot && a.lot.retry;
+      const unsold = retry ? p.unsold - (sold ? 1 : 0) : p.unsold + (sold ? 0 : 1);
       // As in the server's state, a closed lot has no leader or price left (lastResult keeps them).
       const lot =
         a.lot && a.lot.number === ev.lot
@@ -217,7 +224,7 @@ function reduce(model: RoomModel, ev: AuctionEvent): RoomModel {
             ...p,
             lotsClosed: p.lotsClosed + 1,
             sold: p.sold + (sold ? 1 : 0),
-            unsold: p.unsold + (sold ? 0 : 1),
+            unsold: Math.max(0, unsold),
           },
         },
         lastResult: {

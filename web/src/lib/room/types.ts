@@ -8,6 +8,19 @@ export interface Asset {
   country?: string | null;
   team?: string | null;
   role?: string | null;
+  /** On the lot on the block only (AuctionState and lot_opened): its next fixture in the league. */
+  nextFixture?: NextFixture | null;
+}
+
+/** The asset's live fixture, else its first scheduled one from now (docs/season.md). */
+export interface NextFixture {
+  fixtureId: string;
+  startsAt: string;
+  opponentId: string;
+  opponentName: string;
+  home: boolean;
+  round?: string | null;
+  status?: string;
 }
 
 export interface RosterItem {

@@ -82,8 +82,9 @@ export const seasonApi = {
   assetPoints: (id: string, assetId: string) => api<AssetPoints>('GET', `/api/leagues/${enc(id)}/assets/${enc(assetId)}/points`),
   importFixtures: (id: string, csv: string, partial: boolean) =>
     api<ImportReport>('POST', `/api/leagues/${enc(id)}/fixtures/import${partial ? '?partial=true' : ''}`, csv),
-  saveResult: (id: string, fixtureId: string, body: Record<string, unknown>) =>
+  saveFixture: (id: string, fixtureId: string, body: Record<string, unknown>) =>
     api<Fixture>('PUT', `/api/leagues/${enc(id)}/fixtures/${enc(fixtureId)}`, body),
+  deleteFixture: (id: string, fixtureId: string) => api<void>('DELETE', `/api/leagues/${enc(id)}/fixtures/${enc(fixtureId)}`),
   scoring: (id: string) => api<Scoring>('GET', `/api/leagues/${enc(id)}/scoring`),
   saveScoring: (id: string, patch: unknown) => api<Scoring>('PUT', `/api/leagues/${enc(id)}/scoring`, patch),
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvRowCount, goodRowCount, groupByRound, linePoints, niceMax, scoreText, tiebreakText, type Fixture } from './season';
+import { csvRowCount, fixtureChanges, fixtureForm, fromLocalInput, goodRowCount, groupByRound, niceMax, scoreText, tiebreakText, toLocalInput, type Fixture } from './season';
 
 const fx = (id: string, round: Fixture['round'], startsAt: string): Fixture => ({
   id,
@@ -34,15 +34,6 @@ describe('chart scaling', () => {
     expect(niceMax(40)).toBe(50);
     expect(niceMax(100)).toBe(100);
   });
-  it('linePoints spreads x and maps 0..max to the bottom..top', () => {
-    const g = { width: 110, height: 60, pad: { l: 10, r: 0, t: 10, b: 0 } };
-    expect(linePoints([0, 5, 10], 3, 10, g)).toEqual([
-      [10, 60],
-      [60, 35],
-      [110, 10],
-    ]);
-    expect(linePoints([4], 1, 8, g)).toEqual([[60, 35]]);
-  });
 });
 
 describe('text helpers', () => {
@@ -58,5 +49,39 @@ describe('text helpers', () => {
   it('scoreText', () => {
     expect(scoreText({ homeGoals: 2, awayGoals: 0 })).toBe('2–0');
     expect(scoreText({ homeGoals: null, awayGoals: null })).toBe('v');
+  });
+});
+
+describe('fixture editor', () => {
+  const f: Fixture = { ...fx('f1', '3', '2026-12-05T15:00:00Z'), venue: 'Emirates', status: 'scheduled' };
+
+  it('datetime-local values round-trip to the same instant', () => {
+    const local = toLocalInput(f.startsAt);
+    expect(local).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/);
+    expect(fromLocalInput(local)).toBe('2026-12-05T15:00:00Z');
+    expect(toLocalInput('not a date')).toBe('');
+  });
+
+  it('a datetime-local value is read as local time', () => {
+    const d = new Date(2026, 11, 5, 17, 30);
+    expect(fromLocalInput('2026-12-05T17:30')).toBe(d.toISOString().replace('.000Z', 'Z'));
+    expect(fromLocalInput('2026-02-30T10:00')).toBeNull();
+    expect(fromLocalInput('tomorrow')).toBeNull();
+    expect(fromLocalInput('')).toBeNull();
+  });
+
+  it('sends only the fields that changed', () => {
+    const form = fixtureForm(f);
+    expect(form).toEqual({ startsAt: toLocalInput(f.startsAt), status: 'scheduled', venue: 'Emirates', round: '3' });
+    expect(fixtureChanges(f, form)).toEqual({ body: {} });
+    const later = new Date(Date.parse(f.startsAt) + 2 * 3600_000).toISOString().replace('.000Z', 'Z');
+    expect(fixtureChanges(f, { ...form, startsAt: toLocalInput(later), status: 'postponed', venue: ' Emirates ' })).toEqual({
+      body: { startsAt: later, status: 'postponed' },
+    });
+    expect(fixtureChanges(f, { ...form, round: '', venue: 'Wembley' })).toEqual({ body: { round: '', venue: 'Wembley' } });
+  });
+
+  it('names the field it refuses before asking the server', () => {
+    expect(fixtureChanges(f, { ...fixtureForm(f), startsAt: '' })).toEqual({ field: 'startsAt', message: 'Enter the kick-off date and time.' });
   });
 });

@@ -1,5 +1,5 @@
 // Pure helpers of the season page: fixtures grouped by round, tie-break labels, CSV report counts,
-// and the scaling of the small points-over-time chart (inline SVG, no chart library).
+// the chart's axis maximum, and the fixture editor's time fields and changes.
 
 export interface Fixture {
   id: string;
@@ -90,27 +90,63 @@ export function niceMax(max: number): number {
   return 10 * p;
 }
 
-export interface ChartGeom {
-  width: number;
-  height: number;
-  pad: { l: number; r: number; t: number; b: number };
-}
-
-/** SVG polyline points for running totals, x spread evenly over labels, y from 0 to yMax. */
-export function linePoints(values: number[], n: number, yMax: number, g: ChartGeom): Array<[number, number]> {
-  const w = g.width - g.pad.l - g.pad.r;
-  const h = g.height - g.pad.t - g.pad.b;
-  const step = n > 1 ? w / (n - 1) : 0;
-  return values.map((v, i) => {
-    const x = g.pad.l + (n > 1 ? i * step : w / 2);
-    const y = g.pad.t + h - (Math.max(0, v) / (yMax || 1)) * h;
-    return [Math.round(x * 10) / 10, Math.round(y * 10) / 10];
-  });
-}
-
 /** "3–1", or "v" when there is no result. */
 export function scoreText(f: Pick<Fixture, 'homeGoals' | 'awayGoals'>): string {
   return f.homeGoals === null || f.awayGoals === null || f.homeGoals === undefined || f.awayGoals === undefined
     ? 'v'
     : `${f.homeGoals}–${f.awayGoals}`;
+}
+
+export const FIXTURE_STATUSES = ['scheduled', 'live', 'finished', 'postponed', 'cancelled'] as const;
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** The value of a datetime-local input (local time, minutes) for an ISO instant; '' when invalid. */
+export function toLocalInput(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+
+/** The ISO instant (UTC) of a datetime-local value read as local time; null when it is not one. */
+export function fromLocalInput(v: string): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(v.trim());
+  if (!m) return null;
+  const d = new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], m[6] ? +m[6] : 0);
+  if (Number.isNaN(d.getTime()) || d.getMonth() !== +m[2] - 1 || d.getDate() !== +m[3]) return null;
+  return d.toISOString().replace('.000Z', 'Z');
+}
+
+export interface FixtureForm {
+  startsAt: string; // datetime-local value
+  status: string;
+  venue: string;
+  round: string;
+}
+
+export function fixtureForm(f: Fixture): FixtureForm {
+  return {
+    startsAt: toLocalInput(f.startsAt),
+    status: f.status,
+    venue: f.venue ?? '',
+    round: f.round === null || f.round === undefined ? '' : String(f.round),
+  };
+}
+
+/**
+ * The PUT body for what the form changed (only those fields), or the field the client refuses
+ * before asking the server.
+ */
+export function fixtureChanges(f: Fixture, form: FixtureForm): { body: Record<string, string> } | { field: keyof FixtureForm; message: string } {
+  const was = fixtureForm(f);
+  const body: Record<string, string> = {};
+  if (form.startsAt !== was.startsAt) {
+    const iso = fromLocalInput(form.startsAt);
+    if (!iso) return { field: 'startsAt', message: 'Enter the kick-off date and time.' };
+    body.startsAt = iso;
+  }
+  if (form.status !== was.status) body.status = form.status;
+  if (form.venue.trim() !== was.venue.trim()) body.venue = form.venue.trim();
+  if (form.round.trim() !== was.round.trim()) body.round = form.round.trim();
+  return { body };
 }
