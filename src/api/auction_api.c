@@ -390,8 +390,7 @@ static json_t *auction_results_json(app_t *app, auction_live_t *live)
                                 "remaining", (json_int_t)mg->budget_remaining));
     }
     return json_pack("{s:s, s:s, s:o, s:o}", "auctionId", auction_live_id(live), "status",
-                     (const char *[]){"waiting", "running", "paused", "completed"}[e->status],
-                     "lots", lots, "managers", managers);
+                     engine_status_name(e->status), "lots", lots, "managers", managers);
 }
 
 /* Appends one CSV field, quoted when it needs to be. */

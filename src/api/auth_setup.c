@@ -2,12 +2,14 @@
  * periodic purge of expired sign-in links. */
 #include "api/app.h"
 
+#include "core/random.h"
+
+#include <openssl/crypto.h>
 #include "core/err.h"
 #include "core/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +29,7 @@ static int auth_secret_file(app_t *app)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {
         unsigned char key[AUTH_SECRET_BYTES];
-        if (RAND_bytes(key, sizeof(key)) != 1)
+        if (random_bytes(key, sizeof(key)) != 0)
             return GV_EINTERNAL;
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         int ok = fd >= 0 && write(fd, key, sizeof(key)) == (ssize_t)sizeof(key) && fsync(fd) == 0;

@@ -13,6 +13,47 @@
 
 /* ---- lot order ---------------------------------------------------------------------------- */
 
+static const char *const engine_status_names[] = {
+    [ENGINE_WAITING] = "waiting",
+    [ENGINE_RUNNING] = "running",
+    [ENGINE_PAUSED] = "paused",
+    [ENGINE_COMPLETED] = "completed",
+};
+
+static const char *const engine_event_names[] = {
+    [ENGINE_EV_CREATED] = "auction_created",
+    [ENGINE_EV_LOT_OPENED] = "lot_opened",
+    [ENGINE_EV_BID] = "bid",
+    [ENGINE_EV_LOT_CLOSED] = "lot_closed",
+    [ENGINE_EV_INTERMISSION] = "intermission",
+    [ENGINE_EV_PAUSED] = "paused",
+    [ENGINE_EV_RESUMED] = "resumed",
+    [ENGINE_EV_LOT_UNDONE] = "lot_undone",
+    [ENGINE_EV_COMPLETED] = "auction_completed",
+    [ENGINE_EV_RESET] = "auction_reset",
+};
+
+const char *engine_status_name(engine_status_t s)
+{
+    return (unsigned)s < sizeof(engine_status_names) / sizeof(engine_status_names[0])
+               ? engine_status_names[s]
+               : "";
+}
+
+const char *engine_event_name(engine_event_type_t t)
+{
+    const size_t n = sizeof(engine_event_names) / sizeof(engine_event_names[0]);
+    return (unsigned)t < n && engine_event_names[t] ? engine_event_names[t] : "";
+}
+
+engine_event_type_t engine_event_type_of(const char *name)
+{
+    for (int t = ENGINE_EV_CREATED; name && t <= ENGINE_EV_RESET; t++)
+        if (!strcmp(name, engine_event_names[t]))
+            return (engine_event_type_t)t;
+    return (engine_event_type_t)0;
+}
+
 static uint64_t splitmix64(uint64_t *s)
 {
     uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));

@@ -70,6 +70,13 @@ typedef enum {
     ENGINE_EV_RESET,
 } engine_event_type_t;
 
+/* The API's names: engine_status_name ("waiting", "running", "paused", "completed") and
+ * engine_event_name ("auction_created" ... "auction_reset"; "" for a value out of range).
+ * engine_event_type_of is the inverse of engine_event_name (0 when unknown). */
+const char *engine_status_name(engine_status_t s);
+const char *engine_event_name(engine_event_type_t t);
+engine_event_type_t engine_event_type_of(const char *name);
+
 /* One event. Only the fields named for its type are meaningful (others are 0 / -1). */
 typedef struct {
     engine_event_type_t type;

@@ -3,11 +3,11 @@
 #include "auction/service_int.h"
 
 #include "auth/token.h"
+#include "core/random.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "json/json_text.h"
 
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,19 +303,13 @@ int auction_service_command(auction_service_t *svc, auction_live_t *live, const 
 
 /* ---- group commit --------------------------------------------------------------------------- */
 
-static const char *const svc_status_text[] = {"waiting", "running", "paused", "completed"};
-
 /* Writes one pending event and the rows derived from it. */
 static int svc_write_event(auction_service_t *svc, const svc_pending_event_t *p)
 {
     store_t *st = svc->app->store;
     auction_live_t *live = p->live;
     const engine_event_t *ev = &p->ev;
-    static const char *const types[] = {
-        "",           "auction_created",   "lot_opened",   "bid",
-        "lot_closed", "intermission",      "paused",       "resumed",
-        "lot_undone", "auction_completed", "auction_reset"};
-    store_auction_event_t row = {ev->seq, types[ev->type], p->json, ev->at_ms,
+    store_auction_event_t row = {ev->seq, engine_event_name(ev->type), p->json, ev->at_ms,
                                  p->actor[0] ? p->actor : NULL};
     int rc = store_auction_event_append(st, live->id, &row);
     int epoch = p->epoch;
@@ -382,7 +376,8 @@ static int svc_write_batch(auction_service_t *svc)
         auction_live_t *l = svc->events[i].live;
         if (l->dirty == 1) {
             l->dirty = 2;
-            rc = store_auction_update(st, l->id, svc_status_text[l->eng.status], l->eng.seq, now);
+            rc =
+                store_auction_update(st, l->id, engine_status_name(l->eng.status), l->eng.seq, now);
         }
     }
     for (size_t i = 0; !rc && i < svc->n_outcomes; i++) {
@@ -804,7 +799,7 @@ static int svc_live_new(auction_service_t *svc, const store_league_t *lg, json_t
     snprintf(live->league_id, sizeof(live->league_id), "%s", lg->id);
     memcpy(live->currency, lg->settings.currency, sizeof(live->currency));
     int rc = token_id(live->id, "au_");
-    rc = rc ? rc : RAND_bytes((unsigned char *)&seed, sizeof(seed)) == 1 ? 0 : GV_EINTERNAL;
+    rc = rc ? rc : random_bytes(&seed, sizeof(seed));
     rc =
         rc ? rc : engine_init(&live->eng, &cfg, na, nm, seed, clock_now_ms(&svc->app->clock), &evs);
     json_t *cj = svc_config_json(&cfg);
@@ -1036,7 +1031,7 @@ static int svc_verify_one(void *ctx, const store_auction_t *row)
                                   &bid_events);
         if (live->eng.seq != row->seq)
             why = "seq differs from the log";
-        else if (strcmp(svc_status_text[live->eng.status], row->status) != 0)
+        else if (strcmp(engine_status_name(live->eng.status), row->status) != 0)
             why = "status differs from the log";
         else if (bids != bid_events)
             why = "accepted bids differ from the log";

@@ -7,19 +7,6 @@
 
 #include <string.h>
 
-static const char *const svc_type_names[] = {
-    [ENGINE_EV_CREATED] = "auction_created",
-    [ENGINE_EV_LOT_OPENED] = "lot_opened",
-    [ENGINE_EV_BID] = "bid",
-    [ENGINE_EV_LOT_CLOSED] = "lot_closed",
-    [ENGINE_EV_INTERMISSION] = "intermission",
-    [ENGINE_EV_PAUSED] = "paused",
-    [ENGINE_EV_RESUMED] = "resumed",
-    [ENGINE_EV_LOT_UNDONE] = "lot_undone",
-    [ENGINE_EV_COMPLETED] = "auction_completed",
-    [ENGINE_EV_RESET] = "auction_reset",
-};
-
 static const char *const svc_reasons[] = {
     [ENGINE_REASON_NONE] = "none",
     [ENGINE_REASON_ROSTERS_FULL] = "rosters_full",
@@ -173,8 +160,8 @@ static int svc_event_fields(auction_service_t *svc, auction_live_t *live, const 
 json_t *svc_event_json(auction_service_t *svc, auction_live_t *live, const engine_event_t *ev)
 {
     json_t *o =
-        json_pack("{s:s, s:s, s:I, s:I}", "type", svc_type_names[ev->type], "auctionId", live->id,
-                  "seq", (json_int_t)ev->seq, "serverTimeMs", (json_int_t)ev->at_ms);
+        json_pack("{s:s, s:s, s:I, s:I}", "type", engine_event_name(ev->type), "auctionId",
+                  live->id, "seq", (json_int_t)ev->seq, "serverTimeMs", (json_int_t)ev->at_ms);
     if (o && svc_event_fields(svc, live, ev, o) != 0) {
         json_decref(o);
         o = NULL;
@@ -194,14 +181,6 @@ static int svc_asset_of(const auction_live_t *live, json_t *v)
 {
     const char *id = json_string_value(v);
     return id ? auction_live_asset_index(live, id) : -1;
-}
-
-static engine_event_type_t svc_type_of(const char *name)
-{
-    for (int t = ENGINE_EV_CREATED; t <= ENGINE_EV_RESET; t++)
-        if (name && strcmp(name, svc_type_names[t]) == 0)
-            return (engine_event_type_t)t;
-    return 0;
 }
 
 static int64_t svc_int(json_t *o, const char *key)
@@ -266,7 +245,7 @@ int svc_event_parse(const auction_live_t *live, json_t *o, engine_event_t *ev)
 {
     memset(ev, 0, sizeof(*ev));
     ev->actor = ev->manager = ev->asset = -1;
-    ev->type = svc_type_of(json_string_value(json_object_get(o, "type")));
+    ev->type = engine_event_type_of(json_string_value(json_object_get(o, "type")));
     ev->seq = svc_int(o, "seq");
     ev->at_ms = svc_int(o, "serverTimeMs");
     if (!ev->type || ev->seq < 1)
@@ -315,8 +294,6 @@ json_t *svc_presence_json(auction_service_t *svc, auction_live_t *live, int *spe
 }
 
 /* ---- AuctionState --------------------------------------------------------------------------- */
-
-static const char *const svc_status_names[] = {"waiting", "running", "paused", "completed"};
 
 static json_t *svc_settings_json(const engine_config_t *c)
 {
@@ -397,7 +374,7 @@ json_t *auction_service_state(auction_service_t *svc, auction_live_t *live)
                                  "unsold", engine_unsold_count(e), "queued", engine_queued(e));
     return json_pack(
         "{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:i, s:o, s:o}", "id", live->id, "leagueId",
-        live->league_id, "status", svc_status_names[e->status], "seq", (json_int_t)e->seq,
+        live->league_id, "status", engine_status_name(e->status), "seq", (json_int_t)e->seq,
         "serverTimeMs", (json_int_t)now, "settings", svc_settings_json(&e->cfg), "lot",
         svc_lot_json(svc, live, now), "progress", progress, "spectatorsOnline", spectators,
         "managers", managers, "completedReason",

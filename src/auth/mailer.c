@@ -3,12 +3,12 @@
  * loop thread as a status and a short detail that holds no secret. */
 #include "auth/mailer.h"
 
+#include "core/random.h"
 #include "core/err.h"
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -525,7 +525,7 @@ static int make_message_id(char *out, size_t cap, const char *host)
     static const char hex[] = "0123456789abcdef";
     unsigned char rnd[16];
     char digits[33];
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+    if (random_bytes(rnd, sizeof(rnd)) != 0)
         return GV_EINTERNAL;
     for (size_t i = 0; i < sizeof(rnd); i++) {
         digits[2 * i] = hex[rnd[i] >> 4];

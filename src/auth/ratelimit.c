@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "core/random.h"
 #include "core/err.h"
 
 #define RL_NONE UINT32_MAX
@@ -143,7 +143,7 @@ rl_t *rl_new(double burst, double per_s, double scale, size_t max_keys)
     rl->mask = slots - 1;
     rl->index = malloc(slots * sizeof(*rl->index));
     rl->buckets = calloc(max_keys, sizeof(*rl->buckets));
-    if (!rl->index || !rl->buckets || RAND_bytes((unsigned char *)rl->sip, sizeof(rl->sip)) != 1) {
+    if (!rl->index || !rl->buckets || random_bytes(rl->sip, sizeof(rl->sip)) != 0) {
         rl_free(rl);
         return NULL;
     }

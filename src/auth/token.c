@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "core/b64.h"
+#include "core/random.h"
 #include "core/err.h"
 
 #define TOKEN_ID_PREFIX_MAX 8
@@ -18,7 +18,7 @@ int token_random(char out[TOKEN_TEXT_LEN + 1])
 {
     unsigned char raw[TOKEN_BYTES];
     out[0] = '\0';
-    if (RAND_bytes(raw, (int)sizeof(raw)) != 1)
+    if (random_bytes(raw, sizeof(raw)) != 0)
         return GV_EINTERNAL;
     size_t n = b64url_encode(raw, sizeof(raw), out, TOKEN_TEXT_LEN + 1);
     OPENSSL_cleanse(raw, sizeof(raw));
@@ -43,7 +43,7 @@ int token_id(char out[TOKEN_ID_MAX], const char *prefix)
     if (plen > TOKEN_ID_PREFIX_MAX)
         return GV_EINTERNAL;
     unsigned char raw[TOKEN_ID_RANDOM_BYTES];
-    if (RAND_bytes(raw, (int)sizeof(raw)) != 1)
+    if (random_bytes(raw, sizeof(raw)) != 0)
         return GV_EINTERNAL;
     if (plen)
         memcpy(out, prefix, plen);
@@ -55,7 +55,7 @@ int token_code(char out[TOKEN_CODE_LEN + 1])
 {
     unsigned char raw[TOKEN_CODE_LEN];
     out[0] = '\0';
-    if (RAND_bytes(raw, (int)sizeof(raw)) != 1)
+    if (random_bytes(raw, sizeof(raw)) != 0)
         return GV_EINTERNAL;
     for (size_t i = 0; i < TOKEN_CODE_LEN; i++)
         out[i] = TOKEN_CODE_ALPHABET[raw[i] & 31]; /* 32 symbols: no modulo bias */

@@ -2,15 +2,15 @@
  * bias. */
 #include "league/codes.h"
 
+#include "core/random.h"
 #include "core/err.h"
 
-#include <openssl/rand.h>
 #include <string.h>
 
 int league_code_new(char out[LEAGUE_CODE_LEN + 1])
 {
     unsigned char rnd[LEAGUE_CODE_LEN];
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+    if (random_bytes(rnd, sizeof(rnd)) != 0)
         return GV_EINTERNAL;
     for (size_t i = 0; i < LEAGUE_CODE_LEN; i++)
         out[i] = LEAGUE_CODE_ALPHABET[rnd[i] & 31];

@@ -2,11 +2,11 @@
  * through the router one request at a time (pipelined requests wait their turn), write. */
 #include "net/http_int.h"
 
+#include "core/random.h"
 #include "core/err.h"
 #include "core/log.h"
 
 #include <arpa/inet.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -839,7 +839,7 @@ http_server_t *http_server_new(uv_loop_t *loop, const router_t *router, const ht
     s->router = router;
     s->lim = *lim;
     unsigned char rnd[4] = {0};
-    RAND_bytes(rnd, sizeof(rnd));
+    (void)random_bytes(rnd, sizeof(rnd)); /* a request-id prefix: zeros are harmless */
     snprintf(s->rid_prefix, sizeof(s->rid_prefix), "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
              rnd[3]);
     return s;
