@@ -46,12 +46,12 @@ static void invite_preview(http_req_t *req, http_resp_t *resp, void *ctx)
     }
     int started = strcmp(lg.status, "setup") != 0;
     int joinable = !started && lg.member_count < lg.settings.max_managers;
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:o}", "leagueId", lg.id,
-                          "name", lg.name, "sport", lg.sport, "competition", lg.competition,
-                          "commissionerName", comm.name, "memberCount", lg.member_count,
-                          "maxManagers", lg.settings.max_managers, "joinable", joinable,
-                          "auctionStatus",
-                          lg.auction_status[0] ? json_string(lg.auction_status) : json_null());
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:o}", "leagueId", lg.id, "name",
+                  lg.name, "sport", lg.sport, "competition", lg.competition, "commissionerName",
+                  comm.name, "memberCount", lg.member_count, "maxManagers",
+                  lg.settings.max_managers, "joinable", joinable, "auctionStatus",
+                  lg.auction_status[0] ? json_string(lg.auction_status) : json_null());
     /* Invited too late to join: the invitation lets them watch instead of hitting a dead end. */
     if (o && started)
         json_object_set_new(o, "watchCode", json_string(lg.watch_code));
@@ -130,10 +130,13 @@ static void watch_join(http_req_t *req, http_resp_t *resp, void *ctx)
         return;
     int rc = store_member_add(app->store, lg.id, user.id, STORE_ROLE_SPECTATOR, 0,
                               clock_now_ms(&app->clock));
-    if (rc < 0)
+    if (rc < 0) {
         json_resp_err(resp, rc);
-    else
-        members_answer_self(app, resp, &lg, user.id); /* a manager stays a manager */
+        return;
+    }
+    if (rc == 0) /* a new spectator: the room hears of it as of a new manager */
+        members_announce_join(app, &lg, &user);
+    members_answer_self(app, resp, &lg, user.id); /* a manager stays a manager */
 }
 
 /* ?role= of the members list: 0 commissioner and managers (default), 1 spectators, 2 all. */

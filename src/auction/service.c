@@ -200,6 +200,7 @@ static auction_live_t *svc_live_alloc(int n_assets, int n_managers)
 static void svc_live_link(auction_service_t *svc, auction_live_t *live)
 {
     live->svc = svc;
+    live->status_told = live->eng.status;
     uv_timer_init(svc->app->loop, &live->timer);
     live->timer.data = live;
     live->next = svc->lives;
@@ -465,7 +466,27 @@ int auction_service_missed(auction_service_t *svc, auction_live_t *live, int64_t
     return 0;
 }
 
-/* Sends n committed events, in seq order, to their rooms. */
+/* Tells the league room `auction_status {auctionId, status}` when live's status is not the one
+ * it was last told (begin, pause, resume, completion, reset), so league pages need not poll. */
+static void svc_tell_league(auction_service_t *svc, auction_live_t *live)
+{
+    if (live->status_told == live->eng.status)
+        return;
+    char room[HUB_ROOM_MAX];
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s}", "type", "auction_status", "leagueId", live->league_id,
+                  "auctionId", live->id, "status", engine_status_name(live->eng.status));
+    char *text = o ? json_text(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    snprintf(room, sizeof(room), "league:%s", live->league_id);
+    if (text)
+        hub_publish(svc->app->hub, room, text, strlen(text));
+    free(text);
+    live->status_told = live->eng.status;
+}
+
+/* Sends n committed events, in seq order, to their rooms (and a changed status to the
+ * league's). */
 static void svc_publish(auction_service_t *svc, svc_pending_event_t *batch, size_t n)
 {
     char room[HUB_ROOM_MAX];
@@ -474,6 +495,8 @@ static void svc_publish(auction_service_t *svc, svc_pending_event_t *batch, size
         snprintf(room, sizeof(room), "auction:%s", p->live->id);
         svc_ring_push(p->live, p->ev.seq, p->json);
         hub_publish(svc->app->hub, room, p->json, strlen(p->json));
+        if (i + 1 == n || batch[i + 1].live != p->live)
+            svc_tell_league(svc, p->live);
     }
 }
 

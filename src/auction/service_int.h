@@ -27,6 +27,7 @@ struct auction_live_s {
     int64_t ring_first;            /* the oldest seq held (0: none) */
     int dirty;                     /* has events in the pending batch */
     int presence_dirty;            /* someone joined or left the room this turn */
+    engine_status_t status_told;   /* the status the league room was last told of */
     uv_timer_t timer;
     auction_service_t *svc;
     struct auction_live_s *next;        /* the service's list */

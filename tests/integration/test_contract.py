@@ -637,6 +637,38 @@ def test_league_room_announces_the_auction(server):
     run_async(go(), timeout=30)
 
 
+def test_league_room_hears_the_auction_status_and_new_spectators(server):
+    """The league room is told `auction_status {auctionId, status}` each time the status changes
+    (begin, pause, resume, completion by the last sale, reset), once each, in order; and a new
+    spectator joining by the watch code is a `member_joined` like a manager."""
+    people, _, lg, sel, cfg = league_ready(server, 2, 1, rosterSize=1)
+    comm, mgr = people
+    viewer = Client(server)
+
+    async def go():
+        peer = await league_peer(server, mgr, lg["id"])
+        aid = (await thread(create_auction, comm, lg))["id"]
+        await thread(control, comm, aid, "begin")
+        await thread(control, comm, aid, "pause")
+        await thread(control, comm, aid, "resume")
+        accepted(await thread(bid, mgr, aid, 1, M))
+        await thread(control, comm, aid, "close-lot")  # the only lot: completed
+        await thread(control, comm, aid, "reset")
+        assert (await thread(viewer.post, f"/api/watch/{lg['watchCode']}")).status_code == 200
+        assert (await thread(viewer.post, f"/api/watch/{lg['watchCode']}")).status_code == 200
+        await peer.barrier()
+        got = [(m["type"], m.get("status") or m.get("userId")) for m in peer.inbox
+               if m["type"] in ("auction_status", "member_joined")]
+        assert got == [("auction_status", "running"), ("auction_status", "paused"),
+                       ("auction_status", "running"), ("auction_status", "completed"),
+                       ("auction_status", "waiting"), ("member_joined", viewer.id)], got
+        assert all(m["auctionId"] == aid and m["leagueId"] == lg["id"]
+                   for m in peer.inbox if m["type"] == "auction_status")
+        await peer.close()
+
+    run_async(go(), timeout=30)
+
+
 def test_intermission_announces_the_next_lot(server):
     """API.md intermission {nextLot, endsAtMs}; docs/auction.md: its endsAtMs is the close's
     instant (the hammer) + intermissionSeconds; during it lot.state is intermission and

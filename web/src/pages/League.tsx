@@ -53,7 +53,7 @@ function newest(a: Data | null, b: Data | null): Data | null {
 }
 
 /** The league room's events that change this page (standings are the season page's). */
-const LEAGUE_EVENTS = new Set(['member_joined', 'member_left', 'league_updated', 'auction_created']);
+const LEAGUE_EVENTS = new Set(['member_joined', 'member_left', 'league_updated', 'auction_created', 'auction_status']);
 /** While the socket is down. */
 const POLL_MS = 20_000;
 

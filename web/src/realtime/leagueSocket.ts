@@ -1,5 +1,5 @@
 // The league room over the app's WebSocket (docs/leagues.md): `auth`, then `join_league`; the
-// league's events (member_joined, member_left, league_updated, league_deleted, auction_created,
+// league's events (member_joined, member_left, league_updated, league_deleted, auction_created, auction_status,
 // standings_updated) go to the page. A pong after the join says the join was taken (the server
 // answers in order and sends an error instead when it refuses). Heartbeat, token renewal,
 // reconnect with backoff + jitter, and an immediate retry when the page comes back.
