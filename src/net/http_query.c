@@ -2,19 +2,9 @@
 #include "net/http.h"
 
 #include "core/err.h"
+#include "core/hex.h"
 
 #include <string.h>
-
-static int query_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decodes s[0..len) into out (size n). 0 or GV_EINVALID_REQUEST. */
 static int query_decode(const char *s, size_t len, char *out, size_t n)
@@ -23,9 +13,11 @@ static int query_decode(const char *s, size_t len, char *out, size_t n)
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
         if (c == '%') {
-            if (i + 2 >= len || query_hex(s[i + 1]) < 0 || query_hex(s[i + 2]) < 0)
+            if (i + 2 >= len || hex_value((unsigned char)s[i + 1]) < 0 ||
+                hex_value((unsigned char)s[i + 2]) < 0)
                 return GV_EINVALID_REQUEST;
-            c = (char)(query_hex(s[i + 1]) * 16 + query_hex(s[i + 2]));
+            c = (char)(hex_value((unsigned char)s[i + 1]) * 16 +
+                       hex_value((unsigned char)s[i + 2]));
             i += 2;
         } else if (c == '+') {
             c = ' ';

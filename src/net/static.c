@@ -3,6 +3,7 @@
 #include "net/static.h"
 
 #include "core/err.h"
+#include "core/hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,17 +59,6 @@ static const char *const static_security_headers[][2] = {
 
 /* ---- path resolution ------------------------------------------------------------------------ */
 
-static int static_hex_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes url once into out. Bytes that never belong in a served file name are refused
  * here, decoded or not, so no later step can reinterpret them. */
 static int static_url_decode(const char *url, char *out, size_t out_len)
@@ -77,8 +67,8 @@ static int static_url_decode(const char *url, char *out, size_t out_len)
     for (const char *p = url; *p; p++) {
         int c = (unsigned char)*p;
         if (c == '%') {
-            int hi = static_hex_value((unsigned char)p[1]);
-            int lo = hi < 0 ? -1 : static_hex_value((unsigned char)p[2]);
+            int hi = hex_value((unsigned char)p[1]);
+            int lo = hi < 0 ? -1 : hex_value((unsigned char)p[2]);
             if (hi < 0 || lo < 0)
                 return GV_EINVALID_REQUEST;
             c = hi * 16 + lo;
