@@ -1,43 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { FakeWS, flush, useFakeWebSocket } from './fakeWebSocket';
 import { LeagueSocket, type LeagueEvent } from './leagueSocket';
-
-class FakeWS {
-  static OPEN = 1;
-  static all: FakeWS[] = [];
-  readyState = 0;
-  sent: any[] = [];
-  onopen: (() => void) | null = null;
-  onmessage: ((e: { data: string }) => void) | null = null;
-  onclose: ((e: { code: number }) => void) | null = null;
-  onerror: (() => void) | null = null;
-  constructor(public url: string) {
-    FakeWS.all.push(this);
-  }
-  send(s: string) {
-    this.sent.push(JSON.parse(s));
-  }
-  close() {
-    this.readyState = 3;
-  }
-  open() {
-    this.readyState = 1;
-    this.onopen?.();
-  }
-  recv(msg: unknown) {
-    this.onmessage?.({ data: JSON.stringify(msg) });
-  }
-  drop(code = 1006) {
-    this.readyState = 3;
-    this.onclose?.({ code });
-  }
-  last(type: string) {
-    return [...this.sent].reverse().find((m) => m.type === type);
-  }
-}
-
-const flush = async () => {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-};
 
 function setup() {
   const events: LeagueEvent[] = [];
@@ -64,14 +27,7 @@ async function join(ws: FakeWS) {
   ws.recv({ type: 'pong', clientTimeMs: ping.clientTimeMs, serverTimeMs: 2 });
 }
 
-beforeEach(() => {
-  FakeWS.all = [];
-  vi.useFakeTimers();
-  (globalThis as any).WebSocket = FakeWS;
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeWebSocket();
 
 describe('LeagueSocket', () => {
   it('authenticates, joins the league room, and is live once the join is answered', async () => {

@@ -1,49 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ServerClock } from '../lib/room/clock';
+import { FakeWS, flush, useFakeWebSocket } from './fakeWebSocket';
 import { RoomSocket, type RoomSocketHandlers } from './socket';
-
-class FakeWS {
-  static OPEN = 1;
-  static all: FakeWS[] = [];
-  static autoPong = false;
-  readyState = 0;
-  sent: any[] = [];
-  onopen: (() => void) | null = null;
-  onmessage: ((e: { data: string }) => void) | null = null;
-  onclose: ((e: { code: number }) => void) | null = null;
-  onerror: (() => void) | null = null;
-  constructor(public url: string) {
-    FakeWS.all.push(this);
-  }
-  send(s: string) {
-    const m = JSON.parse(s);
-    this.sent.push(m);
-    if (FakeWS.autoPong && m.type === 'ping')
-      void Promise.resolve().then(() => this.recv({ type: 'pong', clientTimeMs: m.clientTimeMs, serverTimeMs: m.clientTimeMs }));
-  }
-  close() {
-    this.readyState = 3;
-  }
-  // test side
-  open() {
-    this.readyState = 1;
-    this.onopen?.();
-  }
-  recv(msg: unknown) {
-    this.onmessage?.({ data: JSON.stringify(msg) });
-  }
-  drop(code = 1006) {
-    this.readyState = 3;
-    this.onclose?.({ code });
-  }
-  types() {
-    return this.sent.map((m) => m.type);
-  }
-}
-
-const flush = async () => {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-};
 
 function setup(seq: { v: number | null }) {
   const events: any[] = [];
@@ -89,15 +47,7 @@ async function connectLive(ws: FakeWS, snapshotSeq?: number) {
   else ws.recv({ type: 'presence', auctionId: 'au_1', online: [], spectatorsOnline: 0, serverTimeMs: 1 });
 }
 
-beforeEach(() => {
-  FakeWS.all = [];
-  FakeWS.autoPong = false;
-  vi.useFakeTimers();
-  (globalThis as any).WebSocket = FakeWS;
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeWebSocket();
 
 describe('RoomSocket', () => {
   it('authenticates first, then joins; live after the snapshot', async () => {
