@@ -143,9 +143,41 @@ build/fuzz/obj/llhttp/%.o: $(LLHTTP)/%.c
 	@mkdir -p $(dir $@)
 	clang -I/usr/share/include/llhttp $(FUZZ_FLAGS) -w -c -o $@ $<
 
-build/fuzz/%: tests/fuzz/%.c $(FUZ_OBJ) $(FUZ_LLH)
+FUZZ_HDR := $(wildcard tests/fuzz/*.h) tests/tmpdir.h
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_HDR) $(FUZ_OBJ) $(FUZ_LLH)
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+	clang $(CPPFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $(filter-out %.h,$^) $(LIBS)
+
+# Coverage of the fuzz targets (`make fuzz-coverage`): the targets again with clang's source-based
+# coverage and no sanitizers (build/fuzz-cov/), each replaying its committed corpus (and the one
+# `make fuzz` grew in build/fuzz/corpus) once; the line coverage of src/api, src/auction and src/
+# goes to build/fuzz/coverage.txt, the per-file table to build/fuzz-cov/report.txt.
+FUZZ_COV_FLAGS := $(WARN) -O1 -g -fprofile-instr-generate -fcoverage-mapping -fsanitize=fuzzer-no-link
+FUZZ_COV_OBJ   := $(patsubst build/fuzz/%,build/fuzz-cov/%,$(FUZ_OBJ) $(FUZ_LLH))
+FUZZ_COV_BIN   := $(patsubst build/fuzz/%,build/fuzz-cov/%,$(FUZZ_BIN))
+LLVM_PROFDATA  ?= $(firstword $(shell command -v llvm-profdata-14 llvm-profdata 2>/dev/null) llvm-profdata)
+LLVM_COV       ?= $(firstword $(shell command -v llvm-cov-14 llvm-cov 2>/dev/null) llvm-cov)
+.PHONY: fuzz-coverage
+.SECONDARY: $(FUZZ_COV_OBJ)
+
+build/fuzz-cov/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) $(FUZZ_COV_FLAGS) -MMD -c -o $@ $<
+
+build/fuzz-cov/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) $(FUZZ_COV_FLAGS) -c -o $@ $<
+
+build/fuzz-cov/obj/llhttp/%.o: $(LLHTTP)/%.c
+	@mkdir -p $(dir $@)
+	clang -I/usr/share/include/llhttp $(FUZZ_COV_FLAGS) -w -c -o $@ $<
+
+build/fuzz-cov/%: tests/fuzz/%.c $(FUZZ_HDR) $(FUZZ_COV_OBJ)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) $(FUZZ_COV_FLAGS) -fsanitize=fuzzer -o $@ $(filter-out %.h,$^) $(LIBS)
+
+-include $(wildcard build/fuzz-cov/obj/*/*.d)
 
 # ---- entry points ----------------------------------------------------------------------------
 run: deps
@@ -190,8 +222,29 @@ fuzz: deps
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 	@mkdir -p build/fuzz/crashes
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+	  UBSAN_OPTIONS=$${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
 	  $$f -max_total_time=$${FUZZ_SECONDS:-60} -timeout=10 -artifact_prefix=build/fuzz/crashes/$$n- \
+	    $$([ -f tests/fuzz/$$n.dict ] && echo -dict=tests/fuzz/$$n.dict) \
 	    build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
+
+fuzz-coverage: deps
+	@$(MAKE) --no-print-directory $(FUZZ_COV_BIN)
+	@rm -rf build/fuzz-cov/prof && mkdir -p build/fuzz-cov/prof build/fuzz
+	@for f in $(FUZZ_COV_BIN); do n=$$(basename $$f); c=tests/fuzz/corpus/$$n; \
+	  [ -d build/fuzz/corpus/$$n ] && c="$$c build/fuzz/corpus/$$n"; \
+	  LLVM_PROFILE_FILE=build/fuzz-cov/prof/$$n-%p.profraw $$f -runs=0 \
+	    -artifact_prefix=build/fuzz-cov/$$n- $$c >build/fuzz-cov/$$n.log 2>&1 \
+	    || echo "fuzz-coverage: $$n stopped early (build/fuzz-cov/$$n.log): its counts are partial"; \
+	done
+	@$(LLVM_PROFDATA) merge -sparse -o build/fuzz-cov/fuzz.profdata build/fuzz-cov/prof/*.profraw
+	@set -- $(FUZZ_COV_BIN); bin=$$1; shift; objs=$$(for o in "$$@"; do printf ' -object %s' $$o; done); \
+	  cov() { $(LLVM_COV) report $$bin $$objs -instr-profile=build/fuzz-cov/fuzz.profdata "$$@" \
+	    2>>build/fuzz-cov/llvm-cov.log; }; rm -f build/fuzz-cov/llvm-cov.log; \
+	  cov src >build/fuzz-cov/report.txt; \
+	  { echo "Line coverage of the fuzz corpora replayed once ($$(date -u +%Y-%m-%dT%H:%MZ), $$(ls build/fuzz-cov/prof | wc -l) profiles):"; \
+	    for d in src/api src/auction src; do cov $$d | awk -v d=$$d '$$1 == "TOTAL" { \
+	      printf "  %-12s %6d of %6d lines  %s\n", d, $$8 - $$9, $$8, $$10 }'; done; } >build/fuzz/coverage.txt
+	@cat build/fuzz/coverage.txt
 
 bench: deps
 	@$(MAKE) --no-print-directory build/gavel build/gavel-load
