@@ -889,6 +889,8 @@ static int season_owned_key_cmp(const void *key, const void *b)
  * the lookups fall back to a scan). */
 static season_owned_t *season_owned_find(season_table_t *t, const char *asset_id)
 {
+    if (t->n == 0)
+        return NULL; /* nothing owned (and bsearch may not be given a null array) */
     if (t->indexed != t->n) {
         season_owned_t **idx = realloc(t->by_id, (t->n ? t->n : 1) * sizeof(*idx));
         if (idx) {
