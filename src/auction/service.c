@@ -468,20 +468,27 @@ int auction_service_missed(auction_service_t *svc, auction_live_t *live, int64_t
 
 /* Tells the league room `auction_status {auctionId, status}` when live's status is not the one
  * it was last told (begin, pause, resume, completion, reset), so league pages need not poll. */
+/* Publishes o (taken; NULL when it could not be made: nothing is sent) to the room kind:id of an
+ * ephemeral message. */
+static void svc_publish_json(auction_service_t *svc, const char *kind, const char *id, json_t *o)
+{
+    char room[HUB_ROOM_MAX];
+    char *text = o ? json_text(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    snprintf(room, sizeof(room), "%s:%s", kind, id);
+    if (text)
+        hub_publish(svc->app->hub, room, text, strlen(text));
+    free(text);
+}
+
 static void svc_tell_league(auction_service_t *svc, auction_live_t *live)
 {
     if (live->status_told == live->eng.status)
         return;
-    char room[HUB_ROOM_MAX];
-    json_t *o =
-        json_pack("{s:s, s:s, s:s, s:s}", "type", "auction_status", "leagueId", live->league_id,
-                  "auctionId", live->id, "status", engine_status_name(live->eng.status));
-    char *text = o ? json_text(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    snprintf(room, sizeof(room), "league:%s", live->league_id);
-    if (text)
-        hub_publish(svc->app->hub, room, text, strlen(text));
-    free(text);
+    svc_publish_json(svc, "league", live->league_id,
+                     json_pack("{s:s, s:s, s:s, s:s}", "type", "auction_status", "leagueId",
+                               live->league_id, "auctionId", live->id, "status",
+                               engine_status_name(live->eng.status)));
     live->status_told = live->eng.status;
 }
 
@@ -503,18 +510,11 @@ static void svc_publish(auction_service_t *svc, svc_pending_event_t *batch, size
 /* One presence event per room that changed this turn (ephemeral: no seq, not logged). */
 static void svc_publish_presence(auction_service_t *svc)
 {
-    char room[HUB_ROOM_MAX];
     for (size_t i = 0; i < svc->n_presence; i++) {
         auction_live_t *l = svc->presence[i];
         l->presence_dirty = 0;
         int spectators;
-        json_t *o = svc_presence_json(svc, l, &spectators);
-        char *text = o ? json_text(o, JSON_COMPACT) : NULL;
-        json_decref(o);
-        snprintf(room, sizeof(room), "auction:%s", l->id);
-        if (text)
-            hub_publish(svc->app->hub, room, text, strlen(text));
-        free(text);
+        svc_publish_json(svc, "auction", l->id, svc_presence_json(svc, l, &spectators));
     }
     svc->n_presence = 0;
 }
