@@ -87,6 +87,31 @@ export function ShareButton({ url, title, text }: { url: string; title: string; 
 }
 
 /** A modal confirmation for actions that cannot be taken back. */
+/** A ref for a <dialog> that is shown modal while `open` and closed when it turns false. */
+export function useModalDialog(open: boolean) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    if (open && !d.open) d.showModal?.();
+    if (!open && d.open) d.close();
+  }, [open]);
+  return ref;
+}
+
+/** The whole page when what it shows no longer exists for the user (deleted, or removed). */
+export function GonePage({ title, why }: { title: string; why: string }) {
+  return (
+    <div class="page narrow center-text">
+      <h1>{title}</h1>
+      <p class="muted">{why}</p>
+      <a class="btn" href="/">
+        Back to your leagues
+      </a>
+    </div>
+  );
+}
+
 export function ConfirmDialog(props: {
   open: boolean;
   title: string;
@@ -98,13 +123,7 @@ export function ConfirmDialog(props: {
   onConfirm: () => void;
   onCancel: () => void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (props.open && !d.open) d.showModal?.();
-    if (!props.open && d.open) d.close();
-  }, [props.open]);
+  const ref = useModalDialog(props.open);
   return (
     <dialog
       ref={ref}

@@ -17,7 +17,7 @@ import {
   rotateWatch,
 } from '../api/leagues';
 import type { AuctionSummary, League, LeagueAsset, Member, Sport } from '../api/types';
-import { Badge, ConfirmDialog, CopyButton, LoadError, Notice, ShareButton, Spinner, useLoad } from '../components/ui';
+import { Badge, ConfirmDialog, GonePage, CopyButton, LoadError, Notice, ShareButton, Spinner, useLoad } from '../components/ui';
 import { formatMoney } from '../lib/format';
 import { roleLabel, statusView } from '../lib/leagueStatus';
 import { LOT_ORDERS } from '../lib/settings';
@@ -127,16 +127,7 @@ export default function LeaguePage({ id }: { id: string }) {
     }
   }, [pending]);
 
-  if (gone)
-    return (
-      <div class="page narrow center-text">
-        <h1>This league is gone</h1>
-        <p class="muted">{gone}</p>
-        <a class="btn" href="/">
-          Back to your leagues
-        </a>
-      </div>
-    );
+  if (gone) return <GonePage title="This league is gone" why={gone} />;
   if (res.loading && !data) return <Spinner label="Loading the league" />;
   if (res.error || !data) return <LoadError error={res.error} onRetry={res.reload} />;
   const { league, members, assets, auction, sport } = data;

@@ -8,6 +8,7 @@ import { nextFixtureView } from '../lib/room/nextFixture';
 import { lotOf } from '../lib/room/progress';
 import type { Asset, BidRow, Manager } from '../lib/room/types';
 import { connLabel, type RoomStore } from './store';
+import { useModalDialog } from '../components/ui';
 
 /** Crest letters: a clean short name ("ARS"), else the initials of the name ("AB"). */
 export function crest(asset: Asset): string {
@@ -336,13 +337,7 @@ export function Rosters({ store, only }: { store: RoomStore; only?: string | nul
 
 /** A bottom sheet (phone) that closes with Esc, the backdrop, or its button. */
 export function Sheet({ title, open, onClose, children }: { title: string; open: boolean; onClose: () => void; children: ComponentChildren }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (open && !d.open) d.showModal();
-    if (!open && d.open) d.close();
-  }, [open]);
+  const ref = useModalDialog(open);
   return (
     <dialog
       ref={ref}
@@ -383,13 +378,7 @@ export function Confirm({
   onConfirm: () => void;
   onCancel: () => void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (open && !d.open) d.showModal();
-    if (!open && d.open) d.close();
-  }, [open]);
+  const ref = useModalDialog(open);
   return (
     <dialog ref={ref} class="confirm" aria-labelledby="confirm-title" onClose={onCancel}>
       <h2 id="confirm-title">{title}</h2>

@@ -8,7 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, session } from '../../api/client';
 import { getLeague } from '../../api/leagues';
 import type { League } from '../../api/types';
-import { LoadError, Spinner, errorText, useLoad } from '../../components/ui';
+import { GonePage, LoadError, Spinner, errorText, useLoad } from '../../components/ui';
 import type { LeagueConn } from '../../realtime/leagueSocket';
 import { useLeagueLive } from '../../realtime/useLeagueLive';
 import { seasonApi, type AssetPoints, type BoardItem, type Series, type Standing } from './api';
@@ -80,16 +80,7 @@ export default function SeasonPage({ id }: { id: string }) {
   });
 
   const d = data ?? res.data;
-  if (gone)
-    return (
-      <div class="page narrow center-text">
-        <h1>This season is closed</h1>
-        <p class="muted">{gone}</p>
-        <a class="btn" href="/">
-          Back to your leagues
-        </a>
-      </div>
-    );
+  if (gone) return <GonePage title="This season is closed" why={gone} />;
   if (!d && res.loading) return <Spinner label="Loading the season" />;
   if (!d) return <LoadError error={res.error} onRetry={res.reload} />;
   const me = session.value.user;
