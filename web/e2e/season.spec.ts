@@ -409,6 +409,15 @@ test('season: the cricket milestones editor — defaults, a merge patch, a bad v
   await card.getByRole('button', { name: 'Save rules' }).click();
   await expect(card.getByText('Saved. The table is re-scored.')).toBeVisible();
   expect(await scoring()).toEqual(before);
+
+  // A cricket league imports the players' match stats (not fixtures): 50 runs and a catch score
+  // 50 × 1 + 10 = 60 on the default rules, on the leaderboard at once.
+  const imp = page.locator('section', { has: page.getByRole('heading', { name: 'Import match stats' }) });
+  await imp.getByLabel('Or paste the CSV').fill('externalMatchId,player,runs,wickets,catches,stumpings,runOuts\nT1,Alex Carey,50,0,1,0,0\n');
+  await imp.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(imp.getByText('Imported: 1 new, 0 updated, 0 unchanged.')).toBeVisible();
+  const board = page.locator('section', { has: page.getByRole('heading', { name: 'Asset leaderboard' }) });
+  await expect(board.getByRole('row', { name: /Alex Carey/ })).toContainText('60');
   await shoot(page, 'cricket');
   await page.context().close();
 });

@@ -1,6 +1,6 @@
-// CSV import of fixtures (commissioner). The first try is all-or-nothing: a file with a bad row
-// writes nothing and its per-row report is shown; the commissioner then confirms importing the
-// good rows (or fixes the file).
+// CSV import of fixtures, or of a cricket league's match stats (commissioner). The first try is
+// all-or-nothing: a file with a bad row writes nothing and its per-row report is shown; the
+// commissioner then confirms importing the good rows (or fixes the file).
 import { useState } from 'preact/hooks';
 import { ApiError } from '../../api/client';
 import { Notice, errorText } from '../../components/ui';
@@ -44,7 +44,22 @@ function ReportTable({ report, caption, testid }: { report: ImportReport; captio
   );
 }
 
-export function ImportCard({ id, onDone }: { id: string; onDone: () => void }) {
+/** What a league imports: fixtures (football), the players' match stats (cricket). */
+const KINDS = {
+  fixtures: {
+    title: 'Import fixtures',
+    required: 'externalMatchId,startsAt,home,away',
+    optional: 'venue,round,status,homeGoals,awayGoals',
+  },
+  stats: {
+    title: 'Import match stats',
+    required: 'externalMatchId,player,runs,wickets,catches,stumpings,runOuts',
+    optional: '',
+  },
+} as const;
+
+export function ImportCard({ id, what, onDone }: { id: string; what: 'fixtures' | 'stats'; onDone: () => void }) {
+  const kind = KINDS[what];
   const [csv, setCsv] = useState('');
   const [fileName, setFileName] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -60,7 +75,7 @@ export function ImportCard({ id, onDone }: { id: string; onDone: () => void }) {
     setBusy(true);
     setErr('');
     try {
-      const r = await seasonApi.importFixtures(id, csv, partial);
+      const r = await seasonApi.importCsv(id, what, csv, partial);
       setReport(r);
       setFailed(null);
       onDone();
@@ -90,9 +105,16 @@ export function ImportCard({ id, onDone }: { id: string; onDone: () => void }) {
   const rows = csvRowCount(csv);
   return (
     <section class="card" aria-labelledby="import-h">
-      <h2 id="import-h">Import fixtures</h2>
+      <h2 id="import-h">{kind.title}</h2>
       <p class="small muted">
-        CSV with a header row: <code>externalMatchId,startsAt,home,away</code> and optionally <code>venue,round,status,homeGoals,awayGoals</code>. Nothing is written while any row has a problem: you see each one first.
+        CSV with a header row: <code>{kind.required}</code>
+        {kind.optional && (
+          <>
+            {' '}
+            and optionally <code>{kind.optional}</code>
+          </>
+        )}
+        . Nothing is written while any row has a problem: you see each one first.
       </p>
       <div class="field">
         <label for="csv-file">CSV file</label>

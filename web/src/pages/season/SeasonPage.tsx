@@ -107,7 +107,7 @@ export default function SeasonPage({ id }: { id: string }) {
         </div>
         <div class="season-side">
           <BoardCard board={d.board} owners={owners} />
-          {isComm && <ImportCard id={id} onDone={refresh} />}
+          {isComm && <ImportCard id={id} what={d.league.sport === 'cricket' ? 'stats' : 'fixtures'} onDone={refresh} />}
           {isComm && <ScoringCard id={id} sport={d.league.sport} onSaved={refresh} />}
         </div>
       </div>

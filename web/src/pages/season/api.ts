@@ -80,8 +80,9 @@ export const seasonApi = {
   series: (id: string) => api<Series>('GET', `/api/leagues/${enc(id)}/standings/series`),
   leaderboard: (id: string) => api<{ items: BoardItem[] }>('GET', `/api/leagues/${enc(id)}/leaderboard`),
   assetPoints: (id: string, assetId: string) => api<AssetPoints>('GET', `/api/leagues/${enc(id)}/assets/${enc(assetId)}/points`),
-  importFixtures: (id: string, csv: string, partial: boolean) =>
-    api<ImportReport>('POST', `/api/leagues/${enc(id)}/fixtures/import${partial ? '?partial=true' : ''}`, csv),
+  /** A fixtures CSV, or for a cricket league (what = 'stats') the players' match stats CSV. */
+  importCsv: (id: string, what: 'fixtures' | 'stats', csv: string, partial: boolean) =>
+    api<ImportReport>('POST', `/api/leagues/${enc(id)}/${what}/import${partial ? '?partial=true' : ''}`, csv),
   saveFixture: (id: string, fixtureId: string, body: Record<string, unknown>) =>
     api<Fixture>('PUT', `/api/leagues/${enc(id)}/fixtures/${enc(fixtureId)}`, body),
   deleteFixture: (id: string, fixtureId: string) => api<void>('DELETE', `/api/leagues/${enc(id)}/fixtures/${enc(fixtureId)}`),
