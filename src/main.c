@@ -189,7 +189,9 @@ static int app_start(app_t *app, const char *host, int port)
         return GV_EIO;
     }
     app->hub = hub_new();
-    int rc = app->hub ? auction_service_new(&app->auctions, app) : GV_ENOMEM;
+    int rc = app->hub ? store_open(&app->commit_store, app->cfg.data_dir) : GV_ENOMEM;
+    auction_deps_t deps = {app->loop, app->store, app->commit_store, app->hub, &app->clock};
+    rc = rc ? rc : auction_service_new(&app->auctions, &deps);
     rc = rc ? rc : auction_service_recover(app->auctions);
     if (rc) {
         log_error("auction recovery failed err=%s", err_name(rc));
@@ -223,13 +225,14 @@ static int app_start(app_t *app, const char *host, int port)
 /* Access-log lines of one loop turn go out in one write, just before the loop waits. */
 static void on_log_flush(uv_prepare_t *p)
 {
-    (void)p;
+    api_ops_loop_turn(p->data);
     log_flush();
 }
 
 static void app_signals(app_t *app)
 {
     uv_prepare_init(app->loop, &g_log_flush);
+    g_log_flush.data = app;
     uv_prepare_start(&g_log_flush, on_log_flush);
     log_set_buffered(1);
     uv_signal_init(app->loop, &g_sigterm);
@@ -247,6 +250,8 @@ static void app_free(app_t *app)
     api_season_stop(app);
     auction_service_free(app->auctions);
     app->auctions = NULL;
+    store_close(app->commit_store);
+    app->commit_store = NULL;
     ws_server_free(app->ws);
     hub_free(app->hub);
     http_server_free(app->http);
@@ -304,6 +309,7 @@ static int cmd_serve(app_t *app)
     signal(SIGPIPE, SIG_IGN);
     setenv("UV_THREADPOOL_SIZE", "8", 0); /* mail sends may wait on a slow SMTP server */
     app->loop = uv_default_loop();
+    uv_loop_configure(app->loop, UV_METRICS_IDLE_TIME);
     clock_real_init(&app->clock);
     int rc = open_store(app);
     if (!rc)
@@ -520,7 +526,8 @@ static int cmd_check(app_t *app)
     if (!rc && (rc = store_integrity_check(app->store)) != 0)
         store_failure(app, "the integrity check", rc, store_errmsg(app->store));
     app->hub = rc ? NULL : hub_new();
-    rc = rc ? rc : app->hub ? auction_service_new(&app->auctions, app) : GV_ENOMEM;
+    auction_deps_t deps = {app->loop, app->store, NULL, app->hub, &app->clock};
+    rc = rc ? rc : app->hub ? auction_service_new(&app->auctions, &deps) : GV_ENOMEM;
     if (!rc && (rc = auction_service_verify(app->auctions, stdout, &bad)) != 0)
         store_failure(app, "replaying the auction logs", rc, store_errmsg(app->store));
     if (app->auctions) {

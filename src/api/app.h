@@ -30,6 +30,9 @@ typedef struct {
     app_route_counts_t routes[ROUTER_MAX_ROUTES + 2]; /* + unmatched, + static */
     metrics_hist_t http_latency;
     metrics_hist_t db_commit;
+    metrics_hist_t loop_turn; /* busy time of one loop iteration (everything but the wait) */
+    double loop_turn_max;     /* the longest, in seconds */
+    uint64_t loop_last_ns, loop_last_idle_ns;
     uint64_t ws_messages;
     uint64_t bids_accepted;
     uint64_t bids_rejected[APP_BID_CODES]; /* by -GV_E* code */
@@ -73,6 +76,7 @@ typedef struct app_s {
     uv_timer_t purge_timer;
     uv_loop_t *loop;
     store_t *store;
+    store_t *commit_store; /* the auction service's writer thread's own connection */
     gv_clock_t clock;
     router_t router;
     http_server_t *http;
@@ -126,6 +130,10 @@ int api_client_errors_register(app_t *app);
 
 /* api_ops_observe is the HTTP server's per-response observer (ctx = app). */
 void api_ops_observe(void *ctx, const router_route_t *route, int status, int64_t duration_us);
+
+/* api_ops_loop_turn measures the loop iteration that just ended (call it from a prepare
+ * handle; the loop must be configured with UV_METRICS_IDLE_TIME). */
+void api_ops_loop_turn(app_t *app);
 
 /* api_ops_db_commit is the store's commit observer (ctx = app). */
 void api_ops_db_commit(void *ctx, int64_t duration_us);

@@ -1,7 +1,7 @@
 /* Auction endpoints: create, read, the commissioner's controls, bids (idempotent by
  * clientBidId) and the log; every answer that shows auction state waits for the group commit. */
 #include "api/authz.h"
-#include "api/league_json.h"
+#include "league/league_json.h"
 #include "api/bids.h"
 #include "api/paging.h"
 
@@ -216,7 +216,7 @@ static int auction_bid_body(http_req_t *req, http_resp_t *resp, auction_live_t *
         return json_resp_err(resp, rc), rc;
     if (auction_bid_fields(*body, b, &field, &why) == 0)
         return 0;
-    const engine_t *e = auction_live_engine(live);
+    const engine_t *e = auction_live_working(live);
     int gate = auction_live_manager(live, user) < 0 ? GV_ENOT_A_MANAGER
                : e->status != ENGINE_RUNNING        ? GV_EAUCTION_NOT_RUNNING
                                                     : 0;

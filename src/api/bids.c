@@ -40,7 +40,7 @@ static json_t *api_bid_apply(app_t *app, auction_live_t *live, const api_bid_t *
     engine_cmd_t cmd = {.type = ENGINE_CMD_BID, .lot = b->lot, .amount = b->amount};
     cmd.manager = auction_live_manager(live, b->user);
     int rc = auction_service_command(app->auctions, live, &cmd, b->user, NULL, NULL);
-    const engine_t *e = auction_live_engine(live);
+    const engine_t *e = auction_live_working(live); /* what the bid was judged on */
     json_t *out;
     if (rc) {
         app->metrics.bids_rejected[-rc < APP_BID_CODES ? -rc : 0]++;

@@ -2,7 +2,7 @@
  * asset list (filters, literal case-insensitive search, keyset cursors) and the admin import of
  * assets from CSV or JSON with a per-row report. */
 #include "api/authz.h"
-#include "api/league_json.h"
+#include "league/league_json.h"
 #include "api/paging.h"
 #include "json/json_text.h"
 

@@ -1,7 +1,7 @@
 /* League endpoints: create, list mine, read, update, delete, rotate codes; and the league room
  * events they publish. Members, invites and the asset selection are in members_api.c. */
 #include "api/authz.h"
-#include "api/league_json.h"
+#include "league/league_json.h"
 #include "api/paging.h"
 #include "json/json_text.h"
 

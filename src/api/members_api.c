@@ -1,7 +1,7 @@
 /* Membership endpoints: invite preview and join, watch codes (spectators), the members list,
  * removing or leaving, and the league's asset selection. */
 #include "api/authz.h"
-#include "api/league_json.h"
+#include "league/league_json.h"
 #include "api/paging.h"
 #include "json/json_text.h"
 

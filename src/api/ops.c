@@ -1,6 +1,7 @@
 /* Operations endpoints: health (a real database query), readiness, Prometheus metrics and the
  * OpenAPI description. */
 #include "api/app.h"
+#include "auction/service.h"
 
 #include "core/err.h"
 #include "json/json.h"
@@ -68,6 +69,49 @@ void api_ops_observe(void *ctx, const router_route_t *route, int status, int64_t
         rc->status[i] = -1; /* the last slot collects every further status as "other" */
     rc->count[i]++;
     metrics_hist_observe(&m->http_latency, (double)duration_us / 1e6);
+}
+
+void api_ops_loop_turn(app_t *app)
+{
+    uint64_t now = uv_hrtime(), idle = uv_metrics_idle_time(app->loop);
+    app_metrics_t *m = &app->metrics;
+    if (m->loop_last_ns) {
+        uint64_t wall = now - m->loop_last_ns, waited = idle - m->loop_last_idle_ns;
+        double busy = (double)(wall > waited ? wall - waited : 0) / 1e9;
+        metrics_hist_observe(&m->loop_turn, busy);
+        if (busy > m->loop_turn_max)
+            m->loop_turn_max = busy;
+    }
+    m->loop_last_ns = now;
+    m->loop_last_idle_ns = idle;
+}
+
+/* The event loop's and the group commit's health. */
+static int ops_write_loop(app_t *app, buf_t *out)
+{
+    const auction_service_stats_t *st = auction_service_stats(app->auctions);
+    int rc = metrics_hist_family_write(out, "gavel_loop_turn_seconds",
+                                       "Busy time of one event-loop iteration (all but the wait).",
+                                       &app->metrics.loop_turn);
+    rc = rc ? rc
+            : metrics_type_write(out, "gavel_loop_turn_max_seconds", "gauge",
+                                 "The longest event-loop iteration since start.");
+    rc =
+        rc ? rc : buf_printf(out, "gavel_loop_turn_max_seconds %.6f\n", app->metrics.loop_turn_max);
+    rc = rc ? rc
+            : metrics_hist_family_write(out, "gavel_auction_commit_seconds",
+                                        "One group commit of auction events (writer thread).",
+                                        &st->commit_seconds);
+    rc = rc ? rc
+            : metrics_hist_family_write(out, "gavel_auction_commit_batch_events",
+                                        "Auction events per group commit.", &st->batch_events);
+    rc = rc ? rc
+            : metrics_type_write(out, "gavel_auction_commits_failed_total", "counter",
+                                 "Group commits that failed (answered 503, auctions reloaded).");
+    rc = rc ? rc
+            : buf_printf(out, "gavel_auction_commits_failed_total %llu\n",
+                         (unsigned long long)st->commits_failed);
+    return rc;
 }
 
 void api_ops_db_commit(void *ctx, int64_t duration_us)
@@ -157,6 +201,7 @@ static void ops_metrics(http_req_t *req, http_resp_t *resp, void *ctx)
             : metrics_hist_family_write(out, "gavel_db_commit_duration_seconds",
                                         "Duration of database commits (fsync included).",
                                         &app->metrics.db_commit);
+    rc = rc ? rc : ops_write_loop(app, out);
     rc = rc ? rc : ops_write_gauges(app, out);
     rc = rc ? rc : ops_write_bids(app, out);
     rc = rc ? rc : api_season_sync_metrics(app, out);
@@ -175,6 +220,7 @@ int api_ops_register(app_t *app)
     router_t *r = &app->router;
     metrics_hist_init(&app->metrics.http_latency, metrics_latency_bounds, metrics_latency_nbounds);
     metrics_hist_init(&app->metrics.db_commit, metrics_latency_bounds, metrics_latency_nbounds);
+    metrics_hist_init(&app->metrics.loop_turn, metrics_latency_bounds, metrics_latency_nbounds);
     app->start_s = ops_now_s();
     int rc = router_add(r, HTTP_M_GET, "/api/health", ops_health, app, 0);
     rc = rc ? rc : router_add(r, HTTP_M_GET, "/api/ready", ops_ready, app, 0);

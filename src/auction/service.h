@@ -1,32 +1,56 @@
 /* The auction service: live auctions in memory, one timer per auction armed for its next
  * deadline, group commit of every event of a loop turn in one transaction before any reply or
- * broadcast, and recovery from the event log at start. */
+ * broadcast (on a writer thread, so the loop never waits for the disk), and recovery from the
+ * event log at start. */
 #ifndef GAVEL_AUCTION_SERVICE_H
 #define GAVEL_AUCTION_SERVICE_H
 
 #include "auction/engine.h"
+#include "auction/hub.h"
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "store/store.h"
 
 #include <jansson.h>
 #include <uv.h>
 
-struct app_s;
 typedef struct auction_service_s auction_service_t;
 typedef struct auction_live_s auction_live_t;
+
+/* What the service works with (all borrowed; they outlive it). */
+typedef struct {
+    uv_loop_t *loop;
+    store_t *store;        /* the loop's connection: reads, creation, deletion, recovery */
+    store_t *commit_store; /* the writer thread's own connection; NULL: commits run on the loop */
+    hub_t *hub;            /* the WebSocket rooms "auction:<id>" and "league:<id>" */
+    const gv_clock_t *clock;
+} auction_deps_t;
+
+/* Loop-health numbers of the group commit, for /metrics. */
+typedef struct {
+    metrics_hist_t commit_seconds; /* one transaction of a batch, on the writer */
+    metrics_hist_t batch_events;   /* events per committed batch */
+    uint64_t commits_failed;
+} auction_service_stats_t;
 
 /* Called once the commit of a command's events is known: status 0 (durable, now visible) or
  * GV_EUNAVAILABLE (the commit failed; the auction was reloaded from the store). */
 typedef void (*auction_done_fn)(void *ctx, int status);
 
-/* auction_service_new makes the service of app (borrowed) on app->loop. 0 or GV_ENOMEM. */
-int auction_service_new(auction_service_t **out, struct app_s *app);
+/* auction_service_new makes the service on deps->loop (deps copied; what it points to is
+ * borrowed) and starts its writer thread when deps->commit_store is set. 0 or GV_E*. */
+int auction_service_new(auction_service_t **out, const auction_deps_t *deps);
+
+/* auction_service_stats: the commit's numbers (borrowed; read on the loop). */
+const auction_service_stats_t *auction_service_stats(const auction_service_t *svc);
 
 /* auction_service_recover loads every auction that is not completed from the store (replaying its
  * event log), closes lots whose endsAt passed while the server was down, commits that, and arms
  * the timers (paused auctions stay paused). 0 or GV_E*. */
 int auction_service_recover(auction_service_t *svc);
 
-/* auction_service_stop closes the timers and the commit hook (graceful shutdown; pending commits
- * are flushed first). */
+/* auction_service_stop closes the timers, the commit hook and the writer thread (graceful
+ * shutdown; pending commits are flushed first). */
 void auction_service_stop(auction_service_t *svc);
 
 /* auction_service_free releases everything after the loop stopped. NULL is a no-op. */
@@ -106,10 +130,14 @@ int auction_service_delete(auction_service_t *svc, auction_live_t *live);
 /* auction_service_state builds the AuctionState object (a new reference). */
 json_t *auction_service_state(auction_service_t *svc, auction_live_t *live);
 
-/* Accessors for the API layer. */
+/* Accessors for the API layer. auction_live_engine is the committed state (what every reader
+ * may see); auction_live_working is the state commands are decided on, ahead of it by what
+ * waits for the commit (for explaining a refusal to the one who was refused). The epoch is the
+ * committed one. */
 const char *auction_live_id(const auction_live_t *live);
 const char *auction_live_league(const auction_live_t *live);
 const engine_t *auction_live_engine(const auction_live_t *live);
+const engine_t *auction_live_working(const auction_live_t *live);
 int auction_live_epoch(const auction_live_t *live);
 
 /* auction_live_manager: the manager index of user_id, or -1. */

@@ -1,10 +1,15 @@
-/* Internals shared by the service's files (service.c: live auctions, commands, commit, timers;
- * service_json.c: events and state as JSON, and back for replay). */
+/* Internals shared by the service's files: service.c (live auctions, commands, timers, create
+ * and delete), service_commit.c (the group commit, its writer thread, idempotency outcomes and
+ * the broadcasts), service_load.c (building a live auction from its log, recovery),
+ * service_check.c (`gavel check`) and service_json.c (events and state as JSON). */
 #ifndef GAVEL_AUCTION_SERVICE_INT_H
 #define GAVEL_AUCTION_SERVICE_INT_H
 
-#include "api/app.h"
+#include "auction/hub.h"
 #include "auction/service.h"
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "store/store.h"
 
 #define SVC_ID_MAX 40
 #define SVC_ASSET_MAX 64
@@ -13,19 +18,23 @@
 struct auction_live_s {
     char id[SVC_ID_MAX];
     char league_id[SVC_ID_MAX];
-    engine_t eng;
+    engine_t eng;  /* the working state: every command is decided on it at once */
+    engine_t view; /* the committed state: what every reader sees (eng minus what is pending) */
     int n_managers;
-    char (*managers)[SVC_ID_MAX]; /* index -> user id */
+    char (*managers)[SVC_ID_MAX]; /* index -> user id (fixed for the auction's life) */
     int n_assets;
-    char (*assets)[SVC_ASSET_MAX]; /* index -> asset id */
+    char (*assets)[SVC_ASSET_MAX]; /* index -> asset id (fixed for the auction's life) */
     json_t **asset_json;           /* index -> Asset object, filled on first use */
     char (*names)[128];            /* manager index -> current name, cached */
     unsigned char *name_ok;        /* manager index -> the cached name is current */
     char currency[4];              /* the league's (locked while the auction exists) */
-    int epoch;                     /* resets so far */
+    int epoch;                     /* resets so far in eng */
+    int view_epoch;                /* resets so far in view */
     char *ring[SVC_RING];          /* recent committed events (JSON), by seq % SVC_RING */
     int64_t ring_first;            /* the oldest seq held (0: none) */
-    int dirty;                     /* has events in the pending batch */
+    int dirty;                     /* eng is ahead of the store (pending events, or broken) */
+    uint64_t pending_gen;          /* the newest batch holding events of it */
+    uint64_t row_gen;              /* the batch whose auction-row update covers it */
     int presence_dirty;            /* someone joined or left the room this turn */
     engine_status_t status_told;   /* the status the league room was last told of */
     uv_timer_t timer;
@@ -35,6 +44,9 @@ struct auction_live_s {
     struct auction_live_s *next_league; /* hash chain by league */
 };
 
+/* One event waiting for its commit. The writer thread reads live's id, managers and assets
+ * (fixed while the auction lives; a live auction is never freed while a batch holding its
+ * events is being written). */
 typedef struct {
     auction_live_t *live;
     engine_event_t ev;
@@ -42,6 +54,13 @@ typedef struct {
     int epoch;  /* the auction's resets before this event */
     char *json; /* the API event object, owned */
 } svc_pending_event_t;
+
+/* An auction's derived row as of the end of a batch. */
+typedef struct {
+    auction_live_t *live;
+    const char *status; /* static */
+    int64_t seq;
+} svc_pending_row_t;
 
 typedef struct {
     auction_done_fn fn;
@@ -53,33 +72,130 @@ typedef struct {
     size_t n, cap;
 } svc_reply_list_t;
 
-typedef struct {
+/* A recorded bid outcome waiting for its commit; also in the service's lookup table until the
+ * commit is known (then the store answers). */
+typedef struct svc_outcome_s {
+    struct svc_outcome_s *next_hash;
+    uint64_t hash;
     char auction[SVC_ID_MAX];
     char user[SVC_ID_MAX];
     char cbid[AUCTION_CBID_MAX];
     char *outcome; /* JSON text, owned */
-} svc_pending_outcome_t;
+} svc_outcome_t;
+
+/* What one commit writes and who waits for it. The writer thread touches only events, rows,
+ * outcomes, now_ms, poisoned (read) and rc, commit_us (written). */
+typedef struct {
+    uint64_t gen; /* 1, 2, ... in commit order */
+    svc_pending_event_t *events;
+    size_t n_events, cap_events;
+    svc_pending_row_t *rows;
+    size_t n_rows, cap_rows;
+    svc_outcome_t **outcomes;
+    size_t n_outcomes, cap_outcomes;
+    int64_t now_ms;
+    int poisoned;           /* an event could not be queued: the commit fails and reloads */
+    svc_reply_list_t early; /* answers to commands and reads: right after the commit */
+    svc_reply_list_t late;  /* room joins: after the broadcasts */
+    int rc;                 /* the commit's result */
+    int64_t commit_us;      /* its duration */
+} svc_batch_t;
+
+/* The writer thread: takes one batch at a time (job), writes it in one transaction on its own
+ * store connection and hands it back (done) through an async handle. */
+typedef struct {
+    uv_thread_t thread;
+    uv_mutex_t mu;
+    uv_cond_t cv;
+    uv_async_t async;
+    store_t *st;
+    svc_batch_t *job;  /* handed over, being written */
+    svc_batch_t *done; /* written, not yet taken back */
+    int quit;
+    int running;
+} svc_writer_t;
 
 #define SVC_BUCKETS 4096
 
 struct auction_service_s {
-    app_t *app;
+    auction_deps_t deps;
     auction_live_t *lives;
     auction_live_t *by_id[SVC_BUCKETS];
     auction_live_t *by_league[SVC_BUCKETS];
     uv_check_t commit_hook;
     uv_idle_t wake;
     int stopped;
-    int poisoned;              /* an event could not be queued: the next commit fails and reloads */
     auction_live_t **presence; /* rooms whose presence changed this turn */
     size_t n_presence, cap_presence;
-    svc_pending_event_t *events;
-    size_t n_events, cap_events;
-    svc_reply_list_t early; /* answers to commands and reads: right after the commit */
-    svc_reply_list_t late;  /* room joins: after the broadcasts */
-    svc_pending_outcome_t *outcomes;
-    size_t n_outcomes, cap_outcomes;
+    svc_batch_t *cur;      /* filling: this turn's events */
+    svc_batch_t *inflight; /* being written by the writer thread (or NULL) */
+    uint64_t next_gen;
+    svc_writer_t writer;
+    svc_outcome_t *outcome_index[SVC_BUCKETS]; /* pending outcomes of cur and inflight */
+    auction_service_stats_t stats;
 };
+
+/* ---- service.c ---- */
+
+/* svc_grow makes room for one more element of size sz in *arr (n used of *cap). 0 or GV_ENOMEM. */
+int svc_grow(void **arr, size_t *cap, size_t n, size_t sz);
+
+/* svc_live_alloc allocates a live auction with id slots (not linked, no timer, no engine). */
+auction_live_t *svc_live_alloc(int n_assets, int n_managers);
+
+/* svc_live_free frees an unlinked live auction (its engines when inited). */
+void svc_live_free(auction_live_t *live);
+
+/* svc_live_link puts live (engines ready) in the service's tables and inits its timer. */
+void svc_live_link(auction_service_t *svc, auction_live_t *live);
+
+/* svc_live_drop unlinks live and frees it once its timer handle is closed. */
+void svc_live_drop(auction_service_t *svc, auction_live_t *live);
+
+/* svc_timer_arm arms live's timer for its next deadline (or stops it). */
+void svc_timer_arm(auction_live_t *live);
+
+/* svc_view_reset makes live's view a copy of its working engine (after a load or a reload,
+ * when nothing of it is pending). 0 or GV_ENOMEM. */
+int svc_view_reset(auction_live_t *live);
+
+/* ---- service_commit.c ---- */
+
+/* svc_commit_init / _start / _stop / _free: the commit machinery's lifetime (the writer thread
+ * runs only when deps.commit_store is set; without it commits run on the loop). */
+void svc_commit_init(auction_service_t *svc);
+int svc_commit_start(auction_service_t *svc);
+void svc_commit_stop(auction_service_t *svc);
+void svc_commit_free(auction_service_t *svc);
+
+/* svc_queue_events queues the events of one command (already applied to live's engine). 0 or
+ * GV_ENOMEM. */
+int svc_queue_events(auction_service_t *svc, auction_live_t *live, const engine_events_t *evs,
+                     const char *actor);
+
+/* svc_commit_now commits everything pending before returning (waits for the writer thread),
+ * running the replies and broadcasts: for deletion, recovery and shutdown. */
+void svc_commit_now(auction_service_t *svc);
+
+/* svc_wake keeps the loop from blocking in poll while something waits for the commit. */
+void svc_wake(auction_service_t *svc);
+
+/* svc_ring_push keeps a committed event in live's ring of recent events. */
+void svc_ring_push(auction_live_t *live, int64_t seq, const char *json);
+
+/* ---- service_load.c ---- */
+
+/* svc_live_load makes a live auction of a stored row by replaying its log (linked). 0 or GV_E*. */
+int svc_live_load(auction_service_t *svc, const store_auction_t *row, auction_live_t **out);
+
+/* svc_replay rebuilds live's engine (uninitialised storage) from the log of row. 0 or GV_E*. */
+int svc_replay(auction_service_t *svc, auction_live_t *live, const store_auction_t *row);
+
+/* svc_config_json / svc_config_parse: the engine configuration as stored with the auction. */
+json_t *svc_config_json(const engine_config_t *c);
+int svc_config_parse(const char *text, engine_config_t *c);
+
+/* ---- service_json.c ---- */
 
 /* svc_event_json builds the API event object of ev in live (a new reference). */
 json_t *svc_event_json(auction_service_t *svc, auction_live_t *live, const engine_event_t *ev);
@@ -97,5 +213,8 @@ const char *svc_manager_name(auction_service_t *svc, auction_live_t *live, int m
 
 /* svc_asset_json: the Asset object of index i (cached; borrowed). */
 json_t *svc_asset_json(auction_service_t *svc, auction_live_t *live, int i);
+
+/* svc_publish_json publishes o (taken; NULL: nothing is sent) to the room kind:id. */
+void svc_publish_json(auction_service_t *svc, const char *kind, const char *id, json_t *o);
 
 #endif

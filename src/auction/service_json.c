@@ -2,7 +2,7 @@
  * log), and the AuctionState snapshot. */
 #include "auction/service_int.h"
 
-#include "api/league_json.h"
+#include "league/league_json.h"
 #include "core/err.h"
 
 #include <string.h>
@@ -20,7 +20,7 @@ json_t *svc_asset_json(auction_service_t *svc, auction_live_t *live, int i)
         return NULL;
     if (!live->asset_json[i]) {
         store_asset_t a;
-        if (store_asset_get(svc->app->store, live->assets[i], &a) == 0)
+        if (store_asset_get(svc->deps.store, live->assets[i], &a) == 0)
             live->asset_json[i] = asset_json(&a);
         else
             live->asset_json[i] = json_pack("{s:s}", "id", live->assets[i]);
@@ -33,8 +33,8 @@ json_t *svc_asset_json(auction_service_t *svc, auction_live_t *live, int i)
 static json_t *svc_next_fixture_json(auction_service_t *svc, auction_live_t *live, int i)
 {
     store_fixture_t f;
-    int64_t now = clock_now_ms(&svc->app->clock);
-    if (store_fixture_next(svc->app->store, live->league_id, live->assets[i], now, &f) != 0)
+    int64_t now = clock_now_ms(svc->deps.clock);
+    if (store_fixture_next(svc->deps.store, live->league_id, live->assets[i], now, &f) != 0)
         return json_null();
     int home = !strcmp(f.home_asset_id, live->assets[i]);
     char at[32];
@@ -61,7 +61,7 @@ static json_t *svc_lot_asset_json(auction_service_t *svc, auction_live_t *live, 
 static void svc_user_name(auction_service_t *svc, const char *id, char *out, size_t n)
 {
     store_user_t u;
-    if (store_user_get(svc->app->store, id, &u) == 0)
+    if (store_user_get(svc->deps.store, id, &u) == 0)
         snprintf(out, n, "%s", u.name);
     else if (n)
         out[0] = '\0';
@@ -282,14 +282,14 @@ json_t *svc_presence_json(auction_service_t *svc, auction_live_t *live, int *spe
     char room[HUB_ROOM_MAX];
     svc_presence_t p = {.live = live};
     snprintf(room, sizeof(room), "auction:%s", live->id);
-    hub_room_each(svc->app->hub, room, svc_presence_user, &p);
+    hub_room_each(svc->deps.hub, room, svc_presence_user, &p);
     json_t *online = json_array();
     for (int m = 0; m < live->n_managers; m++)
         if (p.online[m])
             json_array_append_new(online, json_string(live->managers[m]));
     *spectators = p.spectators;
     return json_pack("{s:s, s:s, s:I, s:o, s:i}", "type", "presence", "auctionId", live->id,
-                     "serverTimeMs", (json_int_t)clock_now_ms(&svc->app->clock), "online", online,
+                     "serverTimeMs", (json_int_t)clock_now_ms(svc->deps.clock), "online", online,
                      "spectatorsOnline", p.spectators);
 }
 
@@ -308,7 +308,7 @@ static json_t *svc_settings_json(const engine_config_t *c)
  * last closed lot after completion, or null. */
 static json_t *svc_lot_json(auction_service_t *svc, auction_live_t *live, int64_t now)
 {
-    const engine_t *e = &live->eng;
+    const engine_t *e = &live->view;
     engine_phase_t phase = e->status == ENGINE_PAUSED ? e->paused_phase : e->phase;
     int asset = e->lot_asset;
     const char *state = phase == ENGINE_LOT_RUNNING ? "running" : "intermission";
@@ -339,7 +339,7 @@ static json_t *svc_lot_json(auction_service_t *svc, auction_live_t *live, int64_
 static json_t *svc_manager_json(auction_service_t *svc, auction_live_t *live, int m,
                                 const char *room)
 {
-    const engine_t *e = &live->eng;
+    const engine_t *e = &live->view;
     const engine_manager_t *mg = &e->managers[m];
     char name[128];
     snprintf(name, sizeof(name), "%s", svc_manager_name(svc, live, m));
@@ -355,13 +355,13 @@ static json_t *svc_manager_json(auction_service_t *svc, auction_live_t *live, in
                      name, "budgetRemaining", (json_int_t)mg->budget_remaining, "maxBid",
                      (json_int_t)engine_max_bid(e, m), "emptySlots",
                      e->cfg.roster_size - mg->roster_n, "roster", roster, "online",
-                     hub_user_present(svc->app->hub, room, live->managers[m]));
+                     hub_user_present(svc->deps.hub, room, live->managers[m]));
 }
 
 json_t *auction_service_state(auction_service_t *svc, auction_live_t *live)
 {
-    const engine_t *e = &live->eng;
-    int64_t now = clock_now_ms(&svc->app->clock);
+    const engine_t *e = &live->view;
+    int64_t now = clock_now_ms(svc->deps.clock);
     char room[HUB_ROOM_MAX];
     snprintf(room, sizeof(room), "auction:%s", live->id);
     json_t *managers = json_array();

@@ -122,7 +122,9 @@ static int setup(void **state)
     catalogue_report_init(&rep);
     assert_int_equal(0, catalogue_load_shipped(f->app.store, T0, &rep));
     catalogue_report_deinit(&rep);
-    assert_int_equal(0, auction_service_new(&f->app.auctions, &f->app));
+    assert_int_equal(
+        0, auction_service_new(&f->app.auctions, &(auction_deps_t){f->app.loop, f->app.store, NULL,
+                                                                   f->app.hub, &f->app.clock}));
     fx_league(f);
     json_set_alloc_funcs(oom_malloc, free);
     *state = f;

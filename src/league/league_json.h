@@ -1,6 +1,6 @@
 /* JSON shapes of leagues and members (API.md "Leagues"). */
-#ifndef GAVEL_API_LEAGUE_JSON_H
-#define GAVEL_API_LEAGUE_JSON_H
+#ifndef GAVEL_LEAGUE_LEAGUE_JSON_H
+#define GAVEL_LEAGUE_LEAGUE_JSON_H
 
 #include "store/store.h"
 

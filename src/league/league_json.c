@@ -1,5 +1,5 @@
 /* League, Member and Asset objects as the API shows them. */
-#include "api/league_json.h"
+#include "league/league_json.h"
 
 #include "core/clock.h"
 #include "core/err.h"

@@ -1,0 +1,645 @@
+/* The group commit: every event of a loop turn goes into one batch; the batch is written in one
+ * transaction by the writer thread while the loop goes on deciding the next turn's commands
+ * (at most one batch in flight, so commits stay in seq order); when the writer is done, the loop
+ * moves each auction's committed view forward, answers, broadcasts, and hands over the next
+ * batch. Nothing is answered or broadcast before its commit; a failed commit fails everything
+ * decided after it too and reloads the auctions it touched from the store. */
+#include "auction/service_int.h"
+
+#include "core/err.h"
+#include "core/log.h"
+#include "json/json_text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double svc_batch_bounds[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000};
+
+/* ---- batches -------------------------------------------------------------------------------- */
+
+static svc_batch_t *svc_batch_new(auction_service_t *svc)
+{
+    svc_batch_t *b = calloc(1, sizeof(*b));
+    if (b)
+        b->gen = ++svc->next_gen;
+    return b;
+}
+
+static void svc_outcome_unindex(auction_service_t *svc, svc_outcome_t *o)
+{
+    svc_outcome_t **pp = &svc->outcome_index[o->hash % SVC_BUCKETS];
+    while (*pp && *pp != o)
+        pp = &(*pp)->next_hash;
+    if (*pp)
+        *pp = o->next_hash;
+}
+
+static void svc_batch_free(auction_service_t *svc, svc_batch_t *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n_events; i++)
+        free(b->events[i].json);
+    for (size_t i = 0; i < b->n_outcomes; i++) {
+        svc_outcome_unindex(svc, b->outcomes[i]);
+        free(b->outcomes[i]->outcome);
+        free(b->outcomes[i]);
+    }
+    free(b->events);
+    free(b->rows);
+    free(b->outcomes);
+    free(b->early.v);
+    free(b->late.v);
+    free(b);
+}
+
+/* The batch filling this turn (made on first use). NULL when out of memory. */
+static svc_batch_t *svc_cur(auction_service_t *svc)
+{
+    if (!svc->cur)
+        svc->cur = svc_batch_new(svc);
+    return svc->cur;
+}
+
+/* 1 when b has something to write (or must fail). */
+static int svc_batch_writes(const svc_batch_t *b)
+{
+    return b && (b->n_events || b->n_outcomes || b->poisoned);
+}
+
+static int svc_batch_empty(const svc_batch_t *b)
+{
+    return !b || (!svc_batch_writes(b) && b->early.n == 0 && b->late.n == 0);
+}
+
+int svc_queue_events(auction_service_t *svc, auction_live_t *live, const engine_events_t *evs,
+                     const char *actor)
+{
+    svc_batch_t *b = evs->n ? svc_cur(svc) : NULL;
+    if (evs->n && !b)
+        return GV_ENOMEM;
+    for (int i = 0; i < evs->n; i++) {
+        if (svc_grow((void **)&b->events, &b->cap_events, b->n_events, sizeof(*b->events)))
+            return GV_ENOMEM;
+        svc_pending_event_t *p = &b->events[b->n_events];
+        json_t *o = svc_event_json(svc, live, &evs->ev[i]);
+        p->json = o ? json_text(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        if (!p->json)
+            return GV_ENOMEM;
+        p->live = live;
+        p->ev = evs->ev[i];
+        snprintf(p->actor, sizeof(p->actor), "%s", actor ? actor : "");
+        p->epoch = live->epoch;
+        b->n_events++;
+        live->dirty = 1;
+        live->pending_gen = b->gen;
+        if (evs->ev[i].type == ENGINE_EV_RESET)
+            live->epoch++;
+    }
+    if (evs->n)
+        svc_wake(svc);
+    return 0;
+}
+
+/* ---- replies -------------------------------------------------------------------------------- */
+
+/* Queues done on the current batch's list (early or late): at once when nothing is pending. */
+static void svc_reply_queue(auction_service_t *svc, int late, auction_done_fn done, void *ctx)
+{
+    if (!svc_batch_writes(svc->cur) && !svc->inflight) {
+        done(ctx, 0);
+        return;
+    }
+    svc_batch_t *b = svc_cur(svc);
+    svc_reply_list_t *list = b ? late ? &b->late : &b->early : NULL;
+    if (!list || svc_grow((void **)&list->v, &list->cap, list->n, sizeof(*list->v))) {
+        done(ctx, GV_EUNAVAILABLE);
+        return;
+    }
+    list->v[list->n].fn = done;
+    list->v[list->n].ctx = ctx;
+    list->n++;
+    svc_wake(svc);
+}
+
+void auction_service_after_commit(auction_service_t *svc, auction_done_fn done, void *ctx)
+{
+    svc_reply_queue(svc, 0, done, ctx);
+}
+
+void auction_service_after_publish(auction_service_t *svc, auction_done_fn done, void *ctx)
+{
+    svc_reply_queue(svc, 1, done, ctx);
+}
+
+void auction_service_fail_turn(auction_service_t *svc, auction_live_t *live)
+{
+    svc_batch_t *b = svc_cur(svc);
+    if (b)
+        b->poisoned = 1;
+    live->dirty = 1;
+    svc_wake(svc);
+}
+
+/* Runs a reply list; replies may queue new commands: those go to the next batch. */
+static void svc_replies_run(svc_reply_list_t *list, int status)
+{
+    for (size_t i = 0; i < list->n; i++)
+        list->v[i].fn(list->v[i].ctx, status);
+    list->n = 0;
+}
+
+/* ---- idempotency outcomes ------------------------------------------------------------------- */
+
+static uint64_t svc_outcome_hash(const char *auction_id, const char *user, const char *cbid)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a over the three keys, 0-separated */
+    const char *parts[3] = {auction_id, user, cbid};
+    for (int i = 0; i < 3; i++) {
+        for (const char *p = parts[i]; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211u;
+        h = (h ^ 0xff) * 1099511628211u;
+    }
+    return h;
+}
+
+int auction_service_outcome_get(auction_service_t *svc, const char *auction_id, const char *user,
+                                const char *cbid, char *out, size_t n)
+{
+    uint64_t h = svc_outcome_hash(auction_id, user, cbid);
+    for (svc_outcome_t *o = svc->outcome_index[h % SVC_BUCKETS]; o; o = o->next_hash) {
+        if (o->hash == h && !strcmp(o->cbid, cbid) && !strcmp(o->user, user) &&
+            !strcmp(o->auction, auction_id)) {
+            snprintf(out, n, "%s", o->outcome);
+            return 0;
+        }
+    }
+    int rc = store_bid_outcome_get(svc->deps.store, auction_id, user, cbid, out, n);
+    return rc == 0 ? 0 : GV_ENOT_FOUND;
+}
+
+int auction_service_outcome_put(auction_service_t *svc, const char *auction_id, const char *user,
+                                const char *cbid, const char *outcome)
+{
+    svc_batch_t *b = svc_cur(svc);
+    if (!b || strlen(cbid) >= AUCTION_CBID_MAX ||
+        svc_grow((void **)&b->outcomes, &b->cap_outcomes, b->n_outcomes, sizeof(*b->outcomes)))
+        return GV_ENOMEM;
+    svc_outcome_t *o = calloc(1, sizeof(*o));
+    char *text = o ? strdup(outcome) : NULL;
+    if (!text) {
+        free(o);
+        return GV_ENOMEM;
+    }
+    o->outcome = text;
+    snprintf(o->auction, sizeof(o->auction), "%s", auction_id);
+    snprintf(o->user, sizeof(o->user), "%s", user);
+    snprintf(o->cbid, sizeof(o->cbid), "%s", cbid);
+    o->hash = svc_outcome_hash(auction_id, user, cbid);
+    o->next_hash = svc->outcome_index[o->hash % SVC_BUCKETS];
+    svc->outcome_index[o->hash % SVC_BUCKETS] = o;
+    b->outcomes[b->n_outcomes++] = o;
+    svc_wake(svc);
+    return 0;
+}
+
+/* ---- writing a batch (on the writer thread, or on the loop without one) --------------------- */
+
+/* Writes one pending event and the rows derived from it. */
+static int svc_write_event(store_t *st, const svc_pending_event_t *p)
+{
+    const auction_live_t *live = p->live;
+    const engine_event_t *ev = &p->ev;
+    store_auction_event_t row = {ev->seq, engine_event_name(ev->type), p->json, ev->at_ms,
+                                 p->actor[0] ? p->actor : NULL};
+    int rc = store_auction_event_append(st, live->id, &row);
+    int epoch = p->epoch;
+    if (!rc && ev->type == ENGINE_EV_BID) {
+        store_bid_row_t b = {ev->seq, ev->lot, live->managers[ev->manager], ev->amount, ev->at_ms};
+        rc = store_auction_bid_insert(st, live->id, epoch, &b);
+    } else if (!rc && ev->type == ENGINE_EV_LOT_CLOSED) {
+        rc = store_auction_lot_closed(
+            st, live->id, epoch, ev->lot, live->assets[ev->asset], ev->sold ? "sold" : "unsold",
+            ev->sold ? live->managers[ev->manager] : NULL, ev->amount, ev->at_ms);
+        if (!rc && ev->sold)
+            rc = store_auction_roster_set(st, live->id, live->assets[ev->asset],
+                                          live->managers[ev->manager], ev->amount, ev->lot);
+    } else if (!rc && ev->type == ENGINE_EV_LOT_UNDONE) {
+        rc = store_auction_lot_undone(st, live->id, epoch, ev->lot);
+        if (!rc && ev->manager >= 0)
+            rc = store_auction_roster_set(st, live->id, live->assets[ev->asset], NULL, 0, 0);
+    } else if (!rc && ev->type == ENGINE_EV_RESET) {
+        rc = store_auction_roster_clear(st, live->id);
+    }
+    return rc;
+}
+
+/* One transaction for the batch: events, derived rows, each auction's row, outcomes. */
+static int svc_batch_write(store_t *st, svc_batch_t *b)
+{
+    uint64_t t0 = uv_hrtime();
+    int rc = b->poisoned ? GV_EINTERNAL : store_tx_begin(st);
+    int began = !b->poisoned && rc == 0;
+    for (size_t i = 0; !rc && i < b->n_events; i++)
+        rc = svc_write_event(st, &b->events[i]);
+    for (size_t i = 0; !rc && i < b->n_rows; i++)
+        rc = store_auction_update(st, b->rows[i].live->id, b->rows[i].status, b->rows[i].seq,
+                                  b->now_ms);
+    for (size_t i = 0; !rc && i < b->n_outcomes; i++) {
+        svc_outcome_t *o = b->outcomes[i];
+        rc = store_bid_outcome_put(st, o->auction, o->user, o->cbid, o->outcome);
+    }
+    rc = rc ? rc : store_tx_commit(st);
+    if (rc && began)
+        store_tx_rollback(st);
+    b->commit_us = (int64_t)((uv_hrtime() - t0) / 1000);
+    return rc;
+}
+
+/* Snapshots, on the loop, each changed auction's row as of the end of the batch. */
+static int svc_batch_rows(auction_service_t *svc, svc_batch_t *b)
+{
+    b->now_ms = clock_now_ms(svc->deps.clock);
+    for (size_t i = 0; i < b->n_events; i++) {
+        auction_live_t *l = b->events[i].live;
+        if (l->row_gen == b->gen)
+            continue;
+        if (svc_grow((void **)&b->rows, &b->cap_rows, b->n_rows, sizeof(*b->rows)))
+            return GV_ENOMEM;
+        l->row_gen = b->gen;
+        b->rows[b->n_rows++] =
+            (svc_pending_row_t){l, engine_status_name(l->eng.status), l->eng.seq};
+    }
+    return 0;
+}
+
+static void *svc_writer_take(svc_writer_t *w)
+{
+    while (!w->job && !w->quit)
+        uv_cond_wait(&w->cv, &w->mu);
+    return w->job;
+}
+
+static void svc_writer_main(void *arg)
+{
+    svc_writer_t *w = arg;
+    uv_mutex_lock(&w->mu);
+    svc_batch_t *b;
+    while ((b = svc_writer_take(w)) != NULL) {
+        uv_mutex_unlock(&w->mu);
+        b->rc = svc_batch_write(w->st, b);
+        uv_mutex_lock(&w->mu);
+        w->job = NULL;
+        w->done = b;
+        uv_cond_broadcast(&w->cv);
+        uv_async_send(&w->async);
+    }
+    uv_mutex_unlock(&w->mu);
+}
+
+/* ---- after the commit ----------------------------------------------------------------------- */
+
+void svc_ring_push(auction_live_t *live, int64_t seq, const char *json)
+{
+    int slot = (int)(seq % SVC_RING);
+    free(live->ring[slot]);
+    live->ring[slot] = strdup(json);
+    if (!live->ring[slot]) {
+        live->ring_first = seq + 1; /* out of memory: what came before is no longer contiguous */
+        return;
+    }
+    if (live->ring_first == 0 || live->ring_first > seq)
+        live->ring_first = seq;
+    if (seq - live->ring_first >= SVC_RING)
+        live->ring_first = seq - SVC_RING + 1;
+}
+
+int auction_service_missed(auction_service_t *svc, auction_live_t *live, int64_t since,
+                           void (*fn)(void *ctx, const char *json, size_t len), void *ctx)
+{
+    (void)svc;
+    int64_t last = live->view.seq;
+    if (since >= last)
+        return 0;
+    if (live->ring_first == 0 || since + 1 < live->ring_first)
+        return GV_ENOT_FOUND;
+    for (int64_t q = since + 1; q <= last; q++)
+        if (!live->ring[q % SVC_RING])
+            return GV_ENOT_FOUND;
+    for (int64_t q = since + 1; q <= last; q++)
+        fn(ctx, live->ring[q % SVC_RING], strlen(live->ring[q % SVC_RING]));
+    return 0;
+}
+
+void svc_publish_json(auction_service_t *svc, const char *kind, const char *id, json_t *o)
+{
+    char room[HUB_ROOM_MAX];
+    char *text = o ? json_text(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    snprintf(room, sizeof(room), "%s:%s", kind, id);
+    if (text)
+        hub_publish(svc->deps.hub, room, text, strlen(text));
+    free(text);
+}
+
+/* Tells the league room `auction_status {auctionId, status}` when live's committed status is not
+ * the one it was last told (begin, pause, resume, completion, reset), so league pages need not
+ * poll. */
+static void svc_tell_league(auction_service_t *svc, auction_live_t *live)
+{
+    if (live->status_told == live->view.status)
+        return;
+    svc_publish_json(svc, "league", live->league_id,
+                     json_pack("{s:s, s:s, s:s, s:s}", "type", "auction_status", "leagueId",
+                               live->league_id, "auctionId", live->id, "status",
+                               engine_status_name(live->view.status)));
+    live->status_told = live->view.status;
+}
+
+/* Moves each auction's committed view over the batch's events. */
+static void svc_views_advance(svc_batch_t *b)
+{
+    for (size_t i = 0; i < b->n_events; i++) {
+        svc_pending_event_t *p = &b->events[i];
+        if (engine_event_apply(&p->live->view, &p->ev) != 0)
+            log_error("auction view cannot follow auction=%s seq=%lld", p->live->id,
+                      (long long)p->ev.seq);
+        if (p->ev.type == ENGINE_EV_RESET)
+            p->live->view_epoch++;
+        if (p->live->pending_gen <= b->gen)
+            p->live->dirty = 0;
+    }
+}
+
+/* Sends the batch's committed events, in seq order, to their rooms (and a changed status to the
+ * league's). */
+static void svc_publish(auction_service_t *svc, svc_batch_t *b)
+{
+    char room[HUB_ROOM_MAX];
+    for (size_t i = 0; i < b->n_events; i++) {
+        svc_pending_event_t *p = &b->events[i];
+        snprintf(room, sizeof(room), "auction:%s", p->live->id);
+        svc_ring_push(p->live, p->ev.seq, p->json);
+        hub_publish(svc->deps.hub, room, p->json, strlen(p->json));
+        if (i + 1 == b->n_events || b->events[i + 1].live != p->live)
+            svc_tell_league(svc, p->live);
+    }
+}
+
+/* One presence event per room that changed (ephemeral: no seq, not logged). */
+static void svc_publish_presence(auction_service_t *svc)
+{
+    for (size_t i = 0; i < svc->n_presence; i++) {
+        auction_live_t *l = svc->presence[i];
+        l->presence_dirty = 0;
+        int spectators;
+        svc_publish_json(svc, "auction", l->id, svc_presence_json(svc, l, &spectators));
+    }
+    svc->n_presence = 0;
+}
+
+/* Replays l from the store (its pending events are void); an auction that cannot be reloaded is
+ * taken offline. */
+static void svc_reload_one(auction_service_t *svc, auction_live_t *l)
+{
+    store_auction_t row;
+    int rc = store_auction_get(svc->deps.store, l->id, &row);
+    if (!rc) {
+        engine_deinit(&l->eng);
+        rc = svc_replay(svc, l, &row);
+        store_auction_free_fields(&row);
+    }
+    rc = rc ? rc : svc_view_reset(l);
+    l->dirty = 0;
+    if (rc) {
+        log_error("auction reload failed auction=%s err=%s detail=\"%s\": taken offline", l->id,
+                  err_name(rc), store_errmsg(svc->deps.store));
+        svc_live_drop(svc, l);
+    } else {
+        svc_timer_arm(l);
+    }
+}
+
+/* After a failed commit (nothing of it or after it is written): every auction whose working
+ * state is ahead of the store goes back to what the store holds. */
+static void svc_reload_dirty(auction_service_t *svc)
+{
+    for (auction_live_t *l = svc->lives, *next; l; l = next) {
+        next = l->next;
+        if (l->dirty)
+            svc_reload_one(svc, l);
+    }
+}
+
+/* Ends a batch whose commit is known (rc) or that had nothing to write: views, answers,
+ * broadcasts, presence, room joins. Frees it. */
+static void svc_batch_finish(auction_service_t *svc, svc_batch_t *b, int rc)
+{
+    if (svc_batch_writes(b) && !rc) {
+        metrics_hist_observe(&svc->stats.commit_seconds, (double)b->commit_us / 1e6);
+        metrics_hist_observe(&svc->stats.batch_events, (double)b->n_events);
+        svc_views_advance(b);
+    }
+    svc_replies_run(&b->early, rc ? GV_EUNAVAILABLE : 0);
+    if (!rc)
+        svc_publish(svc, b);
+    svc_publish_presence(svc);
+    svc_replies_run(&b->late, rc ? GV_EUNAVAILABLE : 0);
+    svc_batch_free(svc, b);
+}
+
+/* The writer is done with inflight: finish it; on failure fail the batch decided after it too
+ * and reload. */
+static void svc_inflight_done(auction_service_t *svc, svc_batch_t *b)
+{
+    svc->inflight = NULL;
+    if (!b->rc) {
+        svc_batch_finish(svc, b, 0);
+        return;
+    }
+    svc->stats.commits_failed++;
+    log_error("auction commit failed events=%zu err=%s detail=\"%s\"", b->n_events, err_name(b->rc),
+              store_errmsg(svc->deps.commit_store ? svc->deps.commit_store : svc->deps.store));
+    svc_batch_t *after = svc->cur; /* decided on top of what failed: it fails too */
+    svc->cur = NULL;
+    svc_reload_dirty(svc); /* before any answer, so a command it queues sees the store's state */
+    svc_batch_finish(svc, b, GV_EUNAVAILABLE);
+    if (after)
+        svc_batch_finish(svc, after, GV_EUNAVAILABLE);
+}
+
+/* Hands the current batch to the writer (or writes it here without one); a batch with nothing
+ * to write is finished at once. */
+static void svc_handoff(auction_service_t *svc, int sync)
+{
+    svc_batch_t *b = svc->cur;
+    if (!b || svc->inflight)
+        return;
+    svc->cur = NULL;
+    if (!svc_batch_writes(b)) {
+        svc_batch_finish(svc, b, 0);
+        return;
+    }
+    if (svc_batch_rows(svc, b))
+        b->poisoned = 1;
+    svc->inflight = b;
+    if (sync || !svc->writer.running) {
+        b->rc = svc_batch_write(svc->deps.store, b);
+        svc_inflight_done(svc, b);
+        return;
+    }
+    uv_mutex_lock(&svc->writer.mu);
+    svc->writer.job = b;
+    uv_cond_broadcast(&svc->writer.cv);
+    uv_mutex_unlock(&svc->writer.mu);
+}
+
+/* Takes back a batch the writer finished (waiting for it when wait). */
+static void svc_writer_collect(auction_service_t *svc, int wait)
+{
+    svc_writer_t *w = &svc->writer;
+    if (!w->running)
+        return;
+    uv_mutex_lock(&w->mu);
+    while (wait && svc->inflight && !w->done)
+        uv_cond_wait(&w->cv, &w->mu);
+    svc_batch_t *b = w->done;
+    w->done = NULL;
+    uv_mutex_unlock(&w->mu);
+    if (b)
+        svc_inflight_done(svc, b);
+}
+
+static void svc_on_written(uv_async_t *h)
+{
+    auction_service_t *svc = h->data;
+    svc_writer_collect(svc, 0);
+    if (!svc->inflight)
+        svc_handoff(svc, 0);
+    if (svc_batch_empty(svc->cur) && !svc->inflight && svc->n_presence == 0)
+        uv_idle_stop(&svc->wake);
+}
+
+int auction_service_idle(const auction_service_t *svc)
+{
+    return svc_batch_empty(svc->cur) && !svc->inflight && svc->n_presence == 0;
+}
+
+void svc_commit_now(auction_service_t *svc)
+{
+    svc_writer_collect(svc, 1);
+    svc_handoff(svc, 1);
+    if (svc->n_presence)
+        svc_publish_presence(svc);
+}
+
+void auction_service_presence_changed(auction_service_t *svc, auction_live_t *live)
+{
+    if (live->presence_dirty || svc_grow((void **)&svc->presence, &svc->cap_presence,
+                                         svc->n_presence, sizeof(*svc->presence)))
+        return;
+    live->presence_dirty = 1;
+    svc->presence[svc->n_presence++] = live;
+    svc_wake(svc);
+}
+
+/* Keeps the loop from blocking in poll while something of this turn waits for the commit hook
+ * (events queued by a timer callback would otherwise wait for the next I/O). */
+static void svc_on_wake(uv_idle_t *h)
+{
+    (void)h;
+}
+
+void svc_wake(auction_service_t *svc)
+{
+    if (!svc->stopped)
+        uv_idle_start(&svc->wake, svc_on_wake);
+}
+
+/* Once per loop turn, after I/O: hand this turn's batch over when the writer is free (else it
+ * goes when the writer is done); presence with nothing to commit goes out now. */
+static void svc_on_commit_hook(uv_check_t *h)
+{
+    auction_service_t *svc = h->data;
+    if (!svc->inflight)
+        svc_handoff(svc, 0);
+    if (!svc->inflight && svc->n_presence)
+        svc_publish_presence(svc);
+    /* Nothing can progress before the writer's answer: poll may block until its async. */
+    if (svc->inflight || auction_service_idle(svc))
+        uv_idle_stop(&svc->wake);
+}
+
+/* ---- lifetime ------------------------------------------------------------------------------- */
+
+void svc_commit_init(auction_service_t *svc)
+{
+    uv_check_init(svc->deps.loop, &svc->commit_hook);
+    svc->commit_hook.data = svc;
+    uv_check_start(&svc->commit_hook, svc_on_commit_hook);
+    uv_unref((uv_handle_t *)&svc->commit_hook);
+    uv_idle_init(svc->deps.loop, &svc->wake);
+    svc->wake.data = svc;
+    metrics_hist_init(&svc->stats.commit_seconds, metrics_latency_bounds, metrics_latency_nbounds);
+    metrics_hist_init(&svc->stats.batch_events, svc_batch_bounds,
+                      sizeof(svc_batch_bounds) / sizeof(svc_batch_bounds[0]));
+}
+
+int svc_commit_start(auction_service_t *svc)
+{
+    svc_writer_t *w = &svc->writer;
+    if (!svc->deps.commit_store)
+        return 0;
+    w->st = svc->deps.commit_store;
+    if (uv_mutex_init(&w->mu) != 0)
+        return GV_ENOMEM;
+    if (uv_cond_init(&w->cv) != 0) {
+        uv_mutex_destroy(&w->mu);
+        return GV_ENOMEM;
+    }
+    uv_async_init(svc->deps.loop, &w->async, svc_on_written);
+    w->async.data = svc;
+    uv_unref((uv_handle_t *)&w->async);
+    if (uv_thread_create(&w->thread, svc_writer_main, w) != 0) {
+        uv_close((uv_handle_t *)&w->async, NULL);
+        uv_cond_destroy(&w->cv);
+        uv_mutex_destroy(&w->mu);
+        return GV_ENOMEM;
+    }
+    w->running = 1;
+    return 0;
+}
+
+void svc_commit_stop(auction_service_t *svc)
+{
+    svc_writer_t *w = &svc->writer;
+    svc_commit_now(svc);
+    uv_idle_stop(&svc->wake);
+    uv_check_stop(&svc->commit_hook);
+    if (!w->running)
+        return;
+    uv_mutex_lock(&w->mu);
+    w->quit = 1;
+    uv_cond_broadcast(&w->cv);
+    uv_mutex_unlock(&w->mu);
+    uv_thread_join(&w->thread);
+    w->running = 0;
+    uv_close((uv_handle_t *)&w->async, NULL);
+    uv_cond_destroy(&w->cv);
+    uv_mutex_destroy(&w->mu);
+}
+
+void svc_commit_free(auction_service_t *svc)
+{
+    svc_batch_free(svc, svc->inflight);
+    svc_batch_free(svc, svc->cur);
+    svc->inflight = svc->cur = NULL;
+    free(svc->presence);
+}
+
+const auction_service_stats_t *auction_service_stats(const auction_service_t *svc)
+{
+    return &svc->stats;
+}

@@ -1,0 +1,354 @@
+/* The auction service against a real SQLite store in a temporary directory and a fake clock, in
+ * both of its commit modes (on the loop, and on its writer thread with its own connection):
+ * nothing is visible before it is committed, a read waits for what is being written, a failed
+ * commit fails what was decided after it too and reloads, idempotency outcomes are found while
+ * pending and after the commit but not after a failure, deletion waits for the writer, and a
+ * restart recovers the same state. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "auction/service.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "league/catalogue.h"
+#include "store/store.h"
+
+#include "../store_fixture.h"
+#include "../tmpdir.h"
+
+#define T0 1767225600000LL
+#define LEAGUE "lg_svc"
+
+static const char *const users[] = {"usr_svccomm", "usr_svcmgr1", "usr_svcmgr2"};
+
+typedef struct {
+    uv_loop_t loop;
+    gv_clock_t clock;
+    store_t *store, *commit_store;
+    hub_t *hub;
+    auction_service_t *svc;
+    auction_live_t *live;
+    int threaded;
+    char dir[64];
+} fx_t;
+
+/* Runs the loop until nothing waits for a commit (the writer thread answers through the loop). */
+static void settle(fx_t *f)
+{
+    for (int i = 0; i < 100000; i++) {
+        uv_run(&f->loop, UV_RUN_NOWAIT);
+        if (auction_service_idle(f->svc))
+            return;
+    }
+    fail_msg("the auction service did not settle");
+}
+
+static void service_start(fx_t *f)
+{
+    auction_deps_t deps = {&f->loop, f->store, f->threaded ? f->commit_store : NULL, f->hub,
+                           &f->clock};
+    assert_int_equal(0, auction_service_new(&f->svc, &deps));
+}
+
+static void close_handle(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void service_end(fx_t *f)
+{
+    auction_service_stop(f->svc);
+    uv_walk(&f->loop, close_handle, NULL);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    auction_service_free(f->svc);
+    f->svc = NULL;
+    f->live = NULL;
+}
+
+static void fx_league(fx_t *f)
+{
+    for (size_t i = 0; i < 3; i++) {
+        char email[64];
+        store_user_t u;
+        snprintf(email, sizeof(email), "%s@example.com", users[i]);
+        assert_int_equal(0,
+                         store_user_ensure(f->store, email, users[i], users[i] + 4, T0, &u, NULL));
+    }
+    store_league_t lg;
+    memset(&lg, 0, sizeof(lg));
+    snprintf(lg.id, sizeof(lg.id), LEAGUE);
+    snprintf(lg.name, sizeof(lg.name), "Service League");
+    snprintf(lg.sport, sizeof(lg.sport), "football");
+    snprintf(lg.competition, sizeof(lg.competition), "AFCON-2025");
+    snprintf(lg.commissioner_id, sizeof(lg.commissioner_id), "%s", users[0]);
+    snprintf(lg.status, sizeof(lg.status), "setup");
+    snprintf(lg.invite_code, sizeof(lg.invite_code), "SVCINVITE001");
+    snprintf(lg.watch_code, sizeof(lg.watch_code), "SVCWATCH0001");
+    lg.created_ms = T0;
+    lg.settings = fixture_settings();
+    lg.settings.budget = 1000000;
+    lg.settings.roster_size = 2;
+    lg.settings.min_managers = 1;
+    lg.settings.lot_seconds = 600; /* the fake clock never closes the lot */
+    lg.settings.min_bid = lg.settings.min_increment = 1;
+    lg.settings.lot_order_fixed = 1;
+    assert_int_equal(0, store_league_create(f->store, &lg));
+    assert_true(store_member_add(f->store, LEAGUE, users[1], STORE_ROLE_MANAGER, 8, T0) >= 0);
+    assert_true(store_member_add(f->store, LEAGUE, users[2], STORE_ROLE_MANAGER, 8, T0) >= 0);
+    assert_int_equal(0, auction_service_create(f->svc, LEAGUE, users[0], &f->live));
+    engine_cmd_t begin = {.type = ENGINE_CMD_BEGIN};
+    assert_int_equal(0, auction_service_command(f->svc, f->live, &begin, users[0], NULL, NULL));
+    settle(f);
+}
+
+static int setup_mode(void **state, int threaded)
+{
+    fx_t *f = calloc(1, sizeof(*f));
+    int applied = 0;
+    log_threshold = getenv("SVC_LOG") ? LOG_DEBUG : LOG_OFF;
+    f->threaded = threaded;
+    assert_int_equal(0, tmpdir_make(f->dir, sizeof(f->dir), "svc"));
+    assert_int_equal(0, uv_loop_init(&f->loop));
+    clock_fake_init(&f->clock, T0);
+    f->hub = hub_new();
+    assert_int_equal(0, store_open(&f->store, f->dir));
+    assert_int_equal(0, store_migrate(f->store, &applied));
+    assert_int_equal(0, store_open(&f->commit_store, f->dir));
+    catalogue_report_t rep;
+    catalogue_report_init(&rep);
+    assert_int_equal(0, catalogue_load_shipped(f->store, T0, &rep));
+    catalogue_report_deinit(&rep);
+    service_start(f);
+    fx_league(f);
+    *state = f;
+    return 0;
+}
+
+static int setup_loop(void **state)
+{
+    return setup_mode(state, 0);
+}
+
+static int setup_thread(void **state)
+{
+    return setup_mode(state, 1);
+}
+
+static int teardown(void **state)
+{
+    fx_t *f = *state;
+    if (f->svc)
+        service_end(f);
+    assert_int_equal(0, uv_loop_close(&f->loop));
+    hub_free(f->hub);
+    store_close(f->commit_store);
+    store_close(f->store);
+    tmpdir_remove(f->dir);
+    free(f);
+    return 0;
+}
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+typedef struct {
+    int calls;
+    int status;
+    fx_t *f;
+    int64_t view_seq, stored_seq; /* what a reader saw when answered */
+} done_t;
+
+static int64_t stored_seq(fx_t *f)
+{
+    store_auction_t row;
+    assert_int_equal(0, store_auction_get(f->store, auction_live_id(f->live), &row));
+    int64_t seq = row.seq;
+    store_auction_free_fields(&row);
+    return seq;
+}
+
+static void on_done(void *ctx, int status)
+{
+    done_t *d = ctx;
+    d->calls++;
+    d->status = status;
+    if (d->f && status == 0) {
+        d->view_seq = auction_live_engine(d->f->live)->seq;
+        d->stored_seq = stored_seq(d->f);
+    }
+}
+
+static int bid(fx_t *f, int manager, int64_t amount, done_t *d)
+{
+    engine_cmd_t cmd = {.type = ENGINE_CMD_BID, .manager = manager, .lot = 1, .amount = amount};
+    return auction_service_command(f->svc, f->live, &cmd, users[manager + 1], on_done, d);
+}
+
+/* One loop iteration: the commit hook hands this turn's batch over. */
+static void one_turn(fx_t *f)
+{
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+}
+
+/* ---- tests ---------------------------------------------------------------------------------- */
+
+static void test_nothing_visible_before_the_commit(void **state)
+{
+    fx_t *f = *state;
+    int64_t seq = stored_seq(f);
+    done_t d = {0};
+    assert_int_equal(0, bid(f, 1, 5, &d));
+    /* decided at once on the working state, visible nowhere yet */
+    assert_int_equal(seq + 1, auction_live_working(f->live)->seq);
+    assert_int_equal(seq, auction_live_engine(f->live)->seq);
+    assert_int_equal(0, auction_live_engine(f->live)->price);
+    assert_int_equal(seq, stored_seq(f));
+    assert_int_equal(0, d.calls);
+    settle(f);
+    assert_int_equal(1, d.calls);
+    assert_int_equal(0, d.status);
+    assert_int_equal(seq + 1, auction_live_engine(f->live)->seq);
+    assert_int_equal(5, auction_live_engine(f->live)->price);
+    assert_int_equal(seq + 1, stored_seq(f));
+}
+
+static void test_a_read_sees_only_what_is_durable(void **state)
+{
+    fx_t *f = *state;
+    done_t b1 = {0}, b2 = {0}, read = {.f = f};
+    assert_int_equal(0, bid(f, 0, 5, &b1));
+    one_turn(f); /* the first bid's batch goes to the writer (or is written now) */
+    auction_service_after_commit(f->svc, on_done, &read);
+    assert_int_equal(0, bid(f, 1, 6, &b2));
+    settle(f);
+    assert_int_equal(1, read.calls);
+    assert_int_equal(0, read.status);
+    assert_int_equal(read.view_seq, read.stored_seq); /* what it saw was on disk */
+    assert_int_equal(stored_seq(f), auction_live_engine(f->live)->seq);
+    assert_int_equal(6, auction_live_engine(f->live)->price);
+    assert_true(b1.calls == 1 && b1.status == 0 && b2.calls == 1 && b2.status == 0);
+}
+
+static void test_a_failed_commit_fails_what_was_decided_after_it(void **state)
+{
+    fx_t *f = *state;
+    int64_t seq = stored_seq(f);
+    done_t b1 = {0}, b2 = {0};
+    assert_int_equal(0, bid(f, 0, 5, &b1));
+    auction_service_fail_turn(f->svc, f->live); /* this turn's commit must fail */
+    one_turn(f);
+    int written_here = b1.calls == 1; /* no writer thread: the failure is already known */
+    assert_int_equal(0, bid(f, 1, 6, &b2));
+    settle(f);
+    assert_int_equal(1, b1.calls);
+    assert_int_equal(GV_EUNAVAILABLE, b1.status);
+    assert_int_equal(1, b2.calls);
+    /* with a writer, the second bid was decided on the failed first one: it fails too; without
+     * one, it was decided on the reloaded state and is accepted */
+    assert_int_equal(written_here ? 0 : GV_EUNAVAILABLE, b2.status);
+    assert_int_equal(f->threaded, !written_here);
+    int64_t now = stored_seq(f);
+    assert_int_equal(written_here ? seq + 1 : seq, now);
+    assert_int_equal(now, auction_live_working(f->live)->seq);
+    assert_int_equal(now, auction_live_engine(f->live)->seq);
+    done_t b3 = {0};
+    assert_int_equal(0, bid(f, 0, 7, &b3)); /* the auction goes on from the store's state */
+    settle(f);
+    assert_int_equal(0, b3.status);
+    assert_int_equal(now + 1, stored_seq(f));
+    assert_int_equal(7, auction_live_engine(f->live)->price);
+}
+
+static void test_outcomes_pending_committed_and_forgotten_on_failure(void **state)
+{
+    fx_t *f = *state;
+    char out[256];
+    const char *aid = auction_live_id(f->live);
+    assert_int_equal(0, auction_service_outcome_put(f->svc, aid, users[1], "c1", "{\"a\":1}"));
+    assert_int_equal(0, auction_service_outcome_get(f->svc, aid, users[1], "c1", out, sizeof(out)));
+    assert_string_equal("{\"a\":1}", out);
+    assert_int_equal(GV_ENOT_FOUND,
+                     auction_service_outcome_get(f->svc, aid, users[2], "c1", out, sizeof(out)));
+    one_turn(f);
+    /* while being written: still found */
+    assert_int_equal(0, auction_service_outcome_get(f->svc, aid, users[1], "c1", out, sizeof(out)));
+    settle(f);
+    assert_int_equal(0, auction_service_outcome_get(f->svc, aid, users[1], "c1", out, sizeof(out)));
+    assert_string_equal("{\"a\":1}", out);
+    assert_int_equal(0, auction_service_outcome_put(f->svc, aid, users[1], "c2", "{\"b\":2}"));
+    auction_service_fail_turn(f->svc, f->live);
+    settle(f);
+    assert_int_equal(GV_ENOT_FOUND,
+                     auction_service_outcome_get(f->svc, aid, users[1], "c2", out, sizeof(out)));
+    assert_int_equal(0, auction_service_outcome_get(f->svc, aid, users[1], "c1", out, sizeof(out)));
+}
+
+static void test_delete_while_a_batch_is_being_written(void **state)
+{
+    fx_t *f = *state;
+    done_t d = {0};
+    char id[64];
+    snprintf(id, sizeof(id), "%s", auction_live_id(f->live));
+    assert_int_equal(0, bid(f, 0, 5, &d));
+    one_turn(f);
+    assert_int_equal(0, auction_service_delete(f->svc, f->live));
+    f->live = NULL;
+    assert_int_equal(1, d.calls); /* the bid was answered (committed) before the deletion */
+    assert_int_equal(0, d.status);
+    settle(f);
+    store_auction_t row;
+    assert_int_equal(GV_ENOT_FOUND, store_auction_get(f->store, id, &row));
+    assert_null(auction_service_find(f->svc, id));
+}
+
+static void test_a_restart_recovers_the_same_state(void **state)
+{
+    fx_t *f = *state;
+    done_t d[6] = {{0}};
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(0, bid(f, i % 2, 10 + i, &d[i]));
+        if (i % 2)
+            one_turn(f);
+    }
+    settle(f);
+    char id[64];
+    snprintf(id, sizeof(id), "%s", auction_live_id(f->live));
+    int64_t seq = auction_live_engine(f->live)->seq;
+    int leader = auction_live_engine(f->live)->leader;
+    service_end(f);
+    service_start(f);
+    assert_int_equal(0, auction_service_recover(f->svc));
+    f->live = auction_service_find(f->svc, id);
+    assert_non_null(f->live);
+    assert_int_equal(seq, auction_live_engine(f->live)->seq);
+    assert_int_equal(seq, auction_live_working(f->live)->seq);
+    assert_int_equal(15, auction_live_engine(f->live)->price);
+    assert_int_equal(leader, auction_live_engine(f->live)->leader);
+    assert_int_equal(seq, stored_seq(f));
+}
+
+#define BOTH(t)                                                                                    \
+    {#t " (commits on the loop)", t, setup_loop, teardown, NULL},                                  \
+    {                                                                                              \
+#t " (commits on the writer thread)", t, setup_thread, teardown, NULL                      \
+    }
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        BOTH(test_nothing_visible_before_the_commit),
+        BOTH(test_a_read_sees_only_what_is_durable),
+        BOTH(test_a_failed_commit_fails_what_was_decided_after_it),
+        BOTH(test_outcomes_pending_committed_and_forgotten_on_failure),
+        BOTH(test_delete_while_a_batch_is_being_written),
+        BOTH(test_a_restart_recovers_the_same_state),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
