@@ -190,7 +190,9 @@ static int app_start(app_t *app, const char *host, int port)
     }
     app->hub = hub_new();
     int rc = app->hub ? store_open(&app->commit_store, app->cfg.data_dir) : GV_ENOMEM;
-    auction_deps_t deps = {app->loop, app->store, app->commit_store, app->hub, &app->clock};
+    rc = rc ? rc : store_open(&app->checkpoint_store, app->cfg.data_dir);
+    auction_deps_t deps = {app->loop, app->store, app->commit_store, app->checkpoint_store,
+                           app->hub,  &app->clock};
     rc = rc ? rc : auction_service_new(&app->auctions, &deps);
     rc = rc ? rc : auction_service_recover(app->auctions);
     if (rc) {
@@ -251,7 +253,8 @@ static void app_free(app_t *app)
     auction_service_free(app->auctions);
     app->auctions = NULL;
     store_close(app->commit_store);
-    app->commit_store = NULL;
+    store_close(app->checkpoint_store);
+    app->commit_store = app->checkpoint_store = NULL;
     ws_server_free(app->ws);
     hub_free(app->hub);
     http_server_free(app->http);
@@ -526,7 +529,8 @@ static int cmd_check(app_t *app)
     if (!rc && (rc = store_integrity_check(app->store)) != 0)
         store_failure(app, "the integrity check", rc, store_errmsg(app->store));
     app->hub = rc ? NULL : hub_new();
-    auction_deps_t deps = {app->loop, app->store, NULL, app->hub, &app->clock};
+    auction_deps_t deps = {
+        .loop = app->loop, .store = app->store, .hub = app->hub, .clock = &app->clock};
     rc = rc ? rc : app->hub ? auction_service_new(&app->auctions, &deps) : GV_ENOMEM;
     if (!rc && (rc = auction_service_verify(app->auctions, stdout, &bad)) != 0)
         store_failure(app, "replaying the auction logs", rc, store_errmsg(app->store));

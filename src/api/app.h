@@ -76,7 +76,8 @@ typedef struct app_s {
     uv_timer_t purge_timer;
     uv_loop_t *loop;
     store_t *store;
-    store_t *commit_store; /* the auction service's writer thread's own connection */
+    store_t *commit_store;     /* the auction service's writer thread's own connection */
+    store_t *checkpoint_store; /* and its checkpointer's */
     gv_clock_t clock;
     router_t router;
     http_server_t *http;

@@ -111,6 +111,12 @@ static int ops_write_loop(app_t *app, buf_t *out)
     rc = rc ? rc
             : buf_printf(out, "gavel_auction_commits_failed_total %llu\n",
                          (unsigned long long)st->commits_failed);
+    rc = rc ? rc
+            : metrics_type_write(out, "gavel_db_checkpoints_total", "counter",
+                                 "Write-ahead log checkpoints copied back off the commit path.");
+    rc = rc ? rc
+            : buf_printf(out, "gavel_db_checkpoints_total %llu\n",
+                         (unsigned long long)__atomic_load_n(&st->checkpoints, __ATOMIC_RELAXED));
     return rc;
 }
 

@@ -22,7 +22,9 @@ typedef struct {
     uv_loop_t *loop;
     store_t *store;        /* the loop's connection: reads, creation, deletion, recovery */
     store_t *commit_store; /* the writer thread's own connection; NULL: commits run on the loop */
-    hub_t *hub;            /* the WebSocket rooms "auction:<id>" and "league:<id>" */
+    store_t *checkpoint_store; /* a checkpointer thread's own connection (with commit_store):
+                                  commits never copy the log back themselves; NULL: they do */
+    hub_t *hub;                /* the WebSocket rooms "auction:<id>" and "league:<id>" */
     const gv_clock_t *clock;
 } auction_deps_t;
 
@@ -31,6 +33,7 @@ typedef struct {
     metrics_hist_t commit_seconds; /* one transaction of a batch, on the writer */
     metrics_hist_t batch_events;   /* events per committed batch */
     uint64_t commits_failed;
+    uint64_t checkpoints; /* passive checkpoints that copied something (atomic) */
 } auction_service_stats_t;
 
 /* Called once the commit of a command's events is known: status 0 (durable, now visible) or

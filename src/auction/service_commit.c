@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "json/json_text.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,7 @@ static void *svc_writer_take(svc_writer_t *w)
 static void svc_writer_main(void *arg)
 {
     svc_writer_t *w = arg;
+    pthread_setname_np(pthread_self(), "gavel-writer"); /* top -H, perf, gdb */
     uv_mutex_lock(&w->mu);
     svc_batch_t *b;
     while ((b = svc_writer_take(w)) != NULL) {
@@ -297,6 +299,66 @@ static void svc_writer_main(void *arg)
         uv_async_send(&w->async);
     }
     uv_mutex_unlock(&w->mu);
+}
+
+/* ---- the checkpointer ---------------------------------------------------------------------- */
+
+static void svc_checkpointer_main(void *arg)
+{
+    svc_checkpointer_t *c = arg;
+    uint64_t seen[2] = {0, 0}, now[2];
+    pthread_setname_np(pthread_self(), "gavel-ckpt");
+    uv_mutex_lock(&c->mu);
+    while (!c->quit) {
+        uv_cond_timedwait(&c->cv, &c->mu, (uint64_t)SVC_CHECKPOINT_MS * 1000000u);
+        if (c->quit)
+            break;
+        uv_mutex_unlock(&c->mu);
+        int frames = 0, copied = 0;
+        if (store_change_stamp(c->st, now) == 0 && (now[0] != seen[0] || now[1] != seen[1]) &&
+            store_checkpoint(c->st, &frames, &copied) == 0) {
+            memcpy(seen, now, sizeof(seen));
+            if (copied > 0)
+                __atomic_fetch_add(c->count, 1, __ATOMIC_RELAXED);
+        }
+        uv_mutex_lock(&c->mu);
+    }
+    uv_mutex_unlock(&c->mu);
+}
+
+static int svc_checkpointer_start(auction_service_t *svc)
+{
+    svc_checkpointer_t *c = &svc->checkpointer;
+    if (!svc->deps.checkpoint_store || !svc->deps.commit_store)
+        return 0;
+    c->st = svc->deps.checkpoint_store;
+    c->count = &svc->stats.checkpoints;
+    if (uv_mutex_init(&c->mu) != 0)
+        return GV_ENOMEM;
+    if (uv_cond_init(&c->cv) != 0 || uv_thread_create(&c->thread, svc_checkpointer_main, c) != 0) {
+        uv_mutex_destroy(&c->mu);
+        return GV_ENOMEM;
+    }
+    c->running = 1;
+    /* from now on no commit copies the log back itself */
+    int rc = store_checkpoint_auto(svc->deps.commit_store, 0);
+    return rc ? rc : store_checkpoint_auto(svc->deps.store, 0);
+}
+
+static void svc_checkpointer_stop(auction_service_t *svc)
+{
+    svc_checkpointer_t *c = &svc->checkpointer;
+    if (!c->running)
+        return;
+    uv_mutex_lock(&c->mu);
+    c->quit = 1;
+    uv_cond_broadcast(&c->cv);
+    uv_mutex_unlock(&c->mu);
+    uv_thread_join(&c->thread);
+    uv_cond_destroy(&c->cv);
+    uv_mutex_destroy(&c->mu);
+    c->running = 0;
+    store_checkpoint_auto(svc->deps.store, 1);
 }
 
 /* ---- after the commit ----------------------------------------------------------------------- */
@@ -609,7 +671,7 @@ int svc_commit_start(auction_service_t *svc)
         return GV_ENOMEM;
     }
     w->running = 1;
-    return 0;
+    return svc_checkpointer_start(svc);
 }
 
 void svc_commit_stop(auction_service_t *svc)
@@ -626,6 +688,7 @@ void svc_commit_stop(auction_service_t *svc)
     uv_mutex_unlock(&w->mu);
     uv_thread_join(&w->thread);
     w->running = 0;
+    svc_checkpointer_stop(svc);
     uv_close((uv_handle_t *)&w->async, NULL);
     uv_cond_destroy(&w->cv);
     uv_mutex_destroy(&w->mu);

@@ -115,6 +115,19 @@ typedef struct {
     int running;
 } svc_writer_t;
 
+/* The checkpointer: copies the write-ahead log back into the database on its own thread and
+ * connection every SVC_CHECKPOINT_MS when something was committed, so no commit waits for it. */
+#define SVC_CHECKPOINT_MS 200
+typedef struct {
+    uv_thread_t thread;
+    uv_mutex_t mu;
+    uv_cond_t cv;
+    store_t *st;
+    uint64_t *count; /* the service's stats.checkpoints */
+    int quit;
+    int running;
+} svc_checkpointer_t;
+
 #define SVC_BUCKETS 4096
 
 struct auction_service_s {
@@ -131,6 +144,7 @@ struct auction_service_s {
     svc_batch_t *inflight; /* being written by the writer thread (or NULL) */
     uint64_t next_gen;
     svc_writer_t writer;
+    svc_checkpointer_t checkpointer;
     svc_outcome_t *outcome_index[SVC_BUCKETS]; /* pending outcomes of cur and inflight */
     auction_service_stats_t stats;
 };

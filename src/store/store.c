@@ -90,6 +90,22 @@ int store_integrity_check(store_t *s)
     return s->ops->integrity_check(s);
 }
 
+int store_checkpoint_auto(store_t *s, int on)
+{
+    return s->ops->checkpoint_auto(s, on);
+}
+
+int store_checkpoint(store_t *s, int *log_frames, int *copied)
+{
+    int frames = 0, done = 0;
+    int rc = s->ops->checkpoint(s, &frames, &done);
+    if (log_frames)
+        *log_frames = frames;
+    if (copied)
+        *copied = done;
+    return rc;
+}
+
 int store_health(store_t *s)
 {
     return s->ops->health(s);

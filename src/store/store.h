@@ -61,6 +61,16 @@ int store_change_stamp(store_t *s, uint64_t stamp[2]);
  * the check itself could not run. */
 int store_integrity_check(store_t *s);
 
+/* store_checkpoint_auto: on (the default) lets a commit on s that grows the write-ahead log past
+ * its threshold copy the log back into the database itself, inside that commit; off leaves it
+ * to store_checkpoint on another connection, so commits on s never wait for it. 0 or GV_EDB*. */
+int store_checkpoint_auto(store_t *s, int on);
+
+/* store_checkpoint copies what the write-ahead log holds back into the database without
+ * blocking other connections' readers or writers (SQLite: a passive checkpoint).
+ * *log_frames and *copied receive the log's size and what is now copied (frames). 0 or GV_EDB*. */
+int store_checkpoint(store_t *s, int *log_frames, int *copied);
+
 /* store_tx_begin starts a write transaction (SQLite: BEGIN IMMEDIATE, so it takes the write lock
  * now or fails with GV_EDB_BUSY after the busy timeout). No nesting: GV_EDB if one is open. */
 int store_tx_begin(store_t *s);

@@ -39,6 +39,8 @@ typedef struct store_ops_s {
     int (*health)(store_t *s);
     int (*change_stamp)(store_t *s, uint64_t stamp[2]);
     int (*integrity_check)(store_t *s);
+    int (*checkpoint_auto)(store_t *s, int on);
+    int (*checkpoint)(store_t *s, int *log_frames, int *copied);
     int (*tx_begin)(store_t *s);
     int (*tx_commit)(store_t *s);
     int (*tx_rollback)(store_t *s);

@@ -521,6 +521,20 @@ static int sqlite_integrity_check(store_t *s)
     return err;
 }
 
+static int sqlite_checkpoint_auto(store_t *s, int on)
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    int rc = sqlite3_wal_autocheckpoint(ss->db, on ? 1000 : 0); /* 1000 pages: SQLite's default */
+    return rc == SQLITE_OK ? 0 : store_sqlite_fail(ss, rc);
+}
+
+static int sqlite_checkpoint(store_t *s, int *log_frames, int *copied)
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    int rc = sqlite3_wal_checkpoint_v2(ss->db, NULL, SQLITE_CHECKPOINT_PASSIVE, log_frames, copied);
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : store_sqlite_fail(ss, rc);
+}
+
 static const char *sqlite_errmsg(const store_t *s)
 {
     return ((const store_sqlite_t *)s)->err;
@@ -574,6 +588,8 @@ static const store_ops_t sqlite_ops = {
     .health = sqlite_health,
     .change_stamp = sqlite_change_stamp,
     .integrity_check = sqlite_integrity_check,
+    .checkpoint_auto = sqlite_checkpoint_auto,
+    .checkpoint = sqlite_checkpoint,
     .tx_begin = sqlite_tx_begin,
     .tx_commit = sqlite_tx_commit,
     .tx_rollback = sqlite_tx_rollback,

@@ -321,9 +321,10 @@ static inline void fz_app_reset(void)
     fz_service_free();
     fz_db_copy(store_sqlite_handle(fz_app.app.store), fz_app.snapshot);
     api_season_stop(&fz_app.app);
-    fz_ok(auction_service_new(&fz_app.app.auctions,
-                              &(auction_deps_t){fz_app.app.loop, fz_app.app.store, NULL,
-                                                fz_app.app.hub, &fz_app.app.clock}),
+    fz_ok(auction_service_new(&fz_app.app.auctions, &(auction_deps_t){.loop = fz_app.app.loop,
+                                                                      .store = fz_app.app.store,
+                                                                      .hub = fz_app.app.hub,
+                                                                      .clock = &fz_app.app.clock}),
           "auction_service_new");
     fz_ok(auction_service_recover(fz_app.app.auctions), "auction_service_recover");
     fz_app_settle();
@@ -465,8 +466,10 @@ static inline void fz_app_init(const char *who, const ws_handlers_t *wsh, void *
     app->hub = hub_new();
     if (!app->hub)
         abort();
-    fz_ok(auction_service_new(&app->auctions, &(auction_deps_t){app->loop, app->store, NULL,
-                                                                app->hub, &app->clock}),
+    fz_ok(auction_service_new(&app->auctions, &(auction_deps_t){.loop = app->loop,
+                                                                .store = app->store,
+                                                                .hub = app->hub,
+                                                                .clock = &app->clock}),
           "auction_service_new");
     fz_ok(auction_service_recover(app->auctions), "auction_service_recover");
     router_init(&app->router);

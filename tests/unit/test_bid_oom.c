@@ -123,8 +123,10 @@ static int setup(void **state)
     assert_int_equal(0, catalogue_load_shipped(f->app.store, T0, &rep));
     catalogue_report_deinit(&rep);
     assert_int_equal(
-        0, auction_service_new(&f->app.auctions, &(auction_deps_t){f->app.loop, f->app.store, NULL,
-                                                                   f->app.hub, &f->app.clock}));
+        0, auction_service_new(&f->app.auctions, &(auction_deps_t){.loop = f->app.loop,
+                                                                   .store = f->app.store,
+                                                                   .hub = f->app.hub,
+                                                                   .clock = &f->app.clock}));
     fx_league(f);
     json_set_alloc_funcs(oom_malloc, free);
     *state = f;

@@ -30,7 +30,7 @@ static const char *const users[] = {"usr_svccomm", "usr_svcmgr1", "usr_svcmgr2"}
 typedef struct {
     uv_loop_t loop;
     gv_clock_t clock;
-    store_t *store, *commit_store;
+    store_t *store, *commit_store, *checkpoint_store;
     hub_t *hub;
     auction_service_t *svc;
     auction_live_t *live;
@@ -51,7 +51,11 @@ static void settle(fx_t *f)
 
 static void service_start(fx_t *f)
 {
-    auction_deps_t deps = {&f->loop, f->store, f->threaded ? f->commit_store : NULL, f->hub,
+    auction_deps_t deps = {&f->loop,
+                           f->store,
+                           f->threaded ? f->commit_store : NULL,
+                           f->threaded ? f->checkpoint_store : NULL,
+                           f->hub,
                            &f->clock};
     assert_int_equal(0, auction_service_new(&f->svc, &deps));
 }
@@ -122,6 +126,7 @@ static int setup_mode(void **state, int threaded)
     assert_int_equal(0, store_open(&f->store, f->dir));
     assert_int_equal(0, store_migrate(f->store, &applied));
     assert_int_equal(0, store_open(&f->commit_store, f->dir));
+    assert_int_equal(0, store_open(&f->checkpoint_store, f->dir));
     catalogue_report_t rep;
     catalogue_report_init(&rep);
     assert_int_equal(0, catalogue_load_shipped(f->store, T0, &rep));
@@ -150,6 +155,7 @@ static int teardown(void **state)
     assert_int_equal(0, uv_loop_close(&f->loop));
     hub_free(f->hub);
     store_close(f->commit_store);
+    store_close(f->checkpoint_store);
     store_close(f->store);
     tmpdir_remove(f->dir);
     free(f);
