@@ -8,7 +8,7 @@
 #include "auction/service.h"
 #include "core/err.h"
 #include "json/json.h"
-#include "league/codes.h"
+#include "league/members.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,12 +19,10 @@
 static int members_by_code(app_t *app, http_req_t *req, http_resp_t *resp, int watch,
                            store_user_t *user, store_league_t *lg)
 {
-    char code[LEAGUE_CODE_LEN + 1];
     int rc = api_authz_user(app, req, resp, user);
     if (rc)
         return rc;
-    rc = league_code_normalize(http_req_param(req, "code"), code);
-    rc = rc ? rc : store_league_by_code(app->store, code, watch, lg);
+    rc = league_invite_find(app->store, http_req_param(req, "code"), watch, lg);
     if (rc == GV_ENOT_FOUND)
         http_resp_error(resp, rc, "No league has this code.", NULL);
     else if (rc)
@@ -44,8 +42,8 @@ static void invite_preview(http_req_t *req, http_resp_t *resp, void *ctx)
         json_resp_err(resp, rc);
         return;
     }
-    int started = strcmp(lg.status, "setup") != 0;
-    int joinable = !started && lg.member_count < lg.settings.max_managers;
+    int open = league_join_open(&lg);
+    int started = open == GV_EAUCTION_STARTED, joinable = open == 0;
     json_t *o =
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:o}", "leagueId", lg.id, "name",
                   lg.name, "sport", lg.sport, "competition", lg.competition, "commissionerName",
@@ -85,40 +83,17 @@ static void invite_join(http_req_t *req, http_resp_t *resp, void *ctx)
     app_t *app = ctx;
     store_user_t user;
     store_league_t lg;
-    store_member_t m;
+    int joined;
     if (members_by_code(app, req, resp, 0, &user, &lg))
         return;
-    int rc = store_member_get(app->store, lg.id, user.id, &m);
-    if (rc == 0 && m.role != STORE_ROLE_SPECTATOR) {
-        members_answer_self(app, resp, &lg, user.id); /* already a member: idempotent */
-        return;
-    }
-    if (rc != 0 && rc != GV_ENOT_FOUND) {
+    int rc = league_member_join(app->store, &lg, user.id, clock_now_ms(&app->clock), &joined);
+    if (rc) {
         json_resp_err(resp, rc);
         return;
     }
-    if (strcmp(lg.status, "setup") != 0) {
-        json_resp_err(resp, GV_EAUCTION_STARTED);
-        return;
-    }
-    if (lg.member_count >= lg.settings.max_managers) {
-        json_resp_err(resp, GV_ELEAGUE_FULL);
-        return;
-    }
-    int64_t now = clock_now_ms(&app->clock);
-    if (rc == 0) /* a spectator becomes a manager, keeping their place */
-        rc = store_member_promote(app->store, lg.id, user.id, lg.settings.max_managers);
-    else
-        rc = store_member_add(app->store, lg.id, user.id, STORE_ROLE_MANAGER,
-                              lg.settings.max_managers, now);
-    if (rc == GV_ECONFLICT)
-        rc = GV_ELEAGUE_FULL;
-    if (rc < 0) {
-        json_resp_err(resp, rc);
-        return;
-    }
-    members_announce_join(app, &lg, &user);
-    members_answer_self(app, resp, &lg, user.id);
+    if (joined)
+        members_announce_join(app, &lg, &user);
+    members_answer_self(app, resp, &lg, user.id); /* also when already a member: idempotent */
 }
 
 static void watch_join(http_req_t *req, http_resp_t *resp, void *ctx)
@@ -126,15 +101,15 @@ static void watch_join(http_req_t *req, http_resp_t *resp, void *ctx)
     app_t *app = ctx;
     store_user_t user;
     store_league_t lg;
+    int joined;
     if (members_by_code(app, req, resp, 1, &user, &lg))
         return;
-    int rc = store_member_add(app->store, lg.id, user.id, STORE_ROLE_SPECTATOR, 0,
-                              clock_now_ms(&app->clock));
-    if (rc < 0) {
+    int rc = league_member_watch(app->store, &lg, user.id, clock_now_ms(&app->clock), &joined);
+    if (rc) {
         json_resp_err(resp, rc);
         return;
     }
-    if (rc == 0) /* a new spectator: the room hears of it as of a new manager */
+    if (joined) /* a new spectator: the room hears of it as of a new manager */
         members_announce_join(app, &lg, &user);
     members_answer_self(app, resp, &lg, user.id); /* a manager stays a manager */
 }
@@ -195,44 +170,25 @@ static void members_list(http_req_t *req, http_resp_t *resp, void *ctx)
     free(rows);
 }
 
-/* DELETE a member: the commissioner removes anyone else, anyone removes themselves; managers
- * only before the auction begins (spectators may leave at any time). */
+/* DELETE a member: the commissioner removes anyone else, anyone removes themselves (the rules
+ * are league_member_remove's). */
 static void members_remove(http_req_t *req, http_resp_t *resp, void *ctx)
 {
     app_t *app = ctx;
     api_league_ctx_t lc;
-    store_member_t target;
+    league_removal_t out;
     const char *uid = http_req_param(req, "userId");
     if (api_authz_league(app, req, resp, http_req_param(req, "id"), &lc))
         return;
-    int self = strcmp(uid, lc.user.id) == 0;
-    if (!self && lc.member.role != STORE_ROLE_COMMISSIONER) {
-        http_resp_error(resp, GV_EFORBIDDEN, "Only the commissioner can remove others.", NULL);
-        return;
-    }
-    int rc = store_member_get(app->store, lc.league.id, uid, &target);
+    int rc = league_member_remove(app->store, &lc.league, lc.user.id, lc.member.role, uid, &out);
     if (rc) {
-        http_resp_error(resp, rc, rc == GV_ENOT_FOUND ? "No such member." : NULL, NULL);
-        return;
-    }
-    if (target.role == STORE_ROLE_COMMISSIONER) {
-        http_resp_error(resp, GV_ECONFLICT,
-                        "The commissioner cannot leave the league; delete it instead.", NULL);
-        return;
-    }
-    if (target.role == STORE_ROLE_MANAGER && strcmp(lc.league.status, "setup") != 0) {
-        json_resp_err(resp, GV_EAUCTION_STARTED);
-        return;
-    }
-    rc = store_member_remove(app->store, lc.league.id, uid);
-    if (rc) {
-        json_resp_err(resp, rc);
+        http_resp_error(resp, rc, out.message, NULL);
         return;
     }
     char room[HUB_ROOM_MAX];
     snprintf(room, sizeof(room), "league:%s", lc.league.id);
     hub_kick(app->hub, room, uid);
-    if (target.role != STORE_ROLE_SPECTATOR)
+    if (out.role != STORE_ROLE_SPECTATOR)
         api_league_publish(app, lc.league.id,
                            json_pack("{s:s, s:s}", "type", "member_left", "userId", uid));
     resp->status = 204;
