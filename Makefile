@@ -44,21 +44,24 @@ deps:
 build/gavel: build/obj/main.o $(REL_OBJ) $(REL_LLH)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-build/obj/main.o: src/main.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -MMD -c -o $@ $<
+# One compile pattern for every flavour of the objects: $(call objects,DIR,COMPILER,FLAGS) makes
+# DIR/obj/%.o from src/ (with dependency files), DIR/obj/gen/%.o from the generated sources and
+# DIR/obj/llhttp/%.o from Debian's llhttp sources (its own warnings silenced).
+define objects
+$(1)/obj/%.o: src/%.c
+	@mkdir -p $$(dir $$@)
+	$(2) $$(CPPFLAGS) $(3) -MMD -c -o $$@ $$<
 
-build/obj/%.o: src/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -MMD -c -o $@ $<
+$(1)/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $$(dir $$@)
+	$(2) $$(CPPFLAGS) $(3) -c -o $$@ $$<
 
-build/obj/gen/%.o: build/gen/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
+$(1)/obj/llhttp/%.o: $$(LLHTTP)/%.c
+	@mkdir -p $$(dir $$@)
+	$(2) $$(CPPFLAGS) $(3) -w -c -o $$@ $$<
+endef
 
-build/obj/llhttp/%.o: $(LLHTTP)/%.c
-	@mkdir -p $(dir $@)
-	$(CC) -I/usr/share/include/llhttp -O2 -g -w -c -o $@ $<
+$(eval $(call objects,build,$(CC),$(WARN) $(CFLAGS)))
 
 build/gen/migrations.c: $(SQL) scripts/embed_sql.sh
 	@mkdir -p $(dir $@)
@@ -108,21 +111,7 @@ SAN_FLAGS := $(WARN) -Werror -O1 -g $(SAN)
 build/asan/gavel: build/asan/obj/main.o $(SAN_OBJ) $(SAN_LLH)
 	$(SAN_CC) $(SAN) -o $@ $^ $(LIBS)
 
-build/asan/obj/main.o: src/main.c
-	@mkdir -p $(dir $@)
-	$(SAN_CC) $(CPPFLAGS) $(SAN_FLAGS) -MMD -c -o $@ $<
-
-build/asan/obj/%.o: src/%.c
-	@mkdir -p $(dir $@)
-	$(SAN_CC) $(CPPFLAGS) $(SAN_FLAGS) -MMD -c -o $@ $<
-
-build/asan/obj/gen/%.o: build/gen/%.c
-	@mkdir -p $(dir $@)
-	$(SAN_CC) $(CPPFLAGS) $(SAN_FLAGS) -c -o $@ $<
-
-build/asan/obj/llhttp/%.o: $(LLHTTP)/%.c
-	@mkdir -p $(dir $@)
-	$(SAN_CC) -I/usr/share/include/llhttp -O1 -g $(SAN) -w -c -o $@ $<
+$(eval $(call objects,build/asan,$(SAN_CC),$(SAN_FLAGS)))
 
 build/asan/tests/%: tests/unit/%.c $(SAN_OBJ) $(SAN_LLH)
 	@mkdir -p $(dir $@)
@@ -131,17 +120,7 @@ build/asan/tests/%: tests/unit/%.c $(SAN_OBJ) $(SAN_LLH)
 # ---- fuzz build (clang libFuzzer) ------------------------------------------------------------
 FUZZ_FLAGS := $(WARN) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 
-build/fuzz/obj/%.o: src/%.c
-	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) $(FUZZ_FLAGS) -MMD -c -o $@ $<
-
-build/fuzz/obj/gen/%.o: build/gen/%.c
-	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
-
-build/fuzz/obj/llhttp/%.o: $(LLHTTP)/%.c
-	@mkdir -p $(dir $@)
-	clang -I/usr/share/include/llhttp $(FUZZ_FLAGS) -w -c -o $@ $<
+$(eval $(call objects,build/fuzz,clang,$(FUZZ_FLAGS)))
 
 FUZZ_HDR := $(wildcard tests/fuzz/*.h) tests/tmpdir.h
 
@@ -161,17 +140,7 @@ LLVM_COV       ?= $(firstword $(shell command -v llvm-cov-14 llvm-cov 2>/dev/nul
 .PHONY: fuzz-coverage
 .SECONDARY: $(FUZZ_COV_OBJ)
 
-build/fuzz-cov/obj/%.o: src/%.c
-	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) $(FUZZ_COV_FLAGS) -MMD -c -o $@ $<
-
-build/fuzz-cov/obj/gen/%.o: build/gen/%.c
-	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) $(FUZZ_COV_FLAGS) -c -o $@ $<
-
-build/fuzz-cov/obj/llhttp/%.o: $(LLHTTP)/%.c
-	@mkdir -p $(dir $@)
-	clang -I/usr/share/include/llhttp $(FUZZ_COV_FLAGS) -w -c -o $@ $<
+$(eval $(call objects,build/fuzz-cov,clang,$(FUZZ_COV_FLAGS)))
 
 build/fuzz-cov/%: tests/fuzz/%.c $(FUZZ_HDR) $(FUZZ_COV_OBJ)
 	@mkdir -p $(dir $@)
