@@ -117,6 +117,19 @@ build/asan/tests/%: tests/unit/%.c $(SAN_OBJ) $(SAN_LLH)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(CPPFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lcmocka
 
+# ---- thread sanitizer: the tests of code that runs on more than one thread ---------------------
+# The auction service's writer and checkpointer threads (tests/unit/test_service.c), built again
+# with ThreadSanitizer; its reports go where the other sanitizers' do and fail `make test`.
+TSAN_FLAGS := $(WARN) -Werror -O1 -g -fsanitize=thread
+TSAN_OBJ   := $(patsubst build/asan/%,build/tsan/%,$(SAN_OBJ) $(SAN_LLH))
+TSAN_BIN   := build/tsan/tests/test_service
+.SECONDARY: $(TSAN_OBJ)
+$(eval $(call objects,build/tsan,$(SAN_CC),$(TSAN_FLAGS)))
+
+build/tsan/tests/%: tests/unit/%.c $(TSAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(CPPFLAGS) $(TSAN_FLAGS) -o $@ $^ $(LIBS) -lcmocka
+
 # ---- fuzz build (clang libFuzzer) ------------------------------------------------------------
 FUZZ_FLAGS := $(WARN) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 
@@ -157,12 +170,13 @@ run: deps
 # to build/asan/logs; any file there fails the run.
 SAN_ENV := ASAN_OPTIONS=log_path=$(CURDIR)/build/asan/logs/asan:detect_leaks=1:abort_on_error=0 \
            UBSAN_OPTIONS=log_path=$(CURDIR)/build/asan/logs/ubsan:print_stacktrace=1:halt_on_error=1 \
-           LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
+           LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+           TSAN_OPTIONS=log_path=$(CURDIR)/build/asan/logs/tsan:halt_on_error=0
 
 test: deps
-	@$(MAKE) --no-print-directory build/asan/gavel $(UNIT_BIN) $(FUZZ_BIN)
+	@$(MAKE) --no-print-directory build/asan/gavel $(UNIT_BIN) $(TSAN_BIN) $(FUZZ_BIN)
 	@rm -rf build/asan/logs && mkdir -p build/asan/logs
-	@scripts/run-tests.sh "$(PYTHON)" "$(SAN_ENV)" $(UNIT_BIN)
+	@scripts/run-tests.sh "$(PYTHON)" "$(SAN_ENV)" $(UNIT_BIN) $(TSAN_BIN)
 	@$(MAKE) --no-print-directory web-test
 
 # The web app: Vitest, the bundle budget, Playwright (Debian's chromium) against the ASan server.
