@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# Live-auction benchmark (issue 6): runs build/gavel-load against a fresh build/gavel for each
-# scenario and run, and writes bench/results/auction.md (raw JSON in bench/results/raw/).
+# Live-auction benchmark (issues 6 and 13): runs build/gavel-load against a fresh build/gavel for
+# each scenario and run, keeps the server's /metrics of the end of every run, and writes
+# bench/results/auction.md (raw JSON in bench/results/raw/). The soak (not in the default list:
+# make bench-soak) writes bench/results/soak.md and soak-summary.json, which auction.md's summary
+# then quotes.
 #
 # Environment:
-#   AUCTION_SCENARIOS="seed many big throughput throughput-stress seed-20"  which scenarios
+#   AUCTION_SCENARIOS="seed-paced seed many big throughput signin-storm throughput-stress seed-20"
+#                             which scenarios (also: soak)
 #   AUCTION_RUNS=3            runs per scenario (the issue asks for medians of 3)
 #   AUCTION_RUNS_BIG=         runs for "many" and "big" when time is short (default AUCTION_RUNS)
 #   AUCTION_DURATION=30       seconds of bidding for the duration-bound scenarios
+#   AUCTION_SOAK_MINUTES=30   the soak's length (windows of 2 s per minute: 60 s for 30 minutes)
+#   AUCTION_RUNS_SOAK=1       runs of the soak
+#   AUCTION_REPORT_NAME=      the report's file name in BENCH_OUT (auction.md; soak.md when the
+#                             only scenario is soak)
 #   GAVEL_BIN=build/gavel  LOAD_BIN=build/gavel-load  BENCH_OUT=bench/results
 set -euo pipefail
 
@@ -17,10 +25,18 @@ OUT=${BENCH_OUT:-bench/results}
 RUNS=${AUCTION_RUNS:-3}
 RUNS_BIG=${AUCTION_RUNS_BIG:-$RUNS}
 DURATION=${AUCTION_DURATION:-30}
-SCENARIOS=${AUCTION_SCENARIOS:-seed many big throughput throughput-stress seed-20}
+SCENARIOS=${AUCTION_SCENARIOS:-seed-paced seed many big throughput signin-storm throughput-stress seed-20}
+SOAK_MIN=${AUCTION_SOAK_MINUTES:-30}
 PYTHON=/usr/bin/python3
 RAW=$OUT/raw
-REPORT=$OUT/auction.md
+if [ -n "${AUCTION_REPORT_NAME:-}" ]; then
+    REPORT=$OUT/$AUCTION_REPORT_NAME
+elif [ "$(xargs <<<"$SCENARIOS")" = soak ]; then
+    REPORT=$OUT/soak.md
+else
+    REPORT=$OUT/auction.md
+fi
+SOAK_SUMMARY=$OUT/soak-summary.json
 
 for f in "$BIN" "$LOAD"; do
     [ -x "$f" ] || { echo "auction-bench: $f not built (make build/gavel build/gavel-load)" >&2; exit 1; }
@@ -46,6 +62,10 @@ scenario_args() {
     seed-20) # the same, each manager capped at 20 bids/s (the API's default per-user limit)
         echo "--auctions 20 --managers 8 --strategy stress --user-rate 20 --competition EPL-2025" \
             "--roster-size 2 --bids-per-lot 25 --lot-seconds 60" ;;
+    seed-paced) # issue 13: the same rooms, each manager bidding about 1 s after being outbid
+        echo "--auctions 20 --managers 8 --strategy paced --think-ms 1000 --think-jitter-ms 200" \
+            "--seed 1 --duration $DURATION --competition EPL-2025 --roster-size 2" \
+            "--bids-per-lot 25 --lot-seconds 60" ;;
     many) # 1,000 auctions x 10 managers = 10,000 WebSockets at 1,000 bids/s overall
         echo "--auctions 1000 --managers 10 --strategy rate --rate 1000 --duration $DURATION" \
             "--competition EPL-2025 --roster-size 3 --bids-per-lot 10 --lot-seconds 60" \
@@ -60,16 +80,33 @@ scenario_args() {
     throughput-stress) # 100 auctions, plain stress (most bids lose the race)
         echo "--auctions 100 --managers 8 --strategy stress --duration $DURATION" \
             "--competition UCL-2025 --roster-size 4 --bids-per-lot 200 --lot-seconds 600" ;;
+    signin-storm) # issue 13: 300 users through magic link -> verify -> WebSocket in 10 s
+        echo "--signin-storm 300 --storm-seconds 10" ;;
+    soak) # issue 13: 2,000 sockets at 500 bids/s for 30 minutes; 30 lots of ~80 s per auction
+        echo "--auctions 200 --managers 10 --strategy rate --rate 500" \
+            "--duration $((SOAK_MIN * 60)) --window-s $((SOAK_MIN * 2)) --compare-windows 5" \
+            "--competition UCL-2025 --roster-size 3 --bids-per-lot 200 --lot-seconds 600" ;;
     *) echo "auction-bench: unknown scenario $1" >&2; return 1 ;;
     esac
 }
 
-# start_server N: a fresh data directory; sets SERVER_PID and URL.
+# server_extra SCENARIO: server options a scenario needs beyond the common ones.
+server_extra() {
+    case $1 in
+    # tokens must outlive the soak: WebSockets close with 4401 when theirs expires (15 min)
+    soak) echo "--access-ttl-s $((SOAK_MIN * 60 + 900))" ;;
+    esac
+}
+
+# start_server N SCENARIO: a fresh data directory; sets SERVER_PID and URL. --rate-limit-scale 0
+# turns every limiter off, the sign-in ones (per IP and per e-mail) included.
 start_server() {
     local data=$TMP/data-$1
     mkdir -p "$data"
+    # shellcheck disable=SC2046
     server_launch "$1" "$TMP/stderr-$1" serve --listen 127.0.0.1:0 --data "$data" --dev \
-        --rate-limit-scale 0 --access-log 0 --max-connections 30000 --log-level warn
+        --rate-limit-scale 0 --access-log 0 --max-connections 30000 --log-level warn \
+        $(server_extra "$2")
 }
 
 # stop_server: SIGTERM; sets SERVER_RC (the issue wants 0).
@@ -80,17 +117,19 @@ awk '$1 > 0.5 {exit 1}' /proc/loadavg ||
     echo "auction-bench: warning: the machine is busy (load $LOAD_START); numbers will be noisy" >&2
 : >"$TMP/runs"
 : >"$TMP/commands"
-rm -f "$RAW"/auction-*.json
 n=0
 for scn in $SCENARIOS; do
     load_args=$(scenario_args "$scn")
     runs=$RUNS
-    case $scn in many | big) runs=$RUNS_BIG ;; esac
-    echo "- $scn ($runs runs): \`gavel-load --url URL --server-pid PID $load_args --label $scn --json FILE\`" >>"$TMP/commands"
+    case $scn in many | big) runs=$RUNS_BIG ;; soak) runs=${AUCTION_RUNS_SOAK:-1} ;; esac
+    extra=$(server_extra "$scn")
+    echo "- $scn ($runs runs${extra:+; server also $extra}): \`gavel-load --url URL --server-pid PID $load_args --label $scn --json FILE\`" >>"$TMP/commands"
     for i in $(seq 1 "$runs"); do
         n=$((n + 1))
-        start_server "$n"
+        start_server "$n" "$scn"
         json=$RAW/auction-$scn-$i.json
+        metrics=$RAW/auction-$scn-$i.metrics.txt
+        rm -f "$json" "$metrics"
         echo "auction-bench: $scn run $i/$runs" >&2
         lrc=0
         # shellcheck disable=SC2086
@@ -98,6 +137,10 @@ for scn in $SCENARIOS; do
             --email-prefix "$scn$i" >"$TMP/row" 2>"$TMP/load-stderr" || lrc=$?
         grep -v ' bidding: ' "$TMP/load-stderr" | sed 's/^/    /' >&2 || true
         cat "$TMP/row" >&2
+        # the server's own view of the run (loop turns, commits, output cutoffs); absent metrics
+        # are reported as n/a
+        curl -fsS -m 10 -o "$metrics" "$URL/metrics" 2>/dev/null || : >"$metrics"
+        "$PYTHON" bench/auction_report.py --merge-metrics "$json" "$metrics" || true
         stop_server
         src=$SERVER_RC
         echo "$scn $i $json $lrc $src" >>"$TMP/runs"
@@ -123,8 +166,9 @@ git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
     echo "runs=$RUNS"
     echo "runs_big=$RUNS_BIG"
 } >"$TMP/machine"
-"$PYTHON" bench/auction_report.py "$TMP/machine" "$TMP/commands" "$TMP/runs" >"$REPORT"
+"$PYTHON" bench/auction_report.py "$TMP/machine" "$TMP/commands" "$TMP/runs" "$SOAK_SUMMARY" \
+    >"$REPORT"
 echo "auction-bench: wrote $REPORT" >&2
-sed -n '/^## Summary/,/^## Runs/p' "$REPORT" | sed '$d'
+sed -n '/^## Summary/,/^## Delivery/p' "$REPORT" | sed '$d'
 # every run is reported; a failed one (server or load generator) still fails the bench
 [ -z "${FAILED:-}" ] || { echo "auction-bench: failed runs:$FAILED" >&2; exit 1; }

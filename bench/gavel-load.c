@@ -1,10 +1,14 @@
-/* gavel-load: a load generator for Gavel's live auctions (issue 6).
+/* gavel-load: a load generator for Gavel's live auctions (issues 6 and 13).
  *
  * Signs in users (dev mode), creates leagues and auctions, connects every manager and spectator
  * over WebSocket, begins the auctions and bids with a strategy until they complete or the time is
  * up; measures bid round trip (send -> bid_result), fan-out delay (bid sent -> the bid event seen
- * by every connection of the room), outcomes by code, throughput, connection errors, and samples
- * the server's CPU and RSS from /proc. Prints a markdown table row; --json writes the details.
+ * by every connection of the room), outcomes by code, throughput, connection errors, checks that
+ * every joined connection that stays open sees every event of its room exactly once and in order,
+ * and samples the server's CPU and RSS from /proc (per window with --window-s, for the soak).
+ * --signin-storm N instead signs N users in (magic link -> verify -> WebSocket auth -> ready)
+ * spread over --storm-seconds and measures every step. Prints a markdown table row; --json writes
+ * the details.
  *
  * One libuv loop, one thread. See bench/README.md. */
 #include "load.h"
@@ -24,7 +28,7 @@
  * Options
  * ============================================================================================== */
 
-enum { STRAT_STRESS, STRAT_RATE, STRAT_PIPELINE };
+enum { STRAT_STRESS, STRAT_RATE, STRAT_PIPELINE, STRAT_PACED };
 
 static struct {
     char url[256];
@@ -48,6 +52,13 @@ static struct {
     int md_header, verbose;
     uint64_t bid_timeout_ms, http_timeout_ms, ws_timeout_ms;
     double drain_s;
+    double think_ms, think_jitter_ms; /* paced */
+    uint64_t seed;
+    double window_s; /* 0 = no per-window samples */
+    int compare_windows;
+    int storm_users; /* --signin-storm */
+    double storm_s;
+    int slow_readers; /* test: connections that stop reading until the end of the bidding */
 } opt = {
     .auctions = 20,
     .managers = 8,
@@ -69,8 +80,29 @@ static struct {
     .bid_timeout_ms = 10000,
     .http_timeout_ms = 30000,
     .ws_timeout_ms = 15000,
-    .drain_s = 3,
+    .drain_s = 10,
+    .think_ms = 1000,
+    .think_jitter_ms = 200,
+    .seed = 1,
+    .compare_windows = 5,
+    .storm_s = 10,
 };
+
+/* A seeded PRNG (splitmix64): the paced strategy's think times are the same run after run. */
+static uint64_t prng_state;
+
+static uint64_t prng_next(void)
+{
+    uint64_t z = (prng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static double prng_unit(void)
+{
+    return (double)(prng_next() >> 11) * (1.0 / 9007199254740992.0);
+}
 
 /* ================================================================================================
  * Model
@@ -114,6 +146,15 @@ typedef struct {
     uint32_t bid_no, bid_view;
     uint64_t last_bid_t; /* --user-rate: when this manager last sent a bid */
     int deferred;        /* --user-rate: waiting in the deferred list */
+    int slow;            /* --slow-readers: does not read (nor bid) until the bidding stops */
+    uv_timer_t *think;   /* paced: a manager's thinking time before it bids */
+    int thinking;
+    int64_t think_lot;
+    /* delivery check: every event of the room exactly once, in order, while the socket is open */
+    int close_code; /* the server's close code (1008: cut for being slow) */
+    int gone_early; /* closed while joined before the final accounting */
+    int64_t behind; /* final accounting: events of the room it never saw */
+    uint64_t t_last_event;
 } member_t;
 
 typedef struct auction {
@@ -135,6 +176,7 @@ typedef struct auction {
     int has_cur, leader;
     fan_t *ring;
     int rr;
+    int64_t server_seq; /* at the end: the seq the server reports (GET /api/auctions/{id}) */
 } auction_t;
 
 /* ---- statistics -------------------------------------------------------------------------------- */
@@ -220,8 +262,12 @@ static struct {
     code_t closes_by[NCODES];    /* unexpected closes during the run: code or reason */
     code_t connfail_by[NCODES];  /* connections that never joined */
     code_t http_by[NCODES];      /* failed HTTP calls during the run */
-    uint64_t events, gaps, dups, parse_errors, fan_incomplete, fan_unmatched;
+    uint64_t events, gaps, dups, parse_errors, fan_incomplete, fan_unmatched, fan_overwritten;
     uint64_t ws_joined, ws_failed, ws_dropped, behind;
+    uint64_t ws_cut, cut_behind_events; /* closed by the server with 1008 (too slow a reader) */
+    uint64_t behind_events;             /* events open connections never saw (at the end) */
+    uint64_t old_deadline_behind;       /* connections behind 3 s after the stop (the old rule) */
+    json_t *miss_details;               /* the first misses, with where and when */
     uint64_t lots_closed_by_us, close_conflicts;
     int auctions_completed;
 } S;
@@ -241,7 +287,8 @@ static int phase_pending;
 static void (*phase_next)(void);
 static uint64_t t_start, t_phase, t_begin, t_stop;
 static double setup_s[6];
-static uv_timer_t tick_timer, sample_timer, stop_timer, drain_timer, sweep_timer;
+static uv_timer_t tick_timer, sample_timer, stop_timer, drain_timer, sweep_timer, window_timer,
+    storm_timer;
 static uv_signal_t sigint_h;
 static double rate_credit;
 static uint64_t rate_last;
@@ -256,6 +303,31 @@ static struct {
 } srv;
 static double client_cpu_begin, client_cpu_stop;
 
+/* --window-s: one record per window of the bidding (the soak compares the first and the last) */
+typedef struct {
+    double t0, t1;                     /* seconds since bidding began */
+    uint64_t accepted, sent;           /* in the window */
+    size_t rtt_lo, rtt_hi;             /* its slice of S.rtt (samples are appended in time order) */
+    size_t fan_lo, fan_hi;             /* and of S.fan */
+    double rss_sum_kib;                /* the server's VmRSS sampled once a second in the window */
+    double anon_sum_kib, file_sum_kib; /* its anonymous and file-backed parts */
+    int rss_n;
+    long rss_max_kib;
+    uint64_t ticks0, ticks1; /* the server's CPU ticks */
+    double cli0, cli1;       /* the load generator's CPU seconds */
+    uint64_t timeouts;
+} win_t;
+static win_t *wins;
+static int nwins, cap_wins;
+
+/* the end of the run: settle (answers and events in flight), ask the server for every auction's
+ * seq, wait for every open connection to reach it, then count what is missing */
+enum { DRAIN_NONE, DRAIN_SETTLE, DRAIN_SEQ, DRAIN_CATCHUP, DRAIN_DONE };
+static int drain_state, drain_seq_pending, final_done;
+static uint64_t t_drain_phase;
+static double drain_settle_s, drain_catchup_s;
+static int drain_settled, drain_caught_up, drain_seq_errors;
+
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
 {
@@ -268,6 +340,7 @@ static void logf_(const char *fmt, ...)
 }
 
 static void shutdown_all(void);
+static void storm_close_all(void);
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fail(const char *fmt, ...)
@@ -453,28 +526,53 @@ static int proc_ticks(uint64_t *ticks)
     return 0;
 }
 
-static long proc_rss_kib(void)
+/* VmRSS, and its parts: anonymous memory (heap) and file pages (SQLite's mmap of the database)
+ * with shared memory (the WAL index). */
+static long proc_rss_split_kib(long *anon, long *file)
 {
     char path[64], line[256];
     snprintf(path, sizeof(path), "/proc/%d/status", opt.server_pid);
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
-    long kib = -1;
-    while (fgets(line, sizeof(line), f))
+    long kib = -1, a = 0, fl = 0;
+    while (fgets(line, sizeof(line), f)) {
         if (strncmp(line, "VmRSS:", 6) == 0)
             kib = strtol(line + 6, NULL, 10);
+        else if (strncmp(line, "RssAnon:", 8) == 0)
+            a = strtol(line + 8, NULL, 10);
+        else if (strncmp(line, "RssFile:", 8) == 0 || strncmp(line, "RssShmem:", 9) == 0)
+            fl += strtol(strchr(line, ':') + 1, NULL, 10);
+    }
     fclose(f);
+    if (anon)
+        *anon = a;
+    if (file)
+        *file = fl;
     return kib;
+}
+
+static long proc_rss_kib(void)
+{
+    return proc_rss_split_kib(NULL, NULL);
 }
 
 static void sample(void)
 {
     if (!opt.server_pid)
         return;
-    long rss = proc_rss_kib();
+    long anon = 0, file = 0, rss = proc_rss_split_kib(&anon, &file);
     if (rss > srv.rss_peak_kib)
         srv.rss_peak_kib = rss;
+    if (bidding && nwins > 0 && rss > 0) {
+        win_t *w = &wins[nwins - 1];
+        w->rss_sum_kib += (double)rss;
+        w->anon_sum_kib += (double)anon;
+        w->file_sum_kib += (double)file;
+        w->rss_n++;
+        if (rss > w->rss_max_kib)
+            w->rss_max_kib = rss;
+    }
     uint64_t ticks, now = uv_hrtime();
     if (proc_ticks(&ticks) == 0) {
         if (srv.t_prev && bidding) {
@@ -779,8 +877,8 @@ static fan_t *fan_slot(auction_t *a, int64_t seq)
 {
     fan_t *f = &a->ring[seq % ring_size];
     if (!f->used || f->seq != seq) {
-        if (f->used && !f->done)
-            S.fan_incomplete++;
+        if (f->used && !f->done && f->t_send)
+            S.fan_overwritten++; /* the ring is too small for the fan-outs in flight */
         memset(f, 0, sizeof(*f));
         f->used = 1;
         f->seq = seq;
@@ -796,6 +894,38 @@ static void fan_check(fan_t *f)
         hist_add(&S.fan, f->t_last > f->t_send ? f->t_last - f->t_send : 0);
         hist_add(&S.fan_first, f->t_first > f->t_send ? f->t_first - f->t_send : 0);
     }
+}
+
+/* A joined connection of a is gone (closed by the server, or dropped) before the end: the fan-outs
+ * it had not seen yet no longer wait for it. */
+static void fan_member_gone(member_t *m)
+{
+    auction_t *a = m->a;
+    for (int k = 0; k < ring_size; k++) {
+        fan_t *f = &a->ring[k];
+        if (f->used && !f->done && f->seq > m->last_seq && f->expected > 0) {
+            f->expected--;
+            fan_check(f);
+        }
+    }
+}
+
+/* Keeps the first misses with their context (kind "gap", "duplicate" or "behind"). */
+static void miss_detail(member_t *m, const char *kind, int64_t from, int64_t to)
+{
+    if (!S.miss_details)
+        S.miss_details = json_array();
+    if (json_array_size(S.miss_details) >= 20)
+        return;
+    uint64_t now = uv_hrtime();
+    json_array_append_new(S.miss_details,
+                          json_pack("{s:s, s:i, s:s, s:i, s:b, s:I, s:I, s:f, s:f, s:i}", "kind",
+                                    kind, "auction", m->a->idx, "auctionId", m->a->id, "member",
+                                    m->idx, "manager", m->manager, "fromSeq", (json_int_t)from,
+                                    "toSeq", (json_int_t)to, "atS",
+                                    t_begin ? secs(now - t_begin) : 0.0, "lastEventAgoS",
+                                    m->t_last_event ? secs(now - m->t_last_event) : -1.0,
+                                    "closeCode", m->close_code));
 }
 
 static void close_lot_done(void *ud, int status, const char *body, size_t len);
@@ -882,19 +1012,50 @@ static int64_t next_amount(member_t *m)
 
 static int can_bid(const member_t *m)
 {
-    return bidding && m->manager && m->state == M_JOINED && !m->bid_out && m->lot_running &&
-           !m->leading && m->last_seq >= m->wait_seq && !m->a->completed;
+    return bidding && m->manager && !m->slow && m->state == M_JOINED && !m->bid_out &&
+           m->lot_running && !m->leading && m->last_seq >= m->wait_seq && !m->a->completed;
 }
 
 static member_t **deferred;
 static size_t n_deferred, cap_deferred;
 
+static void think_done(uv_timer_t *t);
+
+/* paced: m starts thinking about its current lot, for think_ms +- think_jitter_ms (uniform). */
+static void think_start(member_t *m)
+{
+    double ms = opt.think_ms + (prng_unit() * 2 - 1) * opt.think_jitter_ms;
+    m->thinking = 1;
+    m->think_lot = m->lot;
+    uv_timer_start(m->think, think_done, ms > 0 ? (uint64_t)(ms + 0.5) : 0, 0);
+}
+
+/* paced: the thinking time is over; bid the minimum on what this connection shows now, unless
+ * the lot changed meanwhile (then think again about the new one) */
+static void think_done(uv_timer_t *t)
+{
+    member_t *m = t->data;
+    m->thinking = 0;
+    if (!can_bid(m))
+        return; /* leading again, lot closed: the next event decides */
+    if (m->lot != m->think_lot)
+        think_start(m);
+    else
+        send_bid(m, m->lot, next_amount(m));
+}
+
 /* stress / pipeline: bid as soon as this manager is not leading (and, with --user-rate, once
- * 1/user_rate has passed since its last bid). */
+ * 1/user_rate has passed since its last bid). paced: once outbid (or a lot opens and it does not
+ * lead), think for --think-ms +- --think-jitter-ms, then bid the minimum. */
 static void maybe_bid(member_t *m)
 {
     if (opt.strategy == STRAT_RATE || opt.rest_bids || !can_bid(m))
         return;
+    if (opt.strategy == STRAT_PACED) {
+        if (!m->thinking && m->think)
+            think_start(m);
+        return;
+    }
     if (opt.user_rate > 0) {
         uint64_t gap = (uint64_t)(1e9 / opt.user_rate), now = uv_hrtime();
         if (m->last_bid_t && now - m->last_bid_t < gap) {
@@ -1125,6 +1286,8 @@ static void member_send_join(member_t *m)
 
 static void member_ready(member_t *m)
 {
+    if (m->slow)
+        lg_ws_pause(m->ws, 1);
     m->state = M_JOINED;
     m->a->joined++;
     S.ws_joined++;
@@ -1187,14 +1350,18 @@ static void on_event(member_t *m, const char *type, size_t tl, const jkv_t *kv, 
 {
     auction_t *a = m->a;
     if (m->last_seq) {
-        if (seq <= m->last_seq) {
+        if (seq <= m->last_seq) { /* seen before, or out of order: either breaks "exactly once" */
             S.dups++;
+            miss_detail(m, "duplicate", seq, m->last_seq);
             return;
         }
-        if (seq > m->last_seq + 1)
+        if (seq > m->last_seq + 1) {
             S.gaps += (uint64_t)(seq - m->last_seq - 1);
+            miss_detail(m, "gap", m->last_seq + 1, seq - 1);
+        }
     }
     m->last_seq = seq;
+    m->t_last_event = now;
     S.events++;
     int first = seq > a->applied_seq;
     if (first)
@@ -1363,9 +1530,24 @@ static void ws_on_close(lg_ws_t *ws, void *ud, int code, const char *why)
         snprintf(what, sizeof(what), "%s", why);
     m->ws = NULL;
     open_ws--;
+    m->close_code = code;
     if (m->state == M_JOINED) {
         m->a->joined--;
-        if (!shutting_down) {
+        if (code == 1008)
+            S.ws_cut++; /* the server's output cap: cut for being slow, not a miss */
+        if (!final_done) {
+            m->gone_early = 1;
+            if (!opt.rest_bids)
+                fan_member_gone(m);
+        } else if (code == 1008 && m->behind > 0) {
+            /* counted behind at the end, but the server had cut it: its close frame was still
+             * queued behind the backlog */
+            S.behind--;
+            S.behind_events -= (uint64_t)m->behind;
+            S.cut_behind_events += (uint64_t)m->behind;
+            m->behind = 0;
+        }
+        if (!shutting_down && code != 1008) {
             S.ws_dropped++;
             code_inc(S.closes_by, what);
         }
@@ -1394,6 +1576,8 @@ static const lg_ws_handlers_t ws_handlers = {
 
 static void phase_begin(void);
 static int connect_phase_open;
+static void window_open(uint64_t now);
+static void window_cb(uv_timer_t *t);
 
 static void connect_more(void)
 {
@@ -1524,6 +1708,11 @@ static void phase_begin(void)
         uv_timer_start(&tick_timer, deferred_tick, 1, 1);
     if (opt.duration_s > 0)
         uv_timer_start(&stop_timer, stop_cb, (uint64_t)(opt.duration_s * 1000), 0);
+    if (opt.window_s > 0) {
+        window_open(t_begin);
+        uv_timer_start(&window_timer, window_cb, (uint64_t)(opt.window_s * 1000),
+                       (uint64_t)(opt.window_s * 1000));
+    }
     for (int i = 0; i < opt.auctions; i++) {
         char path[128];
         snprintf(path, sizeof(path), "/api/auctions/%s/begin", A[i].id);
@@ -1531,32 +1720,75 @@ static void phase_begin(void)
     }
 }
 
-static int drained(void)
+/* Nothing in flight: every bid answered, every REST call (close-lot) answered, every open joined
+ * connection at the newest seq any connection of its room has seen. */
+static int settled(void)
 {
     for (int i = 0; i < opt.auctions; i++)
         if (A[i].inflight > 0)
             return 0;
+    if (pool && lg_pool_pending(pool) > 0)
+        return 0;
     if (opt.rest_bids)
         return 1;
     for (int i = 0; i < nconn; i++) {
         member_t *m = conn_order[i];
-        if (m->state == M_JOINED && m->last_seq < m->a->applied_seq)
+        if (m->state == M_JOINED && m->ws && m->last_seq < m->a->applied_seq)
             return 0;
     }
     return 1;
 }
 
-static void drain_cb(uv_timer_t *t)
+/* Every open joined connection has reached the seq the server reported for its auction. */
+static int caught_up(void)
 {
-    (void)t;
-    if (!drained() && secs(uv_hrtime() - t_stop) < opt.drain_s)
+    for (int i = 0; i < nconn; i++) {
+        member_t *m = conn_order[i];
+        if (m->state == M_JOINED && m->ws && m->last_seq < m->a->server_seq)
+            return 0;
+    }
+    return 1;
+}
+
+/* What the old rule (count at 3 s after the stop whatever is still in flight) would have called
+ * missed: connections behind plus fan-outs not complete. */
+static uint64_t old_rule_count(void)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < nconn; i++) {
+        member_t *m = conn_order[i];
+        if (m->state == M_JOINED && m->ws && m->last_seq < m->a->applied_seq)
+            n++;
+    }
+    for (int i = 0; i < opt.auctions; i++)
+        for (int k = 0; k < ring_size; k++)
+            if (A[i].ring[k].used && !A[i].ring[k].done && A[i].ring[k].t_send)
+                n++;
+    return n;
+}
+
+/* The final accounting: an open joined connection behind its auction's seq missed those events
+ * (the server did not send them); a connection the server cut (1008) or that dropped is not
+ * counted here but apart. */
+static void final_accounting(void)
+{
+    final_done = 1;
+    if (opt.rest_bids)
         return;
     for (int i = 0; i < nconn; i++) {
         member_t *m = conn_order[i];
-        if (m->state == M_JOINED && !opt.rest_bids && m->last_seq < m->a->applied_seq)
+        auction_t *a = m->a;
+        int64_t bar = a->server_seq > a->applied_seq ? a->server_seq : a->applied_seq;
+        if (m->state == M_JOINED && m->ws && m->last_seq < bar) {
+            m->behind = bar - m->last_seq;
             S.behind++;
+            S.behind_events += (uint64_t)m->behind;
+            miss_detail(m, "behind", m->last_seq + 1, bar);
+        } else if (m->gone_early && m->close_code == 1008 && m->last_seq < bar) {
+            S.cut_behind_events += (uint64_t)(bar - m->last_seq);
+        }
     }
-    for (int i = 0; i < opt.auctions && !opt.rest_bids; i++)
+    for (int i = 0; i < opt.auctions; i++)
         for (int k = 0; k < ring_size; k++)
             if (A[i].ring[k].used && !A[i].ring[k].done) {
                 if (A[i].ring[k].t_send)
@@ -1564,8 +1796,135 @@ static void drain_cb(uv_timer_t *t)
                 else
                     S.fan_unmatched++;
             }
-    logf_("drained; closing");
-    shutdown_all();
+}
+
+static void seq_answer(void *ud, int status, const char *body, size_t len)
+{
+    auction_t *a = ud;
+    if (status == 200) {
+        jkv_t kv[24];
+        int n = jscan(body, len, kv, 24);
+        a->server_seq = n > 0 ? jint(jget(kv, n, "seq"), 0) : 0;
+    } else {
+        drain_seq_errors++;
+    }
+    if (--drain_seq_pending == 0 && drain_state == DRAIN_SEQ) {
+        drain_state = DRAIN_CATCHUP;
+        t_drain_phase = uv_hrtime();
+    }
+}
+
+static void drain_cb(uv_timer_t *t)
+{
+    (void)t;
+    uint64_t now = uv_hrtime();
+    if (drain_state == DRAIN_NONE) { /* stop_bidding sets it; never wait forever */
+        drain_state = DRAIN_SETTLE;
+        t_drain_phase = t_stop ? t_stop : now;
+    }
+    double in_phase = secs(now - t_drain_phase);
+    static int old_rule_seen;
+    if (!old_rule_seen && secs(now - t_stop) >= 3) {
+        old_rule_seen = 1;
+        if (drain_state == DRAIN_SETTLE) /* the old rule stopped waiting here */
+            S.old_deadline_behind = old_rule_count();
+    }
+    if (drain_state == DRAIN_SETTLE) {
+        int ok = settled();
+        if (!ok && in_phase < opt.drain_s)
+            return;
+        drain_settled = ok;
+        drain_settle_s = in_phase;
+        if (!ok)
+            logf_("not settled %.1fs after the stop (answers or events still in flight)", in_phase);
+        if (opt.rest_bids) {
+            final_accounting();
+            shutdown_all();
+            return;
+        }
+        /* ask the server where every auction is: the events up to there must reach everyone */
+        drain_state = DRAIN_SEQ;
+        t_drain_phase = now;
+        drain_seq_pending = opt.auctions;
+        for (int i = 0; i < opt.auctions; i++) {
+            char path[128];
+            snprintf(path, sizeof(path), "/api/auctions/%s", A[i].id);
+            lg_pool_request(pool, "GET", path, users[A[i].m[0].user].token, NULL, seq_answer,
+                            &A[i]);
+        }
+        return;
+    }
+    if (drain_state == DRAIN_SEQ) {
+        if (in_phase >= opt.drain_s + 30) { /* the pool times out at 30 s anyway */
+            drain_state = DRAIN_CATCHUP;
+            t_drain_phase = now;
+        }
+        return;
+    }
+    if (drain_state == DRAIN_CATCHUP) {
+        int ok = caught_up();
+        if (!ok && in_phase < opt.drain_s)
+            return;
+        drain_caught_up = ok;
+        drain_catchup_s = in_phase;
+        drain_state = DRAIN_DONE;
+        final_accounting();
+        logf_("drained (settled %s in %.2fs, caught up %s in %.2fs); closing",
+              drain_settled ? "yes" : "NO", drain_settle_s, ok ? "yes" : "NO", in_phase);
+        shutdown_all();
+    }
+}
+
+/* --window-s: closes the current window and opens the next one. */
+static void window_open(uint64_t now)
+{
+    if (nwins == cap_wins) {
+        cap_wins = cap_wins ? cap_wins * 2 : 64;
+        wins = realloc(wins, (size_t)cap_wins * sizeof(*wins));
+        if (!wins)
+            abort();
+    }
+    win_t *w = &wins[nwins++];
+    memset(w, 0, sizeof(*w));
+    w->t0 = secs(now - t_begin);
+    w->rtt_lo = S.rtt.n;
+    w->fan_lo = S.fan.n;
+    w->accepted = S.accepted_window;
+    w->sent = S.sent;
+    w->timeouts = S.timeouts;
+    if (opt.server_pid)
+        proc_ticks(&w->ticks0);
+    w->cli0 = client_cpu_s();
+}
+
+static void window_close(uint64_t now)
+{
+    if (!nwins)
+        return;
+    win_t *w = &wins[nwins - 1];
+    w->t1 = secs(now - t_begin);
+    w->rtt_hi = S.rtt.n;
+    w->fan_hi = S.fan.n;
+    w->accepted = S.accepted_window - w->accepted;
+    w->sent = S.sent - w->sent;
+    w->timeouts = S.timeouts - w->timeouts;
+    if (opt.server_pid)
+        proc_ticks(&w->ticks1);
+    w->cli1 = client_cpu_s();
+}
+
+static void window_cb(uv_timer_t *t)
+{
+    (void)t;
+    if (!bidding)
+        return;
+    uint64_t now = uv_hrtime();
+    window_close(now);
+    window_open(now);
+    win_t *w = &wins[nwins - 2];
+    logf_("window %d: %.0f accepted/s, server RSS %.1f MiB", nwins - 1,
+          (double)w->accepted / (w->t1 - w->t0 > 0 ? w->t1 - w->t0 : 1),
+          w->rss_n ? w->rss_sum_kib / w->rss_n / 1024.0 : 0.0);
 }
 
 static void stop_bidding(const char *why)
@@ -1584,7 +1943,19 @@ static void stop_bidding(const char *why)
     logf_("stopped bidding after %.2fs (%s): %llu accepted", secs(t_stop - t_begin), why,
           (unsigned long long)S.accepted_window);
     uv_timer_stop(&tick_timer);
+    uv_timer_stop(&window_timer);
+    window_close(t_stop);
+    for (int i = 0; i < nconn; i++)
+        if (conn_order[i]->slow && conn_order[i]->ws)
+            lg_ws_pause(conn_order[i]->ws, 0); /* read the backlog, then the close if cut */
+    drain_state = DRAIN_SETTLE;
+    t_drain_phase = t_stop;
     uv_timer_start(&drain_timer, drain_cb, 20, 20);
+}
+
+static void free_handle(uv_handle_t *h)
+{
+    free(h);
 }
 
 static void shutdown_all(void)
@@ -1594,10 +1965,17 @@ static void shutdown_all(void)
     shutting_down = 1;
     bidding = 0;
     connect_phase_open = 0;
-    uv_timer_t *timers[] = {&tick_timer, &sample_timer, &stop_timer, &drain_timer, &sweep_timer};
+    uv_timer_t *timers[] = {&tick_timer,  &sample_timer, &stop_timer, &drain_timer,
+                            &sweep_timer, &window_timer, &storm_timer};
     for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++)
         uv_close((uv_handle_t *)timers[i], NULL);
     uv_close((uv_handle_t *)&sigint_h, NULL);
+    for (int i = 0; i < nconn; i++)
+        if (conn_order[i]->think) {
+            uv_close((uv_handle_t *)conn_order[i]->think, free_handle);
+            conn_order[i]->think = NULL;
+        }
+    storm_close_all();
     for (int i = 0; i < nconn; i++)
         if (conn_order[i]->ws)
             lg_ws_close(conn_order[i]->ws, 1000, 2000);
@@ -1621,12 +1999,110 @@ static json_t *hist_json(hist_t *h)
 
 static const char *strategy_name(void)
 {
-    return opt.strategy == STRAT_RATE ? "rate" : opt.strategy == STRAT_PIPELINE ? "pipeline" : "stress";
+    return opt.strategy == STRAT_RATE       ? "rate"
+           : opt.strategy == STRAT_PIPELINE ? "pipeline"
+           : opt.strategy == STRAT_PACED    ? "paced"
+                                            : "stress";
+}
+
+/* Percentiles (ms) of the samples [lo, hi) of h, before h is sorted. */
+static void slice_pct(const hist_t *h, size_t lo, size_t hi, double *p50, double *p99)
+{
+    *p50 = *p99 = 0;
+    if (hi <= lo || hi > h->n)
+        return;
+    hist_t t = {.n = hi - lo, .cap = hi - lo};
+    t.v = malloc(t.n * sizeof(*t.v));
+    if (!t.v)
+        abort();
+    memcpy(t.v, h->v + lo, t.n * sizeof(*t.v));
+    qsort(t.v, t.n, sizeof(*t.v), cmp_u32);
+    *p50 = hist_pct(&t, 50);
+    *p99 = hist_pct(&t, 99);
+    free(t.v);
+}
+
+/* Windows [a, b) pooled: RTT and fan-out percentiles over their samples, mean RSS. */
+static json_t *windows_pooled(int a, int b)
+{
+    double r50, r99, f50, f99, rss = 0, anon = 0, file = 0, acc = 0;
+    int n = 0;
+    slice_pct(&S.rtt, wins[a].rtt_lo, wins[b - 1].rtt_hi, &r50, &r99);
+    slice_pct(&S.fan, wins[a].fan_lo, wins[b - 1].fan_hi, &f50, &f99);
+    for (int i = a; i < b; i++) {
+        rss += wins[i].rss_sum_kib;
+        anon += wins[i].anon_sum_kib;
+        file += wins[i].file_sum_kib;
+        n += wins[i].rss_n;
+        acc += (double)wins[i].accepted;
+    }
+    double span = wins[b - 1].t1 - wins[a].t0;
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "fromS", wins[a].t0, "toS",
+                     wins[b - 1].t1, "rssMiB", n ? rss / n / 1024.0 : 0.0, "rssAnonMiB",
+                     n ? anon / n / 1024.0 : 0.0, "rssFileMiB", n ? file / n / 1024.0 : 0.0,
+                     "rttP50Ms", r50, "rttP99Ms", r99, "fanoutP99Ms", f99, "acceptedPerS",
+                     span > 0 ? acc / span : 0.0);
+}
+
+static double change_pct(json_t *first, json_t *last, const char *key)
+{
+    double a = json_real_value(json_object_get(first, key)),
+           b = json_real_value(json_object_get(last, key));
+    return a > 0 ? (b - a) / a * 100 : 0;
+}
+
+/* --window-s: every window, and the first --compare-windows complete windows against the last. */
+static void windows_report(json_t *root)
+{
+    if (!nwins)
+        return;
+    json_t *arr = json_array();
+    int complete = 0;
+    for (int i = 0; i < nwins; i++) {
+        win_t *w = &wins[i];
+        double dt = w->t1 - w->t0, r50, r99, f50, f99;
+        slice_pct(&S.rtt, w->rtt_lo, w->rtt_hi, &r50, &r99);
+        slice_pct(&S.fan, w->fan_lo, w->fan_hi, &f50, &f99);
+        double cpu = opt.server_pid && dt > 0
+                         ? (double)(w->ticks1 - w->ticks0) / (double)sysconf(_SC_CLK_TCK) / dt * 100
+                         : 0;
+        double k = w->rss_n ? 1.0 / w->rss_n / 1024.0 : 0.0;
+        json_array_append_new(
+            arr, json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I}",
+                           "fromS", w->t0, "toS", w->t1, "acceptedPerS",
+                           dt > 0 ? (double)w->accepted / dt : 0.0, "sentPerS",
+                           dt > 0 ? (double)w->sent / dt : 0.0, "rttP50Ms", r50, "rttP99Ms", r99,
+                           "fanoutP99Ms", f99, "rssMiB", w->rss_sum_kib * k, "rssAnonMiB",
+                           w->anon_sum_kib * k, "rssFileMiB", w->file_sum_kib * k, "rssMiBMax",
+                           w->rss_max_kib / 1024.0, "serverCpuPct", cpu, "clientCpuPct",
+                           dt > 0 ? (w->cli1 - w->cli0) / dt * 100 : 0.0, "timeouts",
+                           (json_int_t)w->timeouts));
+        if (dt >= 0.9 * opt.window_s)
+            complete = i + 1; /* windows are complete up to the partial last one */
+    }
+    json_object_set_new(root, "windows", arr);
+    int k = opt.compare_windows;
+    if (complete < 2 * k)
+        k = complete / 2;
+    if (k < 1)
+        return;
+    json_t *first = windows_pooled(0, k), *last = windows_pooled(complete - k, complete);
+    json_t *cmp =
+        json_pack("{s:f, s:i, s:i, s:f, s:f, s:f, s:f}", "windowS", opt.window_s, "windowsCompared",
+                  k, "completeWindows", complete, "rssChangePct", change_pct(first, last, "rssMiB"),
+                  "rssAnonChangePct", change_pct(first, last, "rssAnonMiB"), "rttP99ChangePct",
+                  change_pct(first, last, "rttP99Ms"), "fanoutP99ChangePct",
+                  change_pct(first, last, "fanoutP99Ms"));
+    json_object_set_new(cmp, "first", first);
+    json_object_set_new(cmp, "last", last);
+    json_object_set_new(root, "soakCompare", cmp);
 }
 
 static void report(void)
 {
     double window = t_stop > t_begin ? secs(t_stop - t_begin) : 0;
+    json_t *root = json_object(), *wroot = json_object();
+    windows_report(wroot); /* before the histograms are sorted */
     json_t *rtt = hist_json(&S.rtt), *fan = hist_json(&S.fan);
     uint64_t race = 0;
     for (int i = 0; i < NCODES && S.rejected_by[i].code[0]; i++)
@@ -1641,7 +2117,6 @@ static void report(void)
     double tput = window > 0 ? (double)S.accepted_window / window : 0;
     uint64_t conn_errors = S.ws_failed + S.ws_dropped;
 
-    json_t *root = json_object();
     json_object_set_new(root, "label", json_string(opt.label));
     json_object_set_new(
         root, "params",
@@ -1655,17 +2130,26 @@ static void report(void)
                   strategy_name(), "rate", opt.strategy == STRAT_RATE ? opt.rate : 0.0,
                   "durationS", opt.duration_s, "bidVia", opt.rest_bids ? "rest" : "ws",
                   "httpConns", opt.http_conns, "connectConcurrency", opt.connect_conc));
-    json_object_set_new(json_object_get(root, "params"), "userRate", json_real(opt.user_rate));
+    json_t *params = json_object_get(root, "params");
+    json_object_set_new(params, "userRate", json_real(opt.user_rate));
+    if (opt.strategy == STRAT_PACED) {
+        json_object_set_new(params, "thinkMs", json_real(opt.think_ms));
+        json_object_set_new(params, "thinkJitterMs", json_real(opt.think_jitter_ms));
+        json_object_set_new(params, "seed", json_integer((json_int_t)opt.seed));
+    }
+    if (opt.window_s > 0)
+        json_object_set_new(params, "windowS", json_real(opt.window_s));
     json_object_set_new(root, "setupS",
                         json_pack("{s:f, s:f, s:f, s:f, s:f}", "signin", setup_s[0], "leagues",
                                   setup_s[1], "joins", setup_s[2], "auctions", setup_s[3],
                                   "connect", setup_s[4]));
-    json_object_set_new(
-        root, "connections",
-        json_pack("{s:i, s:I, s:I, s:I, s:o, s:o, s:o}", "wsTotal", nconn, "wsJoined",
-                  (json_int_t)S.ws_joined, "wsFailed", (json_int_t)S.ws_failed, "wsDropped",
-                  (json_int_t)S.ws_dropped, "failedBy", code_json(S.connfail_by), "droppedBy",
-                  code_json(S.closes_by), "httpErrors", code_json(S.http_by)));
+    json_object_set_new(root, "connections",
+                        json_pack("{s:i, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "wsTotal", nconn,
+                                  "wsJoined", (json_int_t)S.ws_joined, "wsFailed",
+                                  (json_int_t)S.ws_failed, "wsDropped", (json_int_t)S.ws_dropped,
+                                  "wsCutSlow", (json_int_t)S.ws_cut, "failedBy",
+                                  code_json(S.connfail_by), "droppedBy", code_json(S.closes_by),
+                                  "httpErrors", code_json(S.http_by)));
     json_object_set_new(
         root, "bids",
         json_pack("{s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:f, s:I, s:I}", "sent",
@@ -1680,16 +2164,28 @@ static void report(void)
     json_object_set_new(root, "rttMs", rtt);
     json_object_set_new(fan, "incomplete", json_integer((json_int_t)S.fan_incomplete));
     json_object_set_new(fan, "unmatched", json_integer((json_int_t)S.fan_unmatched));
+    json_object_set_new(fan, "overwritten", json_integer((json_int_t)S.fan_overwritten));
     json_object_set_new(root, "fanoutMs", fan);
     json_object_set_new(root, "fanoutFirstMs", hist_json(&S.fan_first));
     json_object_set_new(
         root, "events",
-        json_pack("{s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I}", "received", (json_int_t)S.events,
-                  "gaps", (json_int_t)S.gaps, "duplicates", (json_int_t)S.dups,
-                  "connectionsBehindAtEnd", (json_int_t)S.behind, "errorsBy",
-                  code_json(S.errors_by), "parseErrors", (json_int_t)S.parse_errors,
-                  "framesIn", (json_int_t)lg_ws_frames_in, "bytesIn", (json_int_t)lg_ws_bytes_in,
-                  "framesOut", (json_int_t)lg_ws_frames_out));
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I}", "received",
+                  (json_int_t)S.events, "missed", (json_int_t)(S.gaps + S.behind_events), "gaps",
+                  (json_int_t)S.gaps, "duplicates", (json_int_t)S.dups, "connectionsBehindAtEnd",
+                  (json_int_t)S.behind, "behindEventsAtEnd", (json_int_t)S.behind_events,
+                  "cutSlowEventsNotReceived", (json_int_t)S.cut_behind_events, "oldRuleMissedAt3s",
+                  (json_int_t)S.old_deadline_behind, "errorsBy", code_json(S.errors_by),
+                  "parseErrors", (json_int_t)S.parse_errors, "framesIn",
+                  (json_int_t)lg_ws_frames_in, "bytesIn", (json_int_t)lg_ws_bytes_in, "framesOut",
+                  (json_int_t)lg_ws_frames_out));
+    json_object_set_new(json_object_get(root, "events"), "missDetails",
+                        S.miss_details ? S.miss_details : json_array());
+    S.miss_details = NULL;
+    json_object_set_new(root, "drain",
+                        json_pack("{s:b, s:f, s:b, s:f, s:i, s:f}", "settled", drain_settled,
+                                  "settleS", drain_settle_s, "caughtUp", drain_caught_up,
+                                  "catchUpS", drain_catchup_s, "seqErrors", drain_seq_errors,
+                                  "limitS", opt.drain_s));
     json_object_set_new(root, "auctionsCompleted", json_integer(S.auctions_completed));
     json_object_set_new(
         root, "server",
@@ -1699,17 +2195,21 @@ static void report(void)
                   srv.rss_end_kib / 1024.0));
     json_object_set_new(root, "client", json_pack("{s:f}", "cpuPct", cli_cpu));
     json_object_set_new(root, "exitCode", json_integer(exit_code));
+    json_object_update(root, wroot);
+    json_decref(wroot);
 
     if (opt.json_path[0]) {
         if (json_dump_file(root, opt.json_path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
             fprintf(stderr, "gavel-load: cannot write %s\n", opt.json_path);
     }
     if (opt.md_header) {
-        printf("| scenario | rooms × managers (+ spectators) | WS joined | bids sent | accepted | "
-               "accepted/s | valid accepted | RTT p50 / p99 / max ms | fan-out p50 / p99 / max ms | "
-               "gaps | conn errors | server CPU | server RSS peak |\n");
-        printf("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
-               "---: |\n");
+        printf(
+            "| scenario | rooms × managers (+ spectators) | WS joined | bids sent | accepted | "
+            "accepted/s | valid accepted | RTT p50 / p99 / max ms | fan-out p50 / p99 / max ms | "
+            "missed | cut (1008) | conn errors | server CPU | server RSS peak |\n");
+        printf(
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+            "---: | ---: |\n");
     }
     json_t *r = json_object_get(root, "rttMs"), *f = json_object_get(root, "fanoutMs");
     char rooms[64];
@@ -1719,14 +2219,305 @@ static void report(void)
         snprintf(rooms, sizeof(rooms), "%d × %d", opt.auctions, opt.managers);
 #define P(o, k) json_real_value(json_object_get(o, k))
     printf("| %s | %s | %llu/%d | %llu | %llu | %.0f | %.2f %% | %.3f / %.3f / %.3f | "
-           "%.3f / %.3f / %.3f | %llu | %llu | %.0f %% | %.1f MiB |\n",
-           opt.label, rooms, (unsigned long long)S.ws_joined, nconn,
-           (unsigned long long)S.sent, (unsigned long long)S.accepted, tput, valid_pct, P(r, "p50"),
-           P(r, "p99"), P(r, "max"), P(f, "p50"), P(f, "p99"), P(f, "max"),
-           (unsigned long long)S.gaps, (unsigned long long)conn_errors, srv_cpu,
-           srv.rss_peak_kib / 1024.0);
+           "%.3f / %.3f / %.3f | %llu | %llu | %llu | %.0f %% | %.1f MiB |\n",
+           opt.label, rooms, (unsigned long long)S.ws_joined, nconn, (unsigned long long)S.sent,
+           (unsigned long long)S.accepted, tput, valid_pct, P(r, "p50"), P(r, "p99"), P(r, "max"),
+           P(f, "p50"), P(f, "p99"), P(f, "max"),
+           (unsigned long long)(S.gaps + S.behind_events + S.dups), (unsigned long long)S.ws_cut,
+           (unsigned long long)conn_errors, srv_cpu, srv.rss_peak_kib / 1024.0);
 #undef P
     json_decref(root);
+}
+
+/* ================================================================================================
+ * Sign-in storm (--signin-storm N): N users, started evenly over --storm-seconds, each through
+ * POST /api/auth/magic-link (devToken) -> POST /api/auth/verify -> WebSocket connect -> auth ->
+ * ready. Every user has its own HTTP connection (a pool of N: a request never waits for another
+ * user's), so the steps measure the server, not a queue in this tool.
+ * ============================================================================================== */
+
+enum { ST_LINK, ST_VERIFY, ST_CONNECT, ST_AUTH, ST_TOTAL, ST_N };
+static const char *const storm_step_names[ST_N] = {"magicLink", "verify", "wsConnect", "wsAuth",
+                                                   "total"};
+
+typedef struct {
+    int idx;
+    char email[80];
+    char token[512];
+    lg_ws_t *ws;
+    int step; /* the ST_* in progress; ST_TOTAL = in; -1 = failed */
+    int started;
+    uint64_t t_sched, t0, t_step;
+} storm_user_t;
+
+static storm_user_t *storm;
+static lg_pool_t *storm_pool;
+static hist_t storm_h[ST_N], storm_lag;
+static code_t storm_fail_by[NCODES];
+static int storm_started, storm_done, storm_in, storm_dropped, storm_closing;
+static uint64_t storm_t0, storm_t_last_in;
+
+static void storm_finish(void);
+
+static void storm_user_failed(storm_user_t *u, const char *why)
+{
+    if (u->step < 0 || u->step == ST_TOTAL)
+        return;
+    char what[96];
+    snprintf(what, sizeof(what), "%s: %s", storm_step_names[u->step], why);
+    code_inc(storm_fail_by, what);
+    u->step = -1;
+    storm_done++;
+    if (u->ws)
+        lg_ws_close(u->ws, 1000, 2000);
+    storm_finish();
+}
+
+static void storm_step_done(storm_user_t *u, uint64_t now)
+{
+    hist_add(&storm_h[u->step], now - u->t_step);
+    u->step++;
+    u->t_step = now;
+}
+
+static void storm_ws_open(lg_ws_t *ws, void *ud)
+{
+    storm_user_t *u = ud;
+    storm_step_done(u, uv_hrtime());
+    char msg[640];
+    int n = snprintf(msg, sizeof(msg), "{\"type\":\"auth\",\"token\":\"%s\"}", u->token);
+    lg_ws_send_text(ws, msg, (size_t)n);
+}
+
+static void storm_ws_text(lg_ws_t *ws, void *ud, const char *text, size_t len)
+{
+    (void)ws;
+    storm_user_t *u = ud;
+    uint64_t now = uv_hrtime();
+    if (u->step != ST_AUTH)
+        return;
+    jkv_t kv[16];
+    int n = jscan(text, len, kv, 16);
+    char type[32] = "", code[48] = "unknown";
+    jstr(n > 0 ? jget(kv, n, "type") : NULL, type, sizeof(type));
+    if (strcmp(type, "ready") == 0) {
+        storm_step_done(u, now); /* -> ST_TOTAL */
+        hist_add(&storm_h[ST_TOTAL], now - u->t0);
+        storm_in++;
+        storm_done++;
+        storm_t_last_in = now;
+        storm_finish();
+    } else if (strcmp(type, "error") == 0) {
+        jstr(jget(kv, n, "code"), code, sizeof(code));
+        storm_user_failed(u, code);
+    }
+}
+
+static void storm_ws_close(lg_ws_t *ws, void *ud, int code, const char *why)
+{
+    (void)ws;
+    storm_user_t *u = ud;
+    u->ws = NULL;
+    if (u->step == ST_TOTAL) {
+        if (!storm_closing)
+            storm_dropped++;
+        return;
+    }
+    char what[64];
+    if (code)
+        snprintf(what, sizeof(what), "close %d", code);
+    else
+        snprintf(what, sizeof(what), "%s", why);
+    storm_user_failed(u, what);
+}
+
+static const lg_ws_handlers_t storm_ws_handlers = {
+    .on_open = storm_ws_open,
+    .on_text = storm_ws_text,
+    .on_close = storm_ws_close,
+};
+
+static void storm_verified(void *ud, int status, const char *body, size_t len)
+{
+    storm_user_t *u = ud;
+    uint64_t now = uv_hrtime();
+    if (u->step != ST_VERIFY)
+        return;
+    json_t *o = status == 200 ? parse_body(body, len) : NULL;
+    const char *tok = jget_str(o, "accessToken");
+    if (!tok || strlen(tok) >= sizeof(u->token)) {
+        json_decref(o);
+        char why[32];
+        snprintf(why, sizeof(why), "HTTP %d", status);
+        storm_user_failed(u, why);
+        return;
+    }
+    snprintf(u->token, sizeof(u->token), "%s", tok);
+    json_decref(o);
+    storm_step_done(u, now);
+    u->ws =
+        lg_ws_connect(loop, &opt.addr, opt.host, "/ws", &storm_ws_handlers, u, opt.ws_timeout_ms);
+}
+
+static void storm_linked(void *ud, int status, const char *body, size_t len)
+{
+    storm_user_t *u = ud;
+    uint64_t now = uv_hrtime();
+    if (u->step != ST_LINK)
+        return;
+    json_t *o = status == 202 ? parse_body(body, len) : NULL;
+    const char *dev = jget_str(o, "devToken");
+    if (!dev) {
+        json_decref(o);
+        char why[48];
+        snprintf(why, sizeof(why), status == 202 ? "no devToken (--dev?)" : "HTTP %d", status);
+        storm_user_failed(u, why);
+        return;
+    }
+    char req[512];
+    snprintf(req, sizeof(req), "{\"email\":\"%s\",\"token\":\"%s\"}", u->email, dev);
+    json_decref(o);
+    storm_step_done(u, now);
+    lg_pool_request(storm_pool, "POST", "/api/auth/verify", NULL, req, storm_verified, u);
+}
+
+static void storm_start_user(storm_user_t *u, uint64_t now)
+{
+    u->started = 1;
+    u->t0 = u->t_step = now;
+    u->step = ST_LINK;
+    hist_add(&storm_lag, now > u->t_sched ? now - u->t_sched : 0);
+    char req[160];
+    snprintf(req, sizeof(req), "{\"email\":\"%s\"}", u->email);
+    lg_pool_request(storm_pool, "POST", "/api/auth/magic-link", NULL, req, storm_linked, u);
+}
+
+/* 1 ms tick: starts every user whose time has come; gives up on the stragglers at the end. */
+static void storm_tick(uv_timer_t *t)
+{
+    (void)t;
+    uint64_t now = uv_hrtime();
+    while (storm_started < opt.storm_users && storm[storm_started].t_sched <= now)
+        storm_start_user(&storm[storm_started++], now);
+    if (storm_started == opt.storm_users &&
+        secs(now - storm_t0) > opt.storm_s + (double)opt.ws_timeout_ms / 1000 + 30)
+        for (int i = 0; i < opt.storm_users; i++)
+            storm_user_failed(&storm[i], "no answer");
+}
+
+static void storm_finish(void)
+{
+    if (storm_done < opt.storm_users || shutting_down)
+        return;
+    t_stop = uv_hrtime();
+    client_cpu_stop = client_cpu_s();
+    if (opt.server_pid) {
+        proc_ticks(&srv.ticks_stop);
+        srv.rss_end_kib = proc_rss_kib();
+        if (srv.rss_end_kib > srv.rss_peak_kib)
+            srv.rss_peak_kib = srv.rss_end_kib;
+    }
+    logf_("sign-in storm: %d of %d users in after %.2fs", storm_in, opt.storm_users,
+          secs(t_stop - storm_t0));
+    shutdown_all();
+}
+
+static void storm_close_all(void)
+{
+    storm_closing = 1;
+    for (int i = 0; storm && i < opt.storm_users; i++)
+        if (storm[i].ws)
+            lg_ws_close(storm[i].ws, 1000, 2000);
+    if (storm_pool)
+        lg_pool_free(storm_pool);
+    storm_pool = NULL;
+}
+
+static void phase_storm(void)
+{
+    storm = calloc((size_t)opt.storm_users, sizeof(*storm));
+    if (!storm)
+        abort();
+    storm_pool = lg_pool_new(loop, &opt.addr, opt.host, opt.storm_users, opt.http_timeout_ms);
+    storm_t0 = t_begin = uv_hrtime() + 50000000ull; /* the first user 50 ms from now */
+    double gap = opt.storm_users > 1 ? opt.storm_s / opt.storm_users : 0;
+    for (int i = 0; i < opt.storm_users; i++) {
+        storm_user_t *u = &storm[i];
+        u->idx = i;
+        snprintf(u->email, sizeof(u->email), "%s-storm-%d@load.test", opt.prefix, i);
+        u->t_sched = storm_t0 + (uint64_t)(gap * i * 1e9);
+    }
+    logf_("sign-in storm: %d users over %.1fs (one every %.1f ms), each with its own connection",
+          opt.storm_users, opt.storm_s, gap * 1000);
+    client_cpu_begin = client_cpu_s();
+    if (opt.server_pid)
+        proc_ticks(&srv.ticks_begin);
+    uv_timer_start(&storm_timer, storm_tick, 1, 1);
+}
+
+static void storm_report(void)
+{
+    double window = t_stop > storm_t0 ? secs(t_stop - storm_t0) : 0;
+    double srv_cpu = 0;
+    if (opt.server_pid && srv.ok && window > 0)
+        srv_cpu = (double)(srv.ticks_stop - srv.ticks_begin) / (double)sysconf(_SC_CLK_TCK) /
+                  window * 100;
+    double cli_cpu = window > 0 ? (client_cpu_stop - client_cpu_begin) / window * 100 : 0;
+    json_t *steps = json_object();
+    double worst_p99 = 0;
+    const char *worst = "";
+    for (int k = 0; k < ST_N; k++) {
+        json_t *h = hist_json(&storm_h[k]);
+        double p99 = json_real_value(json_object_get(h, "p99"));
+        if (k != ST_TOTAL && p99 >= worst_p99) {
+            worst_p99 = p99;
+            worst = storm_step_names[k];
+        }
+        json_object_set_new(steps, storm_step_names[k], h);
+    }
+    json_t *root = json_object();
+    json_object_set_new(root, "label", json_string(opt.label));
+    json_object_set_new(root, "mode", json_string("signin-storm"));
+    json_object_set_new(root, "params",
+                        json_pack("{s:s, s:i, s:f}", "url", opt.url, "users", opt.storm_users,
+                                  "seconds", opt.storm_s));
+    json_object_set_new(
+        root, "storm",
+        json_pack("{s:i, s:i, s:i, s:i, s:o, s:o, s:f, s:s, s:o, s:f, s:f}", "users",
+                  opt.storm_users, "started", storm_started, "in", storm_in, "droppedAfterIn",
+                  storm_dropped, "failedBy", code_json(storm_fail_by), "stepsMs", steps,
+                  "worstStepP99Ms", worst_p99, "worstStep", worst, "startLagMs",
+                  hist_json(&storm_lag), "lastInAfterS",
+                  storm_t_last_in > storm_t0 ? secs(storm_t_last_in - storm_t0) : 0.0, "windowS",
+                  window));
+    json_object_set_new(root, "server",
+                        json_pack("{s:i, s:f, s:f, s:f}", "pid", opt.server_pid, "cpuPct", srv_cpu,
+                                  "rssMiBPeak", srv.rss_peak_kib / 1024.0, "rssMiBEnd",
+                                  srv.rss_end_kib / 1024.0));
+    json_object_set_new(root, "client", json_pack("{s:f}", "cpuPct", cli_cpu));
+    json_object_set_new(root, "exitCode", json_integer(exit_code));
+    if (opt.json_path[0] &&
+        json_dump_file(root, opt.json_path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+        fprintf(stderr, "gavel-load: cannot write %s\n", opt.json_path);
+    if (opt.md_header) {
+        printf("| scenario | users over s | in | magic link p50 / p99 ms | verify p50 / p99 ms | "
+               "WS connect p50 / p99 ms | auth → ready p50 / p99 ms | total p99 / max ms | "
+               "server CPU |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    }
+    json_t *st = json_object_get(json_object_get(root, "storm"), "stepsMs");
+#define SP(k, q) json_real_value(json_object_get(json_object_get(st, storm_step_names[k]), q))
+    printf("| %s | %d over %.0f s | %d | %.3f / %.3f | %.3f / %.3f | %.3f / %.3f | %.3f / %.3f | "
+           "%.3f / %.3f | %.0f %% |\n",
+           opt.label, opt.storm_users, opt.storm_s, storm_in, SP(ST_LINK, "p50"),
+           SP(ST_LINK, "p99"), SP(ST_VERIFY, "p50"), SP(ST_VERIFY, "p99"), SP(ST_CONNECT, "p50"),
+           SP(ST_CONNECT, "p99"), SP(ST_AUTH, "p50"), SP(ST_AUTH, "p99"), SP(ST_TOTAL, "p99"),
+           SP(ST_TOTAL, "max"), srv_cpu);
+#undef SP
+    json_decref(root);
+    for (int k = 0; k < ST_N; k++)
+        free(storm_h[k].v);
+    free(storm_lag.v);
+    free(storm);
 }
 
 /* ================================================================================================
@@ -1747,34 +2538,52 @@ static void on_sigint(uv_signal_t *h, int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: gavel-load --url http://127.0.0.1:PORT [options]\n"
-            "  --server-pid PID        sample the server's CPU and RSS from /proc\n"
-            "  --auctions M            leagues and auctions (20)\n"
-            "  --managers N            managers per auction, commissioner included (8)\n"
-            "  --spectators S          spectators per auction, joined by the watch code (0)\n"
-            "  --sport S --competition C   (football, EPL-2025)\n"
-            "  --roster-size R --lot-seconds T --budget B --min-bid B --min-increment I\n"
-            "                          league settings (2, 60, 1e12, 1, 1)\n"
-            "  --bids-per-lot K        the commissioner closes a lot after K accepted bids (20;\n"
-            "                          0 = lots close by their clock)\n"
-            "  --strategy stress|rate|pipeline\n"
-            "                          stress: every manager bids current+minIncrement as soon as\n"
-            "                          it is not leading; rate: --rate bids/s overall, round-robin\n"
-            "                          over the auctions, one bid in flight per auction; pipeline:\n"
-            "                          like stress, but each bid tops the highest bid in flight\n"
-            "  --rate R                bids/s overall for --strategy rate (1000)\n"
-            "  --user-rate R           stress/pipeline: at most R bids/s per manager (0 = no cap;\n"
-            "                          20 is the API's default per-user limit)\n"
-            "  --duration S            stop bidding after S seconds (0 = when every auction\n"
-            "                          completed)\n"
-            "  --http-conns P          keep-alive HTTP connections for setup (16)\n"
-            "  --connect-concurrency C WebSocket handshakes in flight (256)\n"
-            "  --rest-bids             bid over REST instead of the WebSocket (no fan-out)\n"
-            "  --json FILE             write every measurement as JSON\n"
-            "  --label NAME            the scenario's name in the table row (run)\n"
-            "  --email-prefix P        users are P-<n>@load.test (a fresh prefix per run)\n"
-            "  --md-header             print the markdown table header before the row\n");
+    fprintf(
+        f, "usage: gavel-load --url http://127.0.0.1:PORT [options]\n"
+           "  --server-pid PID        sample the server's CPU and RSS from /proc\n"
+           "  --auctions M            leagues and auctions (20)\n"
+           "  --managers N            managers per auction, commissioner included (8)\n"
+           "  --spectators S          spectators per auction, joined by the watch code (0)\n"
+           "  --sport S --competition C   (football, EPL-2025)\n"
+           "  --roster-size R --lot-seconds T --budget B --min-bid B --min-increment I\n"
+           "                          league settings (2, 60, 1e12, 1, 1)\n"
+           "  --bids-per-lot K        the commissioner closes a lot after K accepted bids (20;\n"
+           "                          0 = lots close by their clock)\n"
+           "  --strategy stress|rate|pipeline|paced\n"
+           "                          stress: every manager bids current+minIncrement as soon as\n"
+           "                          it is not leading; rate: --rate bids/s overall, round-robin\n"
+           "                          over the auctions, one bid in flight per auction; pipeline:\n"
+           "                          like stress, but each bid tops the highest bid in flight;\n"
+           "                          paced: once outbid (or a lot opens and it does not lead),\n"
+           "                          a manager thinks --think-ms, then bids the minimum\n"
+           "  --think-ms T --think-jitter-ms J\n"
+           "                          paced: think T +- J ms, uniform (1000, 200)\n"
+           "  --seed N                the PRNG of the think times (1)\n"
+           "  --rate R                bids/s overall for --strategy rate (1000)\n"
+           "  --user-rate R           stress/pipeline: at most R bids/s per manager (0 = no cap;\n"
+           "                          20 is the API's default per-user limit)\n"
+           "  --duration S            stop bidding after S seconds (0 = when every auction\n"
+           "                          completed)\n"
+           "  --http-conns P          keep-alive HTTP connections for setup (16)\n"
+           "  --connect-concurrency C WebSocket handshakes in flight (256)\n"
+           "  --rest-bids             bid over REST instead of the WebSocket (no fan-out)\n"
+           "  --window-s W            record RTT, fan-out, RSS and CPU per W s window and\n"
+           "                          compare the first --compare-windows K windows with the\n"
+           "                          last K (5)\n"
+           "  --drain-seconds S       at the end, wait up to S s for answers and events in\n"
+           "                          flight, then up to S s for every open connection to reach\n"
+           "                          the seq the server reports (10)\n"
+           "  --slow-readers N        test the accounting: the last member of each of the first\n"
+           "                          N auctions stops reading once joined (and never bids)\n"
+           "                          until the bidding stops (with a small\n"
+           "                          --ws-max-output-bytes on the server, it is cut with 1008)\n"
+           "  --signin-storm N        instead of an auction: N users through magic link, verify,\n"
+           "                          WebSocket connect and auth -> ready, started evenly over\n"
+           "                          --storm-seconds S (10), each step timed\n"
+           "  --json FILE             write every measurement as JSON\n"
+           "  --label NAME            the scenario's name in the table row (run)\n"
+           "  --email-prefix P        users are P-<n>@load.test (a fresh prefix per run)\n"
+           "  --md-header             print the markdown table header before the row\n");
 }
 
 static int parse_url(const char *url)
@@ -1795,22 +2604,78 @@ static int parse_url(const char *url)
 static int parse_args(int argc, char **argv)
 {
     enum {
-        O_URL = 256, O_PID, O_AUC, O_MAN, O_SPEC, O_SPORT, O_COMP, O_ROSTER, O_LOTS, O_BUDGET,
-        O_MINBID, O_MININC, O_BPL, O_STRAT, O_RATE, O_DUR, O_HTTPC, O_CONC, O_REST, O_JSON,
-        O_LABEL, O_PREFIX, O_MDH, O_HELP, O_VERBOSE, O_URATE
+        O_URL = 256,
+        O_PID,
+        O_AUC,
+        O_MAN,
+        O_SPEC,
+        O_SPORT,
+        O_COMP,
+        O_ROSTER,
+        O_LOTS,
+        O_BUDGET,
+        O_MINBID,
+        O_MININC,
+        O_BPL,
+        O_STRAT,
+        O_RATE,
+        O_DUR,
+        O_HTTPC,
+        O_CONC,
+        O_REST,
+        O_JSON,
+        O_LABEL,
+        O_PREFIX,
+        O_MDH,
+        O_HELP,
+        O_VERBOSE,
+        O_URATE,
+        O_THINK,
+        O_JITTER,
+        O_SEED,
+        O_WIN,
+        O_CMPW,
+        O_STORM,
+        O_STORMS,
+        O_DRAIN,
+        O_SLOW
     };
-    static const struct option lo[] = {
-        {"url", 1, 0, O_URL}, {"server-pid", 1, 0, O_PID}, {"auctions", 1, 0, O_AUC},
-        {"managers", 1, 0, O_MAN}, {"spectators", 1, 0, O_SPEC}, {"sport", 1, 0, O_SPORT},
-        {"competition", 1, 0, O_COMP}, {"roster-size", 1, 0, O_ROSTER},
-        {"lot-seconds", 1, 0, O_LOTS}, {"budget", 1, 0, O_BUDGET}, {"min-bid", 1, 0, O_MINBID},
-        {"min-increment", 1, 0, O_MININC}, {"bids-per-lot", 1, 0, O_BPL},
-        {"strategy", 1, 0, O_STRAT}, {"rate", 1, 0, O_RATE}, {"duration", 1, 0, O_DUR},
-        {"http-conns", 1, 0, O_HTTPC}, {"connect-concurrency", 1, 0, O_CONC},
-        {"rest-bids", 0, 0, O_REST}, {"json", 1, 0, O_JSON}, {"label", 1, 0, O_LABEL},
-        {"email-prefix", 1, 0, O_PREFIX}, {"md-header", 0, 0, O_MDH}, {"help", 0, 0, O_HELP},
-        {"verbose", 0, 0, O_VERBOSE}, {"user-rate", 1, 0, O_URATE},
-        {0, 0, 0, 0}};
+    static const struct option lo[] = {{"url", 1, 0, O_URL},
+                                       {"server-pid", 1, 0, O_PID},
+                                       {"auctions", 1, 0, O_AUC},
+                                       {"managers", 1, 0, O_MAN},
+                                       {"spectators", 1, 0, O_SPEC},
+                                       {"sport", 1, 0, O_SPORT},
+                                       {"competition", 1, 0, O_COMP},
+                                       {"roster-size", 1, 0, O_ROSTER},
+                                       {"lot-seconds", 1, 0, O_LOTS},
+                                       {"budget", 1, 0, O_BUDGET},
+                                       {"min-bid", 1, 0, O_MINBID},
+                                       {"min-increment", 1, 0, O_MININC},
+                                       {"bids-per-lot", 1, 0, O_BPL},
+                                       {"strategy", 1, 0, O_STRAT},
+                                       {"rate", 1, 0, O_RATE},
+                                       {"duration", 1, 0, O_DUR},
+                                       {"http-conns", 1, 0, O_HTTPC},
+                                       {"connect-concurrency", 1, 0, O_CONC},
+                                       {"rest-bids", 0, 0, O_REST},
+                                       {"json", 1, 0, O_JSON},
+                                       {"label", 1, 0, O_LABEL},
+                                       {"email-prefix", 1, 0, O_PREFIX},
+                                       {"md-header", 0, 0, O_MDH},
+                                       {"help", 0, 0, O_HELP},
+                                       {"verbose", 0, 0, O_VERBOSE},
+                                       {"user-rate", 1, 0, O_URATE},
+                                       {"think-ms", 1, 0, O_THINK},
+                                       {"think-jitter-ms", 1, 0, O_JITTER},
+                                       {"seed", 1, 0, O_SEED},
+                                       {"window-s", 1, 0, O_WIN},
+                                       {"compare-windows", 1, 0, O_CMPW},
+                                       {"signin-storm", 1, 0, O_STORM},
+                                       {"storm-seconds", 1, 0, O_STORMS},
+                                       {"drain-seconds", 1, 0, O_DRAIN},
+                                       {"slow-readers", 1, 0, O_SLOW},
+                                       {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
@@ -1839,8 +2704,10 @@ static int parse_args(int argc, char **argv)
                 opt.strategy = STRAT_RATE;
             else if (strcmp(optarg, "pipeline") == 0)
                 opt.strategy = STRAT_PIPELINE;
+            else if (strcmp(optarg, "paced") == 0)
+                opt.strategy = STRAT_PACED;
             else {
-                fprintf(stderr, "gavel-load: --strategy stress|rate|pipeline\n");
+                fprintf(stderr, "gavel-load: --strategy stress|rate|pipeline|paced\n");
                 return -1;
             }
             break;
@@ -1856,6 +2723,33 @@ static int parse_args(int argc, char **argv)
         case O_HELP: usage(stdout); exit(0);
         case O_VERBOSE: opt.verbose = 1; break;
         case O_URATE: opt.user_rate = atof(optarg); break;
+        case O_THINK:
+            opt.think_ms = atof(optarg);
+            break;
+        case O_JITTER:
+            opt.think_jitter_ms = atof(optarg);
+            break;
+        case O_SEED:
+            opt.seed = strtoull(optarg, NULL, 10);
+            break;
+        case O_WIN:
+            opt.window_s = atof(optarg);
+            break;
+        case O_CMPW:
+            opt.compare_windows = atoi(optarg);
+            break;
+        case O_STORM:
+            opt.storm_users = atoi(optarg);
+            break;
+        case O_STORMS:
+            opt.storm_s = atof(optarg);
+            break;
+        case O_DRAIN:
+            opt.drain_s = atof(optarg);
+            break;
+        case O_SLOW:
+            opt.slow_readers = atoi(optarg);
+            break;
         default: usage(stderr); return -1;
         }
     }
@@ -1865,7 +2759,10 @@ static int parse_args(int argc, char **argv)
     }
     if (opt.auctions < 1 || opt.managers < 1 || opt.managers > 64 || opt.spectators < 0 ||
         opt.http_conns < 1 || opt.connect_conc < 1 || opt.rate <= 0 || opt.min_bid < 1 ||
-        opt.min_increment < 1) {
+        opt.min_increment < 1 || opt.think_ms < 0 || opt.think_jitter_ms < 0 ||
+        opt.think_jitter_ms > opt.think_ms || opt.window_s < 0 || opt.compare_windows < 1 ||
+        opt.storm_users < 0 || opt.storm_users > 100000 || opt.storm_s < 0 || opt.drain_s < 0 ||
+        (opt.strategy == STRAT_PACED && opt.rest_bids)) {
         fprintf(stderr, "gavel-load: an option is out of range\n");
         return -1;
     }
@@ -1881,14 +2778,17 @@ int main(int argc, char **argv)
         snprintf(opt.prefix, sizeof(opt.prefix), "l%lx%x", (unsigned long)time(NULL),
                  (unsigned)getpid());
     signal(SIGPIPE, SIG_IGN);
+    prng_state = opt.seed;
+    if (opt.storm_users > 0)
+        opt.auctions = 0; /* a sign-in storm only */
 
     int per = opt.managers + opt.spectators;
     nusers = opt.auctions * per;
     nconn = nusers;
     ring_size = opt.auctions <= 100 ? 4096 : 256;
-    users = calloc((size_t)nusers, sizeof(*users));
-    A = calloc((size_t)opt.auctions, sizeof(*A));
-    conn_order = calloc((size_t)nconn, sizeof(*conn_order));
+    users = calloc((size_t)nusers + 1, sizeof(*users));
+    A = calloc((size_t)opt.auctions + 1, sizeof(*A));
+    conn_order = calloc((size_t)nconn + 1, sizeof(*conn_order));
     if (!users || !A || !conn_order)
         return 70;
     for (int i = 0; i < nusers; i++)
@@ -1918,13 +2818,26 @@ int main(int argc, char **argv)
             a->budget[k] = opt.budget;
             a->slots[k] = opt.roster_size;
         }
+        if (i < opt.slow_readers && per > 1)
+            a->m[per - 1].slow = 1;
     }
 
     loop = uv_default_loop();
     pool = lg_pool_new(loop, &opt.addr, opt.host, opt.http_conns, opt.http_timeout_ms);
-    uv_timer_t *timers[] = {&tick_timer, &sample_timer, &stop_timer, &drain_timer, &sweep_timer};
+    uv_timer_t *timers[] = {&tick_timer,  &sample_timer, &stop_timer, &drain_timer,
+                            &sweep_timer, &window_timer, &storm_timer};
     for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++)
         uv_timer_init(loop, timers[i]);
+    if (opt.strategy == STRAT_PACED)
+        for (int i = 0; i < nconn; i++)
+            if (conn_order[i]->manager) {
+                member_t *m = conn_order[i];
+                m->think = malloc(sizeof(*m->think));
+                if (!m->think)
+                    return 70;
+                uv_timer_init(loop, m->think);
+                m->think->data = m;
+            }
     uv_signal_init(loop, &sigint_h);
     uv_signal_start(&sigint_h, on_sigint, SIGINT);
     if (opt.server_pid) {
@@ -1936,16 +2849,23 @@ int main(int argc, char **argv)
         sample();
         uv_timer_start(&sample_timer, sample_cb, 1000, 1000);
     }
-    logf_("%s: %d auctions x %d managers + %d spectators, strategy %s%s, bids via %s", opt.label,
-          opt.auctions, opt.managers, opt.spectators, strategy_name(),
-          opt.strategy == STRAT_RATE ? "" : "", opt.rest_bids ? "REST" : "WebSocket");
-    phase_signin();
+    if (opt.storm_users > 0) {
+        phase_storm();
+    } else {
+        logf_("%s: %d auctions x %d managers + %d spectators, strategy %s, bids via %s", opt.label,
+              opt.auctions, opt.managers, opt.spectators, strategy_name(),
+              opt.rest_bids ? "REST" : "WebSocket");
+        phase_signin();
+    }
     uv_run(loop, UV_RUN_DEFAULT);
     if (!t_stop) {
         t_stop = uv_hrtime();
         client_cpu_stop = client_cpu_s();
     }
-    report();
+    if (opt.storm_users > 0)
+        storm_report();
+    else
+        report();
     uv_loop_close(loop);
 
     for (int i = 0; i < opt.auctions; i++) {
@@ -1961,5 +2881,6 @@ int main(int argc, char **argv)
     free(S.fan.v);
     free(S.fan_first.v);
     free(deferred);
+    free(wins);
     return exit_code;
 }

@@ -50,6 +50,8 @@ lg_ws_t *lg_ws_connect(uv_loop_t *loop, const struct sockaddr_in *addr, const ch
 int lg_ws_send_text(lg_ws_t *ws, const char *text, size_t len);
 /* Sends a close frame and closes after the server's answer or timeout_ms. */
 void lg_ws_close(lg_ws_t *ws, int code, uint64_t timeout_ms);
+/* Stops (1) or resumes (0) reading: a slow reader for testing (the server's output cap). */
+void lg_ws_pause(lg_ws_t *ws, int paused);
 /* Bytes queued by uv_write and not yet written (a slow server). */
 size_t lg_ws_queued(const lg_ws_t *ws);
 

@@ -477,6 +477,8 @@ static uint64_t lg_rand(void)
     return lg_rand_state = x;
 }
 
+static void ws_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
+
 static void ws_handle_closed(uv_handle_t *h)
 {
     lg_ws_t *ws = h->data;
@@ -577,6 +579,19 @@ int lg_ws_send_text(lg_ws_t *ws, const char *text, size_t len)
     if (!ws || ws->state != WS_OPEN)
         return -1;
     return ws_send_frame(ws, 0x1, text, len);
+}
+
+void lg_ws_pause(lg_ws_t *ws, int paused)
+{
+    if (!ws || (ws->state != WS_OPEN && ws->state != WS_CLOSING))
+        return;
+    if (paused) {
+        int small = 4096; /* no receive-buffer autotuning: the server's output backs up soon */
+        uv_recv_buffer_size((uv_handle_t *)&ws->tcp, &small);
+        uv_read_stop((uv_stream_t *)&ws->tcp);
+    } else {
+        uv_read_start((uv_stream_t *)&ws->tcp, lg_alloc, ws_read);
+    }
 }
 
 size_t lg_ws_queued(const lg_ws_t *ws)
