@@ -191,6 +191,9 @@ static int app_start(app_t *app, const char *host, int port)
     app->hub = hub_new();
     int rc = app->hub ? store_open(&app->commit_store, app->cfg.data_dir) : GV_ENOMEM;
     rc = rc ? rc : store_open(&app->checkpoint_store, app->cfg.data_dir);
+    /* the writer appends (it needs the upper levels of the trees), the checkpointer copies */
+    rc = rc ? rc : store_cache_limit(app->commit_store, 16 * 1024);
+    rc = rc ? rc : store_cache_limit(app->checkpoint_store, 1024);
     auction_deps_t deps = {app->loop, app->store, app->commit_store, app->checkpoint_store,
                            app->hub,  &app->clock};
     rc = rc ? rc : auction_service_new(&app->auctions, &deps);

@@ -106,6 +106,11 @@ int store_checkpoint(store_t *s, int *log_frames, int *copied)
     return rc;
 }
 
+int store_cache_limit(store_t *s, int kib)
+{
+    return kib > 0 ? s->ops->cache_limit(s, kib) : GV_EINVALID_REQUEST;
+}
+
 int store_health(store_t *s)
 {
     return s->ops->health(s);

@@ -71,6 +71,11 @@ int store_checkpoint_auto(store_t *s, int on);
  * *log_frames and *copied receive the log's size and what is now copied (frames). 0 or GV_EDB*. */
 int store_checkpoint(store_t *s, int *log_frames, int *copied);
 
+/* store_cache_limit bounds the memory s keeps of the database's pages to kib KiB (the default is
+ * 64 MiB per connection; a connection that only appends or checkpoints needs far less). 0 or
+ * GV_EDB*. */
+int store_cache_limit(store_t *s, int kib);
+
 /* store_tx_begin starts a write transaction (SQLite: BEGIN IMMEDIATE, so it takes the write lock
  * now or fails with GV_EDB_BUSY after the busy timeout). No nesting: GV_EDB if one is open. */
 int store_tx_begin(store_t *s);

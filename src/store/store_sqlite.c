@@ -535,6 +535,13 @@ static int sqlite_checkpoint(store_t *s, int *log_frames, int *copied)
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : store_sqlite_fail(ss, rc);
 }
 
+static int sqlite_cache_limit(store_t *s, int kib)
+{
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%d", kib);
+    return sqlite_exec(store_sqlite_of(s), sql);
+}
+
 static const char *sqlite_errmsg(const store_t *s)
 {
     return ((const store_sqlite_t *)s)->err;
@@ -590,6 +597,7 @@ static const store_ops_t sqlite_ops = {
     .integrity_check = sqlite_integrity_check,
     .checkpoint_auto = sqlite_checkpoint_auto,
     .checkpoint = sqlite_checkpoint,
+    .cache_limit = sqlite_cache_limit,
     .tx_begin = sqlite_tx_begin,
     .tx_commit = sqlite_tx_commit,
     .tx_rollback = sqlite_tx_rollback,
