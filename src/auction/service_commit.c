@@ -166,6 +166,59 @@ static uint64_t svc_outcome_hash(const char *auction_id, const char *user, const
     return h;
 }
 
+/* The Bloom filter of outcome keys: SVC_SEEN_BITS bits, SVC_SEEN_K probes by double hashing.
+ * A key never put is answered "absent" without asking the store (the common case: a fresh
+ * clientBidId); a false "maybe" only costs the store lookup it would have cost anyway. At a
+ * million keys about 1 in 1,500 fresh keys is a false maybe; at five million, 1 in 20. */
+#define SVC_SEEN_BITS (1u << 25) /* 4 MiB */
+#define SVC_SEEN_K 3
+
+static uint64_t svc_mix(uint64_t x) /* splitmix64's finaliser: a second, independent hash */
+{
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+    return x ^ (x >> 31);
+}
+
+static void svc_seen_add(auction_service_t *svc, uint64_t h)
+{
+    uint64_t step = svc_mix(h) | 1;
+    for (int i = 0; svc->seen && i < SVC_SEEN_K; i++) {
+        uint32_t bit = (uint32_t)((h + (uint64_t)i * step) % SVC_SEEN_BITS);
+        svc->seen[bit / 64] |= (uint64_t)1 << (bit % 64);
+    }
+}
+
+static int svc_seen_maybe(const auction_service_t *svc, uint64_t h)
+{
+    uint64_t step = svc_mix(h) | 1;
+    for (int i = 0; svc->seen && i < SVC_SEEN_K; i++) {
+        uint32_t bit = (uint32_t)((h + (uint64_t)i * step) % SVC_SEEN_BITS);
+        if (!(svc->seen[bit / 64] & ((uint64_t)1 << (bit % 64))))
+            return 0;
+    }
+    return 1;
+}
+
+typedef struct {
+    auction_service_t *svc;
+    const char *auction_id;
+} svc_known_t;
+
+static int svc_known_one(void *ctx, const char *user, const char *cbid)
+{
+    svc_known_t *k = ctx;
+    svc_seen_add(k->svc, svc_outcome_hash(k->auction_id, user, cbid));
+    return 0;
+}
+
+int svc_outcomes_known(auction_service_t *svc, auction_live_t *live)
+{
+    svc_known_t k = {svc, live->id};
+    return svc->seen ? store_bid_outcome_keys_each(svc->deps.store, live->id, svc_known_one, &k)
+                     : 0;
+}
+
 int auction_service_outcome_get(auction_service_t *svc, const char *auction_id, const char *user,
                                 const char *cbid, char *out, size_t n)
 {
@@ -177,6 +230,8 @@ int auction_service_outcome_get(auction_service_t *svc, const char *auction_id, 
             return 0;
         }
     }
+    if (!svc_seen_maybe(svc, h))
+        return GV_ENOT_FOUND; /* never recorded: no need to ask the store */
     int rc = store_bid_outcome_get(svc->deps.store, auction_id, user, cbid, out, n);
     return rc == 0 ? 0 : GV_ENOT_FOUND;
 }
@@ -199,6 +254,7 @@ int auction_service_outcome_put(auction_service_t *svc, const char *auction_id, 
     snprintf(o->user, sizeof(o->user), "%s", user);
     snprintf(o->cbid, sizeof(o->cbid), "%s", cbid);
     o->hash = svc_outcome_hash(auction_id, user, cbid);
+    svc_seen_add(svc, o->hash);
     o->next_hash = svc->outcome_index[o->hash % SVC_BUCKETS];
     svc->outcome_index[o->hash % SVC_BUCKETS] = o;
     b->outcomes[b->n_outcomes++] = o;
@@ -638,6 +694,8 @@ static void svc_on_commit_hook(uv_check_t *h)
 
 void svc_commit_init(auction_service_t *svc)
 {
+    svc->seen =
+        calloc(SVC_SEEN_BITS / 64, sizeof(uint64_t)); /* NULL: every lookup asks the store */
     uv_check_init(svc->deps.loop, &svc->commit_hook);
     svc->commit_hook.data = svc;
     uv_check_start(&svc->commit_hook, svc_on_commit_hook);
@@ -700,6 +758,7 @@ void svc_commit_free(auction_service_t *svc)
     svc_batch_free(svc, svc->cur);
     svc->inflight = svc->cur = NULL;
     free(svc->presence);
+    free(svc->seen);
 }
 
 const auction_service_stats_t *auction_service_stats(const auction_service_t *svc)

@@ -146,6 +146,7 @@ struct auction_service_s {
     svc_writer_t writer;
     svc_checkpointer_t checkpointer;
     svc_outcome_t *outcome_index[SVC_BUCKETS]; /* pending outcomes of cur and inflight */
+    uint64_t *seen; /* Bloom filter of the outcome keys that may be in the store (NULL: ask it) */
     auction_service_stats_t stats;
 };
 
@@ -193,6 +194,10 @@ void svc_commit_now(auction_service_t *svc);
 
 /* svc_wake keeps the loop from blocking in poll while something waits for the commit. */
 void svc_wake(auction_service_t *svc);
+
+/* svc_outcomes_known adds every outcome key the store holds for live to the service's filter
+ * (when an auction is loaded). 0 or GV_E*. */
+int svc_outcomes_known(auction_service_t *svc, auction_live_t *live);
 
 /* svc_ring_push keeps a committed event in live's ring of recent events. */
 void svc_ring_push(auction_live_t *live, int64_t seq, const char *json);

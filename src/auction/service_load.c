@@ -112,6 +112,7 @@ int svc_live_load(auction_service_t *svc, const store_auction_t *row, auction_li
     rc = rc ? rc : svc_ids_parse(row->manager_ids, (char *)live->managers, SVC_ID_MAX, nm);
     rc = rc ? rc : svc_replay(svc, live, row);
     rc = rc ? rc : svc_view_reset(live);
+    rc = rc ? rc : svc_outcomes_known(svc, live);
     if (rc) {
         svc_live_free(live);
         return rc;

@@ -236,6 +236,15 @@ int store_bid_outcome_get(store_t *s, const char *auction_id, const char *user_i
     return err != 0 ? err : s->auction->outcome_get(s, auction_id, user_id, client_bid_id, out, n);
 }
 
+int store_bid_outcome_keys_each(store_t *s, const char *auction_id, store_outcome_key_fn fn,
+                                void *ctx)
+{
+    if (fn == NULL)
+        return GV_EINTERNAL;
+    int err = store_lookup_check(auction_id, STORE_ID_MAX);
+    return err != 0 ? err : s->auction->outcome_keys_each(s, auction_id, fn, ctx);
+}
+
 int store_bid_outcome_put(store_t *s, const char *auction_id, const char *user_id,
                           const char *client_bid_id, const char *outcome)
 {

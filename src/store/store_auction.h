@@ -123,4 +123,12 @@ int store_bid_outcome_get(store_t *s, const char *auction_id, const char *user_i
 int store_bid_outcome_put(store_t *s, const char *auction_id, const char *user_id,
                           const char *client_bid_id, const char *outcome);
 
+/* Called with the key of each recorded outcome; nonzero stops the walk and is returned. */
+typedef int (*store_outcome_key_fn)(void *ctx, const char *user_id, const char *client_bid_id);
+
+/* store_bid_outcome_keys_each calls fn for the (user, client_bid_id) of every recorded outcome of
+ * the auction, in no particular order. 0, fn's nonzero or GV_EDB*. */
+int store_bid_outcome_keys_each(store_t *s, const char *auction_id, store_outcome_key_fn fn,
+                                void *ctx);
+
 #endif

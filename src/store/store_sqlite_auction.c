@@ -535,6 +535,30 @@ static int sqlite_bid_outcome_put(store_t *s, const char *auction_id, const char
     return err != 0 ? err : store_sqlite_write(ss, stmt, NULL);
 }
 
+static const char SQL_OUTCOME_KEYS[] =
+    "SELECT user_id, client_bid_id FROM auction_bid_outcomes WHERE auction_id = ?1";
+
+/* A private statement: fn may call back into the store. */
+static int sqlite_bid_outcome_keys_each(store_t *s, const char *auction_id, store_outcome_key_fn fn,
+                                        void *ctx)
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    sqlite3_stmt *stmt = NULL;
+    int err = store_sqlite_prepare(ss, SQL_OUTCOME_KEYS, &stmt);
+    if (err == 0)
+        err = store_sqlite_bind(ss, stmt, "t", auction_id);
+    int rc = SQLITE_ROW;
+    while (err == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *user = (const char *)sqlite3_column_text(stmt, 0);
+        const char *cbid = (const char *)sqlite3_column_text(stmt, 1);
+        err = user && cbid ? fn(ctx, user, cbid) : GV_ENOMEM;
+    }
+    if (err == 0 && rc != SQLITE_DONE)
+        err = store_sqlite_fail(ss, rc);
+    sqlite3_finalize(stmt);
+    return err;
+}
+
 const struct store_auction_ops_s store_sqlite_auction_ops = {
     .create_tx = sqlite_auction_create_tx,
     .get = sqlite_auction_get,
@@ -553,4 +577,5 @@ const struct store_auction_ops_s store_sqlite_auction_ops = {
     .league_rosters_each = sqlite_league_rosters_each,
     .outcome_get = sqlite_bid_outcome_get,
     .outcome_put = sqlite_bid_outcome_put,
+    .outcome_keys_each = sqlite_bid_outcome_keys_each,
 };

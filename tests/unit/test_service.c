@@ -323,8 +323,10 @@ static void test_a_restart_recovers_the_same_state(void **state)
         if (i % 2)
             one_turn(f);
     }
+    assert_int_equal(0, auction_service_outcome_put(f->svc, auction_live_id(f->live), users[1],
+                                                    "before-restart", "{\"kept\":1}"));
     settle(f);
-    char id[64];
+    char id[64], out[64];
     snprintf(id, sizeof(id), "%s", auction_live_id(f->live));
     int64_t seq = auction_live_engine(f->live)->seq;
     int leader = auction_live_engine(f->live)->leader;
@@ -338,6 +340,12 @@ static void test_a_restart_recovers_the_same_state(void **state)
     assert_int_equal(15, auction_live_engine(f->live)->price);
     assert_int_equal(leader, auction_live_engine(f->live)->leader);
     assert_int_equal(seq, stored_seq(f));
+    /* an outcome recorded before the restart is still the clientBidId's answer */
+    assert_int_equal(
+        0, auction_service_outcome_get(f->svc, id, users[1], "before-restart", out, sizeof(out)));
+    assert_string_equal("{\"kept\":1}", out);
+    assert_int_equal(GV_ENOT_FOUND,
+                     auction_service_outcome_get(f->svc, id, users[1], "never", out, sizeof(out)));
 }
 
 #define BOTH(t)                                                                                    \
