@@ -5,7 +5,9 @@
  * up; measures bid round trip (send -> bid_result), fan-out delay (bid sent -> the bid event seen
  * by every connection of the room), outcomes by code, throughput, connection errors, checks that
  * every joined connection that stays open sees every event of its room exactly once and in order,
- * and samples the server's CPU and RSS from /proc (per window with --window-s, for the soak).
+ * samples the server's CPU and RSS from /proc (per window with --window-s, for the soak), and
+ * scrapes its GET /metrics when the bidding begins and when it ended for the loop turns and group
+ * commits of the bidding alone.
  * --signin-storm N instead signs N users in (magic link -> verify -> WebSocket auth -> ready)
  * spread over --storm-seconds and measures every step. Prints a markdown table row; --json writes
  * the details.
@@ -15,6 +17,7 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -634,6 +637,153 @@ static void http_error_body(const char *what, int status, const char *body, size
         fail("%s: no answer (connection refused, reset or timed out)", what);
     else
         fail("%s: HTTP %d %.*s", what, status, (int)(len > 300 ? 300 : len), body);
+}
+
+/* ================================================================================================
+ * The server's GET /metrics, scraped when the measured phase begins (every WebSocket joined,
+ * before the first bid; before the first user of a sign-in storm) and when it ends (after the
+ * drain; after the storm's last user): the bucket deltas tell what the server's loop and group
+ * commit did during that phase alone, without the setup (thousands of sign-ins whose commits run
+ * on the loop) that gavel_loop_turn_max_seconds, since start, includes.
+ * ============================================================================================== */
+
+enum { PM_LOOP, PM_COMMIT, PM_BATCH, PM_N };
+static const char *const pm_names[PM_N] = {
+    "gavel_loop_turn_seconds", "gavel_auction_commit_seconds", "gavel_auction_commit_batch_events"};
+
+typedef struct {
+    int done, ok; /* answered; answered 200 */
+    char error[64];
+    uint64_t t;
+    lg_pm_hist_t h[PM_N];
+    double loop_max; /* gavel_loop_turn_max_seconds, since start (setup included) */
+    int has_loop_max;
+} pm_snap_t;
+
+static pm_snap_t pm_snap[2]; /* 0: the phase begins, 1: it ended */
+static void (*pm_next)(void);
+
+static void metrics_answer(void *ud, int status, const char *body, size_t len)
+{
+    pm_snap_t *s = &pm_snap[(intptr_t)ud];
+    s->done = 1;
+    s->t = uv_hrtime();
+    if (status == 200) {
+        s->ok = 1;
+        for (int k = 0; k < PM_N; k++)
+            lg_pm_hist(body, len, pm_names[k], &s->h[k]); /* absent: h->present = 0 */
+        s->has_loop_max = lg_pm_gauge(body, len, "gavel_loop_turn_max_seconds", &s->loop_max) == 0;
+    } else {
+        if (status < 0)
+            snprintf(s->error, sizeof(s->error), "no answer");
+        else
+            snprintf(s->error, sizeof(s->error), "HTTP %d", status);
+        logf_("GET /metrics (%s): %s", ud ? "end" : "begin", s->error);
+    }
+    void (*next)(void) = pm_next;
+    pm_next = NULL;
+    if (next && !shutting_down)
+        next();
+}
+
+/* Scrapes /metrics into pm_snap[which], then runs next (also when the scrape failed). */
+static void metrics_scrape(int which, void (*next)(void))
+{
+    pm_next = next;
+    lg_pool_request(pool, "GET", "/metrics", NULL, NULL, metrics_answer, (void *)(intptr_t)which);
+}
+
+/* A bucket bound in ms (scale 1000) or in its own unit (scale 1): a number, "+Inf", or null. */
+static json_t *le_json(double le, double scale)
+{
+    if (isnan(le))
+        return json_null();
+    if (isinf(le))
+        return json_string("+Inf");
+    return json_real(le * scale);
+}
+
+static json_t *num_or_null(int ok, double v)
+{
+    return ok && !isnan(v) ? json_real(v) : json_null();
+}
+
+/* "<= 2.5 ms", "> 10 s" (log lines). */
+static const char *le_text(double le_s, char *buf, size_t cap)
+{
+    if (isnan(le_s))
+        snprintf(buf, cap, "n/a");
+    else if (isinf(le_s))
+        snprintf(buf, cap, "> 10 s");
+    else if (le_s >= 1)
+        snprintf(buf, cap, "<= %g s", le_s);
+    else
+        snprintf(buf, cap, "<= %g ms", le_s * 1000);
+    return buf;
+}
+
+static const char *snap_state(const pm_snap_t *s)
+{
+    if (s->ok)
+        return "ok";
+    return s->done ? s->error : "not scraped";
+}
+
+/* The phase's deltas as JSON ("bidding", or "duringStorm"); every value null when a scrape
+ * failed or the server lacks the metric. */
+static json_t *phase_metrics_json(const char *phase)
+{
+    pm_snap_t *a = &pm_snap[0], *b = &pm_snap[1];
+    lg_pm_delta_t d[PM_N];
+    static const lg_pm_hist_t none; /* present = 0: the delta is not ok */
+    for (int k = 0; k < PM_N; k++)
+        lg_pm_delta(a->ok ? &a->h[k] : &none, b->ok ? &b->h[k] : &none, &d[k]);
+    json_t *o = json_object();
+    json_object_set_new(o, "phase", json_string(phase));
+    json_object_set_new(o, "scraped", json_boolean(a->ok && b->ok));
+    if (!(a->ok && b->ok))
+        json_object_set_new(o, "error",
+                            json_sprintf("begin: %s, end: %s", snap_state(a), snap_state(b)));
+    json_object_set_new(o, "windowS", a->ok && b->ok ? json_real(secs(b->t - a->t)) : json_null());
+    lg_pm_delta_t *l = &d[PM_LOOP], *c = &d[PM_COMMIT], *e = &d[PM_BATCH];
+    json_object_set_new(o, "loopTurns", l->ok ? json_integer((json_int_t)l->count) : json_null());
+    json_object_set_new(o, "loopTurnP50Ms", le_json(l->ok ? l->p50_le : NAN, 1000));
+    json_object_set_new(o, "loopTurnP99Ms", le_json(l->ok ? l->p99_le : NAN, 1000));
+    json_object_set_new(o, "loopTurnMaxLeMs", le_json(l->ok ? l->max_le : NAN, 1000));
+    json_object_set_new(o, "loopTurnMeanMs", num_or_null(l->ok, l->mean * 1000));
+    json_t *buckets = json_object();
+    for (int i = 0; l->ok && i < l->nb; i++) {
+        double n = l->cum[i] - (i ? l->cum[i - 1] : 0);
+        char key[32];
+        if (isinf(l->le[i]))
+            snprintf(key, sizeof(key), "+Inf");
+        else
+            snprintf(key, sizeof(key), "%g", l->le[i] * 1000);
+        if (n > 0)
+            json_object_set_new(buckets, key, json_integer((json_int_t)n));
+    }
+    json_object_set_new(o, "loopTurnsByLeMs", buckets);
+    json_object_set_new(o, "commits", c->ok ? json_integer((json_int_t)c->count) : json_null());
+    json_object_set_new(o, "commitP99Ms", le_json(c->ok ? c->p99_le : NAN, 1000));
+    json_object_set_new(o, "commitMaxLeMs", le_json(c->ok ? c->max_le : NAN, 1000));
+    json_object_set_new(o, "commitMeanMs", num_or_null(c->ok, c->mean * 1000));
+    json_object_set_new(o, "commitBatchMeanEvents", num_or_null(e->ok, e->mean));
+    json_object_set_new(o, "commitBatchP99Events", le_json(e->ok ? e->p99_le : NAN, 1));
+    json_object_set_new(o, "loopTurnMaxSinceStartMs",
+                        num_or_null(b->ok && b->has_loop_max, b->loop_max * 1000));
+    char t1[24], t2[24], t3[24], t4[24], commits[96] = "no group commit";
+    if (c->ok && c->count > 0)
+        snprintf(commits, sizeof(commits), "%.0f group commits, p99 %s, %.1f events each", c->count,
+                 le_text(c->p99_le, t4, sizeof(t4)), e->ok && !isnan(e->mean) ? e->mean : 0.0);
+    if (l->ok)
+        logf_("%s, from /metrics: %.0f loop turns, p50 %s, p99 %s, longest %s, mean %.3f ms; %s",
+              phase, l->count, le_text(l->p50_le, t1, sizeof(t1)),
+              le_text(l->p99_le, t2, sizeof(t2)), le_text(l->max_le, t3, sizeof(t3)),
+              isnan(l->mean) ? 0.0 : l->mean * 1000, commits);
+    else
+        logf_("%s, from /metrics: no loop-turn histogram (%s)", phase,
+              a->ok && b->ok ? "the server does not expose it" : "a scrape failed");
+    return o;
 }
 
 /* ================================================================================================
@@ -1575,6 +1725,7 @@ static const lg_ws_handlers_t ws_handlers = {
  * ============================================================================================== */
 
 static void phase_begin(void);
+static void phase_ready(void);
 static int connect_phase_open;
 static void window_open(uint64_t now);
 static void window_cb(uv_timer_t *t);
@@ -1601,7 +1752,7 @@ static void phase_connect(void)
     setup_s[3] = secs(uv_hrtime() - t_phase);
     logf_("created %d auctions in %.2fs; connecting %d WebSockets (%d at a time)%s", opt.auctions,
           setup_s[3], nconn, opt.connect_conc, opt.rest_bids ? " (auth only: --rest-bids)" : "");
-    phase_start(1, phase_begin);
+    phase_start(1, phase_ready);
     connect_phase_open = 1;
     connect_more();
 }
@@ -1686,9 +1837,15 @@ static void stop_cb(uv_timer_t *t)
     stop_bidding("duration reached");
 }
 
-static void phase_begin(void)
+/* Every WebSocket joined (or failed): scrape /metrics, then begin. */
+static void phase_ready(void)
 {
     setup_s[4] = secs(uv_hrtime() - t_phase);
+    metrics_scrape(0, phase_begin);
+}
+
+static void phase_begin(void)
+{
     sample();
     srv.rss_connected_kib = opt.server_pid ? proc_rss_kib() : 0;
     logf_("%llu of %d WebSockets joined in %.2fs (%llu failed); server RSS %.1f MiB; beginning %d "
@@ -1814,6 +1971,14 @@ static void seq_answer(void *ud, int status, const char *body, size_t len)
     }
 }
 
+/* The run is over: scrape /metrics once more (the bidding phase's deltas), then close. */
+static void drain_finish(void)
+{
+    drain_state = DRAIN_DONE;
+    uv_timer_stop(&drain_timer);
+    metrics_scrape(1, shutdown_all);
+}
+
 static void drain_cb(uv_timer_t *t)
 {
     (void)t;
@@ -1839,7 +2004,7 @@ static void drain_cb(uv_timer_t *t)
             logf_("not settled %.1fs after the stop (answers or events still in flight)", in_phase);
         if (opt.rest_bids) {
             final_accounting();
-            shutdown_all();
+            drain_finish();
             return;
         }
         /* ask the server where every auction is: the events up to there must reach everyone */
@@ -1871,7 +2036,7 @@ static void drain_cb(uv_timer_t *t)
         final_accounting();
         logf_("drained (settled %s in %.2fs, caught up %s in %.2fs); closing",
               drain_settled ? "yes" : "NO", drain_settle_s, ok ? "yes" : "NO", in_phase);
-        shutdown_all();
+        drain_finish();
     }
 }
 
@@ -2194,6 +2359,7 @@ static void report(void)
                   "rssMiBConnected", srv.rss_connected_kib / 1024.0, "rssMiBEnd",
                   srv.rss_end_kib / 1024.0));
     json_object_set_new(root, "client", json_pack("{s:f}", "cpuPct", cli_cpu));
+    json_object_set_new(root, "bidding", phase_metrics_json("bidding"));
     json_object_set_new(root, "exitCode", json_integer(exit_code));
     json_object_update(root, wroot);
     json_decref(wroot);
@@ -2254,10 +2420,11 @@ static storm_user_t *storm;
 static lg_pool_t *storm_pool;
 static hist_t storm_h[ST_N], storm_lag;
 static code_t storm_fail_by[NCODES];
-static int storm_started, storm_done, storm_in, storm_dropped, storm_closing;
+static int storm_started, storm_done, storm_in, storm_dropped, storm_closing, storm_finished;
 static uint64_t storm_t0, storm_t_last_in;
 
 static void storm_finish(void);
+static void storm_go(void);
 
 static void storm_user_failed(storm_user_t *u, const char *why)
 {
@@ -2407,8 +2574,10 @@ static void storm_tick(uv_timer_t *t)
 
 static void storm_finish(void)
 {
-    if (storm_done < opt.storm_users || shutting_down)
+    if (storm_done < opt.storm_users || shutting_down || storm_finished)
         return;
+    storm_finished = 1;
+    uv_timer_stop(&storm_timer);
     t_stop = uv_hrtime();
     client_cpu_stop = client_cpu_s();
     if (opt.server_pid) {
@@ -2419,7 +2588,7 @@ static void storm_finish(void)
     }
     logf_("sign-in storm: %d of %d users in after %.2fs", storm_in, opt.storm_users,
           secs(t_stop - storm_t0));
-    shutdown_all();
+    metrics_scrape(1, shutdown_all); /* the storm's deltas; every socket still open */
 }
 
 static void storm_close_all(void)
@@ -2439,14 +2608,19 @@ static void phase_storm(void)
     if (!storm)
         abort();
     storm_pool = lg_pool_new(loop, &opt.addr, opt.host, opt.storm_users, opt.http_timeout_ms);
+    for (int i = 0; i < opt.storm_users; i++) {
+        storm[i].idx = i;
+        snprintf(storm[i].email, sizeof(storm[i].email), "%s-storm-%d@load.test", opt.prefix, i);
+    }
+    metrics_scrape(0, storm_go); /* before the first user starts */
+}
+
+static void storm_go(void)
+{
     storm_t0 = t_begin = uv_hrtime() + 50000000ull; /* the first user 50 ms from now */
     double gap = opt.storm_users > 1 ? opt.storm_s / opt.storm_users : 0;
-    for (int i = 0; i < opt.storm_users; i++) {
-        storm_user_t *u = &storm[i];
-        u->idx = i;
-        snprintf(u->email, sizeof(u->email), "%s-storm-%d@load.test", opt.prefix, i);
-        u->t_sched = storm_t0 + (uint64_t)(gap * i * 1e9);
-    }
+    for (int i = 0; i < opt.storm_users; i++)
+        storm[i].t_sched = storm_t0 + (uint64_t)(gap * i * 1e9);
     logf_("sign-in storm: %d users over %.1fs (one every %.1f ms), each with its own connection",
           opt.storm_users, opt.storm_s, gap * 1000);
     client_cpu_begin = client_cpu_s();
@@ -2495,6 +2669,7 @@ static void storm_report(void)
                                   "rssMiBPeak", srv.rss_peak_kib / 1024.0, "rssMiBEnd",
                                   srv.rss_end_kib / 1024.0));
     json_object_set_new(root, "client", json_pack("{s:f}", "cpuPct", cli_cpu));
+    json_object_set_new(root, "duringStorm", phase_metrics_json("sign-in storm"));
     json_object_set_new(root, "exitCode", json_integer(exit_code));
     if (opt.json_path[0] &&
         json_dump_file(root, opt.json_path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)

@@ -57,4 +57,37 @@ size_t lg_ws_queued(const lg_ws_t *ws);
 
 extern uint64_t lg_ws_bytes_in, lg_ws_frames_in, lg_ws_bytes_out, lg_ws_frames_out;
 
+/* ---- the server's GET /metrics (load_metrics.c) -------------------------------------------- */
+
+#define LG_PM_MAXB 40
+
+/* A histogram as scraped: cumulative counts per upper bound (ascending, the last +Inf), summed
+ * over the labels other than le. */
+typedef struct {
+    int present; /* buckets up to +Inf and a _count were found */
+    int nb;
+    double le[LG_PM_MAXB], cum[LG_PM_MAXB];
+    double sum, count;
+} lg_pm_hist_t;
+
+/* What a histogram gained between two scrapes. The *_le values are bucket upper bounds
+ * (INFINITY for +Inf), NAN when nothing was observed. */
+typedef struct {
+    int ok; /* both scrapes had it, with the same buckets */
+    int nb;
+    double le[LG_PM_MAXB], cum[LG_PM_MAXB];
+    double count, sum;
+    double p50_le, p99_le; /* the bucket holding rank ceil(q * count) */
+    double max_le;         /* the highest bucket with a nonzero delta */
+    double mean;           /* delta sum / delta count */
+} lg_pm_delta_t;
+
+/* Reads histogram name (name_bucket, name_sum, name_count) from the text: 0, or -1 when the
+ * text does not have it. */
+int lg_pm_hist(const char *text, size_t len, const char *name, lg_pm_hist_t *h);
+/* Reads a gauge or counter (the largest over its label sets): 0, or -1 when absent. */
+int lg_pm_gauge(const char *text, size_t len, const char *name, double *v);
+/* b - a: 0, or -1 (d->ok = 0) when either lacks the histogram or they do not match. */
+int lg_pm_delta(const lg_pm_hist_t *a, const lg_pm_hist_t *b, lg_pm_delta_t *d);
+
 #endif
