@@ -115,8 +115,12 @@ static int ops_write_loop(app_t *app, buf_t *out)
             : metrics_type_write(out, "gavel_db_checkpoints_total", "counter",
                                  "Write-ahead log checkpoints copied back off the commit path.");
     rc = rc ? rc
-            : buf_printf(out, "gavel_db_checkpoints_total %llu\n",
+            : buf_printf(out, "gavel_db_checkpoints_total{mode=\"passive\"} %llu\n",
                          (unsigned long long)__atomic_load_n(&st->checkpoints, __ATOMIC_RELAXED));
+    rc = rc ? rc
+            : buf_printf(
+                  out, "gavel_db_checkpoints_total{mode=\"restart\"} %llu\n",
+                  (unsigned long long)__atomic_load_n(&st->checkpoint_restarts, __ATOMIC_RELAXED));
     return rc;
 }
 

@@ -372,10 +372,13 @@ static void svc_checkpointer_main(void *arg)
         uv_mutex_unlock(&c->mu);
         int frames = 0, copied = 0;
         if (store_change_stamp(c->st, now) == 0 && (now[0] != seen[0] || now[1] != seen[1]) &&
-            store_checkpoint(c->st, &frames, &copied) == 0) {
+            store_checkpoint(c->st, 0, &frames, &copied) == 0) {
             memcpy(seen, now, sizeof(seen));
             if (copied > 0)
                 __atomic_fetch_add(c->count, 1, __ATOMIC_RELAXED);
+            if (frames > SVC_CHECKPOINT_RESTART_FRAMES &&
+                store_checkpoint(c->st, 1, &frames, &copied) == 0)
+                __atomic_fetch_add(c->restarts, 1, __ATOMIC_RELAXED);
         }
         uv_mutex_lock(&c->mu);
     }
@@ -389,6 +392,7 @@ static int svc_checkpointer_start(auction_service_t *svc)
         return 0;
     c->st = svc->deps.checkpoint_store;
     c->count = &svc->stats.checkpoints;
+    c->restarts = &svc->stats.checkpoint_restarts;
     if (uv_mutex_init(&c->mu) != 0)
         return GV_ENOMEM;
     if (uv_cond_init(&c->cv) != 0 || uv_thread_create(&c->thread, svc_checkpointer_main, c) != 0) {

@@ -116,14 +116,19 @@ typedef struct {
 } svc_writer_t;
 
 /* The checkpointer: copies the write-ahead log back into the database on its own thread and
- * connection every SVC_CHECKPOINT_MS when something was committed, so no commit waits for it. */
+ * connection every SVC_CHECKPOINT_MS when something was committed (passive: no commit waits
+ * for it); when the log has grown past SVC_CHECKPOINT_RESTART_FRAMES (a steady stream of
+ * commits never lets a passive checkpoint finish), a restart checkpoint copies the little that
+ * is left while the writer waits, and the log starts over. */
 #define SVC_CHECKPOINT_MS 200
+#define SVC_CHECKPOINT_RESTART_FRAMES 4096 /* 16 MiB of 4 KiB pages */
 typedef struct {
     uv_thread_t thread;
     uv_mutex_t mu;
     uv_cond_t cv;
     store_t *st;
-    uint64_t *count; /* the service's stats.checkpoints */
+    uint64_t *count;    /* the service's stats.checkpoints */
+    uint64_t *restarts; /* and stats.checkpoint_restarts */
     int quit;
     int running;
 } svc_checkpointer_t;

@@ -95,10 +95,10 @@ int store_checkpoint_auto(store_t *s, int on)
     return s->ops->checkpoint_auto(s, on);
 }
 
-int store_checkpoint(store_t *s, int *log_frames, int *copied)
+int store_checkpoint(store_t *s, int restart, int *log_frames, int *copied)
 {
     int frames = 0, done = 0;
-    int rc = s->ops->checkpoint(s, &frames, &done);
+    int rc = s->ops->checkpoint(s, restart, &frames, &done);
     if (log_frames)
         *log_frames = frames;
     if (copied)

@@ -66,10 +66,14 @@ int store_integrity_check(store_t *s);
  * to store_checkpoint on another connection, so commits on s never wait for it. 0 or GV_EDB*. */
 int store_checkpoint_auto(store_t *s, int on);
 
-/* store_checkpoint copies what the write-ahead log holds back into the database without
- * blocking other connections' readers or writers (SQLite: a passive checkpoint).
- * *log_frames and *copied receive the log's size and what is now copied (frames). 0 or GV_EDB*. */
-int store_checkpoint(store_t *s, int *log_frames, int *copied);
+/* store_checkpoint copies what the write-ahead log holds back into the database. restart 0:
+ * without blocking other connections' readers or writers (SQLite: a passive checkpoint), which
+ * under a steady stream of commits never lets the log start over, so it grows; restart 1: waits
+ * for the writer in progress, holds new writers off while the rest is copied, and makes the
+ * next commit start the log from its beginning (SQLite: a restart checkpoint; a short stall of
+ * writers). *log_frames and *copied receive the log's size and what is now copied (frames).
+ * 0 (also when another connection kept it from finishing: try again later) or GV_EDB*. */
+int store_checkpoint(store_t *s, int restart, int *log_frames, int *copied);
 
 /* store_cache_limit bounds the memory s keeps of the database's pages to kib KiB (the default is
  * 64 MiB per connection; a connection that only appends or checkpoints needs far less). 0 or

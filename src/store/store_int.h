@@ -40,7 +40,7 @@ typedef struct store_ops_s {
     int (*change_stamp)(store_t *s, uint64_t stamp[2]);
     int (*integrity_check)(store_t *s);
     int (*checkpoint_auto)(store_t *s, int on);
-    int (*checkpoint)(store_t *s, int *log_frames, int *copied);
+    int (*checkpoint)(store_t *s, int restart, int *log_frames, int *copied);
     int (*cache_limit)(store_t *s, int kib);
     int (*tx_begin)(store_t *s);
     int (*tx_commit)(store_t *s);

@@ -264,7 +264,8 @@ static int sqlite_configure(store_sqlite_t *ss)
     int err = sqlite_wal_set(ss);
     if (err == 0)
         err = sqlite_exec(ss, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                              "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456");
+                              "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; "
+                              "PRAGMA journal_size_limit=67108864");
     if (err == 0)
         err = store_sqlite_prepare(ss, "BEGIN IMMEDIATE", &ss->begin);
     if (err == 0)
@@ -528,10 +529,11 @@ static int sqlite_checkpoint_auto(store_t *s, int on)
     return rc == SQLITE_OK ? 0 : store_sqlite_fail(ss, rc);
 }
 
-static int sqlite_checkpoint(store_t *s, int *log_frames, int *copied)
+static int sqlite_checkpoint(store_t *s, int restart, int *log_frames, int *copied)
 {
     store_sqlite_t *ss = store_sqlite_of(s);
-    int rc = sqlite3_wal_checkpoint_v2(ss->db, NULL, SQLITE_CHECKPOINT_PASSIVE, log_frames, copied);
+    int mode = restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE;
+    int rc = sqlite3_wal_checkpoint_v2(ss->db, NULL, mode, log_frames, copied);
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : store_sqlite_fail(ss, rc);
 }
 
