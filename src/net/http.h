@@ -78,7 +78,9 @@ typedef struct {
     uint64_t open_ws;
     uint64_t parse_errors;
     uint64_t timeouts;
-    uint64_t ws_cutoffs; /* WebSockets closed with 1008 at the output cap */
+    uint64_t ws_cutoffs;  /* WebSockets closed with 1008 at the output cap */
+    uint64_t http_writes; /* socket writes (uv_try_write, uv_write) of HTTP responses */
+    uint64_t ws_writes;   /* socket writes of WebSocket output (one per batch of a loop turn) */
 } http_stats_t;
 
 /* Called once per finished response with its route (NULL: unmatched), status and duration. */
@@ -106,12 +108,17 @@ int http_server_listen(http_server_t *s, const char *host, int port, int *bound_
 int http_server_adopt(http_server_t *s, uv_os_sock_t fd);
 
 /* http_server_shutdown stops accepting and closes idle connections; busy ones close after their
- * current response. `done` runs once every HTTP connection is gone (WebSockets are the WS
- * layer's to close). */
+ * current response. `done` runs, from a later loop phase (never inside this call), once every
+ * HTTP connection is gone and the server's own handles are closed (WebSockets are the WS layer's
+ * to close). */
 void http_server_shutdown(http_server_t *s, void (*done)(http_server_t *s, void *ctx), void *ctx);
 
-/* http_server_free releases the server after shutdown completed. NULL is a no-op. */
+/* http_server_free releases the server after shutdown completed (its done ran), or when the
+ * loop will not run again. NULL is a no-op. */
 void http_server_free(http_server_t *s);
+
+/* The loop the server runs on. */
+uv_loop_t *http_server_loop(const http_server_t *s);
 
 const http_stats_t *http_server_stats(const http_server_t *s);
 http_stats_t *http_server_stats_mut(http_server_t *s);

@@ -13,6 +13,12 @@ typedef enum {
     CONN_HANDLING, /* the request is with its handler */
 } conn_state_t;
 
+/* One queued response (or raw bytes), owned by the connection until written. */
+typedef struct {
+    char *data;
+    size_t len;
+} http_out_t;
+
 struct http_conn_s {
     http_server_t *srv;
     uv_tcp_t *tcp; /* malloc'ed; freed in its close callback unless detached */
@@ -37,6 +43,14 @@ struct http_conn_s {
     int in_process;  /* inside conn_process (no re-entry) */
     int dispatching; /* inside a handler call */
     int pending_writes;
+
+    /* Output queued this loop turn, not yet written (pend[0] from its byte pend_off on); what
+     * went to uv_write is counted by pending_writes. */
+    http_out_t *pend;
+    size_t n_pend, cap_pend, pend_off, pend_bytes;
+    int flush_listed; /* on the server's flush list */
+    http_conn_t *flush_prev, *flush_next;
+
     int detached; /* socket handed to the WebSocket layer */
     int refused;  /* over the connection limit: answered 503, not counted */
     char peer_ip[64];
@@ -55,6 +69,8 @@ struct http_server_s {
     http_observe_fn observe;
     void *observe_ctx;
     http_conn_t *conns;
+    uv_idle_t flush;         /* active while flush_head is not empty: writes it before the poll */
+    http_conn_t *flush_head; /* connections with responses queued this turn */
     int shutting_down;
     void (*done)(http_server_t *s, void *ctx);
     void *done_ctx;
@@ -67,10 +83,12 @@ struct http_server_s {
 /* Serializes resp for req into one allocation and writes it on c. 0 or GV_E*. */
 int http_conn_write_response(http_conn_t *c, http_req_t *req, http_resp_t *resp);
 
-/* Writes data on c, taking ownership of it (malloc'ed; freed after the write). 0 or GV_E*. */
+/* Queues data on c, taking ownership of it (malloc'ed; freed after the write). What is queued on
+ * a connection during one loop turn goes out in one write before the loop next waits for I/O.
+ * 0 or GV_E*. */
 int http_conn_write_owned(http_conn_t *c, char *data, size_t len);
 
-/* Writes raw bytes on c (copied). 0 or GV_E*. */
+/* Queues raw bytes on c (copied), like http_conn_write_owned. 0 or GV_E*. */
 int http_conn_write_raw(http_conn_t *c, const char *data, size_t len);
 
 /* cors_origin_allowed: 1 when origin may use the API under lim's CORS settings. */

@@ -35,10 +35,12 @@ void ws_limits_defaults(ws_limits_t *l);
 ws_server_t *ws_server_new(http_server_t *http, const ws_limits_t *lim, const ws_handlers_t *h,
                            void *ctx);
 
-/* ws_server_shutdown closes every connection with 1001; done runs when all are gone. */
+/* ws_server_shutdown closes every connection with 1001; done runs, from a later loop phase (never
+ * inside this call), when all are gone and the server's own handle is closed. */
 void ws_server_shutdown(ws_server_t *s, void (*done)(ws_server_t *s, void *ctx), void *ctx);
 
-/* ws_server_free releases the server after shutdown completed. NULL is a no-op. */
+/* ws_server_free releases the server after shutdown completed (its done ran), or when the loop
+ * will not run again. NULL is a no-op. */
 void ws_server_free(ws_server_t *s);
 
 /* ws_frame_text builds an unmasked text frame holding len bytes of text (refcount 1). */
@@ -49,8 +51,10 @@ void ws_frame_ref(ws_frame_t *f);
 const char *ws_frame_bytes(const ws_frame_t *f, size_t *len);
 void ws_frame_unref(ws_frame_t *f);
 
-/* ws_conn_send_frame queues f on c (taking its own reference). A connection whose unsent
- * output would pass the cap is closed with 1008 instead. Returns 0 or a GV_E* code. */
+/* ws_conn_send_frame queues f on c (taking its own reference). What is queued on a connection
+ * during one loop turn goes out in one write before the loop next waits for I/O (after the check
+ * callbacks), in order. A connection whose unsent output would pass the cap once this turn's
+ * batch is written is closed with 1008 instead. Returns 0 or a GV_E* code. */
 int ws_conn_send_frame(ws_conn_t *c, ws_frame_t *f);
 
 /* ws_conn_send_text sends one text message (copied). 0 or GV_E*. */

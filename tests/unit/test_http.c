@@ -59,6 +59,8 @@ typedef struct {
     router_t router;
     http_server_t *srv;
     int peer;
+    int stopped; /* the server's shutdown completed */
+    int shut;    /* the test shut the server down itself */
 } fixture_t;
 
 static int setup(void **state)
@@ -92,13 +94,13 @@ static void on_stopped(http_server_t *s, void *ctx)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    int stopped = 0;
     if (f->peer >= 0)
         close(f->peer);
-    http_server_shutdown(f->srv, on_stopped, &stopped);
-    for (int i = 0; i < 1000 && !stopped; i++)
+    if (!f->shut)
+        http_server_shutdown(f->srv, on_stopped, &f->stopped);
+    for (int i = 0; i < 1000 && !f->stopped; i++)
         uv_run(&f->loop, UV_RUN_NOWAIT);
-    assert_true(stopped);
+    assert_true(f->stopped);
     http_server_free(f->srv);
     uv_run(&f->loop, UV_RUN_NOWAIT);
     assert_int_equal(uv_loop_close(&f->loop), 0);
@@ -148,6 +150,113 @@ static void test_pipelined_in_order(void **state)
     assert_non_null(b);
     assert_non_null(c);
     assert_true(a < b && b < c);
+    buf_deinit(&out);
+}
+
+/* Regression guard for write batching: the answers to requests parsed from one read go out in
+ * one write, in order. */
+static void test_pipelined_answers_share_one_write(void **state)
+{
+    fixture_t *f = *state;
+    buf_t out;
+    buf_init(&out);
+    const char req[] = "GET /things/a HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "GET /things/b HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "GET /things/c HTTP/1.1\r\nHost: x\r\n\r\n";
+    exchange(f, req, sizeof(req) - 1, 3, &out);
+    const char *a = strstr(out.data, "{\"id\":\"a\"");
+    const char *b = strstr(out.data, "{\"id\":\"b\"");
+    const char *c = strstr(out.data, "{\"id\":\"c\"");
+    assert_true(a && b && c && a < b && b < c);
+    assert_int_equal(http_server_stats(f->srv)->http_writes, 1);
+    buf_deinit(&out);
+}
+
+/* Reads until EOF (or a bounded number of turns); 1 at EOF. */
+static int read_to_eof(fixture_t *f, buf_t *out)
+{
+    for (int i = 0; i < 20000; i++) {
+        uv_run(&f->loop, UV_RUN_NOWAIT);
+        char tmp[65536];
+        ssize_t n = recv(f->peer, tmp, sizeof(tmp), MSG_DONTWAIT);
+        if (n == 0)
+            return 1;
+        if (n > 0)
+            buf_append(out, tmp, (size_t)n);
+    }
+    return 0;
+}
+
+/* A pipelined request asking to close: both answers (in one write), then the server's FIN. */
+static void test_close_after_pipelined_answers(void **state)
+{
+    fixture_t *f = *state;
+    buf_t out;
+    buf_init(&out);
+    const char req[] = "GET /things/a HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "GET /things/b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    assert_int_equal(send(f->peer, req, sizeof(req) - 1, 0), (ssize_t)(sizeof(req) - 1));
+    assert_true(read_to_eof(f, &out));
+    const char *a = strstr(out.data, "{\"id\":\"a\"");
+    const char *b = strstr(out.data, "{\"id\":\"b\"");
+    assert_true(a && b && a < b);
+    assert_non_null(strstr(out.data, "Connection: close"));
+    assert_int_equal(http_server_stats(f->srv)->http_writes, 1);
+    buf_deinit(&out);
+}
+
+/* A client that sends its request and half-closes still gets the answer, even when the end of
+ * its input is read in the same turn as the request (a request that fills the read buffer
+ * exactly makes libuv read on): the answer was still queued for the end of that turn. */
+static void test_answer_reaches_a_client_that_half_closed(void **state)
+{
+    fixture_t *f = *state;
+    buf_t req, out;
+    buf_init(&req);
+    buf_init(&out);
+    enum { WHOLE = 65536 }; /* the server reads 64 KiB at a time */
+    const char *head = "GET /things/h HTTP/1.1\r\nHost: x\r\nContent-Length: ";
+    size_t body = WHOLE - strlen(head) - 5 - 4; /* a 5-digit length, then CRLFCRLF */
+    buf_printf(&req, "%s%zu\r\n\r\n", head, body);
+    assert_int_equal(req.len + body, WHOLE);
+    for (size_t i = 0; i < body; i++)
+        buf_puts(&req, "z");
+    size_t off = 0;
+    while (off < req.len) {
+        ssize_t w = send(f->peer, req.data + off, req.len - off, 0);
+        assert_true(w > 0);
+        off += (size_t)w;
+    }
+    shutdown(f->peer, SHUT_WR);
+    assert_true(read_to_eof(f, &out));
+    assert_non_null(out.data);
+    assert_non_null(strstr(out.data, "HTTP/1.1 200 "));
+    assert_non_null(strstr(out.data, "{\"id\":\"h\",\"len\":0}"));
+    buf_deinit(&req);
+    buf_deinit(&out);
+}
+
+/* Shutting down while an idle connection's answer is still queued: the answer goes out, then
+ * the connection closes (it is not left open until its idle timeout). */
+static void test_shutdown_sends_a_queued_answer_then_closes(void **state)
+{
+    fixture_t *f = *state;
+    buf_t out;
+    buf_init(&out);
+    const char req[] = "GET /things/q HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(send(f->peer, req, sizeof(req) - 1, 0), (ssize_t)(sizeof(req) - 1));
+    uv_run(&f->loop, UV_RUN_NOWAIT); /* read and answered; the write waits for the next turn */
+    f->shut = 1;
+    http_server_shutdown(f->srv, on_stopped, &f->stopped);
+    assert_false(f->stopped); /* done never runs inside the call */
+    assert_true(read_to_eof(f, &out));
+    assert_non_null(out.data);
+    assert_non_null(strstr(out.data, "{\"id\":\"q\""));
+    close(f->peer);
+    f->peer = -1;
+    for (int i = 0; i < 1000 && !f->stopped; i++)
+        uv_run(&f->loop, UV_RUN_NOWAIT);
+    assert_true(f->stopped);
     buf_deinit(&out);
 }
 
@@ -305,6 +414,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pipelined_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined_answers_share_one_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_after_pipelined_answers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_answer_reaches_a_client_that_half_closed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown_sends_a_queued_answer_then_closes, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_header_limit_431, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_limit_413, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunked_body_limit_413, setup, teardown),
