@@ -21,7 +21,8 @@ static const double svc_batch_bounds[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 10
 
 static svc_batch_t *svc_batch_new(auction_service_t *svc)
 {
-    svc_batch_t *b = calloc(1, sizeof(*b));
+    svc_batch_t *b = svc->spare ? svc->spare : calloc(1, sizeof(*b));
+    svc->spare = NULL;
     if (b)
         b->gen = ++svc->next_gen;
     return b;
@@ -36,7 +37,8 @@ static void svc_outcome_unindex(auction_service_t *svc, svc_outcome_t *o)
         *pp = o->next_hash;
 }
 
-static void svc_batch_free(auction_service_t *svc, svc_batch_t *b)
+/* Releases what b holds; its arrays are kept for the next batch when keep and none is kept. */
+static void svc_batch_release(auction_service_t *svc, svc_batch_t *b, int keep)
 {
     if (!b)
         return;
@@ -47,12 +49,30 @@ static void svc_batch_free(auction_service_t *svc, svc_batch_t *b)
         free(b->outcomes[i]->outcome);
         free(b->outcomes[i]);
     }
+    if (keep && !svc->spare) {
+        svc_batch_t kept = {.events = b->events,
+                            .cap_events = b->cap_events,
+                            .rows = b->rows,
+                            .cap_rows = b->cap_rows,
+                            .outcomes = b->outcomes,
+                            .cap_outcomes = b->cap_outcomes,
+                            .early = {b->early.v, 0, b->early.cap},
+                            .late = {b->late.v, 0, b->late.cap}};
+        *b = kept;
+        svc->spare = b;
+        return;
+    }
     free(b->events);
     free(b->rows);
     free(b->outcomes);
     free(b->early.v);
     free(b->late.v);
     free(b);
+}
+
+static void svc_batch_free(auction_service_t *svc, svc_batch_t *b)
+{
+    svc_batch_release(svc, b, 0);
 }
 
 /* The batch filling this turn (made on first use). NULL when out of memory. */
@@ -425,9 +445,14 @@ static void svc_checkpointer_stop(auction_service_t *svc)
 
 void svc_ring_push(auction_live_t *live, int64_t seq, const char *json)
 {
+    svc_ring_take(live, seq, strdup(json));
+}
+
+void svc_ring_take(auction_live_t *live, int64_t seq, char *json)
+{
     int slot = (int)(seq % SVC_RING);
     free(live->ring[slot]);
-    live->ring[slot] = strdup(json);
+    live->ring[slot] = json;
     if (!live->ring[slot]) {
         live->ring_first = seq + 1; /* out of memory: what came before is no longer contiguous */
         return;
@@ -503,8 +528,9 @@ static void svc_publish(auction_service_t *svc, svc_batch_t *b)
     for (size_t i = 0; i < b->n_events; i++) {
         svc_pending_event_t *p = &b->events[i];
         snprintf(room, sizeof(room), "auction:%s", p->live->id);
-        svc_ring_push(p->live, p->ev.seq, p->json);
         hub_publish(svc->deps.hub, room, p->json, strlen(p->json));
+        svc_ring_take(p->live, p->ev.seq, p->json); /* the ring keeps the text */
+        p->json = NULL;
         if (i + 1 == b->n_events || b->events[i + 1].live != p->live)
             svc_tell_league(svc, p->live);
     }
@@ -569,7 +595,7 @@ static void svc_batch_finish(auction_service_t *svc, svc_batch_t *b, int rc)
         svc_publish(svc, b);
     svc_publish_presence(svc);
     svc_replies_run(&b->late, rc ? GV_EUNAVAILABLE : 0);
-    svc_batch_free(svc, b);
+    svc_batch_release(svc, b, 1);
 }
 
 /* The writer is done with inflight: finish it; on failure fail the batch decided after it too
@@ -760,7 +786,8 @@ void svc_commit_free(auction_service_t *svc)
 {
     svc_batch_free(svc, svc->inflight);
     svc_batch_free(svc, svc->cur);
-    svc->inflight = svc->cur = NULL;
+    svc_batch_free(svc, svc->spare);
+    svc->inflight = svc->cur = svc->spare = NULL;
     free(svc->presence);
     free(svc->seen);
 }

@@ -147,6 +147,7 @@ struct auction_service_s {
     size_t n_presence, cap_presence;
     svc_batch_t *cur;      /* filling: this turn's events */
     svc_batch_t *inflight; /* being written by the writer thread (or NULL) */
+    svc_batch_t *spare;    /* a finished batch kept for its arrays (fewer large allocations) */
     uint64_t next_gen;
     svc_writer_t writer;
     svc_checkpointer_t checkpointer;
@@ -204,8 +205,10 @@ void svc_wake(auction_service_t *svc);
  * (when an auction is loaded). 0 or GV_E*. */
 int svc_outcomes_known(auction_service_t *svc, auction_live_t *live);
 
-/* svc_ring_push keeps a committed event in live's ring of recent events. */
+/* svc_ring_push keeps a committed event in live's ring of recent events (a copy of json);
+ * svc_ring_take keeps json itself (taken: the ring frees it). */
 void svc_ring_push(auction_live_t *live, int64_t seq, const char *json);
+void svc_ring_take(auction_live_t *live, int64_t seq, char *json);
 
 /* ---- service_load.c ---- */
 
