@@ -377,6 +377,18 @@ static void svc_writer_main(void *arg)
     uv_mutex_unlock(&w->mu);
 }
 
+/* Tells a thread waiting on cv under mu to quit, waits for it and destroys mu and cv. */
+static void svc_thread_end(uv_thread_t *t, uv_mutex_t *mu, uv_cond_t *cv, int *quit)
+{
+    uv_mutex_lock(mu);
+    *quit = 1;
+    uv_cond_broadcast(cv);
+    uv_mutex_unlock(mu);
+    uv_thread_join(t);
+    uv_cond_destroy(cv);
+    uv_mutex_destroy(mu);
+}
+
 /* ---- the checkpointer ---------------------------------------------------------------------- */
 
 static void svc_checkpointer_main(void *arg)
@@ -430,13 +442,7 @@ static void svc_checkpointer_stop(auction_service_t *svc)
     svc_checkpointer_t *c = &svc->checkpointer;
     if (!c->running)
         return;
-    uv_mutex_lock(&c->mu);
-    c->quit = 1;
-    uv_cond_broadcast(&c->cv);
-    uv_mutex_unlock(&c->mu);
-    uv_thread_join(&c->thread);
-    uv_cond_destroy(&c->cv);
-    uv_mutex_destroy(&c->mu);
+    svc_thread_end(&c->thread, &c->mu, &c->cv, &c->quit);
     c->running = 0;
     store_checkpoint_auto(svc->deps.store, 1);
 }
@@ -770,16 +776,10 @@ void svc_commit_stop(auction_service_t *svc)
     uv_check_stop(&svc->commit_hook);
     if (!w->running)
         return;
-    uv_mutex_lock(&w->mu);
-    w->quit = 1;
-    uv_cond_broadcast(&w->cv);
-    uv_mutex_unlock(&w->mu);
-    uv_thread_join(&w->thread);
+    svc_thread_end(&w->thread, &w->mu, &w->cv, &w->quit);
     w->running = 0;
     svc_checkpointer_stop(svc);
     uv_close((uv_handle_t *)&w->async, NULL);
-    uv_cond_destroy(&w->cv);
-    uv_mutex_destroy(&w->mu);
 }
 
 void svc_commit_free(auction_service_t *svc)

@@ -70,33 +70,7 @@ static void settle(fx_t *f)
 
 static void fx_league(fx_t *f)
 {
-    store_t *s = f->app.store;
-    for (size_t i = 0; i < 2; i++) {
-        char email[64];
-        store_user_t u;
-        snprintf(email, sizeof(email), "%s@example.com", users[i]);
-        assert_int_equal(0, store_user_ensure(s, email, users[i], users[i] + 4, T0, &u, NULL));
-    }
-    store_league_t lg;
-    memset(&lg, 0, sizeof(lg));
-    snprintf(lg.id, sizeof(lg.id), LEAGUE);
-    snprintf(lg.name, sizeof(lg.name), "OOM League");
-    snprintf(lg.sport, sizeof(lg.sport), "football");
-    snprintf(lg.competition, sizeof(lg.competition), "AFCON-2025");
-    snprintf(lg.commissioner_id, sizeof(lg.commissioner_id), "%s", users[0]);
-    snprintf(lg.status, sizeof(lg.status), "setup");
-    snprintf(lg.invite_code, sizeof(lg.invite_code), "OOMINVITE001");
-    snprintf(lg.watch_code, sizeof(lg.watch_code), "OOMWATCH0001");
-    lg.created_ms = T0;
-    lg.settings = fixture_settings();
-    lg.settings.budget = 1000000;
-    lg.settings.roster_size = 2;
-    lg.settings.min_managers = 1;
-    lg.settings.lot_seconds = 600; /* the fake clock never closes the lot */
-    lg.settings.min_bid = lg.settings.min_increment = 1;
-    lg.settings.lot_order_fixed = 1;
-    assert_int_equal(0, store_league_create(s, &lg));
-    assert_true(store_member_add(s, LEAGUE, users[1], STORE_ROLE_MANAGER, 8, T0) >= 0);
+    fixture_auction_league(f->app.store, LEAGUE, users, 2, T0);
     assert_int_equal(0, auction_service_create(f->app.auctions, LEAGUE, users[0], &f->live));
     engine_cmd_t begin = {.type = ENGINE_CMD_BEGIN};
     assert_int_equal(
