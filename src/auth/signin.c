@@ -47,7 +47,17 @@ static int signin_link_build(const signin_t *s, signin_link_t *l)
     return rc ? rc : signin_link_put(l->link, n, &len, l->token, 1);
 }
 
-/* Creates the account of l->email when new and stores a fresh token and code for it. */
+/* Ends the transaction of st that rc says how it went: committed when 0, else rolled back. */
+static int signin_tx_end(store_t *st, int rc)
+{
+    rc = rc ? rc : store_tx_commit(st);
+    if (rc)
+        store_tx_rollback(st); /* nothing when none is open */
+    return rc;
+}
+
+/* Creates the account of l->email when new and stores a fresh token and code for it, in one
+ * transaction (one commit on the loop, not two). */
 static int signin_link_store(const signin_t *s, const char *ip, int64_t now_ms, signin_link_t *l)
 {
     char name[STORE_NAME_MAX];
@@ -56,16 +66,20 @@ static int signin_link_store(const signin_t *s, const char *ip, int64_t now_ms, 
     int created;
     account_default_name(l->email, name, sizeof(name));
     int rc = token_id(l->user_id, "usr_");
-    rc = rc ? rc : store_user_ensure(s->store, l->email, l->user_id, name, now_ms, &user, &created);
     rc = rc ? rc : token_random(l->token);
     rc = rc ? rc : token_code(l->code);
+    rc = rc ? rc : store_tx_begin(s->store);
     if (rc)
         return rc;
-    snprintf(l->user_id, sizeof(l->user_id), "%s", user.id);
     token_hash(l->token, strlen(l->token), hash);
     token_hash(l->code, strlen(l->code), code_hash);
-    return store_magic_link_insert(s->store, hash, code_hash, user.id,
-                                   now_ms + s->magic_link_ttl_s * 1000, ip, now_ms);
+    rc = store_user_ensure(s->store, l->email, l->user_id, name, now_ms, &user, &created);
+    if (!rc)
+        snprintf(l->user_id, sizeof(l->user_id), "%s", user.id);
+    rc = rc ? rc
+            : store_magic_link_insert(s->store, hash, code_hash, user.id,
+                                      now_ms + s->magic_link_ttl_s * 1000, ip, now_ms);
+    return signin_tx_end(s->store, rc);
 }
 
 int signin_request(const signin_t *s, const char *email, const char *ip, int64_t now_ms,
@@ -197,14 +211,20 @@ int signin_verify(const signin_t *s, const char *email, const char *token, const
     /* a check only: failures are charged below, so a right token still works until then */
     if (rl_take(s->verify_fail, norm, now_ms, 0, &out->retry_after_ms) != 0)
         return GV_ERATE_LIMITED;
-    int rc = signin_consume(s, norm, token, code, now_ms, uid);
-    if (rc == GV_EUNAUTHORIZED) {
+    /* the link is used and the session starts in one transaction (one commit on the loop) */
+    int rc = store_tx_begin(s->store);
+    if (rc)
+        return rc;
+    rc = signin_consume(s, norm, token, code, now_ms, uid);
+    int refused = rc == GV_EUNAUTHORIZED;
+    rc = rc ? rc : store_user_get(s->store, uid, &out->user);
+    rc = rc ? rc : signin_family_start(s, uid, now_ms, out);
+    rc = signin_tx_end(s->store, rc);
+    if (refused) {
         int64_t ignored;
         rl_take(s->verify_fail, norm, now_ms, 1, &ignored);
         rc = GV_EINVALID_TOKEN;
     }
-    rc = rc ? rc : store_user_get(s->store, uid, &out->user);
-    rc = rc ? rc : signin_family_start(s, uid, now_ms, out);
     return rc ? rc : signin_access_issue(s, now_ms, out);
 }
 
