@@ -7,7 +7,6 @@
 #include "core/log.h"
 
 #include <arpa/inet.h>
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -84,9 +83,9 @@ const http_limits_t *http_server_limits(const http_server_t *s)
 
 /* ---- connection lifetime -------------------------------------------------------------------- */
 
-static void server_on_flush_closed(uv_handle_t *h)
+static void server_on_flush_closed(void *ctx)
 {
-    http_server_t *s = h->data;
+    http_server_t *s = ctx;
     void (*done)(http_server_t *, void *) = s->done;
     s->done = NULL;
     if (done)
@@ -96,8 +95,7 @@ static void server_on_flush_closed(uv_handle_t *h)
 /* Shutting down and the last connection is gone: done runs once the flush handle closed. */
 static void server_finish(http_server_t *s)
 {
-    if (!uv_is_closing((uv_handle_t *)&s->flush))
-        uv_close((uv_handle_t *)&s->flush, server_on_flush_closed);
+    out_flusher_close(&s->flush, server_on_flush_closed, s);
 }
 
 static void conn_unref(http_conn_t *c)
@@ -111,8 +109,7 @@ static void conn_unref(http_conn_t *c)
         s->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    assert(!c->flush_listed && c->n_pend == 0);
-    free(c->pend);
+    out_batch_deinit(&c->out);
     if (c->req) {
         arena_deinit(&c->req->arena);
         buf_deinit(&c->req->body);
@@ -142,25 +139,24 @@ static void conn_on_timer_close(uv_handle_t *h)
     conn_unref(h->data);
 }
 
-static void conn_pend_abandon(http_conn_t *c);
-
 static void conn_close(http_conn_t *c)
 {
     if (c->closing)
         return;
     c->closing = 1;
-    conn_pend_abandon(c);
+    /* what is still queued goes out if the kernel takes it at once (a client that half-closed
+     * after its request still reads the answer); the rest is dropped */
+    out_batch_abandon(&c->out, (uv_stream_t *)c->tcp);
     uv_close((uv_handle_t *)&c->timer, conn_on_timer_close);
     if (c->tcp)
         uv_close((uv_handle_t *)c->tcp, conn_on_tcp_close);
 }
 
-static int conn_out_write(http_conn_t *c);
-
 uv_tcp_t *http_conn_detach(http_conn_t *c)
 {
     uv_tcp_t *tcp = c->tcp;
-    (void)conn_out_write(c); /* answers before the upgrade go first; a failure shows up later */
+    /* answers before the upgrade go first; a failure shows up later */
+    (void)out_batch_write(&c->out, (uv_stream_t *)tcp);
     uv_read_stop((uv_stream_t *)tcp);
     c->tcp = NULL;
     c->detached = 1;
@@ -182,22 +178,6 @@ static void conn_timer_arm(http_conn_t *c, uint64_t ms)
  * this large (bounds the iovec and what waits). */
 #define HTTP_BATCH_BUFS 16
 #define HTTP_BATCH_BYTES (64 * 1024)
-
-/* The rest of a batch the kernel did not take at once, handed to uv_write; owns its pieces. */
-typedef struct {
-    uv_write_t req;
-    http_conn_t *conn;
-    size_t n;
-    http_out_t out[];
-} conn_write_t;
-
-static void server_on_flush(uv_idle_t *p);
-
-/* 1 when nothing is queued or in flight on c. */
-static int conn_out_idle(const http_conn_t *c)
-{
-    return c->n_pend == 0 && c->pending_writes == 0;
-}
 
 static void conn_on_shutdown(uv_shutdown_t *req, int status)
 {
@@ -221,173 +201,35 @@ static void conn_linger(http_conn_t *c)
     }
 }
 
-static void conn_flush_unlink(http_server_t *s, http_conn_t *c)
+/* Writes what is queued on c; closes it on a failure, half-closes it when it was its last. */
+static void conn_out_flush(void *conn)
 {
-    if (!c->flush_listed)
+    http_conn_t *c = conn;
+    if (c->closing || !c->tcp)
         return;
-    if (c->flush_prev)
-        c->flush_prev->flush_next = c->flush_next;
-    else
-        s->flush_head = c->flush_next;
-    if (c->flush_next)
-        c->flush_next->flush_prev = c->flush_prev;
-    c->flush_prev = c->flush_next = NULL;
-    c->flush_listed = 0;
+    if (out_batch_write(&c->out, (uv_stream_t *)c->tcp) != 0)
+        conn_close(c);
+    else if (c->close_after && out_batch_idle(&c->out))
+        conn_linger(c);
 }
 
-/* Lists c to be written before the loop next waits for I/O. The idle handle runs after the
- * timers and write callbacks of a turn, before its poll, and while it is active poll does not
- * block: answers queued anywhere (a read, the deferred answers of the group commit) go out at
- * the latest early in the next turn. */
-static void conn_flush_later(http_conn_t *c)
+/* A uv_write of c's output holds a reference until it ends. */
+static void conn_out_hold(void *conn)
 {
-    http_server_t *s = c->srv;
-    if (c->flush_listed)
-        return;
-    assert(!uv_is_closing((uv_handle_t *)&s->flush));
-    if (!s->flush_head)
-        uv_idle_start(&s->flush, server_on_flush);
-    c->flush_listed = 1;
-    c->flush_prev = NULL;
-    c->flush_next = s->flush_head;
-    if (s->flush_head)
-        s->flush_head->flush_prev = c;
-    s->flush_head = c;
+    ((http_conn_t *)conn)->refs++;
 }
 
-/* Fills bufs with the n pieces of o, the first one from its byte off on. */
-static void conn_out_bufs(const http_out_t *o, size_t n, size_t off, uv_buf_t *bufs)
+static void conn_out_written(void *conn, int status)
 {
-    for (size_t i = 0; i < n; i++, off = 0)
-        bufs[i] = uv_buf_init(o[i].data + off, (unsigned)(o[i].len - off));
-}
-
-/* Drops the first done bytes of c's pending output: they were written. */
-static void conn_pend_consume(http_conn_t *c, size_t done)
-{
-    size_t i = 0;
-    c->pend_bytes -= done;
-    done += c->pend_off;
-    while (i < c->n_pend && done >= c->pend[i].len) {
-        done -= c->pend[i].len;
-        free(c->pend[i++].data);
-    }
-    if (i > 0 && i < c->n_pend)
-        memmove(c->pend, c->pend + i, (c->n_pend - i) * sizeof(*c->pend));
-    c->n_pend -= i;
-    c->pend_off = done;
-}
-
-static void conn_pend_drop(http_conn_t *c)
-{
-    for (size_t i = 0; i < c->n_pend; i++)
-        free(c->pend[i].data);
-    c->n_pend = c->pend_off = c->pend_bytes = 0;
-}
-
-/* c is closing: what is still queued goes out if the kernel takes it at once (a client that
- * half-closed after its request still reads the answer); the rest is dropped. */
-static void conn_pend_abandon(http_conn_t *c)
-{
-    uv_buf_t bufs[HTTP_BATCH_BUFS];
-    conn_flush_unlink(c->srv, c);
-    if (c->n_pend && c->tcp && c->pending_writes == 0) {
-        conn_out_bufs(c->pend, c->n_pend, c->pend_off, bufs);
-        uv_try_write((uv_stream_t *)c->tcp, bufs, (unsigned)c->n_pend);
-        c->srv->stats.http_writes++;
-    }
-    conn_pend_drop(c);
-}
-
-static void conn_on_write(uv_write_t *req, int status)
-{
-    conn_write_t *w = (conn_write_t *)req;
-    http_conn_t *c = w->conn;
-    for (size_t i = 0; i < w->n; i++)
-        free(w->out[i].data);
-    free(w);
-    c->pending_writes--;
+    http_conn_t *c = conn;
     if (status < 0)
         conn_close(c);
-    else if (c->close_after && conn_out_idle(c))
+    else if (c->close_after && out_batch_idle(&c->out))
         conn_linger(c);
     conn_unref(c);
 }
 
-/* Hands all of c's pending output to one uv_write (queued after any in flight), whose request
- * then owns it; bufs has room for HTTP_BATCH_BUFS. 0 or GV_E* (the output is dropped). */
-static int conn_out_write_rest(http_conn_t *c, uv_buf_t *bufs)
-{
-    size_t n = c->n_pend;
-    conn_write_t *w = malloc(sizeof(*w) + n * sizeof(http_out_t));
-    if (!w) {
-        conn_pend_drop(c);
-        return GV_ENOMEM;
-    }
-    w->conn = c;
-    w->n = n;
-    memcpy(w->out, c->pend, n * sizeof(http_out_t));
-    conn_out_bufs(w->out, n, c->pend_off, bufs);
-    c->n_pend = c->pend_off = c->pend_bytes = 0;
-    c->srv->stats.http_writes++;
-    if (uv_write(&w->req, (uv_stream_t *)c->tcp, bufs, (unsigned)n, conn_on_write) < 0) {
-        for (size_t i = 0; i < n; i++)
-            free(w->out[i].data);
-        free(w);
-        return GV_EIO;
-    }
-    c->pending_writes++;
-    c->refs++;
-    return 0;
-}
-
-/* Writes c's pending output: what the kernel takes at once with one uv_try_write of the whole
- * batch (not while an earlier uv_write is in flight: order), the rest with one uv_write.
- * 0 or GV_E* (the output is dropped; the caller closes). */
-static int conn_out_write(http_conn_t *c)
-{
-    uv_buf_t bufs[HTTP_BATCH_BUFS];
-    if (c->n_pend == 0)
-        return 0;
-    assert(c->n_pend <= HTTP_BATCH_BUFS && c->tcp);
-    if (c->pending_writes == 0) {
-        conn_out_bufs(c->pend, c->n_pend, c->pend_off, bufs);
-        int n = uv_try_write((uv_stream_t *)c->tcp, bufs, (unsigned)c->n_pend);
-        c->srv->stats.http_writes++;
-        if (n < 0 && n != UV_EAGAIN) {
-            conn_pend_drop(c);
-            return GV_EIO;
-        }
-        if (n > 0)
-            conn_pend_consume(c, (size_t)n);
-        if (c->n_pend == 0)
-            return 0;
-    }
-    return conn_out_write_rest(c, bufs);
-}
-
-/* Writes what is queued on c; closes it on a failure, half-closes it when it was its last. */
-static void conn_out_flush(http_conn_t *c)
-{
-    if (c->closing || !c->tcp)
-        return;
-    if (conn_out_write(c) != 0)
-        conn_close(c);
-    else if (c->close_after && conn_out_idle(c))
-        conn_linger(c);
-}
-
-/* Before the loop polls: each listed connection's responses of the turn in one write. */
-static void server_on_flush(uv_idle_t *p)
-{
-    http_server_t *s = p->data;
-    http_conn_t *c;
-    while ((c = s->flush_head) != NULL) {
-        conn_flush_unlink(s, c);
-        conn_out_flush(c);
-    }
-    uv_idle_stop(p);
-}
+static const out_ops_t conn_out_ops = {conn_out_flush, conn_out_hold, conn_out_written};
 
 int http_conn_write_owned(http_conn_t *c, char *data, size_t len)
 {
@@ -395,23 +237,14 @@ int http_conn_write_owned(http_conn_t *c, char *data, size_t len)
         free(data);
         return GV_EIO;
     }
-    if (c->n_pend == c->cap_pend) {
-        size_t cap = c->cap_pend ? c->cap_pend * 2 : 4;
-        http_out_t *p = realloc(c->pend, cap * sizeof(*p));
-        if (!p) {
-            free(data);
-            conn_close(c);
-            return GV_ENOMEM;
-        }
-        c->pend = p;
-        c->cap_pend = cap;
+    if (out_batch_push(&c->out, data, len, free, data) != 0) {
+        conn_close(c);
+        return GV_ENOMEM;
     }
-    c->pend[c->n_pend++] = (http_out_t){data, len};
-    c->pend_bytes += len;
-    if (c->n_pend >= HTTP_BATCH_BUFS || c->pend_bytes >= HTTP_BATCH_BYTES)
+    if (out_batch_full(&c->out))
         conn_out_flush(c);
     else
-        conn_flush_later(c);
+        out_batch_flush_later(&c->out);
     return 0;
 }
 
@@ -709,7 +542,7 @@ static void conn_finish_request(http_conn_t *c)
     http_resp_init(&c->resp);
     c->state = CONN_IDLE;
     if (c->close_after) {
-        if (conn_out_idle(c))
+        if (out_batch_idle(&c->out))
             conn_linger(c);
         return;
     }
@@ -949,6 +782,7 @@ static http_conn_t *conn_new(http_server_t *s)
     c->srv = s;
     c->tcp = tcp;
     tcp->data = c;
+    out_batch_init(&c->out, &s->flush, c);
     uv_timer_init(s->loop, &c->timer);
     c->timer.data = c;
     c->refs = 2; /* the socket and the timer */
@@ -1027,8 +861,8 @@ http_server_t *http_server_new(uv_loop_t *loop, const router_t *router, const ht
     s->loop = loop;
     s->router = router;
     s->lim = *lim;
-    uv_idle_init(loop, &s->flush);
-    s->flush.data = s;
+    out_flusher_init(&s->flush, loop, &conn_out_ops, HTTP_BATCH_BUFS, HTTP_BATCH_BYTES,
+                     &s->stats.http_writes);
     unsigned char rnd[4] = {0};
     (void)random_bytes(rnd, sizeof(rnd)); /* a request-id prefix: zeros are harmless */
     snprintf(s->rid_prefix, sizeof(s->rid_prefix), "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
@@ -1081,7 +915,7 @@ void http_server_shutdown(http_server_t *s, void (*done)(http_server_t *s, void 
         next = c->next;
         if (c->state != CONN_IDLE || c->in.len)
             continue; /* busy ones close after their response (Connection: close) */
-        if (conn_out_idle(c))
+        if (out_batch_idle(&c->out))
             conn_close(c);
         else
             c->close_after = 1; /* once its last answer is written */

@@ -3,6 +3,7 @@
 #define GAVEL_NET_HTTP_INT_H
 
 #include "net/http.h"
+#include "net/out_batch.h"
 
 #include <llhttp.h>
 
@@ -12,12 +13,6 @@ typedef enum {
     CONN_BODY,     /* reading a body */
     CONN_HANDLING, /* the request is with its handler */
 } conn_state_t;
-
-/* One queued response (or raw bytes), owned by the connection until written. */
-typedef struct {
-    char *data;
-    size_t len;
-} http_out_t;
 
 struct http_conn_s {
     http_server_t *srv;
@@ -42,17 +37,9 @@ struct http_conn_s {
     int reading;     /* uv_read_start active */
     int in_process;  /* inside conn_process (no re-entry) */
     int dispatching; /* inside a handler call */
-    int pending_writes;
-
-    /* Output queued this loop turn, not yet written (pend[0] from its byte pend_off on); what
-     * went to uv_write is counted by pending_writes. */
-    http_out_t *pend;
-    size_t n_pend, cap_pend, pend_off, pend_bytes;
-    int flush_listed; /* on the server's flush list */
-    http_conn_t *flush_prev, *flush_next;
-
-    int detached; /* socket handed to the WebSocket layer */
-    int refused;  /* over the connection limit: answered 503, not counted */
+    out_batch_t out; /* responses queued this loop turn, and the writes in flight */
+    int detached;    /* socket handed to the WebSocket layer */
+    int refused;     /* over the connection limit: answered 503, not counted */
     char peer_ip[64];
     http_conn_t *prev, *next; /* server's connection list */
 };
@@ -69,8 +56,7 @@ struct http_server_s {
     http_observe_fn observe;
     void *observe_ctx;
     http_conn_t *conns;
-    uv_idle_t flush;         /* active while flush_head is not empty: writes it before the poll */
-    http_conn_t *flush_head; /* connections with responses queued this turn */
+    out_flusher_t flush; /* writes the connections' responses of a turn before the poll */
     int shutting_down;
     void (*done)(http_server_t *s, void *ctx);
     void *done_ctx;

@@ -4,9 +4,9 @@
 
 #include "core/err.h"
 #include "core/utf8.h"
+#include "net/out_batch.h"
 #include "net/ws_scan.h"
 
-#include <assert.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -28,17 +28,9 @@ struct ws_frame_s {
     char data[];
 };
 
-/* One piece of output: a shared frame (one reference held) or bytes the connection owns. */
-typedef struct {
-    ws_frame_t *frame;
-    char *data; /* owned, when frame is NULL */
-    size_t len;
-} ws_out_t;
-
 struct ws_server_s {
     http_server_t *http;
-    uv_idle_t flush;       /* active while flush_head is not empty: writes it before the poll */
-    ws_conn_t *flush_head; /* connections with output queued this turn */
+    out_flusher_t flush; /* writes the connections' output of a turn before the poll */
     ws_limits_t lim;
     ws_handlers_t h;
     void *ctx;
@@ -58,13 +50,8 @@ struct ws_conn_s {
     buf_t in;       /* received bytes not yet taken by wslay */
     ws_scan_t scan; /* frame boundaries of the input, ahead of wslay */
     size_t in_off;
-    buf_t wbuf;     /* bytes wslay wrote during one wslay_event_send */
-    ws_out_t *pend; /* queued this loop turn, not yet written; pend[0] from pend_off on */
-    size_t n_pend, cap_pend, pend_off, pend_bytes;
-    size_t out_bytes; /* unsent: pending, plus handed to libuv and not yet completed */
-    int writes;       /* uv_write requests in flight */
-    int flush_listed; /* on the server's flush list */
-    ws_conn_t *flush_prev, *flush_next;
+    buf_t wbuf;      /* bytes wslay wrote during one wslay_event_send */
+    out_batch_t out; /* frames (shared) and owned bytes queued this turn, and writes in flight */
     uint64_t last_recv_ms;
     int refs;
     int authenticated;
@@ -197,36 +184,9 @@ void ws_frame_unref(ws_frame_t *f)
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
-/* The rest of a batch the kernel did not take at once, handed to uv_write; owns its pieces. */
-typedef struct {
-    uv_write_t req;
-    ws_conn_t *conn;
-    size_t len; /* bytes handed to uv_write */
-    size_t n;
-    ws_out_t out[];
-} ws_write_t;
-
-static void ws_conn_write_pending(ws_conn_t *c);
-static void ws_server_on_flush(uv_idle_t *p);
-
-static const char *ws_out_bytes(const ws_out_t *o)
+static void ws_frame_release(void *f)
 {
-    return o->frame ? o->frame->data : o->data;
-}
-
-static void ws_out_release(ws_out_t *o)
-{
-    if (o->frame)
-        ws_frame_unref(o->frame);
-    else
-        free(o->data);
-}
-
-/* Fills bufs with the n pieces of o, the first one from its byte off on. */
-static void ws_out_bufs(const ws_out_t *o, size_t n, size_t off, uv_buf_t *bufs)
-{
-    for (size_t i = 0; i < n; i++, off = 0)
-        bufs[i] = uv_buf_init((char *)ws_out_bytes(&o[i]) + off, (unsigned)(o[i].len - off));
+    ws_frame_unref(f);
 }
 
 static void ws_conn_unref(ws_conn_t *c)
@@ -234,74 +194,14 @@ static void ws_conn_unref(ws_conn_t *c)
     if (--c->refs > 0)
         return;
     ws_server_t *s = c->srv;
-    assert(!c->flush_listed && c->n_pend == 0);
+    out_batch_deinit(&c->out);
     buf_deinit(&c->in);
     buf_deinit(&c->wbuf);
-    free(c->pend);
     if (c->wslay)
         wslay_event_context_free(c->wslay);
     free(c);
     if (--s->live == 0 && s->shutting_down)
         ws_server_finish(s);
-}
-
-static void ws_server_flush_unlink(ws_server_t *s, ws_conn_t *c)
-{
-    if (!c->flush_listed)
-        return;
-    if (c->flush_prev)
-        c->flush_prev->flush_next = c->flush_next;
-    else
-        s->flush_head = c->flush_next;
-    if (c->flush_next)
-        c->flush_next->flush_prev = c->flush_prev;
-    c->flush_prev = c->flush_next = NULL;
-    c->flush_listed = 0;
-}
-
-/* Lists c to be written before the loop next waits for I/O. The idle handle runs after the
- * timers and write callbacks of a turn, before its poll, and while it is active poll does not
- * block: output queued anywhere (an I/O callback, the check callbacks where the auction service
- * publishes, a prepare callback) goes out at the latest early in the next turn. */
-static void ws_server_flush_later(ws_server_t *s, ws_conn_t *c)
-{
-    if (c->flush_listed)
-        return;
-    assert(!uv_is_closing((uv_handle_t *)&s->flush));
-    if (!s->flush_head)
-        uv_idle_start(&s->flush, ws_server_on_flush);
-    c->flush_listed = 1;
-    c->flush_prev = NULL;
-    c->flush_next = s->flush_head;
-    if (s->flush_head)
-        s->flush_head->flush_prev = c;
-    s->flush_head = c;
-}
-
-/* Drops the first done bytes of c's pending output: they were written. */
-static void ws_conn_pend_consume(ws_conn_t *c, size_t done)
-{
-    size_t i = 0;
-    c->pend_bytes -= done;
-    c->out_bytes -= done;
-    done += c->pend_off;
-    while (i < c->n_pend && done >= c->pend[i].len) {
-        done -= c->pend[i].len;
-        ws_out_release(&c->pend[i++]);
-    }
-    if (i > 0 && i < c->n_pend)
-        memmove(c->pend, c->pend + i, (c->n_pend - i) * sizeof(*c->pend));
-    c->n_pend -= i;
-    c->pend_off = done;
-}
-
-/* Releases c's pending output unsent (the connection is going away). */
-static void ws_conn_pend_drop(ws_conn_t *c)
-{
-    for (size_t i = 0; i < c->n_pend; i++)
-        ws_out_release(&c->pend[i]);
-    c->out_bytes -= c->pend_bytes;
-    c->n_pend = c->pend_off = c->pend_bytes = 0;
 }
 
 /* A slow reader still draining what was queued before our close frame keeps its grace period
@@ -315,111 +215,43 @@ static void ws_conn_write_progress(ws_conn_t *c)
                    left < WS_CLOSE_GRACE_MS ? left : WS_CLOSE_GRACE_MS, 0);
 }
 
-static void ws_on_write(uv_write_t *req, int status)
-{
-    ws_write_t *w = (ws_write_t *)req;
-    ws_conn_t *c = w->conn;
-    c->out_bytes -= w->len;
-    c->writes--;
-    for (size_t i = 0; i < w->n; i++)
-        ws_out_release(&w->out[i]);
-    free(w);
-    if (status < 0) {
-        ws_conn_teardown(c);
-    } else {
-        ws_conn_write_progress(c);
-        ws_conn_end_if_done(c);
-    }
-    ws_conn_unref(c);
-}
-
-/* Hands all of c's pending output to one uv_write (queued after any in flight), whose request
- * then owns it; bufs has room for WS_BATCH_BUFS. */
-static void ws_conn_write_rest(ws_conn_t *c, uv_buf_t *bufs)
-{
-    size_t n = c->n_pend;
-    ws_write_t *w = malloc(sizeof(*w) + n * sizeof(ws_out_t));
-    if (!w) {
-        ws_conn_pend_drop(c);
-        ws_conn_teardown(c);
-        return;
-    }
-    w->conn = c;
-    w->len = c->pend_bytes;
-    w->n = n;
-    memcpy(w->out, c->pend, n * sizeof(ws_out_t));
-    ws_out_bufs(w->out, n, c->pend_off, bufs);
-    c->n_pend = c->pend_off = c->pend_bytes = 0; /* out_bytes keeps counting them until done */
-    http_server_stats_mut(c->srv->http)->ws_writes++;
-    if (uv_write(&w->req, (uv_stream_t *)c->tcp, bufs, (unsigned)n, ws_on_write) < 0) {
-        c->out_bytes -= w->len;
-        for (size_t i = 0; i < n; i++)
-            ws_out_release(&w->out[i]);
-        free(w);
-        ws_conn_teardown(c);
-        return;
-    }
-    c->writes++;
-    c->refs++;
-}
-
-/* Writes c's pending output: what the kernel takes at once with one uv_try_write of the whole
- * batch (not while an earlier uv_write is in flight: order), the rest with one uv_write. A
- * failed write tears c down. */
+/* Writes c's queued output (see out_batch_write). A failed write tears c down. */
 static void ws_conn_write_pending(ws_conn_t *c)
 {
-    uv_buf_t bufs[WS_BATCH_BUFS];
-    if (c->closed || c->n_pend == 0)
+    if (c->closed)
         return;
-    assert(c->n_pend <= WS_BATCH_BUFS);
-    if (c->writes == 0) {
-        ws_out_bufs(c->pend, c->n_pend, c->pend_off, bufs);
-        int n = uv_try_write((uv_stream_t *)c->tcp, bufs, (unsigned)c->n_pend);
-        http_server_stats_mut(c->srv->http)->ws_writes++;
-        if (n < 0 && n != UV_EAGAIN) {
-            ws_conn_pend_drop(c);
-            ws_conn_teardown(c);
-            return;
-        }
-        if (n > 0) {
-            ws_conn_pend_consume(c, (size_t)n);
-            ws_conn_write_progress(c);
-        }
-        if (c->n_pend == 0)
-            return;
-    }
-    ws_conn_write_rest(c, bufs);
+    size_t unsent = out_batch_unsent(&c->out);
+    if (out_batch_write(&c->out, (uv_stream_t *)c->tcp) != 0)
+        ws_conn_teardown(c);
+    else if (out_batch_unsent(&c->out) < unsent)
+        ws_conn_write_progress(c); /* the kernel took some at once */
 }
 
-/* Queues one piece of output for the end of the loop turn, taking the frame reference or the
- * owned data; a full batch is written at once. 0, or GV_EIO / GV_ENOMEM when c is (now) gone. */
-static int ws_conn_queue(ws_conn_t *c, ws_frame_t *f, char *data, size_t len)
+/* Queues one piece of output for the end of the loop turn, taking it (release(ctx) frees it);
+ * a full batch is written at once. 0, or GV_EIO / GV_ENOMEM when c is (now) gone. */
+static int ws_conn_queue(ws_conn_t *c, const char *data, size_t len, void (*release)(void *),
+                         void *ctx)
 {
-    ws_out_t o = {f, data, len};
     if (c->closed) {
-        ws_out_release(&o);
+        release(ctx);
         return GV_EIO;
     }
-    if (c->n_pend == c->cap_pend) {
-        size_t cap = c->cap_pend ? c->cap_pend * 2 : 8;
-        ws_out_t *p = realloc(c->pend, cap * sizeof(*p));
-        if (!p) {
-            ws_out_release(&o);
-            ws_conn_pend_drop(c);
-            ws_conn_teardown(c);
-            return GV_ENOMEM;
-        }
-        c->pend = p;
-        c->cap_pend = cap;
+    if (out_batch_push(&c->out, data, len, release, ctx) != 0) {
+        out_batch_drop(&c->out);
+        ws_conn_teardown(c);
+        return GV_ENOMEM;
     }
-    c->pend[c->n_pend++] = o;
-    c->pend_bytes += len;
-    c->out_bytes += len;
-    if (c->n_pend >= WS_BATCH_BUFS || c->pend_bytes >= WS_BATCH_BYTES)
+    if (out_batch_full(&c->out))
         ws_conn_write_pending(c);
     else
-        ws_server_flush_later(c->srv, c);
+        out_batch_flush_later(&c->out);
     return c->closed ? GV_EIO : 0;
+}
+
+/* Queues bytes c owns (malloc'ed), like ws_conn_queue. */
+static int ws_conn_queue_owned(ws_conn_t *c, char *data, size_t len)
+{
+    return ws_conn_queue(c, data, len, free, data);
 }
 
 int ws_conn_send_frame(ws_conn_t *c, ws_frame_t *f)
@@ -427,18 +259,18 @@ int ws_conn_send_frame(ws_conn_t *c, ws_frame_t *f)
     if (c->closed || c->close_queued)
         return GV_EIO;
     /* the cap is on what the kernel refused, not on this turn's batch: write that first */
-    if (c->out_bytes + f->len > c->srv->lim.max_output && c->n_pend) {
+    if (out_batch_unsent(&c->out) + f->len > c->srv->lim.max_output && out_batch_count(&c->out)) {
         ws_conn_write_pending(c);
         if (c->closed)
             return GV_EIO;
     }
-    if (c->out_bytes + f->len > c->srv->lim.max_output) {
+    if (out_batch_unsent(&c->out) + f->len > c->srv->lim.max_output) {
         http_server_stats_mut(c->srv->http)->ws_cutoffs++;
         ws_conn_close(c, WSLAY_CODE_POLICY_VIOLATION, "output limit");
         return GV_ELIMIT;
     }
     ws_frame_ref(f);
-    return ws_conn_queue(c, f, NULL, f->len);
+    return ws_conn_queue(c, f->data, f->len, ws_frame_release, f);
 }
 
 int ws_conn_send_text(ws_conn_t *c, const char *text, size_t len)
@@ -468,7 +300,7 @@ static ssize_t ws_cb_send(wslay_event_context_ptr ctx, const uint8_t *data, size
  * the close frame included, reached the kernel. */
 static void ws_conn_end_if_done(ws_conn_t *c)
 {
-    if (!c->closed && c->out_bytes == 0 && !wslay_event_want_read(c->wslay) &&
+    if (!c->closed && out_batch_unsent(&c->out) == 0 && !wslay_event_want_read(c->wslay) &&
         !wslay_event_want_write(c->wslay))
         ws_conn_teardown(c);
 }
@@ -485,23 +317,38 @@ static void ws_conn_flush(ws_conn_t *c)
     }
     if (c->wbuf.len) {
         size_t len = c->wbuf.len;
-        ws_conn_queue(c, NULL, buf_steal(&c->wbuf), len);
+        ws_conn_queue_owned(c, buf_steal(&c->wbuf), len);
     }
     ws_conn_end_if_done(c);
 }
 
-/* Before the loop polls: each listed connection's output of the turn in one write. */
-static void ws_server_on_flush(uv_idle_t *p)
+/* Before the loop polls: c's output of the turn in one write. */
+static void ws_conn_out_flush(void *conn)
 {
-    ws_server_t *s = p->data;
-    ws_conn_t *c;
-    while ((c = s->flush_head) != NULL) {
-        ws_server_flush_unlink(s, c);
-        ws_conn_write_pending(c);
-        ws_conn_end_if_done(c); /* the close frame that just went out may finish c */
-    }
-    uv_idle_stop(p);
+    ws_conn_t *c = conn;
+    ws_conn_write_pending(c);
+    ws_conn_end_if_done(c); /* the close frame that just went out may finish c */
 }
+
+/* A uv_write of c's output holds a reference until it ends. */
+static void ws_conn_out_hold(void *conn)
+{
+    ((ws_conn_t *)conn)->refs++;
+}
+
+static void ws_conn_out_written(void *conn, int status)
+{
+    ws_conn_t *c = conn;
+    if (status < 0) {
+        ws_conn_teardown(c);
+    } else {
+        ws_conn_write_progress(c);
+        ws_conn_end_if_done(c);
+    }
+    ws_conn_unref(c);
+}
+
+static const out_ops_t ws_out_ops = {ws_conn_out_flush, ws_conn_out_hold, ws_conn_out_written};
 
 void ws_conn_close(ws_conn_t *c, uint16_t code, const char *reason)
 {
@@ -641,20 +488,6 @@ static void ws_on_handle_close(uv_handle_t *h)
     ws_conn_unref(c);
 }
 
-/* What is still queued goes out if the kernel takes it at once (a peer that half-closed still
- * reads it); the rest is dropped with the connection. */
-static void ws_conn_pend_abandon(ws_conn_t *c)
-{
-    uv_buf_t bufs[WS_BATCH_BUFS];
-    ws_server_flush_unlink(c->srv, c);
-    if (c->n_pend && c->writes == 0) {
-        ws_out_bufs(c->pend, c->n_pend, c->pend_off, bufs);
-        uv_try_write((uv_stream_t *)c->tcp, bufs, (unsigned)c->n_pend);
-        http_server_stats_mut(c->srv->http)->ws_writes++;
-    }
-    ws_conn_pend_drop(c);
-}
-
 /* Closes the socket and timers; memory goes when the last write and handle are done. */
 static void ws_conn_teardown(ws_conn_t *c)
 {
@@ -671,7 +504,9 @@ static void ws_conn_teardown(ws_conn_t *c)
     if (c->next)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
-    ws_conn_pend_abandon(c);
+    /* what is still queued goes out if the kernel takes it at once (a peer that half-closed
+     * still reads it); the rest is dropped with the connection */
+    out_batch_abandon(&c->out, (uv_stream_t *)c->tcp);
     http_server_stats_mut(s->http)->open_ws--;
     uv_close((uv_handle_t *)&c->heartbeat, ws_on_handle_close);
     uv_close((uv_handle_t *)&c->deadline, ws_on_handle_close);
@@ -698,6 +533,7 @@ static ws_conn_t *ws_conn_new(ws_server_t *s, const http_req_t *req)
     wslay_event_config_set_max_recv_msg_length(c->wslay, s->lim.max_message);
     ws_scan_init(&c->scan);
     c->srv = s;
+    out_batch_init(&c->out, &s->flush, c);
     snprintf(c->client_ip, sizeof(c->client_ip), "%s", req->client_ip);
     snprintf(c->request_id, sizeof(c->request_id), "%s", req->request_id);
     buf_init(&c->in);
@@ -763,7 +599,7 @@ static int ws_server_upgrade(http_conn_t *hc, http_req_t *req, http_resp_t *resp
     char *copy = malloc((size_t)n);
     if (copy) {
         memcpy(copy, head, (size_t)n);
-        ws_conn_queue(c, NULL, copy, (size_t)n);
+        ws_conn_queue_owned(c, copy, (size_t)n);
     }
     if (c->in.len)
         ws_conn_pump(c);
@@ -790,15 +626,15 @@ ws_server_t *ws_server_new(http_server_t *http, const ws_limits_t *lim, const ws
     s->lim = *lim;
     s->h = *h;
     s->ctx = ctx;
-    uv_idle_init(http_server_loop(http), &s->flush);
-    s->flush.data = s;
+    out_flusher_init(&s->flush, http_server_loop(http), &ws_out_ops, WS_BATCH_BUFS, WS_BATCH_BYTES,
+                     &http_server_stats_mut(http)->ws_writes);
     http_server_set_upgrade(http, ws_server_upgrade, s);
     return s;
 }
 
-static void ws_server_on_flush_closed(uv_handle_t *h)
+static void ws_server_on_flush_closed(void *ctx)
 {
-    ws_server_t *s = h->data;
+    ws_server_t *s = ctx;
     void (*done)(ws_server_t *, void *) = s->done;
     s->done = NULL;
     if (done)
@@ -808,8 +644,7 @@ static void ws_server_on_flush_closed(uv_handle_t *h)
 /* Shutting down and the last connection is gone: done runs once the flush handle closed. */
 static void ws_server_finish(ws_server_t *s)
 {
-    if (!uv_is_closing((uv_handle_t *)&s->flush))
-        uv_close((uv_handle_t *)&s->flush, ws_server_on_flush_closed);
+    out_flusher_close(&s->flush, ws_server_on_flush_closed, s);
 }
 
 void ws_server_shutdown(ws_server_t *s, void (*done)(ws_server_t *s, void *ctx), void *ctx)
