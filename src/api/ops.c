@@ -171,6 +171,12 @@ static int ops_write_gauges(app_t *app, buf_t *out)
          "WebSockets closed (1008) because a slow reader reached the output cap.", st->ws_cutoffs},
         {"gavel_ws_messages_total", "counter", "WebSocket messages received.",
          app->metrics.ws_messages},
+        {"gavel_http_socket_writes_total", "counter",
+         "Socket writes of HTTP responses (the answers of one loop turn go out together).",
+         st->http_writes},
+        {"gavel_ws_socket_writes_total", "counter",
+         "Socket writes of WebSocket output (one per connection per loop turn at most).",
+         st->ws_writes},
         {"gavel_client_errors_total", "counter", "Errors reported by the web app.",
          app->metrics.client_errors},
     };

@@ -413,3 +413,31 @@ def test_rename_shows_in_the_auction_state(server):
     st = state(comm, aid)
     assert st["lot"]["leaderName"] == "Renamed Leader"
     assert next(m for m in st["managers"] if m["userId"] == a.id)["name"] == "Renamed Leader"
+
+
+def test_group_commit_and_loop_health_metrics(start_server):
+    """/metrics tells an operator how the group commit and the event loop are doing: every
+    accepted bid went through a counted commit of its batch, the loop's iterations are measured
+    (with the longest), and socket writes are counted."""
+    srv = start_server()
+    people, lg, st, _ = setup_auction(srv, 2)
+    aid, comm, a = st["id"], *people
+    before = srv.metrics()
+    commits0 = before.value("gavel_auction_commit_seconds_count") or 0
+    events0 = before.value("gavel_auction_commit_batch_events_sum") or 0
+    for i, who in enumerate([a, comm, a, comm]):
+        assert bid(who, aid, 1, (2 + i) * M).status_code == 200
+    after = srv.metrics()
+    commits = after.value("gavel_auction_commit_seconds_count") - commits0
+    events = after.value("gavel_auction_commit_batch_events_sum") - events0
+    assert 1 <= commits <= 4 and events >= 4, (commits, events)
+    assert after.value("gavel_auction_commit_batch_events_count") == after.value(
+        "gavel_auction_commit_seconds_count")
+    assert after.value("gavel_loop_turn_seconds_count") > 0
+    turns = after.series("gavel_loop_turn_seconds_bucket")
+    assert turns[-1][0]["le"] == "+Inf" and turns[-1][1] == after.value(
+        "gavel_loop_turn_seconds_count")
+    assert 0 < after.value("gavel_loop_turn_max_seconds") < 60
+    assert after.value("gavel_http_socket_writes_total") >= 4
+    assert after.value("gavel_auction_commits_failed_total") == 0
+    assert after.value("gavel_db_checkpoints_total", mode="restart") is not None
