@@ -28,6 +28,8 @@ struct ws_frame_s {
     char data[];
 };
 
+#define WS_READ_CHUNK 16384 /* bytes asked of one read */
+
 struct ws_server_s {
     http_server_t *http;
     out_flusher_t flush; /* writes the connections' output of a turn before the poll */
@@ -39,6 +41,7 @@ struct ws_server_s {
     int shutting_down;
     void (*done)(ws_server_t *s, void *ctx);
     void *done_ctx;
+    char rbuf[WS_READ_CHUNK]; /* where every connection with nothing buffered reads into */
 };
 
 struct ws_conn_s {
@@ -396,15 +399,21 @@ static void ws_cb_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_m
     }
 }
 
+/* A connection with no partial frame buffered reads into the server's one buffer (10,000 idle
+ * sockets then hold no read buffer at all); one in the middle of a frame reads after it. */
 static void ws_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
 {
     ws_conn_t *c = h->data;
     (void)suggested;
-    if (buf_reserve(&c->in, 16384) != 0) {
+    if (c->in.len == 0) {
+        *out = uv_buf_init(c->srv->rbuf, sizeof(c->srv->rbuf));
+        return;
+    }
+    if (buf_reserve(&c->in, WS_READ_CHUNK) != 0) {
         *out = uv_buf_init(NULL, 0);
         return;
     }
-    *out = uv_buf_init(c->in.data + c->in.len, 16384);
+    *out = uv_buf_init(c->in.data + c->in.len, WS_READ_CHUNK);
 }
 
 /* Feeds buffered input to wslay, then sends whatever it queued in reply. */
@@ -415,6 +424,8 @@ static void ws_conn_pump(ws_conn_t *c)
         ws_conn_teardown(c);
     buf_consume(&c->in, c->in_off);
     c->in_off = 0;
+    if (c->in.len == 0)
+        buf_deinit(&c->in); /* all taken: the next read goes to the shared buffer */
     ws_conn_flush(c);
     ws_conn_unref(c);
 }
@@ -436,7 +447,6 @@ static void ws_conn_refuse(ws_conn_t *c, uint16_t code)
 static void ws_on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *b)
 {
     ws_conn_t *c = stream->data;
-    (void)b;
     if (n < 0) {
         ws_conn_teardown(c);
         return;
@@ -446,13 +456,18 @@ static void ws_on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *b)
     c->last_recv_ms = uv_now(c->tcp->loop);
     if (c->scan.refused)
         return; /* refused input is dropped while the close frame goes out */
-    int verdict = ws_scan_feed(&c->scan, (const uint8_t *)c->in.data + c->in.len, (size_t)n,
-                               c->srv->lim.max_message);
+    int verdict =
+        ws_scan_feed(&c->scan, (const uint8_t *)b->base, (size_t)n, c->srv->lim.max_message);
     if (verdict != WS_SCAN_OK) {
         ws_conn_refuse(c, (uint16_t)verdict);
         return;
     }
-    c->in.len += (size_t)n;
+    if (b->base != c->srv->rbuf) /* read in place, after what was buffered */
+        c->in.len += (size_t)n;
+    else if (buf_append(&c->in, b->base, (size_t)n) != 0) { /* taken from the shared buffer */
+        ws_conn_teardown(c);
+        return;
+    }
     ws_conn_pump(c);
 }
 
