@@ -106,12 +106,6 @@ static int ops_write_loop(app_t *app, buf_t *out)
             : metrics_hist_family_write(out, "gavel_auction_commit_batch_events",
                                         "Auction events per group commit.", &st->batch_events);
     rc = rc ? rc
-            : metrics_type_write(out, "gavel_auction_commits_failed_total", "counter",
-                                 "Group commits that failed (answered 503, auctions reloaded).");
-    rc = rc ? rc
-            : buf_printf(out, "gavel_auction_commits_failed_total %llu\n",
-                         (unsigned long long)st->commits_failed);
-    rc = rc ? rc
             : metrics_type_write(out, "gavel_db_checkpoints_total", "counter",
                                  "Write-ahead log checkpoints copied back off the commit path.");
     rc = rc ? rc
@@ -179,6 +173,9 @@ static int ops_write_gauges(app_t *app, buf_t *out)
          st->ws_writes},
         {"gavel_client_errors_total", "counter", "Errors reported by the web app.",
          app->metrics.client_errors},
+        {"gavel_auction_commits_failed_total", "counter",
+         "Group commits that failed (answered 503, auctions reloaded).",
+         auction_service_stats(app->auctions)->commits_failed},
     };
     int rc = 0;
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && !rc; i++) {
