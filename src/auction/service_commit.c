@@ -672,7 +672,7 @@ static void svc_on_written(uv_async_t *h)
     svc_writer_collect(svc, 0);
     if (!svc->inflight)
         svc_handoff(svc, 0);
-    if (svc_batch_empty(svc->cur) && !svc->inflight && svc->n_presence == 0)
+    if (auction_service_idle(svc))
         uv_idle_stop(&svc->wake);
 }
 
