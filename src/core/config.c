@@ -85,6 +85,22 @@ static const cfg_flag_t cfg_flags[] = {
      "sync: the rate-limit window"},
     {"sync-timeout-s", CFG_INT, offsetof(config_t, sync_timeout_s), 0, 1, 600,
      "sync: time allowed for one provider request"},
+    {"log-format", CFG_STR, offsetof(config_t, log_format), sizeof(((config_t *)0)->log_format), 0,
+     0, "logfmt (key=value, default) or json (one object per line)"},
+    {"sentry-dsn", CFG_STR, offsetof(config_t, sentry_dsn), sizeof(((config_t *)0)->sentry_dsn), 0,
+     0, "also send error reports to this Sentry DSN (prefer the env var)"},
+    {"backup-dir", CFG_STR, offsetof(config_t, backup_dir), sizeof(((config_t *)0)->backup_dir), 0,
+     0, "directory of scheduled backups (serve), of backup list and restore --from latest"},
+    {"backup-every-s", CFG_INT, offsetof(config_t, backup_every_s), 0, 0, 604800,
+     "serve: take a backup into --backup-dir every N seconds (0: never)"},
+    {"backup-keep", CFG_INT, offsetof(config_t, backup_keep), 0, 1, 100000,
+     "serve: keep the newest N scheduled backups"},
+    {"out", CFG_STR, offsetof(config_t, out), sizeof(((config_t *)0)->out), 0, 0,
+     "backup: the file to write"},
+    {"from", CFG_STR, offsetof(config_t, from), sizeof(((config_t *)0)->from), 0, 0,
+     "restore: the backup file, or latest (the newest in --backup-dir)"},
+    {"force", CFG_BOOL, offsetof(config_t, force), 0, 0, 1,
+     "restore: replace the database in --data (the old one is kept aside)"},
 };
 
 #define CFG_NFLAGS (sizeof(cfg_flags) / sizeof(cfg_flags[0]))
@@ -112,6 +128,9 @@ void config_defaults(config_t *c)
     c->sync_max_requests = 10; /* the provider's free tier: 10 requests a minute */
     c->sync_window_s = 60;
     c->sync_timeout_s = 30;
+    snprintf(c->log_format, sizeof(c->log_format), "logfmt");
+    c->backup_every_s = 0;
+    c->backup_keep = 7;
 }
 
 static int cfg_bool(const char *v, int *out)

@@ -39,6 +39,14 @@ typedef struct {
     int64_t sync_max_requests;     /* serve: at most this many provider requests ... */
     int64_t sync_window_s;         /* serve: ... in any window of this many seconds */
     int64_t sync_timeout_s;        /* serve: one provider request, all included */
+    char log_format[16];           /* logfmt (default) or json */
+    char sentry_dsn[512];          /* serve: error reports also sent to this Sentry DSN */
+    char backup_dir[512];   /* serve: scheduled backups; backup list; restore --from latest */
+    int64_t backup_every_s; /* serve: one backup per this many seconds (0: none) */
+    int64_t backup_keep;    /* serve: the newest this many scheduled backups are kept */
+    char out[512];          /* gavel backup: the file written */
+    char from[512];         /* gavel restore: a backup file, or "latest" of --backup-dir */
+    int force;              /* gavel restore: replace an existing database */
 } config_t;
 
 /* config_defaults fills every field with its documented default. */
