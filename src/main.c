@@ -1,11 +1,14 @@
 /* gavel: the command line (serve, migrate, version) and the server's start and graceful stop. */
 #include "api/app.h"
+#include "api/backups.h"
 #include "auth/account.h"
 #include "auction/service.h"
 #include "auth/token.h"
+#include "cli/cli.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "league/catalogue.h"
+#include "ops/datadir.h"
 #include "season/season.h"
 
 #include <signal.h>
@@ -30,7 +33,9 @@ static void usage(FILE *f)
                "--data DIR | gavel import --data DIR KIND FILE | gavel fixtures import --data DIR "
                "--league ID [--provider csv|football-data] [--partial 1] FILE | gavel stats "
                "import --data DIR --league ID [--provider csv|cricsheet] [--match-id ID] "
-               "[--partial 1] FILE | gavel check --data DIR | gavel version\n\nflags (each also "
+               "[--partial 1] FILE | gavel check --data DIR | gavel backup --data DIR --out FILE | "
+               "gavel backup list --backup-dir DIR | gavel restore --data DIR --from FILE|latest "
+               "[--force] | gavel version\n\nflags (each also "
                "GAVEL_<FLAG>):\n");
     config_usage(f);
 }
@@ -155,6 +160,7 @@ static void on_signal(uv_signal_t *sig, int signum)
     app->ready = 0;
     g_pending_stops = 2;
     api_season_sync_stop(app); /* a request in flight gives up within about a second */
+    api_backups_stop(app);     /* one in progress finishes first */
     uv_timer_start(&g_force, on_force, SHUTDOWN_GRACE_MS, 0);
     ws_server_shutdown(app->ws, on_ws_stopped, app);
     http_server_shutdown(app->http, on_http_stopped, app);
@@ -194,6 +200,9 @@ static int app_start(app_t *app, const char *host, int port)
     /* the writer appends (it needs the upper levels of the trees), the checkpointer copies */
     rc = rc ? rc : store_cache_limit(app->commit_store, 16 * 1024);
     rc = rc ? rc : store_cache_limit(app->checkpoint_store, 1024);
+    /* a restart checkpoint holds writers off while it waits for readers: never for long (a
+     * backup's read transaction may last seconds) */
+    rc = rc ? rc : store_busy_limit(app->checkpoint_store, 5);
     auction_deps_t deps = {app->loop, app->store, app->commit_store, app->checkpoint_store,
                            app->hub,  &app->clock};
     rc = rc ? rc : auction_service_new(&app->auctions, &deps);
@@ -250,6 +259,7 @@ static void app_signals(app_t *app)
 
 static void app_free(app_t *app)
 {
+    api_backups_free(app);
     api_season_sync_free(app);
     api_auth_stop(app);
     api_season_stop(app);
@@ -299,6 +309,24 @@ static int sync_flags_check(const config_t *c)
     return -1;
 }
 
+/* One server per data directory: the lock is held until the process exits. */
+static int lock_data_dir(app_t *app)
+{
+    long holder = 0;
+    int rc = datadir_lock(app->cfg.data_dir, &app->data_lock, &holder);
+    if (rc == GV_EDB_BUSY)
+        fprintf(stderr, "gavel: another gavel (pid %ld) is serving %s: stop it first\n", holder,
+                app->cfg.data_dir);
+    else if (rc)
+        fprintf(stderr,
+                "gavel: the data directory %s cannot be used (cannot create or lock %s/%s)\n",
+                app->cfg.data_dir, app->cfg.data_dir, DATADIR_LOCK_FILE);
+    if (rc)
+        log_error("data directory unusable dir=%s err=%s holder=%ld", app->cfg.data_dir,
+                  err_name(rc), holder);
+    return rc;
+}
+
 static int cmd_serve(app_t *app)
 {
     char host[128];
@@ -309,6 +337,11 @@ static int cmd_serve(app_t *app)
     }
     if (sync_flags_check(&app->cfg) != 0)
         return 2;
+    char why[160];
+    if (api_backups_check(&app->cfg, why, sizeof(why)) != 0) {
+        fprintf(stderr, "gavel: %s\n", why);
+        return 2;
+    }
     if (app->cfg.dev)
         log_warn("DEVELOPMENT MODE: sign-in tokens are returned in responses and logged; "
                  "CORS allows localhost. Never run --dev in production.");
@@ -317,7 +350,8 @@ static int cmd_serve(app_t *app)
     app->loop = uv_default_loop();
     uv_loop_configure(app->loop, UV_METRICS_IDLE_TIME);
     clock_real_init(&app->clock);
-    int rc = open_store(app);
+    int rc = lock_data_dir(app);
+    rc = rc ? rc : open_store(app);
     if (!rc)
         rc = load_catalogue(app);
     if (!rc && app->cfg.admin_email[0])
@@ -328,6 +362,8 @@ static int cmd_serve(app_t *app)
         rc = app_start(app, host, port);
     if (!rc)
         rc = api_season_sync_start(app);
+    if (!rc)
+        rc = api_backups_start(app);
     if (rc) {
         app_free(app);
         return 1;
@@ -527,23 +563,11 @@ static int cmd_check(app_t *app)
 {
     int bad = 0;
     clock_real_init(&app->clock);
-    app->loop = uv_default_loop();
     int rc = open_store(app);
     if (!rc && (rc = store_integrity_check(app->store)) != 0)
         store_failure(app, "the integrity check", rc, store_errmsg(app->store));
-    app->hub = rc ? NULL : hub_new();
-    auction_deps_t deps = {
-        .loop = app->loop, .store = app->store, .hub = app->hub, .clock = &app->clock};
-    rc = rc ? rc : app->hub ? auction_service_new(&app->auctions, &deps) : GV_ENOMEM;
-    if (!rc && (rc = auction_service_verify(app->auctions, stdout, &bad)) != 0)
+    if (!rc && (rc = cli_replay(app->store, stdout, &bad)) != 0)
         store_failure(app, "replaying the auction logs", rc, store_errmsg(app->store));
-    if (app->auctions) {
-        auction_service_stop(app->auctions);
-        uv_walk(app->loop, close_walk, NULL);
-        uv_run(app->loop, UV_RUN_DEFAULT);
-        auction_service_free(app->auctions);
-    }
-    hub_free(app->hub);
     store_close(app->store);
     if (!rc)
         printf("%s\n", bad ? "check failed" : "check ok");
@@ -571,8 +595,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "user") != 0 &&
-        strcmp(cmd, "check") != 0 && strcmp(cmd, "import") != 0 && strcmp(cmd, "fixtures") != 0 &&
-        strcmp(cmd, "stats") != 0) {
+        strcmp(cmd, "backup") != 0 && strcmp(cmd, "restore") != 0 && strcmp(cmd, "check") != 0 &&
+        strcmp(cmd, "import") != 0 && strcmp(cmd, "fixtures") != 0 && strcmp(cmd, "stats") != 0) {
         usage(!strcmp(cmd, "help") || !strcmp(cmd, "--help") ? stdout : stderr);
         return !strcmp(cmd, "help") || !strcmp(cmd, "--help") ? 0 : 2;
     }
@@ -582,7 +606,7 @@ int main(int argc, char **argv)
     int max_pos = !strcmp(cmd, "user") || !strcmp(cmd, "import") || !strcmp(cmd, "fixtures") ||
                           !strcmp(cmd, "stats")
                       ? 2
-                      : 0;
+                      : !strcmp(cmd, "backup");
     if (config_parse(&app->cfg, argc, argv, 2, pos, max_pos, &npos, err, sizeof(err)) != 0) {
         fprintf(stderr, "gavel: %s\n", err);
         return 2;
@@ -597,6 +621,10 @@ int main(int argc, char **argv)
         return cmd_user(app, pos, npos);
     if (!strcmp(cmd, "check"))
         return cmd_check(app);
+    if (!strcmp(cmd, "backup"))
+        return cli_backup(&app->cfg, pos, npos);
+    if (!strcmp(cmd, "restore"))
+        return cli_restore(&app->cfg);
     if (!strcmp(cmd, "import"))
         return cmd_import(app, pos, npos);
     if (!strcmp(cmd, "fixtures") || !strcmp(cmd, "stats"))

@@ -88,6 +88,8 @@ typedef struct app_s {
     int ready;
     double start_s;
     app_metrics_t metrics;
+    int data_lock;                 /* the data directory's lock (held until exit) */
+    struct api_backups_s *backups; /* scheduled backups; NULL when off */
 } app_t;
 
 /* The build's version (git describe), from core/version.c. */

@@ -99,6 +99,9 @@ static const cfg_flag_t cfg_flags[] = {
      "backup: the file to write"},
     {"from", CFG_STR, offsetof(config_t, from), sizeof(((config_t *)0)->from), 0, 0,
      "restore: the backup file, or latest (the newest in --backup-dir)"},
+    {"backup-method", CFG_STR, offsetof(config_t, backup_method),
+     sizeof(((config_t *)0)->backup_method), 0, 0,
+     "backup: pages (online copy, default) or vacuum (a compacted copy)"},
     {"force", CFG_BOOL, offsetof(config_t, force), 0, 0, 1,
      "restore: replace the database in --data (the old one is kept aside)"},
 };
@@ -131,6 +134,7 @@ void config_defaults(config_t *c)
     snprintf(c->log_format, sizeof(c->log_format), "logfmt");
     c->backup_every_s = 0;
     c->backup_keep = 7;
+    snprintf(c->backup_method, sizeof(c->backup_method), "pages");
 }
 
 static int cfg_bool(const char *v, int *out)

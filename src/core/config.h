@@ -47,6 +47,7 @@ typedef struct {
     char out[512];          /* gavel backup: the file written */
     char from[512];         /* gavel restore: a backup file, or "latest" of --backup-dir */
     int force;              /* gavel restore: replace an existing database */
+    char backup_method[16]; /* gavel backup, scheduled backups: pages or vacuum */
 } config_t;
 
 /* config_defaults fills every field with its documented default. */

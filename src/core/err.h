@@ -53,7 +53,8 @@
       "Select at least rosterSize assets first.")                                                  \
     X(DB_CORRUPT, -49, 500, "internal", "Something went wrong on our side.")                       \
     X(NUMBER_RANGE, -50, 400, "invalid_json",                                                      \
-      "A number in the body is too large: numbers are whole and below 2^53.")
+      "A number in the body is too large: numbers are whole and below 2^53.")                      \
+    X(DB_FULL, -51, 503, "unavailable", "The service is temporarily unavailable.")
 
 enum {
     GV_OK = 0,

@@ -126,10 +126,47 @@ int store_tx_begin(store_t *s)
     return s->ops->tx_begin(s);
 }
 
+static int store_full; /* see store_disk_full; accessed atomically */
+
+void store_full_set(int on)
+{
+    if (__atomic_load_n(&store_full, __ATOMIC_RELAXED) != on)
+        __atomic_store_n(&store_full, on, __ATOMIC_RELAXED);
+}
+
+int store_disk_full(void)
+{
+    return __atomic_load_n(&store_full, __ATOMIC_RELAXED);
+}
+
+int store_busy_limit(store_t *s, int ms)
+{
+    return ms < 0 ? GV_EINTERNAL : s->ops->busy_limit(s, ms);
+}
+
+int store_schema_known(void)
+{
+    return store_migrations_count ? store_migrations[store_migrations_count - 1].version : 0;
+}
+
+int store_snapshot(store_t *s, const char *path, store_snapshot_method_t method,
+                   store_progress_t progress, void *ctx, int *schema)
+{
+    *schema = 0;
+    if (path == NULL || !path[0] ||
+        (method != STORE_SNAPSHOT_PAGES && method != STORE_SNAPSHOT_VACUUM))
+        return GV_EINTERNAL;
+    if (s->ops->tx_open(s))
+        return GV_EDB;
+    return s->ops->snapshot(s, path, method, progress, ctx, schema);
+}
+
 int store_tx_commit(store_t *s)
 {
     int64_t start_us = store_mono_us();
     int rc = s->ops->tx_commit(s);
+    if (rc == 0)
+        store_full_set(0);
     if (rc == 0 && s->commit_fn != NULL) {
         int64_t took_us = store_mono_us() - start_us;
         s->commit_fn(s->commit_ctx, took_us < 0 ? 0 : took_us);

@@ -80,6 +80,37 @@ int store_checkpoint(store_t *s, int restart, int *log_frames, int *copied);
  * GV_EDB*. */
 int store_cache_limit(store_t *s, int kib);
 
+/* store_busy_limit sets how long a call on s waits for another connection's lock before it gives
+ * up with GV_EDB_BUSY (5 s by default). A checkpointer gives a short limit so that a restart
+ * checkpoint waiting for a long reader (a backup) never holds the writers off for long. 0 or
+ * GV_EDB*. */
+int store_busy_limit(store_t *s, int ms);
+
+/* store_schema_known is the schema version this binary's migrations reach. */
+int store_schema_known(void);
+
+/* How store_snapshot copies. */
+typedef enum {
+    STORE_SNAPSHOT_PAGES = 0, /* page by page (SQLite's online backup), one read transaction */
+    STORE_SNAPSHOT_VACUUM,    /* a compacted copy (SQLite's VACUUM INTO) in one statement */
+} store_snapshot_method_t;
+
+/* Called while a snapshot is copied with how far it is (done of total, in pages). */
+typedef void (*store_progress_t)(void *ctx, uint64_t done, uint64_t total);
+
+/* store_snapshot writes a consistent copy of the whole database as of one moment into a new
+ * file at path (which must not exist), inside one read transaction on s: other connections keep
+ * reading and committing meanwhile. progress (may be NULL) is called with ctx as pages are
+ * copied. *schema receives the copy's schema version. Must not be called inside a transaction.
+ * On failure the partial file is removed. 0, GV_EIO (path exists or cannot be written), GV_EDB*
+ * or GV_ENOMEM. */
+int store_snapshot(store_t *s, const char *path, store_snapshot_method_t method,
+                   store_progress_t progress, void *ctx, int *schema);
+
+/* store_disk_full is 1 while the last write to a database of this process failed because its
+ * disk is full (GV_EDB_FULL) and no commit has succeeded since; else 0. Any thread. */
+int store_disk_full(void);
+
 /* store_tx_begin starts a write transaction (SQLite: BEGIN IMMEDIATE, so it takes the write lock
  * now or fails with GV_EDB_BUSY after the busy timeout). No nesting: GV_EDB if one is open. */
 int store_tx_begin(store_t *s);

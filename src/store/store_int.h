@@ -21,6 +21,10 @@ typedef struct {
 extern const store_migration_t store_migrations[];
 extern const size_t store_migrations_count;
 
+/* store_full_set records that a write failed because the disk is full (on 1) or that a commit
+ * succeeded (on 0): the state store_disk_full reports. Any thread. */
+void store_full_set(int on);
+
 /* What a backend's savepoint operation does. */
 typedef enum {
     STORE_SP_BEGIN = 1, /* open the unit's savepoint inside the caller's transaction */
@@ -42,6 +46,9 @@ typedef struct store_ops_s {
     int (*checkpoint_auto)(store_t *s, int on);
     int (*checkpoint)(store_t *s, int restart, int *log_frames, int *copied);
     int (*cache_limit)(store_t *s, int kib);
+    int (*busy_limit)(store_t *s, int ms);
+    int (*snapshot)(store_t *s, const char *path, store_snapshot_method_t method,
+                    store_progress_t progress, void *ctx, int *schema);
     int (*tx_begin)(store_t *s);
     int (*tx_commit)(store_t *s);
     int (*tx_rollback)(store_t *s);

@@ -27,6 +27,8 @@ static int sqlite_code(int rc)
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
         return GV_EDB_CORRUPT;
+    case SQLITE_FULL:
+        return GV_EDB_FULL;
     default:
         return GV_EDB;
     }
@@ -36,7 +38,10 @@ int store_sqlite_fail(store_sqlite_t *ss, int rc)
 {
     const char *msg = ss->db != NULL ? sqlite3_errmsg(ss->db) : sqlite3_errstr(rc);
     snprintf(ss->err, sizeof(ss->err), "%s", msg);
-    return sqlite_code(rc);
+    int code = sqlite_code(rc);
+    if (code == GV_EDB_FULL)
+        store_full_set(1);
+    return code;
 }
 
 static int sqlite_exec(store_sqlite_t *ss, const char *sql)
@@ -544,6 +549,13 @@ static int sqlite_cache_limit(store_t *s, int kib)
     return sqlite_exec(store_sqlite_of(s), sql);
 }
 
+static int sqlite_busy_limit(store_t *s, int ms)
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    int rc = sqlite3_busy_timeout(ss->db, ms);
+    return rc == SQLITE_OK ? 0 : store_sqlite_fail(ss, rc);
+}
+
 static const char *sqlite_errmsg(const store_t *s)
 {
     return ((const store_sqlite_t *)s)->err;
@@ -600,6 +612,8 @@ static const store_ops_t sqlite_ops = {
     .checkpoint_auto = sqlite_checkpoint_auto,
     .checkpoint = sqlite_checkpoint,
     .cache_limit = sqlite_cache_limit,
+    .busy_limit = sqlite_busy_limit,
+    .snapshot = store_sqlite_snapshot,
     .tx_begin = sqlite_tx_begin,
     .tx_commit = sqlite_tx_commit,
     .tx_rollback = sqlite_tx_rollback,

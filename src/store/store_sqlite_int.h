@@ -56,6 +56,10 @@ static inline store_sqlite_t *store_sqlite_of(store_t *s)
  * returns rc as a GV_E* code (busy/locked: GV_EDB_BUSY, out of memory: GV_ENOMEM, else GV_EDB). */
 int store_sqlite_fail(store_sqlite_t *ss, int rc);
 
+/* store_sqlite_snapshot is the backend of store_snapshot (store_sqlite_backup.c). */
+int store_sqlite_snapshot(store_t *s, const char *path, store_snapshot_method_t method,
+                          store_progress_t progress, void *ctx, int *schema);
+
 /* store_sqlite_prepare compiles sql into a persistent statement the caller finalizes. 0 or GV_E*.
  */
 int store_sqlite_prepare(store_sqlite_t *ss, const char *sql, sqlite3_stmt **stmt);
