@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential libuv1-dev node-llhttp libwslay-dev libjansson-dev libsqlite3-dev libssl-dev
 libcurl4-openssl-dev libcmocka-dev pkg-config clang libclang-rt-14-dev python3 python3-pytest
-python3-requests python3-websockets python3-jwt python3-aiosmtpd wrk"
+python3-requests python3-websockets python3-jwt python3-aiosmtpd python3-yaml wrk"
 # Operations: backups (libzstd, zstd for an independent check) and the deploy kit checked with the
 # real tools (nginx, promtool, systemd-analyze, openssl for a test certificate).
 PKGS="$PKGS libzstd-dev zstd nginx prometheus systemd openssl"

@@ -1,6 +1,7 @@
 /* Operations endpoints: health (a real database query), readiness, Prometheus metrics and the
  * OpenAPI description. */
 #include "api/app.h"
+#include "api/backups.h"
 #include "auction/service.h"
 
 #include "core/err.h"
@@ -20,19 +21,22 @@ static double ops_now_s(void)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+/* Degraded (503) when the database does not answer a real query, or when its disk is full (a
+ * write failed for lack of space and none succeeded since: bids are refused until space
+ * returns). */
 static void ops_health(http_req_t *req, http_resp_t *resp, void *ctx)
 {
     app_t *app = ctx;
     (void)req;
-    int db = store_health(app->store);
+    int db = store_health(app->store), full = store_disk_full();
     double up = ops_now_s() - app->start_s;
     char body[256];
     int n = snprintf(body, sizeof(body),
                      "{\"status\":\"%s\",\"version\":\"%s\",\"uptimeS\":%lld,"
-                     "\"checks\":{\"db\":\"%s\"}}",
-                     db ? "degraded" : "ok", gavel_version, (long long)(up < 0 ? 0 : up),
-                     db ? "failed" : "ok");
-    http_resp_json(resp, db ? 503 : 200, body, (size_t)n);
+                     "\"checks\":{\"db\":\"%s\",\"disk\":\"%s\"}}",
+                     db || full ? "degraded" : "ok", gavel_version, (long long)(up < 0 ? 0 : up),
+                     db ? "failed" : "ok", full ? "full" : "ok");
+    http_resp_json(resp, db || full ? 503 : 200, body, (size_t)n);
     http_resp_header(resp, "Cache-Control", "no-store");
 }
 
@@ -218,6 +222,7 @@ static void ops_metrics(http_req_t *req, http_resp_t *resp, void *ctx)
     rc = rc ? rc : ops_write_gauges(app, out);
     rc = rc ? rc : ops_write_bids(app, out);
     rc = rc ? rc : api_season_sync_metrics(app, out);
+    rc = rc ? rc : api_backups_metrics(app, out);
     rc = rc ? rc : metrics_process_write(out, app->start_s);
     if (rc) {
         http_resp_error(resp, GV_EINTERNAL, NULL, NULL);

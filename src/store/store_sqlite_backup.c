@@ -96,12 +96,18 @@ int store_sqlite_snapshot(store_t *s, const char *path, store_snapshot_method_t 
         snprintf(ss->err, sizeof(ss->err), "the snapshot file exists already");
         return GV_EIO;
     }
+    if (method == STORE_SNAPSHOT_VACUUM) { /* one statement: its own read transaction */
+        int err = snapshot_schema(ss, schema);
+        err = err ? err : snapshot_vacuum(ss, path);
+        if (err != 0)
+            snapshot_remove(path);
+        return err;
+    }
     /* BEGIN is deferred: the first read takes the snapshot the whole copy then sees */
     int rc = sqlite3_exec(ss->db, "BEGIN", NULL, NULL, NULL);
     int err = rc == SQLITE_OK ? snapshot_schema(ss, schema) : store_sqlite_fail(ss, rc);
     if (err == 0)
-        err = method == STORE_SNAPSHOT_VACUUM ? snapshot_vacuum(ss, path)
-                                              : snapshot_pages(ss, path, progress, ctx);
+        err = snapshot_pages(ss, path, progress, ctx);
     if (rc == SQLITE_OK)
         sqlite3_exec(ss->db, "COMMIT", NULL, NULL, NULL); /* ends a read: cannot fail to commit */
     if (err != 0)
