@@ -26,8 +26,19 @@ typedef struct {
     uint64_t count[APP_STATUS_SLOTS];
 } app_route_counts_t;
 
+/* The kinds of client error reports counted apart (the web app's); any other kind counts as the
+ * last, "other". Defined in client_errors_api.c. */
+#define APP_CLIENT_ERROR_KINDS 7
+extern const char *const api_client_error_kinds[APP_CLIENT_ERROR_KINDS];
+
+/* Rooms of WebSocket joins and roles of league joins, for their counters' labels. */
+enum { APP_ROOM_AUCTION, APP_ROOM_LEAGUE, APP_ROOMS };
+enum { APP_JOINED_MANAGER, APP_JOINED_SPECTATOR, APP_JOINED_ROLES };
+
 typedef struct {
     app_route_counts_t routes[ROUTER_MAX_ROUTES + 2]; /* + unmatched, + static */
+    uint64_t rate_limited[ROUTER_MAX_ROUTES + 2];     /* HTTP 429 answers, by the same slots */
+    uint64_t rate_limited_ws_bid;                     /* WebSocket bids refused by the bid rate */
     metrics_hist_t http_latency;
     metrics_hist_t db_commit;
     metrics_hist_t loop_turn; /* busy time of one loop iteration (everything but the wait) */
@@ -37,7 +48,11 @@ typedef struct {
     uint64_t bids_accepted;
     uint64_t bids_rejected[APP_BID_CODES]; /* by -GV_E* code */
     uint64_t ws_rejected_auth;
-    uint64_t client_errors; /* reports the web app sent (POST /api/client-errors) */
+    uint64_t client_errors[APP_CLIENT_ERROR_KINDS]; /* reports the web app sent, by kind */
+    uint64_t ws_joins[APP_ROOMS];                   /* successful WebSocket room joins */
+    uint64_t members_joined[APP_JOINED_ROLES];      /* new league members, by how they joined */
+    int64_t leagues;                                /* leagues in the database */
+    metrics_hist_t bid_round_trip[2]; /* bid received -> answer queued: [0] accepted, [1] not */
 } app_metrics_t;
 
 /* The rate limits of API.md, each a token bucket per key. */
@@ -134,8 +149,9 @@ int api_client_errors_register(app_t *app);
 /* api_ops_observe is the HTTP server's per-response observer (ctx = app). */
 void api_ops_observe(void *ctx, const router_route_t *route, int status, int64_t duration_us);
 
-/* api_ops_loop_turn measures the loop iteration that just ended (call it from a prepare
- * handle; the loop must be configured with UV_METRICS_IDLE_TIME). */
+/* api_ops_loop_turn measures the loop iteration that just ended and closes the fan-out delay
+ * of the broadcasts whose frames its write phase handed to the sockets (call it from a prepare
+ * handle, which runs after that phase; the loop must be configured with UV_METRICS_IDLE_TIME). */
 void api_ops_loop_turn(app_t *app);
 
 /* api_ops_db_commit is the store's commit observer (ctx = app). */

@@ -19,8 +19,9 @@ typedef struct {
     app_t *app;
     http_resp_t *resp;
     auction_live_t *live;
-    int status;     /* HTTP status of the answer */
-    json_t *answer; /* owned: sent as is (NULL: the AuctionState) */
+    int status;         /* HTTP status of the answer */
+    json_t *answer;     /* owned: sent as is (NULL: the AuctionState) */
+    uint64_t bid_t0_ns; /* a bid's: when it was received (0: not a bid) */
     char user[40], cbid[AUCTION_CBID_MAX];
 } auction_wait_t;
 
@@ -34,14 +35,17 @@ static void auction_after(void *ctx, int status)
     } else {
         json_resp_send(w->resp, w->status, auction_service_state(w->app->auctions, w->live));
     }
+    if (w->bid_t0_ns)
+        api_bid_answered(w->app, w->bid_t0_ns, status == 0 && w->status == 200);
     json_decref(w->answer);
     http_resp_finish(w->resp);
     free(w);
 }
 
-/* Defers resp until the pending commit; answer NULL sends the AuctionState. */
-static void auction_reply(app_t *app, http_resp_t *resp, auction_live_t *live, int status,
-                          json_t *answer)
+/* Defers resp until the pending commit; answer NULL sends the AuctionState. bid_t0_ns: a bid's
+ * receipt time (its round trip is recorded with the answer), else 0. */
+static void auction_reply_at(app_t *app, http_resp_t *resp, auction_live_t *live, int status,
+                             json_t *answer, uint64_t bid_t0_ns)
 {
     auction_wait_t *w = calloc(1, sizeof(*w));
     if (!w) {
@@ -54,8 +58,15 @@ static void auction_reply(app_t *app, http_resp_t *resp, auction_live_t *live, i
     w->live = live;
     w->status = status;
     w->answer = answer;
+    w->bid_t0_ns = bid_t0_ns;
     http_resp_defer(resp);
     auction_service_after_commit(app->auctions, auction_after, w);
+}
+
+static void auction_reply(app_t *app, http_resp_t *resp, auction_live_t *live, int status,
+                          json_t *answer)
+{
+    auction_reply_at(app, resp, live, status, answer, 0);
 }
 
 /* Loads the auction named in the path and checks the caller's membership (commissioner when
@@ -234,6 +245,7 @@ static void auction_bid(http_req_t *req, http_resp_t *resp, void *ctx)
     auction_live_t *live;
     json_t *body = NULL;
     api_bid_t b = {0};
+    uint64_t t0 = uv_hrtime();
     if (auction_access(app, req, resp, 0, &lc, &live) ||
         auction_bid_body(req, resp, live, lc.user.id, &body, &b)) {
         json_decref(body);
@@ -247,10 +259,13 @@ static void auction_bid(http_req_t *req, http_resp_t *resp, void *ctx)
         json_t *d =
             json_object_get(json_object_get(json_object_get(outcome, "body"), "error"), "details");
         api_rate_limited(resp, json_integer_value(json_object_get(d, "retryAfterMs")));
+        api_bid_answered(app, t0, 0);
     } else if (outcome) {
-        auction_reply(app, resp, live, status, json_incref(json_object_get(outcome, "body")));
+        auction_reply_at(app, resp, live, status, json_incref(json_object_get(outcome, "body")),
+                         t0);
     } else {
         json_resp_err(resp, GV_ENOMEM);
+        api_bid_answered(app, t0, 0);
     }
     json_decref(outcome);
     json_decref(body);

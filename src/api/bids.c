@@ -87,3 +87,10 @@ json_t *api_bid_run(app_t *app, auction_live_t *live, const api_bid_t *b)
     }
     return api_bid_apply(app, live, b);
 }
+
+void api_bid_answered(app_t *app, uint64_t t0_ns, int accepted)
+{
+    uint64_t now = uv_hrtime();
+    double s = now > t0_ns ? (double)(now - t0_ns) / 1e9 : 0;
+    metrics_hist_observe(&app->metrics.bid_round_trip[accepted ? 0 : 1], s);
+}

@@ -22,4 +22,9 @@ typedef struct {
  * only after the commit (auction_service_after_commit). */
 json_t *api_bid_run(app_t *app, auction_live_t *live, const api_bid_t *b);
 
+/* api_bid_answered records the round trip of a bid that api_bid_run decided, from t0_ns
+ * (uv_hrtime when its request or message was read) to now, when its answer was just queued;
+ * accepted says what the answer said. */
+void api_bid_answered(app_t *app, uint64_t t0_ns, int accepted);
+
 #endif

@@ -12,6 +12,19 @@
 
 #define REPORT_TEXT_MAX 300 /* bytes kept of each text field */
 
+/* What the web app sends (render and lazy-chunk failures, failed requests, socket closes, uncaught
+ * errors and rejections); anything else is "other", so the metric's labels stay bounded. */
+const char *const api_client_error_kinds[APP_CLIENT_ERROR_KINDS] = {
+    "render", "chunk", "request", "socket", "uncaught", "unhandledrejection", "other"};
+
+static int report_kind_index(const char *kind)
+{
+    int i = 0;
+    while (i < APP_CLIENT_ERROR_KINDS - 1 && strcmp(kind, api_client_error_kinds[i]) != 0)
+        i++;
+    return i;
+}
+
 /* Copies in into out (size n) fit for one logfmt value: quotes and backslashes dropped, control
  * characters as spaces, and every word with an '@' (an e-mail address) replaced by "[email]". */
 static void report_clean(const char *in, char *out, size_t n)
@@ -73,7 +86,7 @@ static void client_error_report(http_req_t *req, http_resp_t *resp, void *ctx)
                  "failed_rid=\"%s\" msg=\"%s\"",
                  req->request_id, kind, path,
                  (long long)json_integer_value(json_object_get(root, "status")), code, rid, msg);
-        app->metrics.client_errors++;
+        app->metrics.client_errors[report_kind_index(report_field(root, "kind"))]++;
         resp->status = 204;
     }
     json_decref(root);

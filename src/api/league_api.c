@@ -123,10 +123,12 @@ static void league_create(http_req_t *req, http_resp_t *resp, void *ctx)
             lg.created_ms = clock_now_ms(&app->clock);
             lg.member_count = 1;
             rc = league_insert(app, &lg);
-            if (rc)
+            if (rc) {
                 json_resp_err(resp, rc);
-            else
+            } else {
+                app->metrics.leagues++;
                 json_resp_send(resp, 201, league_json(&lg, 1));
+            }
         }
     }
     json_decref(body);
@@ -235,6 +237,7 @@ static void league_delete(http_req_t *req, http_resp_t *resp, void *ctx)
         json_resp_err(resp, rc);
         return;
     }
+    app->metrics.leagues--;
     log_info("league deleted league=%s by=%s rid=%s", lc.league.id, lc.user.id, req->request_id);
     api_league_publish(app, lc.league.id, json_pack("{s:s}", "type", "league_deleted"));
     char room[HUB_ROOM_MAX];

@@ -91,8 +91,10 @@ static void invite_join(http_req_t *req, http_resp_t *resp, void *ctx)
         json_resp_err(resp, rc);
         return;
     }
-    if (joined)
+    if (joined) {
+        app->metrics.members_joined[APP_JOINED_MANAGER]++;
         members_announce_join(app, &lg, &user);
+    }
     members_answer_self(app, resp, &lg, user.id); /* also when already a member: idempotent */
 }
 
@@ -109,8 +111,10 @@ static void watch_join(http_req_t *req, http_resp_t *resp, void *ctx)
         json_resp_err(resp, rc);
         return;
     }
-    if (joined) /* a new spectator: the room hears of it as of a new manager */
+    if (joined) { /* a new spectator: the room hears of it as of a new manager */
+        app->metrics.members_joined[APP_JOINED_SPECTATOR]++;
         members_announce_join(app, &lg, &user);
+    }
     members_answer_self(app, resp, &lg, user.id); /* a manager stays a manager */
 }
 

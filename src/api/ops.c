@@ -5,9 +5,11 @@
 #include "auction/service.h"
 
 #include "core/err.h"
+#include "core/log.h"
 #include "json/json.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -72,6 +74,8 @@ void api_ops_observe(void *ctx, const router_route_t *route, int status, int64_t
     else
         rc->status[i] = -1; /* the last slot collects every further status as "other" */
     rc->count[i]++;
+    if (status == 429) /* only a rate limit answers 429 (GV_ERATE_LIMITED) */
+        m->rate_limited[slot]++;
     metrics_hist_observe(&m->http_latency, (double)duration_us / 1e6);
 }
 
@@ -88,6 +92,8 @@ void api_ops_loop_turn(app_t *app)
     }
     m->loop_last_ns = now;
     m->loop_last_idle_ns = idle;
+    if (app->hub) /* the write phase (idle handles) of this turn is over */
+        hub_fanout_written(app->hub, now);
 }
 
 /* The event loop's and the group commit's health. */
@@ -175,8 +181,6 @@ static int ops_write_gauges(app_t *app, buf_t *out)
         {"gavel_ws_socket_writes_total", "counter",
          "Socket writes of WebSocket output (one per connection per loop turn at most).",
          st->ws_writes},
-        {"gavel_client_errors_total", "counter", "Errors reported by the web app.",
-         app->metrics.client_errors},
         {"gavel_auction_commits_failed_total", "counter",
          "Group commits that failed (answered 503, auctions reloaded).",
          auction_service_stats(app->auctions)->commits_failed},
@@ -204,6 +208,98 @@ static int ops_write_bids(app_t *app, buf_t *out)
     return rc;
 }
 
+/* ---- what an operator alerts on ------------------------------------------------------------ */
+
+static int ops_write_gauge(buf_t *out, const char *name, const char *help, long long value)
+{
+    int rc = metrics_type_write(out, name, "gauge", help);
+    return rc ? rc : buf_printf(out, "%s %lld\n", name, value);
+}
+
+/* One counter family with one label: n values named by names. */
+static int ops_write_labelled(buf_t *out, const char *name, const char *help, const char *label,
+                              const char *const *names, const uint64_t *values, size_t n)
+{
+    int rc = metrics_type_write(out, name, "counter", help);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = buf_printf(out, "%s{%s=\"%s\"} %llu\n", name, label, names[i],
+                        (unsigned long long)values[i]);
+    return rc;
+}
+
+/* 429s by route pattern (HTTP, routes that refused at least once) and WebSocket bids. */
+static int ops_write_rate_limited(app_t *app, buf_t *out)
+{
+    const app_metrics_t *m = &app->metrics;
+    int rc = metrics_type_write(out, "gavel_rate_limited_total", "counter",
+                                "Requests refused by a rate limit (429), by route pattern; "
+                                "WebSocket bids as route \"ws:bid\".");
+    for (int r = 0; r <= ROUTER_MAX_ROUTES && !rc; r++) {
+        char route[160];
+        if (!m->rate_limited[r])
+            continue;
+        metrics_label_escape(r < app->router.n ? app->router.routes[r].pattern : "unmatched", route,
+                             sizeof(route));
+        rc = buf_printf(out, "gavel_rate_limited_total{route=\"%s\"} %llu\n", route,
+                        (unsigned long long)m->rate_limited[r]);
+    }
+    return rc ? rc
+              : buf_printf(out, "gavel_rate_limited_total{route=\"ws:bid\"} %llu\n",
+                           (unsigned long long)m->rate_limited_ws_bid);
+}
+
+/* The bid round trip (by outcome) and the fan-out delay. */
+static int ops_write_latencies(app_t *app, buf_t *out)
+{
+    const char *name = "gavel_bid_round_trip_seconds";
+    int rc = metrics_type_write(out, name, "histogram",
+                                "From a bid's receipt (request or message read) to its answer "
+                                "queued after the commit, by outcome.");
+    rc =
+        rc ? rc
+           : metrics_hist_write(out, name, "outcome=\"accepted\"", &app->metrics.bid_round_trip[0]);
+    rc =
+        rc ? rc
+           : metrics_hist_write(out, name, "outcome=\"rejected\"", &app->metrics.bid_round_trip[1]);
+    return rc ? rc
+              : metrics_hist_family_write(
+                    out, "gavel_fanout_delay_seconds",
+                    "From an auction event's commit to its frame handed to the sockets of its "
+                    "room (one observation per event).",
+                    hub_fanout_delay(app->hub));
+}
+
+static int ops_write_activity(app_t *app, buf_t *out)
+{
+    static const char *const rooms[APP_ROOMS] = {"auction", "league"};
+    static const char *const roles[APP_JOINED_ROLES] = {"manager", "spectator"};
+    const app_metrics_t *m = &app->metrics;
+    int rc = ops_write_gauge(out, "gavel_auctions_live",
+                             "Auctions the server holds that have begun and not completed "
+                             "(running or paused).",
+                             (long long)auction_service_live_count(app->auctions));
+    rc = rc ? rc
+            : ops_write_gauge(out, "gavel_leagues", "Leagues in the database.",
+                              (long long)m->leagues);
+    rc = rc ? rc
+            : ops_write_labelled(out, "gavel_league_members_joined_total",
+                                 "Members who joined a league: managers by invite code, "
+                                 "spectators by watch code.",
+                                 "role", roles, m->members_joined, APP_JOINED_ROLES);
+    rc = rc ? rc
+            : ops_write_labelled(out, "gavel_ws_joins_total",
+                                 "Successful WebSocket room joins, by kind of room.", "room", rooms,
+                                 m->ws_joins, APP_ROOMS);
+    rc = rc ? rc
+            : ops_write_labelled(out, "gavel_client_errors_total",
+                                 "Errors reported by the web app, by kind (unknown kinds as "
+                                 "\"other\").",
+                                 "kind", api_client_error_kinds, m->client_errors,
+                                 APP_CLIENT_ERROR_KINDS);
+    rc = rc ? rc : ops_write_rate_limited(app, out);
+    return rc ? rc : ops_write_latencies(app, out);
+}
+
 static void ops_metrics(http_req_t *req, http_resp_t *resp, void *ctx)
 {
     app_t *app = ctx;
@@ -221,6 +317,7 @@ static void ops_metrics(http_req_t *req, http_resp_t *resp, void *ctx)
     rc = rc ? rc : ops_write_loop(app, out);
     rc = rc ? rc : ops_write_gauges(app, out);
     rc = rc ? rc : ops_write_bids(app, out);
+    rc = rc ? rc : ops_write_activity(app, out);
     rc = rc ? rc : api_season_sync_metrics(app, out);
     rc = rc ? rc : api_backups_metrics(app, out);
     rc = rc ? rc : metrics_process_write(out, app->start_s);
@@ -233,14 +330,23 @@ static void ops_metrics(http_req_t *req, http_resp_t *resp, void *ctx)
     http_resp_header(resp, "Cache-Control", "no-store");
 }
 
+/* Counts the leagues in the store (every league has one of the catalogue's sports): once, at
+ * start; creations and deletions keep the count after that. 0 or GV_E*. */
 int api_ops_register(app_t *app)
 {
     router_t *r = &app->router;
-    metrics_hist_init(&app->metrics.http_latency, metrics_latency_bounds, metrics_latency_nbounds);
-    metrics_hist_init(&app->metrics.db_commit, metrics_latency_bounds, metrics_latency_nbounds);
-    metrics_hist_init(&app->metrics.loop_turn, metrics_latency_bounds, metrics_latency_nbounds);
+    app_metrics_t *m = &app->metrics;
+    metrics_hist_init(&m->http_latency, metrics_latency_bounds, metrics_latency_nbounds);
+    metrics_hist_init(&m->db_commit, metrics_latency_bounds, metrics_latency_nbounds);
+    metrics_hist_init(&m->loop_turn, metrics_latency_bounds, metrics_latency_nbounds);
+    for (int i = 0; i < 2; i++)
+        metrics_hist_init(&m->bid_round_trip[i], metrics_latency_bounds, metrics_latency_nbounds);
     app->start_s = ops_now_s();
-    int rc = router_add(r, HTTP_M_GET, "/api/health", ops_health, app, 0);
+    int rc = store_league_count(app->store, &m->leagues);
+    if (rc)
+        log_error("league count failed err=%s detail=\"%s\"", err_name(rc),
+                  store_errmsg(app->store));
+    rc = rc ? rc : router_add(r, HTTP_M_GET, "/api/health", ops_health, app, 0);
     rc = rc ? rc : router_add(r, HTTP_M_GET, "/api/ready", ops_ready, app, 0);
     rc = rc ? rc : router_add(r, HTTP_M_GET, "/metrics", ops_metrics, app, 0);
     rc = rc ? rc : router_add(r, HTTP_M_GET, "/api/openapi.json", ops_openapi, app, 0);

@@ -86,6 +86,8 @@ static int ws_api_league_room(app_t *app, ws_api_session_t *session, json_t *msg
         return ws_api_error_reply(reply, "forbidden", "You are not a member of this league.", NULL);
     if (rc == 0)
         rc = hub_join(app->hub, room, session->conn, session->user_id);
+    if (rc == 0)
+        app->metrics.ws_joins[APP_ROOM_LEAGUE]++;
     return rc ? ws_api_error_reply(reply, "unavailable", "Try again shortly.", NULL) : 0;
 }
 

@@ -46,6 +46,7 @@ typedef struct {
     auction_live_t *live;
     int64_t since;   /* -1: snapshot */
     json_t *outcome; /* bids: the outcome; NULL for a join */
+    uint64_t t0_ns;  /* bids: when the message was read */
     char cbid[AUCTION_CBID_MAX];
 } ws_wait_t;
 
@@ -77,6 +78,7 @@ static void ws_join_after(void *ctx, int status)
             i++;
         if (i == session->n_auctions)
             snprintf(session->auctions[session->n_auctions++], 40, "%s", auction_live_id(w->live));
+        w->app->metrics.ws_joins[APP_ROOM_AUCTION]++;
         if (w->since < 0 ||
             auction_service_missed(w->app->auctions, w->live, w->since, ws_send_text, w->conn) != 0)
             ws_send_json(w->conn, json_pack("{s:s, s:o}", "type", "snapshot", "auction",
@@ -103,7 +105,7 @@ int ws_auction_join(app_t *app, ws_api_session_t *session, json_t *msg, buf_t *r
     ws_wait_t *w = calloc(1, sizeof(*w));
     if (!w)
         return GV_ENOMEM;
-    *w = (ws_wait_t){app, session->conn, live, since ? json_integer_value(since) : -1, NULL, ""};
+    *w = (ws_wait_t){app, session->conn, live, since ? json_integer_value(since) : -1, NULL, 0, ""};
     ws_conn_ref(w->conn);
     auction_service_after_publish(app->auctions, ws_join_after, w);
     return 0;
@@ -165,6 +167,8 @@ static void ws_bid_after(void *ctx, int status)
                          json_pack("{s:s, s:s, s:b, s:s, s:s}", "type", "bid_result", "clientBidId",
                                    w->cbid, "accepted", 0, "code", "unavailable", "message",
                                    "The bid could not be recorded; try again."));
+        int accepted = json_integer_value(json_object_get(w->outcome, "status")) == 200;
+        api_bid_answered(w->app, w->t0_ns, status == 0 && accepted);
     }
     json_decref(w->outcome);
     ws_conn_release(w->conn);
@@ -203,6 +207,7 @@ int ws_auction_bid(app_t *app, ws_api_session_t *session, json_t *msg, buf_t *re
     const char *id = json_string_value(json_object_get(msg, "auctionId"));
     auction_live_t *live = id ? auction_service_find(app->auctions, id) : NULL;
     api_bid_t b = {.user = session->user_id};
+    uint64_t t0 = uv_hrtime();
     if (!session->conn)
         return ws_api_error_reply(reply, "unavailable", "No connection.", id);
     if (ws_bid_fields(msg, &b, reply) != 0)
@@ -220,6 +225,9 @@ int ws_auction_bid(app_t *app, ws_api_session_t *session, json_t *msg, buf_t *re
         free(w);
         return GV_ENOMEM;
     }
+    if (json_integer_value(json_object_get(w->outcome, "status")) == 429)
+        app->metrics.rate_limited_ws_bid++;
+    w->t0_ns = t0;
     w->app = app;
     w->conn = session->conn;
     w->live = live;

@@ -30,9 +30,21 @@ typedef struct hub_conn_s {
     struct hub_conn_s *next;
 } hub_conn_t;
 
+/* Events queued whose frames may not have reached the sockets yet: those of one commit share its
+ * visible time. A turn sees one or two commits; beyond HUB_FANOUT_PENDING distinct ones, the later
+ * ones count from the last kept (an earlier time: a longer delay than theirs, never less). */
+#define HUB_FANOUT_PENDING 8
+typedef struct {
+    uint64_t visible_ns;
+    uint64_t events;
+} hub_fanout_t;
+
 struct hub_s {
     hub_room_t *rooms[HUB_BUCKETS];
     hub_conn_t *conns[HUB_BUCKETS];
+    hub_fanout_t pending[HUB_FANOUT_PENDING];
+    size_t n_pending;
+    metrics_hist_t fanout_delay;
 };
 
 static size_t hub_hash_str(const char *s)
@@ -51,7 +63,10 @@ static size_t hub_hash_ptr(const void *p)
 
 hub_t *hub_new(void)
 {
-    return calloc(1, sizeof(hub_t));
+    hub_t *h = calloc(1, sizeof(hub_t));
+    if (h)
+        metrics_hist_init(&h->fanout_delay, metrics_latency_bounds, metrics_latency_nbounds);
+    return h;
 }
 
 void hub_free(hub_t *h)
@@ -263,6 +278,37 @@ size_t hub_publish(hub_t *h, const char *room, const char *json, size_t len)
     }
     ws_frame_unref(f);
     return sent;
+}
+
+size_t hub_publish_committed(hub_t *h, const char *room, const char *json, size_t len,
+                             uint64_t visible_ns)
+{
+    size_t sent = hub_publish(h, room, json, len);
+    if (sent == 0)
+        return 0;
+    hub_fanout_t *last = h->n_pending ? &h->pending[h->n_pending - 1] : NULL;
+    if (!last || (last->visible_ns != visible_ns && h->n_pending < HUB_FANOUT_PENDING)) {
+        last = &h->pending[h->n_pending++];
+        *last = (hub_fanout_t){visible_ns, 0};
+    }
+    last->events++;
+    return sent;
+}
+
+void hub_fanout_written(hub_t *h, uint64_t now_ns)
+{
+    for (size_t i = 0; i < h->n_pending; i++) {
+        const hub_fanout_t *p = &h->pending[i];
+        double s = now_ns > p->visible_ns ? (double)(now_ns - p->visible_ns) / 1e9 : 0;
+        for (uint64_t k = 0; k < p->events; k++)
+            metrics_hist_observe(&h->fanout_delay, s);
+    }
+    h->n_pending = 0;
+}
+
+const metrics_hist_t *hub_fanout_delay(const hub_t *h)
+{
+    return &h->fanout_delay;
 }
 
 size_t hub_room_size(const hub_t *h, const char *room)

@@ -3,9 +3,11 @@
 #ifndef GAVEL_AUCTION_HUB_H
 #define GAVEL_AUCTION_HUB_H
 
+#include "core/metrics.h"
 #include "net/ws.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define HUB_ROOM_MAX 64 /* room name bytes, e.g. "league:lg_0123456789abcdef0123" */
 #define HUB_USER_MAX 40
@@ -37,6 +39,20 @@ void hub_close_room(hub_t *h, const char *room);
  * number of connections it was queued on (a subscriber over its output cap is closed by the
  * WebSocket layer and not counted). */
 size_t hub_publish(hub_t *h, const char *room, const char *json, size_t len);
+
+/* hub_publish_committed is hub_publish for a committed event that became visible at visible_ns
+ * (uv_hrtime): when it was queued on at least one subscriber, its fan-out delay runs from then to
+ * the next hub_fanout_written. */
+size_t hub_publish_committed(hub_t *h, const char *room, const char *json, size_t len,
+                             uint64_t visible_ns);
+
+/* hub_fanout_written records, once per event hub_publish_committed queued since the last call,
+ * the time from its visible_ns to now_ns (in seconds; call it once the loop's write phase has
+ * handed this turn's frames to the sockets). */
+void hub_fanout_written(hub_t *h, uint64_t now_ns);
+
+/* hub_fanout_delay: the histogram of those delays (borrowed). */
+const metrics_hist_t *hub_fanout_delay(const hub_t *h);
 
 /* hub_room_size counts the subscribers of room. */
 size_t hub_room_size(const hub_t *h, const char *room);

@@ -67,6 +67,14 @@ void auction_service_user_renamed(auction_service_t *svc, const char *user_id)
     }
 }
 
+size_t auction_service_live_count(const auction_service_t *svc)
+{
+    size_t n = 0;
+    for (const auction_live_t *l = svc->lives; l; l = l->next)
+        n += l->view.status == ENGINE_RUNNING || l->view.status == ENGINE_PAUSED;
+    return n;
+}
+
 const char *auction_live_manager_id(const auction_live_t *live, int i)
 {
     return i >= 0 && i < live->n_managers ? live->managers[i] : NULL;

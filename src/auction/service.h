@@ -65,6 +65,10 @@ void auction_service_free(auction_service_t *svc);
  * auction to out (a FILE *). *bad counts the auctions that differ. 0 or GV_E*. */
 int auction_service_verify(auction_service_t *svc, void *out, int *bad);
 
+/* auction_service_live_count: the auctions held in memory that have begun and not completed
+ * (committed status running or paused), for /metrics. */
+size_t auction_service_live_count(const auction_service_t *svc);
+
 /* auction_service_idle: 1 when nothing waits for a commit (tests and tools). */
 int auction_service_idle(const auction_service_t *svc);
 

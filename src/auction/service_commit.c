@@ -331,7 +331,8 @@ static int svc_batch_write(store_t *st, svc_batch_t *b)
     rc = rc ? rc : store_tx_commit(st);
     if (rc && began)
         store_tx_rollback(st);
-    b->commit_us = (int64_t)((uv_hrtime() - t0) / 1000);
+    b->visible_ns = uv_hrtime();
+    b->commit_us = (int64_t)((b->visible_ns - t0) / 1000);
     return rc;
 }
 
@@ -534,7 +535,7 @@ static void svc_publish(auction_service_t *svc, svc_batch_t *b)
     for (size_t i = 0; i < b->n_events; i++) {
         svc_pending_event_t *p = &b->events[i];
         snprintf(room, sizeof(room), "auction:%s", p->live->id);
-        hub_publish(svc->deps.hub, room, p->json, strlen(p->json));
+        hub_publish_committed(svc->deps.hub, room, p->json, strlen(p->json), b->visible_ns);
         svc_ring_take(p->live, p->ev.seq, p->json); /* the ring keeps the text */
         p->json = NULL;
         if (i + 1 == b->n_events || b->events[i + 1].live != p->live)

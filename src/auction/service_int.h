@@ -84,7 +84,7 @@ typedef struct svc_outcome_s {
 } svc_outcome_t;
 
 /* What one commit writes and who waits for it. The writer thread touches only events, rows,
- * outcomes, now_ms, poisoned (read) and rc, commit_us (written). */
+ * outcomes, now_ms, poisoned (read) and rc, commit_us, visible_ns (written). */
 typedef struct {
     uint64_t gen; /* 1, 2, ... in commit order */
     svc_pending_event_t *events;
@@ -99,6 +99,7 @@ typedef struct {
     svc_reply_list_t late;  /* room joins: after the broadcasts */
     int rc;                 /* the commit's result */
     int64_t commit_us;      /* its duration */
+    uint64_t visible_ns;    /* when it ended (uv_hrtime): the fan-out delay starts there */
 } svc_batch_t;
 
 /* The writer thread: takes one batch at a time (job), writes it in one transaction on its own

@@ -51,6 +51,12 @@ int store_league_create(store_t *s, const store_league_t *lg)
     return store_unit_end(s, own, s->league->create_tx(s, lg));
 }
 
+int store_league_count(store_t *s, int64_t *count)
+{
+    *count = 0;
+    return s->league->count(s, count);
+}
+
 int store_leagues_each(store_t *s, const char *sport, store_league_fn fn, void *ctx)
 {
     int err = store_lookup_check(sport, 32);

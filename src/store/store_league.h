@@ -72,6 +72,9 @@ int store_league_get(store_t *s, const char *id, store_league_t *out);
 typedef int (*store_league_fn)(void *ctx, const store_league_t *lg);
 int store_leagues_each(store_t *s, const char *sport, store_league_fn fn, void *ctx);
 
+/* store_league_count counts every league. 0 or GV_EDB*. */
+int store_league_count(store_t *s, int64_t *count);
+
 /* store_league_by_code finds the league whose invite code (watch = 0) or watch code (watch = 1)
  * is exactly code (bound as a value: never a pattern). 0, GV_ENOT_FOUND or GV_EDB*. */
 int store_league_by_code(store_t *s, const char *code, int watch, store_league_t *out);

@@ -18,6 +18,7 @@ struct store_league_ops_s {
     int (*create_tx)(store_t *s, const store_league_t *lg);
     int (*get)(store_t *s, const char *id, store_league_t *out);
     int (*each)(store_t *s, const char *sport, store_league_fn fn, void *ctx);
+    int (*count)(store_t *s, int64_t *count);
     int (*by_code)(store_t *s, const char *code, int watch, store_league_t *out);
     int (*update)(store_t *s, const store_league_t *lg);
     int (*set_code)(store_t *s, const char *id, int watch, const char *code);

@@ -337,6 +337,22 @@ static int sqlite_leagues_each(store_t *s, const char *sport, store_league_fn fn
     return err;
 }
 
+static int sqlite_league_count(store_t *s, int64_t *count)
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    sqlite3_stmt *stmt = NULL;
+    int err = store_sqlite_stmt(ss, "SELECT count(*) FROM leagues", &stmt);
+    if (err != 0)
+        return err;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *count = sqlite3_column_int64(stmt, 0);
+    else
+        err = store_sqlite_step_fail(ss, rc);
+    sqlite3_reset(stmt);
+    return err;
+}
+
 static int sqlite_league_by_code(store_t *s, const char *code, int watch, store_league_t *out)
 {
     store_sqlite_t *ss = store_sqlite_of(s);
@@ -633,6 +649,7 @@ const struct store_league_ops_s store_sqlite_league_ops = {
     .create_tx = sqlite_league_create_tx,
     .get = sqlite_league_get,
     .each = sqlite_leagues_each,
+    .count = sqlite_league_count,
     .by_code = sqlite_league_by_code,
     .update = sqlite_league_update,
     .set_code = sqlite_league_set_code,
