@@ -7,6 +7,7 @@
 #include "ops/backup.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,9 @@
 typedef struct api_backups_s {
     app_t *app;
     uv_timer_t timer;
-    uv_work_t work;
-    int running;  /* a backup is on the thread pool */
+    uv_async_t done; /* the backup's thread says it finished */
+    uv_thread_t thread;
+    int running;  /* a backup's thread runs (joined by the done callback or the stop) */
     int stopping; /* no further backup */
     store_snapshot_method_t method;
     /* one backup: its file, outcome and numbers (written by the thread, read after it) */
@@ -55,10 +57,13 @@ int api_backups_check(const config_t *cfg, char *why, size_t n)
     return 0;
 }
 
-/* On the thread pool: its own connection, one backup, then the oldest pruned. */
-static void backup_work(uv_work_t *w)
+/* A thread of its own at a lower priority: its own connection, one backup, then the oldest
+ * pruned. */
+static void backup_main(void *arg)
 {
-    api_backups_t *b = w->data;
+    api_backups_t *b = arg;
+    pthread_setname_np(pthread_self(), "gavel-backup");
+    backup_yield_priority();
     const config_t *cfg = &b->app->cfg;
     char stamp[32];
     time_t now = time(NULL);
@@ -81,16 +86,19 @@ static void backup_work(uv_work_t *w)
     if (b->rc == 0)
         backup_prune(cfg->backup_dir, (int)cfg->backup_keep, &b->pruned);
     b->took_s = now_mono_s() - t0;
+    uv_async_send(&b->done);
 }
 
-static void backup_done(uv_work_t *w, int status)
+static void backup_done(uv_async_t *a)
 {
-    api_backups_t *b = w->data;
+    api_backups_t *b = a->data;
+    if (!b->running)
+        return;
+    uv_thread_join(&b->thread);
     b->running = 0;
-    if (status != 0 || b->rc != 0) {
+    if (b->rc != 0) {
         b->failed++;
-        log_error("backup failed file=%s err=%s detail=\"%s\"", b->out,
-                  err_name(status ? GV_EINTERNAL : b->rc), b->why);
+        log_error("backup failed file=%s err=%s detail=\"%s\"", b->out, err_name(b->rc), b->why);
         return;
     }
     b->ok++;
@@ -110,11 +118,10 @@ static void on_backup_timer(uv_timer_t *t)
     if (b->running || b->stopping)
         return; /* the previous one is still going: skip this turn rather than pile up */
     b->running = 1;
-    b->work.data = b;
-    if (uv_queue_work(b->app->loop, &b->work, backup_work, backup_done) != 0) {
+    if (uv_thread_create(&b->thread, backup_main, b) != 0) {
         b->running = 0;
         b->failed++;
-        log_error("backup failed err=could_not_queue");
+        log_error("backup failed err=no_thread");
     }
 }
 
@@ -136,8 +143,14 @@ int api_backups_start(app_t *app)
     gethostname(host, sizeof(host) - 1);
     snprintf(b->source, sizeof(b->source), "%.120s:%.400s", host,
              realpath(cfg->data_dir, real) ? real : cfg->data_dir);
+    if (uv_async_init(app->loop, &b->done, backup_done) != 0) {
+        free(b);
+        return GV_ENOMEM;
+    }
+    b->done.data = b;
     uv_timer_init(app->loop, &b->timer);
     b->timer.data = b;
+    uv_unref((uv_handle_t *)&b->done);
     uint64_t every_ms = (uint64_t)cfg->backup_every_s * 1000;
     uv_timer_start(&b->timer, on_backup_timer, every_ms, every_ms);
     uv_unref((uv_handle_t *)&b->timer);
@@ -155,6 +168,9 @@ void api_backups_stop(app_t *app)
     b->stopping = 1;
     uv_timer_stop(&b->timer);
     uv_close((uv_handle_t *)&b->timer, NULL);
+    if (b->running) /* a backup in progress finishes first (its file is kept) */
+        backup_done(&b->done);
+    uv_close((uv_handle_t *)&b->done, NULL);
 }
 
 void api_backups_free(app_t *app)

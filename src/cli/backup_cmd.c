@@ -123,6 +123,7 @@ int cli_backup(const config_t *cfg, char **pos, int npos)
     if (open_existing(cfg->data_dir, &s) != 0)
         return 1;
     backup_source(cfg->data_dir, source, sizeof(source));
+    backup_yield_priority(); /* a server may be taking bids on this database */
     int tty = isatty(STDERR_FILENO), last = -1;
     backup_header_t h;
     double t0 = mono_s();

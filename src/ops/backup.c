@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -312,6 +314,17 @@ static int pack_file(const char *snap, const char *part, backup_header_t *h,
             rc == GV_EIO ? strerror(errno) : err_name(rc));
     pack_close(&p);
     return rc;
+}
+
+#define IOPRIO_CLASS_BE 2
+#define IOPRIO_WHO_PROCESS 1 /* with a thread id: that thread */
+#define IOPRIO_VALUE(cls, level) (((cls) << 13) | (level))
+
+void backup_yield_priority(void)
+{
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    setpriority(PRIO_PROCESS, (id_t)tid, 10); /* on Linux, PRIO_PROCESS with a tid: one thread */
+    syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, tid, IOPRIO_VALUE(IOPRIO_CLASS_BE, 7));
 }
 
 int backup_fsync_dir(const char *dir)

@@ -69,6 +69,11 @@ int backup_list(const char *dir, backup_entry_t **out, size_t *n);
  * newest keep (>= 1). *removed counts them. 0 or GV_E* of the listing. */
 int backup_prune(const char *dir, int keep, int *removed);
 
+/* backup_yield_priority lowers the calling thread's CPU and disk priority (nice 10, the lowest
+ * best-effort I/O level), so that a backup gives way to the server's loop and its commits. Only
+ * ever lowers; failures are ignored (a backup still runs at the normal priority). */
+void backup_yield_priority(void);
+
 /* backup_fsync_dir makes a rename or a new file in dir durable. 0 or GV_EIO. */
 int backup_fsync_dir(const char *dir);
 
