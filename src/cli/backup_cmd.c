@@ -201,11 +201,14 @@ int cli_restore(const config_t *cfg)
     double t0 = mono_s();
     int rc = restore_run(&o, &h, aside, sizeof(aside), why, sizeof(why));
     progress_end(tty);
-    if (rc) {
+    if (rc && aside[0]) /* it failed after the database there was moved aside */
+        fprintf(stderr, "gavel: restore from %s failed: %s. The previous database is %s.\n", from,
+                why, aside);
+    else if (rc)
         fprintf(stderr, "gavel: restore from %s refused: %s. %s was not changed.\n", from, why,
                 cfg->data_dir);
+    if (rc)
         return 1;
-    }
     printf("restored %s (created %s, schema %d, %llu bytes) into %s in %.2f s\n", from, h.created,
            h.schema, (unsigned long long)h.bytes, cfg->data_dir, mono_s() - t0);
     if (aside[0])

@@ -522,6 +522,12 @@ int backup_extract(const char *path, const char *dest, backup_progress_t progres
 
 /* ---- a directory of backups ------------------------------------------------------------------ */
 
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
 static int entry_cmp(const void *a, const void *b)
 {
     const backup_entry_t *x = a, *y = b;
@@ -556,7 +562,8 @@ int backup_list(const char *dir, backup_entry_t **out, size_t *n)
     while (rc == 0 && (e = readdir(d)) != NULL) {
         char path[4400], why[160];
         backup_header_t h;
-        if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof((*out)->name))
+        if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof((*out)->name) ||
+            has_suffix(e->d_name, ".partial") || has_suffix(e->d_name, ".snapshot"))
             continue;
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
         if (backup_read_header(path, &h, why, sizeof(why)) == 0)
@@ -571,12 +578,6 @@ int backup_list(const char *dir, backup_entry_t **out, size_t *n)
     if (*n > 1)
         qsort(*out, *n, sizeof(**out), entry_cmp);
     return 0;
-}
-
-static int has_suffix(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && !strcmp(s + a - b, suffix);
 }
 
 int backup_prune(const char *dir, int keep, int *removed)

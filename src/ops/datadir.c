@@ -157,7 +157,9 @@ static int restore_claim(restore_t *r, char *why, size_t wn)
     if (rc)
         return say(why, wn, rc, "cannot lock the directory %s (%s)", dir, strerror(errno));
     snprintf(path, sizeof(path), "%s/%s", dir, STORE_DB_FILE);
-    if (file_exists(path) && !r->o->force)
+    char wal[4400];
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    if ((file_exists(path) || file_exists(wal)) && !r->o->force)
         return say(why, wn, GV_ECONFLICT,
                    "%s already holds a database (%s): restore into an empty directory, or pass "
                    "--force to replace it (the current one is kept beside it)",
@@ -199,18 +201,20 @@ static int restore_set_aside(restore_t *r, char *aside, size_t an, char *why, si
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
     snprintf(db, sizeof(db), "%s/%s", r->o->dir, STORE_DB_FILE);
-    snprintf(aside, an, "%s/%s.replaced-%s", r->o->dir, STORE_DB_FILE, stamp);
-    if (!file_exists(db)) {
+    snprintf(from, sizeof(from), "%s-wal", db);
+    if (!file_exists(db) && !file_exists(from)) {
         aside[0] = '\0';
         return 0;
     }
-    snprintf(from, sizeof(from), "%s-wal", db);
+    snprintf(aside, an, "%s/%s.replaced-%s", r->o->dir, STORE_DB_FILE, stamp);
+    for (int k = 2; file_exists(aside) && k < 1000; k++)
+        snprintf(aside, an, "%s/%s.replaced-%s-%d", r->o->dir, STORE_DB_FILE, stamp, k);
     snprintf(to, sizeof(to), "%s-wal", aside);
     if (file_exists(from) && rename(from, to) != 0)
         return say(why, wn, GV_EIO, "cannot move %s aside (%s)", from, strerror(errno));
     snprintf(from, sizeof(from), "%s-shm", db);
     unlink(from);
-    if (rename(db, aside) != 0)
+    if (file_exists(db) && rename(db, aside) != 0)
         return say(why, wn, GV_EIO, "cannot move %s aside (%s)", db, strerror(errno));
     return 0;
 }
@@ -270,8 +274,10 @@ int restore_run(const restore_opts_t *o, backup_header_t *hdr, char *aside, size
     }
     rc = rc ? rc : backup_extract(o->from, r.copy, o->progress, o->progress_ctx, hdr, why, why_len);
     rc = rc ? rc : restore_verify(&r, why, why_len);
-    if (rc == 0 && (rc = restore_swap(&r, aside, aside_len, why, why_len)) != 0 && !r.made_tmp)
-        return rc; /* past the point of no return: the directory keeps what is now there */
+    if (rc == 0 && (rc = restore_swap(&r, aside, aside_len, why, why_len)) != 0 && !r.made_tmp) {
+        datadir_unlock(r.lock); /* past the point of no return: dir keeps what is now there */
+        return rc;
+    }
     if (rc)
         restore_undo(&r);
     return rc;

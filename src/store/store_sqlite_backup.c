@@ -28,6 +28,21 @@ static int snapshot_schema(store_sqlite_t *ss, int *schema)
     return err;
 }
 
+/* A failure of the snapshot's own file: GV_EIO (GV_ENOMEM), its message kept; never recorded as
+ * the data directory's disk being full. */
+static int snapshot_target_fail(store_sqlite_t *ss, sqlite3 *db, int rc)
+{
+    snprintf(ss->err, sizeof(ss->err), "snapshot file: %s",
+             db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    return rc == SQLITE_NOMEM ? GV_ENOMEM : GV_EIO;
+}
+
+static int target_error(int rc)
+{
+    int base = rc & 0xff;
+    return base == SQLITE_CANTOPEN || base == SQLITE_FULL || base == SQLITE_IOERR;
+}
+
 /* Copies every page into the new database file at path with SQLite's online backup. The caller's
  * read transaction pins the snapshot: steps never restart when others commit in between. */
 static int snapshot_pages(store_sqlite_t *ss, const char *path, store_progress_t progress,
@@ -52,9 +67,11 @@ static int snapshot_pages(store_sqlite_t *ss, const char *path, store_progress_t
             progress(ctx, (uint64_t)(total - sqlite3_backup_remaining(b)), (uint64_t)total);
     } while (rc == SQLITE_OK);
     sqlite3_backup_finish(b);
-    int err = rc == SQLITE_DONE ? 0 : store_sqlite_fail(ss, rc);
+    int err = rc == SQLITE_DONE  ? 0
+              : target_error(rc) ? snapshot_target_fail(ss, dst, rc)
+                                 : store_sqlite_fail(ss, rc);
     if (err == 0 && sqlite3_errcode(dst) != SQLITE_OK && sqlite3_errcode(dst) != SQLITE_DONE)
-        err = store_sqlite_fail(ss, sqlite3_errcode(dst));
+        err = snapshot_target_fail(ss, dst, sqlite3_errcode(dst));
     if (sqlite3_close(dst) != SQLITE_OK && err == 0)
         err = GV_EIO;
     return err;
@@ -69,7 +86,9 @@ static int snapshot_vacuum(store_sqlite_t *ss, const char *path)
         return err;
     sqlite3_bind_text(stmt, 1, path, -1, SQLITE_STATIC);
     int rc = sqlite3_step(stmt);
-    err = rc == SQLITE_DONE ? 0 : store_sqlite_fail(ss, rc);
+    err = rc == SQLITE_DONE  ? 0
+          : target_error(rc) ? snapshot_target_fail(ss, ss->db, rc)
+                             : store_sqlite_fail(ss, rc);
     sqlite3_finalize(stmt);
     return err;
 }
