@@ -1,6 +1,7 @@
 /* gavel: the command line (serve, migrate, version) and the server's start and graceful stop. */
 #include "api/app.h"
 #include "api/backups.h"
+#include "api/report_api.h"
 #include "auth/account.h"
 #include "auction/service.h"
 #include "auth/token.h"
@@ -9,6 +10,7 @@
 #include "core/log.h"
 #include "league/catalogue.h"
 #include "ops/datadir.h"
+#include "report/crash.h"
 #include "season/season.h"
 
 #include <signal.h>
@@ -342,6 +344,12 @@ static int cmd_serve(app_t *app)
         fprintf(stderr, "gavel: %s\n", why);
         return 2;
     }
+    if (api_report_check(&app->cfg, why, sizeof(why)) != 0) {
+        fprintf(stderr, "gavel: %s\n", why);
+        return 2;
+    }
+    if (crash_handler_install(log_get_format(), gavel_version) != 0)
+        log_warn("fatal signals will not be reported");
     if (app->cfg.dev)
         log_warn("DEVELOPMENT MODE: sign-in tokens are returned in responses and logged; "
                  "CORS allows localhost. Never run --dev in production.");
@@ -364,6 +372,8 @@ static int cmd_serve(app_t *app)
         rc = api_season_sync_start(app);
     if (!rc)
         rc = api_backups_start(app);
+    if (!rc)
+        rc = api_report_start(app);
     if (rc) {
         app_free(app);
         return 1;
@@ -374,6 +384,7 @@ static int cmd_serve(app_t *app)
     uv_walk(app->loop, close_walk, NULL); /* after a forced stop, release what is left */
     uv_run(app->loop, UV_RUN_DEFAULT);
     uv_loop_close(app->loop);
+    api_report_stop(app);
     log_set_buffered(0);
     app_free(app);
     log_info("stopped");
@@ -617,6 +628,12 @@ int main(int argc, char **argv)
         return 2;
     }
     log_threshold = level;
+    log_format_t format;
+    if (log_format_parse(app->cfg.log_format, &format) != 0) {
+        fprintf(stderr, "gavel: --log-format must be logfmt or json\n");
+        return 2;
+    }
+    log_set_format(format);
     if (!strcmp(cmd, "user"))
         return cmd_user(app, pos, npos);
     if (!strcmp(cmd, "check"))

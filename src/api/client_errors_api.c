@@ -6,11 +6,10 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "json/json.h"
+#include "report/report.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#define REPORT_TEXT_MAX 300 /* bytes kept of each text field */
 
 /* What the web app sends (render and lazy-chunk failures, failed requests, socket closes, uncaught
  * errors and rejections); anything else is "other", so the metric's labels stay bounded. */
@@ -23,29 +22,6 @@ static int report_kind_index(const char *kind)
     while (i < APP_CLIENT_ERROR_KINDS - 1 && strcmp(kind, api_client_error_kinds[i]) != 0)
         i++;
     return i;
-}
-
-/* Copies in into out (size n) fit for one logfmt value: quotes and backslashes dropped, control
- * characters as spaces, and every word with an '@' (an e-mail address) replaced by "[email]". */
-static void report_clean(const char *in, char *out, size_t n)
-{
-    size_t j = 0;
-    while (*in && j + 8 < n) {
-        size_t w = strcspn(in, " \t\r\n");
-        if (memchr(in, '@', w)) {
-            memcpy(out + j, "[email]", 7);
-            j += 7;
-            in += w;
-            continue;
-        }
-        for (size_t k = 0; k <= w && in[k] && j + 8 < n; k++) {
-            unsigned char c = (unsigned char)in[k];
-            if (c != '"' && c != '\\')
-                out[j++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
-        }
-        in += w + (in[w] != '\0');
-    }
-    out[j] = '\0';
 }
 
 static const char *report_field(json_t *root, const char *name)
@@ -77,11 +53,11 @@ static void client_error_report(http_req_t *req, http_resp_t *resp, void *ctx)
                               "kind and message are required strings.");
     } else {
         char kind[48], msg[REPORT_TEXT_MAX], path[REPORT_TEXT_MAX], rid[80], code[48];
-        report_clean(report_field(root, "kind"), kind, sizeof(kind));
-        report_clean(report_field(root, "message"), msg, sizeof(msg));
-        report_clean(report_field(root, "path"), path, sizeof(path));
-        report_clean(report_field(root, "requestId"), rid, sizeof(rid));
-        report_clean(report_field(root, "code"), code, sizeof(code));
+        report_text_scrub(report_field(root, "kind"), kind, sizeof(kind));
+        report_text_scrub(report_field(root, "message"), msg, sizeof(msg));
+        report_text_scrub(report_field(root, "path"), path, sizeof(path));
+        report_text_scrub(report_field(root, "requestId"), rid, sizeof(rid));
+        report_text_scrub(report_field(root, "code"), code, sizeof(code));
         log_warn("client error rid=%s kind=\"%s\" path=\"%s\" status=%lld code=\"%s\" "
                  "failed_rid=\"%s\" msg=\"%s\"",
                  req->request_id, kind, path,

@@ -2,6 +2,7 @@
  * OpenAPI description. */
 #include "api/app.h"
 #include "api/backups.h"
+#include "api/report_api.h"
 #include "auction/service.h"
 
 #include "core/err.h"
@@ -320,6 +321,7 @@ static void ops_metrics(http_req_t *req, http_resp_t *resp, void *ctx)
     rc = rc ? rc : ops_write_activity(app, out);
     rc = rc ? rc : api_season_sync_metrics(app, out);
     rc = rc ? rc : api_backups_metrics(app, out);
+    rc = rc ? rc : api_report_metrics(app, out);
     rc = rc ? rc : metrics_process_write(out, app->start_s);
     if (rc) {
         http_resp_error(resp, GV_EINTERNAL, NULL, NULL);

@@ -526,6 +526,8 @@ static void conn_respond(http_conn_t *c)
         conn_close(c);
     if (s->observe)
         s->observe(s->observe_ctx, req->route, resp->status, us);
+    if (s->on_error && resp->status >= 500)
+        s->on_error(s->on_error_ctx, req, resp);
     conn_log(c, req, resp, us);
     if (resp->close)
         c->close_after = 1;
@@ -880,6 +882,12 @@ void http_server_set_observer(http_server_t *s, http_observe_fn fn, void *ctx)
 {
     s->observe = fn;
     s->observe_ctx = ctx;
+}
+
+void http_server_set_error_observer(http_server_t *s, http_error_fn fn, void *ctx)
+{
+    s->on_error = fn;
+    s->on_error_ctx = ctx;
 }
 
 int http_server_listen(http_server_t *s, const char *host, int port, int *bound_port)

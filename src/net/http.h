@@ -48,6 +48,7 @@ typedef struct http_resp_s {
     int close;    /* close the connection after this response */
     int deferred; /* set by http_resp_defer; the handler finishes later */
     int head;     /* a HEAD request: headers only */
+    int error;    /* the GV_E* code of http_resp_error; 0 for a body set otherwise */
 } http_resp_t;
 
 typedef struct {
@@ -87,6 +88,10 @@ typedef struct {
 typedef void (*http_observe_fn)(void *ctx, const router_route_t *route, int status,
                                 int64_t duration_us);
 
+/* Called once per finished response with a status of 500 or more, with its request and response
+ * (both borrowed for the call): the hook of error reports. */
+typedef void (*http_error_fn)(void *ctx, const http_req_t *req, const http_resp_t *resp);
+
 void http_limits_defaults(http_limits_t *l);
 
 /* http_server_new allocates a server on loop that dispatches through router (borrowed; must
@@ -98,6 +103,9 @@ void http_server_set_upgrade(http_server_t *s, http_upgrade_fn fn, void *ctx);
 
 /* http_server_set_observer installs the per-response metrics callback. */
 void http_server_set_observer(http_server_t *s, http_observe_fn fn, void *ctx);
+
+/* http_server_set_error_observer installs the callback of 5xx responses (see http_error_fn). */
+void http_server_set_error_observer(http_server_t *s, http_error_fn fn, void *ctx);
 
 /* http_server_listen binds host:port (port 0 picks one) and starts accepting; the bound port is
  * stored in *bound_port. Returns 0 or a GV_E* code. */

@@ -55,6 +55,8 @@ struct http_server_s {
     void *upgrade_ctx;
     http_observe_fn observe;
     void *observe_ctx;
+    http_error_fn on_error;
+    void *on_error_ctx;
     http_conn_t *conns;
     out_flusher_t flush; /* writes the connections' responses of a turn before the poll */
     int shutting_down;

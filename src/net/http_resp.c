@@ -35,6 +35,7 @@ int http_resp_json(http_resp_t *resp, int status, const char *json, size_t len)
 {
     resp->status = status;
     resp->content_type = "application/json; charset=utf-8";
+    resp->error = 0;
     resp->body.len = 0;
     return buf_append(&resp->body, json, len);
 }
@@ -59,6 +60,7 @@ int http_resp_error(http_resp_t *resp, int code, const char *message, const char
     if (!text)
         return GV_ENOMEM;
     int rc = http_resp_json(resp, err_http_status(code), text, strlen(text));
+    resp->error = code;
     free(text);
     return rc;
 }
