@@ -58,7 +58,7 @@ static json_t *api_bid_apply(app_t *app, auction_live_t *live, const api_bid_t *
         return out;
     char *text = out ? json_text(out, JSON_COMPACT) : NULL;
     int stored = text && auction_service_outcome_put(app->auctions, auction_live_id(live), b->user,
-                                                     b->cbid, text) == 0;
+                                                     b->cbid, rc ? 0 : e->seq, text) == 0;
     free(text);
     if (stored)
         return out;

@@ -118,9 +118,10 @@ int auction_service_outcome_get(auction_service_t *svc, const char *auction_id, 
                                 const char *cbid, char *out, size_t n);
 
 /* auction_service_outcome_put records a bid's outcome; it is written in the same transaction as
- * the bid's events (the next group commit). 0 or GV_ENOMEM. */
+ * the bid's events (the next group commit): seq > 0 for an accepted bid (the outcome is kept on
+ * the row of the bid at seq), 0 for a refusal (a row of its own). 0 or GV_ENOMEM. */
 int auction_service_outcome_put(auction_service_t *svc, const char *auction_id, const char *user,
-                                const char *cbid, const char *outcome);
+                                const char *cbid, int64_t seq, const char *outcome);
 
 /* auction_service_missed calls fn for every committed event of live with seq > since, in order,
  * when they are all still held (the last SVC_RING, at least 1,000); GV_ENOT_FOUND when some are

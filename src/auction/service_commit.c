@@ -257,7 +257,7 @@ int auction_service_outcome_get(auction_service_t *svc, const char *auction_id, 
 }
 
 int auction_service_outcome_put(auction_service_t *svc, const char *auction_id, const char *user,
-                                const char *cbid, const char *outcome)
+                                const char *cbid, int64_t seq, const char *outcome)
 {
     svc_batch_t *b = svc_cur(svc);
     if (!b || strlen(cbid) >= AUCTION_CBID_MAX ||
@@ -270,6 +270,7 @@ int auction_service_outcome_put(auction_service_t *svc, const char *auction_id, 
         return GV_ENOMEM;
     }
     o->outcome = text;
+    o->seq = seq;
     snprintf(o->auction, sizeof(o->auction), "%s", auction_id);
     snprintf(o->user, sizeof(o->user), "%s", user);
     snprintf(o->cbid, sizeof(o->cbid), "%s", cbid);
@@ -326,7 +327,9 @@ static int svc_batch_write(store_t *st, svc_batch_t *b)
                                   b->now_ms);
     for (size_t i = 0; !rc && i < b->n_outcomes; i++) {
         svc_outcome_t *o = b->outcomes[i];
-        rc = store_bid_outcome_put(st, o->auction, o->user, o->cbid, o->outcome);
+        rc = o->seq > 0
+                 ? store_bid_outcome_on_bid(st, o->auction, o->seq, o->user, o->cbid, o->outcome)
+                 : store_bid_outcome_put(st, o->auction, o->user, o->cbid, o->outcome);
     }
     rc = rc ? rc : store_tx_commit(st);
     if (rc && began)

@@ -81,6 +81,7 @@ typedef struct svc_outcome_s {
     char user[SVC_ID_MAX];
     char cbid[AUCTION_CBID_MAX];
     char *outcome; /* JSON text, owned */
+    int64_t seq;   /* > 0: the accepted bid's seq (kept on its row); 0: a refusal */
 } svc_outcome_t;
 
 /* What one commit writes and who waits for it. The writer thread touches only events, rows,

@@ -245,6 +245,21 @@ int store_bid_outcome_keys_each(store_t *s, const char *auction_id, store_outcom
     return err != 0 ? err : s->auction->outcome_keys_each(s, auction_id, fn, ctx);
 }
 
+int store_bid_outcome_on_bid(store_t *s, const char *auction_id, int64_t seq, const char *user_id,
+                             const char *client_bid_id, const char *outcome)
+{
+    if (client_bid_id == NULL || outcome == NULL)
+        return GV_EINTERNAL;
+    int err = store_lookup_check(auction_id, STORE_ID_MAX);
+    if (err == 0)
+        err = store_key_check(user_id, STORE_ID_MAX);
+    if (err == 0 && (client_bid_id[0] == '\0' || seq <= 0))
+        err = GV_EINVALID_REQUEST;
+    return err != 0
+               ? err
+               : s->auction->outcome_on_bid(s, auction_id, seq, user_id, client_bid_id, outcome);
+}
+
 int store_bid_outcome_put(store_t *s, const char *auction_id, const char *user_id,
                           const char *client_bid_id, const char *outcome)
 {

@@ -123,6 +123,14 @@ int store_bid_outcome_get(store_t *s, const char *auction_id, const char *user_i
 int store_bid_outcome_put(store_t *s, const char *auction_id, const char *user_id,
                           const char *client_bid_id, const char *outcome);
 
+/* store_bid_outcome_on_bid records the first outcome of the accepted bid at seq of the auction,
+ * by user_id, on that bid's row (written before in the same transaction): no row of its own.
+ * store_bid_outcome_get and store_bid_outcome_keys_each find it like the others. 0,
+ * GV_ENOT_FOUND (no such bid of that user without an outcome yet), GV_EINVALID_REQUEST or
+ * GV_EDB*. */
+int store_bid_outcome_on_bid(store_t *s, const char *auction_id, int64_t seq, const char *user_id,
+                             const char *client_bid_id, const char *outcome);
+
 /* Called with the key of each recorded outcome; nonzero stops the walk and is returned. */
 typedef int (*store_outcome_key_fn)(void *ctx, const char *user_id, const char *client_bid_id);
 

@@ -47,6 +47,8 @@ struct store_auction_ops_s {
                        const char *client_bid_id, char *out, size_t n);
     int (*outcome_put)(store_t *s, const char *auction_id, const char *user_id,
                        const char *client_bid_id, const char *outcome);
+    int (*outcome_on_bid)(store_t *s, const char *auction_id, int64_t seq, const char *user_id,
+                          const char *client_bid_id, const char *outcome);
     int (*outcome_keys_each)(store_t *s, const char *auction_id, store_outcome_key_fn fn,
                              void *ctx);
 };

@@ -50,9 +50,17 @@ static const char SQL_LOT_INSERT[] =
     "closed_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 static const char SQL_LOT_UNDO[] = "UPDATE auction_lots SET result = 'undone' "
                                    "WHERE auction_id = ?1 AND epoch = ?2 AND lot = ?3";
+/* Refusals (and accepted bids before migration 009) have a row of their own; an accepted bid's
+ * answer is on its bid row, found by a walk of the auction's bids (only asked when the service's
+ * filter says the key may be known: a retry after a reload, or a rare false positive). */
 static const char SQL_OUTCOME_GET[] =
     "SELECT outcome FROM auction_bid_outcomes "
-    "WHERE auction_id = ?1 AND user_id = ?2 AND client_bid_id = ?3";
+    "WHERE auction_id = ?1 AND user_id = ?2 AND client_bid_id = ?3 "
+    "UNION ALL SELECT outcome FROM auction_bids "
+    "WHERE auction_id = ?1 AND user_id = ?2 AND client_bid_id = ?3 LIMIT 1";
+static const char SQL_OUTCOME_ON_BID[] =
+    "UPDATE auction_bids SET client_bid_id = ?4, outcome = ?5 "
+    "WHERE auction_id = ?1 AND seq = ?2 AND user_id = ?3 AND client_bid_id IS NULL";
 /* The first outcome stays: a repeat of the key changes nothing. */
 static const char SQL_OUTCOME_PUT[] =
     "INSERT INTO auction_bid_outcomes(auction_id, user_id, client_bid_id, outcome) "
@@ -535,8 +543,25 @@ static int sqlite_bid_outcome_put(store_t *s, const char *auction_id, const char
     return err != 0 ? err : store_sqlite_write(ss, stmt, NULL);
 }
 
+static int sqlite_bid_outcome_on_bid(store_t *s, const char *auction_id, int64_t seq,
+                                     const char *user_id, const char *client_bid_id,
+                                     const char *outcome)
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    sqlite3_stmt *stmt = NULL;
+    int changes = 0;
+    int err = store_sqlite_stmt(ss, SQL_OUTCOME_ON_BID, &stmt);
+    if (err == 0)
+        err =
+            store_sqlite_bind(ss, stmt, "tittt", auction_id, seq, user_id, client_bid_id, outcome);
+    err = err != 0 ? err : store_sqlite_write(ss, stmt, &changes);
+    return err != 0 ? err : changes == 1 ? 0 : GV_ENOT_FOUND;
+}
+
 static const char SQL_OUTCOME_KEYS[] =
-    "SELECT user_id, client_bid_id FROM auction_bid_outcomes WHERE auction_id = ?1";
+    "SELECT user_id, client_bid_id FROM auction_bid_outcomes WHERE auction_id = ?1 "
+    "UNION ALL SELECT user_id, client_bid_id FROM auction_bids "
+    "WHERE auction_id = ?1 AND client_bid_id IS NOT NULL";
 
 /* A private statement: fn may call back into the store. */
 static int sqlite_bid_outcome_keys_each(store_t *s, const char *auction_id, store_outcome_key_fn fn,
@@ -577,5 +602,6 @@ const struct store_auction_ops_s store_sqlite_auction_ops = {
     .league_rosters_each = sqlite_league_rosters_each,
     .outcome_get = sqlite_bid_outcome_get,
     .outcome_put = sqlite_bid_outcome_put,
+    .outcome_on_bid = sqlite_bid_outcome_on_bid,
     .outcome_keys_each = sqlite_bid_outcome_keys_each,
 };

@@ -251,7 +251,7 @@ static void test_outcomes_pending_committed_and_forgotten_on_failure(void **stat
     fx_t *f = *state;
     char out[256];
     const char *aid = auction_live_id(f->live);
-    assert_int_equal(0, auction_service_outcome_put(f->svc, aid, users[1], "c1", "{\"a\":1}"));
+    assert_int_equal(0, auction_service_outcome_put(f->svc, aid, users[1], "c1", 0, "{\"a\":1}"));
     assert_int_equal(0, auction_service_outcome_get(f->svc, aid, users[1], "c1", out, sizeof(out)));
     assert_string_equal("{\"a\":1}", out);
     assert_int_equal(GV_ENOT_FOUND,
@@ -262,7 +262,7 @@ static void test_outcomes_pending_committed_and_forgotten_on_failure(void **stat
     settle(f);
     assert_int_equal(0, auction_service_outcome_get(f->svc, aid, users[1], "c1", out, sizeof(out)));
     assert_string_equal("{\"a\":1}", out);
-    assert_int_equal(0, auction_service_outcome_put(f->svc, aid, users[1], "c2", "{\"b\":2}"));
+    assert_int_equal(0, auction_service_outcome_put(f->svc, aid, users[1], "c2", 0, "{\"b\":2}"));
     auction_service_fail_turn(f->svc, f->live);
     settle(f);
     assert_int_equal(GV_ENOT_FOUND,
@@ -298,7 +298,7 @@ static void test_a_restart_recovers_the_same_state(void **state)
             one_turn(f);
     }
     assert_int_equal(0, auction_service_outcome_put(f->svc, auction_live_id(f->live), users[1],
-                                                    "before-restart", "{\"kept\":1}"));
+                                                    "before-restart", 0, "{\"kept\":1}"));
     settle(f);
     char id[64], out[64];
     snprintf(id, sizeof(id), "%s", auction_live_id(f->live));
