@@ -668,6 +668,47 @@ static void bid_outcome_keeps_the_first(void **state)
     assert_int_equal(2, count_of(f, "auction_bid_outcomes", "au-1"));
 }
 
+static int count_key(void *ctx, const char *user, const char *cbid)
+{
+    char *seen = ctx;
+    strcat(seen, user);
+    strcat(seen, "/");
+    strcat(seen, cbid);
+    strcat(seen, ";");
+    return 0;
+}
+
+/* An accepted bid's answer is kept on its bid row: no row of its own, found like the others. */
+static void bid_outcome_on_the_bid_row(void **state)
+{
+    fixture_t *f = *state;
+    create_auction(f, "au-1", "lg-1", "running");
+    store_bid_row_t b = {.seq = 3, .lot = 1, .user_id = "u-bob", .amount = 5, .at_ms = T0};
+    assert_int_equal(0, store_auction_bid_insert(f->store, "au-1", 0, &b));
+    char out[64], seen[256] = "";
+    /* not that user's bid, no such seq, a bad seq: refused and nothing written */
+    assert_int_equal(GV_ENOT_FOUND,
+                     store_bid_outcome_on_bid(f->store, "au-1", 3, "u-carol", "c-9", "{}"));
+    assert_int_equal(GV_ENOT_FOUND,
+                     store_bid_outcome_on_bid(f->store, "au-1", 4, "u-bob", "c-9", "{}"));
+    assert_int_equal(GV_EINVALID_REQUEST,
+                     store_bid_outcome_on_bid(f->store, "au-1", 0, "u-bob", "c-9", "{}"));
+    assert_int_equal(0, store_bid_outcome_on_bid(f->store, "au-1", 3, "u-bob", "c-1",
+                                                 "{\"accepted\":true,\"seq\":3}"));
+    /* the first answer stays */
+    assert_int_equal(GV_ENOT_FOUND,
+                     store_bid_outcome_on_bid(f->store, "au-1", 3, "u-bob", "c-2", "{}"));
+    assert_int_equal(0, store_bid_outcome_get(f->store, "au-1", "u-bob", "c-1", out, sizeof(out)));
+    assert_string_equal("{\"accepted\":true,\"seq\":3}", out);
+    assert_int_equal(GV_ENOT_FOUND,
+                     store_bid_outcome_get(f->store, "au-1", "u-carol", "c-1", out, sizeof(out)));
+    assert_int_equal(0, count_of(f, "auction_bid_outcomes", "au-1"));
+    assert_int_equal(0, store_bid_outcome_put(f->store, "au-1", "u-carol", "c-7", "{\"r\":1}"));
+    assert_int_equal(0, store_bid_outcome_keys_each(f->store, "au-1", count_key, seen));
+    assert_true(strstr(seen, "u-bob/c-1;") && strstr(seen, "u-carol/c-7;"));
+    assert_int_equal(strlen("u-bob/c-1;u-carol/c-7;"), strlen(seen));
+}
+
 /* ---- delete and group commit --------------------------------------------------------------- */
 
 /* Events, bids, a lot and an outcome for auction id. */
@@ -882,6 +923,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(lots_are_closed_once_and_undone, setup, teardown),
         cmocka_unit_test_setup_teardown(bid_outcome_keeps_the_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(bid_outcome_on_the_bid_row, setup, teardown),
         cmocka_unit_test_setup_teardown(rosters_follow_sales_undos_and_resets, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_cascades_to_the_log_and_derived_rows, setup,
                                         teardown),
