@@ -6,7 +6,6 @@
 #include "core/metrics.h"
 #include "ops/backup.h"
 
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,12 +64,7 @@ static void backup_main(void *arg)
     pthread_setname_np(pthread_self(), "gavel-backup");
     backup_yield_priority();
     const config_t *cfg = &b->app->cfg;
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-    snprintf(b->out, sizeof(b->out), "%s/gavel-%s%s", cfg->backup_dir, stamp, BACKUP_SUFFIX);
+    backup_dated_path(cfg->backup_dir, b->out, sizeof(b->out));
     double t0 = now_mono_s();
     store_t *s = NULL;
     char detail[256];
@@ -139,10 +133,7 @@ int api_backups_start(app_t *app)
         return GV_ENOMEM;
     b->app = app;
     backup_method_parse(cfg->backup_method, &b->method);
-    char host[128] = "", real[PATH_MAX];
-    gethostname(host, sizeof(host) - 1);
-    snprintf(b->source, sizeof(b->source), "%.120s:%.400s", host,
-             realpath(cfg->data_dir, real) ? real : cfg->data_dir);
+    backup_source_of(cfg->data_dir, b->source, sizeof(b->source));
     if (uv_async_init(app->loop, &b->done, backup_done) != 0) {
         free(b);
         return GV_ENOMEM;
@@ -181,30 +172,26 @@ void api_backups_free(app_t *app)
 
 static int backups_series(api_backups_t *b, buf_t *out)
 {
-    int rc = metrics_type_write(out, "gavel_backup_last_success_timestamp_seconds", "gauge",
-                                "When the last scheduled backup succeeded (0: none yet).");
-    rc = rc ? rc
-            : buf_printf(out, "gavel_backup_last_success_timestamp_seconds %.3f\n",
-                         b->last_success_s);
-    rc = rc ? rc
-            : metrics_type_write(out, "gavel_backup_last_duration_seconds", "gauge",
-                                 "How long the last successful backup took.");
-    rc = rc ? rc : buf_printf(out, "gavel_backup_last_duration_seconds %.3f\n", b->last_duration_s);
-    rc = rc ? rc
-            : metrics_type_write(out, "gavel_backup_last_size_bytes", "gauge",
-                                 "Size of the last successful backup file.");
-    rc = rc ? rc
-            : buf_printf(out, "gavel_backup_last_size_bytes %llu\n",
-                         (unsigned long long)b->last_size);
-    rc = rc ? rc
-            : metrics_type_write(out, "gavel_backups_total", "counter",
-                                 "Scheduled backups by outcome.");
-    rc = rc ? rc
-            : buf_printf(out, "gavel_backups_total{outcome=\"ok\"} %llu\n",
-                         (unsigned long long)b->ok);
-    rc = rc ? rc
-            : buf_printf(out, "gavel_backups_total{outcome=\"failed\"} %llu\n",
-                         (unsigned long long)b->failed);
+    const struct {
+        const char *name, *type, *help, *labels;
+        double value;
+    } rows[] = {
+        {"gavel_backup_last_success_timestamp_seconds", "gauge",
+         "When the last scheduled backup succeeded (0: none yet).", "", b->last_success_s},
+        {"gavel_backup_last_duration_seconds", "gauge", "How long the last successful backup took.",
+         "", b->last_duration_s},
+        {"gavel_backup_last_size_bytes", "gauge", "Size of the last successful backup file.", "",
+         (double)b->last_size},
+        {"gavel_backups_total", "counter", "Scheduled backups by outcome.", "{outcome=\"ok\"}",
+         (double)b->ok},
+        {"gavel_backups_total", NULL, NULL, "{outcome=\"failed\"}", (double)b->failed},
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && !rc; i++) {
+        if (rows[i].type)
+            rc = metrics_type_write(out, rows[i].name, rows[i].type, rows[i].help);
+        rc = rc ? rc : buf_printf(out, "%s%s %.3f\n", rows[i].name, rows[i].labels, rows[i].value);
+    }
     return rc;
 }
 

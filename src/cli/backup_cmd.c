@@ -5,7 +5,6 @@
 #include "ops/backup.h"
 #include "ops/datadir.h"
 
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -67,25 +66,6 @@ static int backup_list_cmd(const config_t *cfg)
     return 0;
 }
 
-/* The name of a new backup in dir: gavel-<UTC time>.gvbackup (sortable by name). */
-static void backup_name(const char *dir, char *out, size_t n)
-{
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-    snprintf(out, n, "%s/gavel-%s%s", dir, stamp, BACKUP_SUFFIX);
-}
-
-/* "host:/absolute/data/dir": where a backup comes from. */
-static void backup_source(const char *data_dir, char *out, size_t n)
-{
-    char host[128] = "", real[PATH_MAX];
-    gethostname(host, sizeof(host) - 1);
-    snprintf(out, n, "%.120s:%.400s", host, realpath(data_dir, real) ? real : data_dir);
-}
-
 /* Opens the existing database of data_dir without creating one. 0 or 1 after saying why. */
 static int open_existing(const char *data_dir, store_t **s)
 {
@@ -118,11 +98,11 @@ int cli_backup(const config_t *cfg, char **pos, int npos)
     if (cfg->out[0])
         snprintf(out, sizeof(out), "%s", cfg->out);
     else
-        backup_name(cfg->backup_dir, out, sizeof(out));
+        backup_dated_path(cfg->backup_dir, out, sizeof(out));
     store_t *s = NULL;
     if (open_existing(cfg->data_dir, &s) != 0)
         return 1;
-    backup_source(cfg->data_dir, source, sizeof(source));
+    backup_source_of(cfg->data_dir, source, sizeof(source));
     backup_yield_priority(); /* a server may be taking bids on this database */
     int tty = isatty(STDERR_FILENO), last = -1;
     backup_header_t h;

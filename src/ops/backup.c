@@ -2,11 +2,13 @@
  * checked extraction, and the listing of a backup directory. */
 #include "ops/backup.h"
 
+#include "core/b64.h"
 #include "core/err.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,16 +26,30 @@
 #define BACKUP_LEVEL 3
 #define BACKUP_CHUNK (1u << 20)
 
-static int say(char *why, size_t n, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int say(char *why, size_t n, int rc, const char *fmt, ...)
+int backup_why(char *why, size_t n, int rc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, n, fmt, ap);
     va_end(ap);
     return rc;
+}
+
+void backup_dated_path(const char *dir, char *out, size_t n)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(out, n, "%s/gavel-%s%s", dir, stamp, BACKUP_SUFFIX);
+}
+
+void backup_source_of(const char *data_dir, char *out, size_t n)
+{
+    char host[128] = "", real[PATH_MAX];
+    gethostname(host, sizeof(host) - 1);
+    snprintf(out, n, "%.120s:%.400s", host, realpath(data_dir, real) ? real : data_dir);
 }
 
 /* ---- the header ------------------------------------------------------------------------------ */
@@ -112,11 +128,11 @@ static int header_parse(const char *text, backup_header_t *h, char *why, size_t 
     long long format, schema, bytes;
     memset(h, 0, sizeof(*h));
     if (strncmp(text, "gavel-backup\n", 13) != 0 || header_int(text, "format", 1, 1000000, &format))
-        return say(why, wn, GV_EINVALID_REQUEST, "not a Gavel backup (no header)");
+        return backup_why(why, wn, GV_EINVALID_REQUEST, "not a Gavel backup (no header)");
     if (format != BACKUP_FORMAT)
-        return say(why, wn, GV_EINVALID_REQUEST,
-                   "backup format %lld is not %d: it was made by a newer gavel", format,
-                   BACKUP_FORMAT);
+        return backup_why(why, wn, GV_EINVALID_REQUEST,
+                          "backup format %lld is not %d: it was made by a newer gavel", format,
+                          BACKUP_FORMAT);
     int bad = header_int(text, "schema", 0, 1000000, &schema) ||
               header_int(text, "bytes", 0, (long long)1 << 50, &bytes) ||
               header_field(text, "created", h->created, sizeof(h->created)) ||
@@ -127,7 +143,7 @@ static int header_parse(const char *text, backup_header_t *h, char *why, size_t 
         bad = !((h->sha256[i] >= '0' && h->sha256[i] <= '9') ||
                 (h->sha256[i] >= 'a' && h->sha256[i] <= 'f'));
     if (bad)
-        return say(why, wn, GV_EINVALID_REQUEST, "the backup's header is damaged");
+        return backup_why(why, wn, GV_EINVALID_REQUEST, "the backup's header is damaged");
     h->format = (int)format;
     h->schema = (int)schema;
     h->bytes = (uint64_t)bytes;
@@ -141,13 +157,13 @@ static int header_read_fd(int fd, backup_header_t *h, char *why, size_t wn)
     char text[BACKUP_HEADER_MAX + 1];
     ssize_t got = read(fd, head, sizeof(head));
     if (got < 0)
-        return say(why, wn, GV_EIO, "cannot read it (%s)", strerror(errno));
+        return backup_why(why, wn, GV_EIO, "cannot read it (%s)", strerror(errno));
     uint32_t len = got == 8 ? le32_get(head + 4) : 0;
     if (got != 8 || le32_get(head) != BACKUP_MAGIC || len > BACKUP_HEADER_MAX)
-        return say(why, wn, GV_EINVALID_REQUEST, "not a Gavel backup (no header)");
+        return backup_why(why, wn, GV_EINVALID_REQUEST, "not a Gavel backup (no header)");
     got = read(fd, text, len);
     if (got != (ssize_t)len)
-        return say(why, wn, GV_EINVALID_REQUEST, "the backup is truncated (in its header)");
+        return backup_why(why, wn, GV_EINVALID_REQUEST, "the backup is truncated (in its header)");
     text[len] = '\0';
     return header_parse(text, h, why, wn);
 }
@@ -156,12 +172,12 @@ int backup_read_header(const char *path, backup_header_t *hdr, char *why, size_t
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return say(why, why_len, errno == ENOENT ? GV_ENOT_FOUND : GV_EIO, "cannot open it (%s)",
-                   strerror(errno));
+        return backup_why(why, why_len, errno == ENOENT ? GV_ENOT_FOUND : GV_EIO,
+                          "cannot open it (%s)", strerror(errno));
     struct stat st;
     int rc = fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
                  ? header_read_fd(fd, hdr, why, why_len)
-                 : say(why, why_len, GV_EINVALID_REQUEST, "not a regular file");
+                 : backup_why(why, why_len, GV_EINVALID_REQUEST, "not a regular file");
     if (rc == 0)
         hdr->file_size = (uint64_t)st.st_size;
     close(fd);
@@ -193,16 +209,6 @@ static int write_all(int fd, const void *p, size_t n)
         c += w, n -= (size_t)w;
     }
     return 0;
-}
-
-static void hex_of(const unsigned char *d, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[d[i] >> 4];
-        out[2 * i + 1] = digits[d[i] & 15];
-    }
-    out[2 * n] = '\0';
 }
 
 /* The state of one compression: the database in, the backup out, the digest on the way. */
@@ -257,7 +263,7 @@ static int pack_run(packer_t *p, uint64_t total, backup_progress_t progress, voi
     if (rc == 0 && EVP_DigestFinal_ex(p->md, d, &dl) != 1)
         rc = GV_EINTERNAL;
     if (rc == 0)
-        hex_of(d, dl, sha);
+        hex_encode(d, dl, sha);
     return rc;
 }
 
@@ -310,8 +316,8 @@ static int pack_file(const char *snap, const char *part, backup_header_t *h,
     if (rc == 0)
         h->file_size = (uint64_t)lseek(p.out, 0, SEEK_END);
     if (rc)
-        say(why, wn, rc, "writing %s failed (%s)", part,
-            rc == GV_EIO ? strerror(errno) : err_name(rc));
+        backup_why(why, wn, rc, "writing %s failed (%s)", part,
+                   rc == GV_EIO ? strerror(errno) : err_name(rc));
     pack_close(&p);
     return rc;
 }
@@ -382,7 +388,7 @@ int backup_create(store_t *s, const char *out, const char *source, store_snapsho
 {
     char snap[4200], part[4200], dir[4200];
     if (strlen(out) > 4000)
-        return say(why, why_len, GV_EIO, "the file name is too long");
+        return backup_why(why, why_len, GV_EIO, "the file name is too long");
     snprintf(snap, sizeof(snap), "%s.snapshot", out);
     snprintf(part, sizeof(part), "%s.partial", out);
     dir_of(out, dir, sizeof(dir));
@@ -393,13 +399,15 @@ int backup_create(store_t *s, const char *out, const char *source, store_snapsho
     int rc =
         store_snapshot(s, snap, method, progress ? on_snapshot_progress : NULL, &sp, &hdr->schema);
     if (rc)
-        say(why, why_len, rc, "the snapshot failed (%s: %s)", err_name(rc), store_errmsg(s));
+        backup_why(why, why_len, rc, "the snapshot failed (%s: %s)", err_name(rc), store_errmsg(s));
     rc = rc ? rc : pack_file(snap, part, hdr, progress, ctx, why, why_len);
     unlink(snap);
     if (rc == 0 && rename(part, out) != 0)
-        rc = say(why, why_len, GV_EIO, "cannot rename %s to %s (%s)", part, out, strerror(errno));
+        rc = backup_why(why, why_len, GV_EIO, "cannot rename %s to %s (%s)", part, out,
+                        strerror(errno));
     if (rc == 0 && backup_fsync_dir(dir) != 0)
-        rc = say(why, why_len, GV_EIO, "cannot sync the directory %s (%s)", dir, strerror(errno));
+        rc = backup_why(why, why_len, GV_EIO, "cannot sync the directory %s (%s)", dir,
+                        strerror(errno));
     if (rc)
         unlink(part);
     return rc;
@@ -449,14 +457,15 @@ static int unpack_chunk(unpacker_t *u, ZSTD_inBuffer *in, uint64_t limit, uint64
         ZSTD_outBuffer o = {u->obuf, u->olen, 0};
         *frame_left = ZSTD_decompressStream(u->z, &o, in);
         if (ZSTD_isError(*frame_left))
-            return say(why, wn, GV_EINVALID_REQUEST, "the backup is damaged (%s)",
-                       ZSTD_getErrorName(*frame_left));
+            return backup_why(why, wn, GV_EINVALID_REQUEST, "the backup is damaged (%s)",
+                              ZSTD_getErrorName(*frame_left));
         *bytes += o.pos;
         if (*bytes > limit)
-            return say(why, wn, GV_EINVALID_REQUEST, "the backup holds more than its header says");
+            return backup_why(why, wn, GV_EINVALID_REQUEST,
+                              "the backup holds more than its header says");
         EVP_DigestUpdate(u->md, u->obuf, o.pos);
         if (write_all(u->out, u->obuf, o.pos) != 0)
-            return say(why, wn, GV_EIO, "cannot write the database (%s)", strerror(errno));
+            return backup_why(why, wn, GV_EIO, "cannot write the database (%s)", strerror(errno));
     }
     return 0;
 }
@@ -471,7 +480,7 @@ static int unpack_run(unpacker_t *u, const backup_header_t *h, backup_progress_t
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0)
-            return say(why, wn, GV_EIO, "cannot read the backup (%s)", strerror(errno));
+            return backup_why(why, wn, GV_EIO, "cannot read the backup (%s)", strerror(errno));
         if (got == 0)
             break;
         ZSTD_inBuffer in = {u->ibuf, (size_t)got, 0};
@@ -485,18 +494,18 @@ static int unpack_run(unpacker_t *u, const backup_header_t *h, backup_progress_t
     unsigned dl = 0;
     char sha[2 * EVP_MAX_MD_SIZE + 1];
     if (frame_left != 0 || bytes != h->bytes)
-        return say(why, wn, GV_EINVALID_REQUEST,
-                   "the backup is truncated (%llu of %llu bytes of the database)",
-                   (unsigned long long)bytes, (unsigned long long)h->bytes);
+        return backup_why(why, wn, GV_EINVALID_REQUEST,
+                          "the backup is truncated (%llu of %llu bytes of the database)",
+                          (unsigned long long)bytes, (unsigned long long)h->bytes);
     if (EVP_DigestFinal_ex(u->md, d, &dl) != 1)
         return GV_EINTERNAL;
-    hex_of(d, dl, sha);
+    hex_encode(d, dl, sha);
     if (strcmp(sha, h->sha256) != 0)
-        return say(why, wn, GV_EINVALID_REQUEST,
-                   "the backup is damaged: its SHA-256 does not match its header");
+        return backup_why(why, wn, GV_EINVALID_REQUEST,
+                          "the backup is damaged: its SHA-256 does not match its header");
     return fsync(u->out) == 0
                ? 0
-               : say(why, wn, GV_EIO, "cannot sync the database (%s)", strerror(errno));
+               : backup_why(why, wn, GV_EIO, "cannot sync the database (%s)", strerror(errno));
 }
 
 int backup_extract(const char *path, const char *dest, backup_progress_t progress, void *ctx,
@@ -504,13 +513,14 @@ int backup_extract(const char *path, const char *dest, backup_progress_t progres
 {
     unpacker_t u = {.in = open(path, O_RDONLY | O_CLOEXEC), .out = -1};
     if (u.in < 0)
-        return say(why, why_len, errno == ENOENT ? GV_ENOT_FOUND : GV_EIO, "cannot open it (%s)",
-                   strerror(errno));
+        return backup_why(why, why_len, errno == ENOENT ? GV_ENOT_FOUND : GV_EIO,
+                          "cannot open it (%s)", strerror(errno));
     int rc = header_read_fd(u.in, hdr, why, why_len);
     if (rc == 0) {
         u.out = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        rc = u.out < 0 ? say(why, why_len, GV_EIO, "cannot create %s (%s)", dest, strerror(errno))
-                       : unpack_open(&u);
+        rc = u.out < 0
+                 ? backup_why(why, why_len, GV_EIO, "cannot create %s (%s)", dest, strerror(errno))
+                 : unpack_open(&u);
     }
     rc = rc ? rc : unpack_run(&u, hdr, progress, ctx, why, why_len);
     int made = u.out >= 0;

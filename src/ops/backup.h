@@ -27,6 +27,19 @@ typedef struct {
 /* What a long step is doing: phase "snapshot" (pages) or "compress"/"restore" (bytes). */
 typedef void (*backup_progress_t)(void *ctx, const char *phase, uint64_t done, uint64_t total);
 
+/* backup_why formats a message into why (size n) and returns rc: the failure paths of this
+ * module and of restore (datadir.c) say what went wrong in one line. */
+int backup_why(char *why, size_t n, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* backup_dated_path writes dir/gavel-<UTC time>BACKUP_SUFFIX, the name of a new backup in dir
+ * (names sort by time), into out (size n). */
+void backup_dated_path(const char *dir, char *out, size_t n);
+
+/* backup_source_of writes "host:/absolute/data/dir", where a backup of data_dir comes from, into
+ * out (size n). */
+void backup_source_of(const char *data_dir, char *out, size_t n);
+
 /* backup_method_parse maps "pages" or "vacuum" (--backup-method). 0 or GV_EINVALID_REQUEST. */
 int backup_method_parse(const char *text, store_snapshot_method_t *out);
 

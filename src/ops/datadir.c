@@ -15,18 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int say(char *why, size_t n, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int say(char *why, size_t n, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, n, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
 static long lock_holder(int fd)
 {
     char buf[32] = {0};
@@ -140,10 +128,11 @@ static int restore_claim(restore_t *r, char *why, size_t wn)
     struct stat st;
     if (stat(dir, &st) != 0) {
         if (errno != ENOENT || mkdir(dir, 0700) != 0)
-            return say(why, wn, GV_EIO, "cannot use the directory %s (%s)", dir, strerror(errno));
+            return backup_why(why, wn, GV_EIO, "cannot use the directory %s (%s)", dir,
+                              strerror(errno));
         r->made_dir = 1;
     } else if (!S_ISDIR(st.st_mode)) {
-        return say(why, wn, GV_EIO, "%s is not a directory", dir);
+        return backup_why(why, wn, GV_EIO, "%s is not a directory", dir);
     }
     snprintf(path, sizeof(path), "%s/%s", dir, DATADIR_LOCK_FILE);
     r->made_lock = !file_exists(path);
@@ -151,19 +140,21 @@ static int restore_claim(restore_t *r, char *why, size_t wn)
     int rc = datadir_lock(dir, &r->lock, &holder);
     if (rc == GV_EDB_BUSY) {
         r->made_lock = 0;
-        return say(why, wn, rc, "a gavel server (pid %ld) is using %s: stop it first, then restore",
-                   holder, dir);
+        return backup_why(why, wn, rc,
+                          "a gavel server (pid %ld) is using %s: stop it first, then restore",
+                          holder, dir);
     }
     if (rc)
-        return say(why, wn, rc, "cannot lock the directory %s (%s)", dir, strerror(errno));
+        return backup_why(why, wn, rc, "cannot lock the directory %s (%s)", dir, strerror(errno));
     snprintf(path, sizeof(path), "%s/%s", dir, STORE_DB_FILE);
     char wal[4400];
     snprintf(wal, sizeof(wal), "%s-wal", path);
     if ((file_exists(path) || file_exists(wal)) && !r->o->force)
-        return say(why, wn, GV_ECONFLICT,
-                   "%s already holds a database (%s): restore into an empty directory, or pass "
-                   "--force to replace it (the current one is kept beside it)",
-                   dir, STORE_DB_FILE);
+        return backup_why(
+            why, wn, GV_ECONFLICT,
+            "%s already holds a database (%s): restore into an empty directory, or pass "
+            "--force to replace it (the current one is kept beside it)",
+            dir, STORE_DB_FILE);
     return 0;
 }
 
@@ -174,18 +165,20 @@ static int restore_verify(restore_t *r, char *why, size_t wn)
     char detail[256];
     int rc = store_open_why(&s, r->tmp, detail, sizeof(detail));
     if (rc)
-        return say(why, wn, rc, "the backup's database cannot be opened (%s)", detail);
+        return backup_why(why, wn, rc, "the backup's database cannot be opened (%s)", detail);
     int schema = 0;
     rc = store_schema_version(s, &schema);
     if (rc == 0 && schema > store_schema_known())
-        rc = say(why, wn, GV_EINVALID_REQUEST,
-                 "the backup's schema version %d is newer than this gavel's %d: restore it with "
-                 "a newer gavel",
-                 schema, store_schema_known());
+        rc = backup_why(
+            why, wn, GV_EINVALID_REQUEST,
+            "the backup's schema version %d is newer than this gavel's %d: restore it with "
+            "a newer gavel",
+            schema, store_schema_known());
     else if (rc == 0 && (rc = store_integrity_check(s)) != 0)
-        say(why, wn, rc, "the backup's database fails the integrity check (%s)", store_errmsg(s));
+        backup_why(why, wn, rc, "the backup's database fails the integrity check (%s)",
+                   store_errmsg(s));
     else if (rc)
-        say(why, wn, rc, "the backup's database cannot be read (%s)", store_errmsg(s));
+        backup_why(why, wn, rc, "the backup's database cannot be read (%s)", store_errmsg(s));
     store_close(s);
     if (rc == 0 && r->o->check)
         rc = r->o->check(r->o->check_ctx, r->tmp, why, wn);
@@ -211,11 +204,11 @@ static int restore_set_aside(restore_t *r, char *aside, size_t an, char *why, si
         snprintf(aside, an, "%s/%s.replaced-%s-%d", r->o->dir, STORE_DB_FILE, stamp, k);
     snprintf(to, sizeof(to), "%s-wal", aside);
     if (file_exists(from) && rename(from, to) != 0)
-        return say(why, wn, GV_EIO, "cannot move %s aside (%s)", from, strerror(errno));
+        return backup_why(why, wn, GV_EIO, "cannot move %s aside (%s)", from, strerror(errno));
     snprintf(from, sizeof(from), "%s-shm", db);
     unlink(from);
     if (file_exists(db) && rename(db, aside) != 0)
-        return say(why, wn, GV_EIO, "cannot move %s aside (%s)", db, strerror(errno));
+        return backup_why(why, wn, GV_EIO, "cannot move %s aside (%s)", db, strerror(errno));
     return 0;
 }
 
@@ -225,7 +218,8 @@ static int restore_swap(restore_t *r, char *aside, size_t an, char *why, size_t 
     char db[4300], side[4400];
     snprintf(side, sizeof(side), "%s-wal", r->copy);
     if (file_exists(side)) /* the check's close did not fold its log back: never split them */
-        return say(why, wn, GV_EIO, "the restored copy was not closed cleanly (%s remains)", side);
+        return backup_why(why, wn, GV_EIO, "the restored copy was not closed cleanly (%s remains)",
+                          side);
     snprintf(side, sizeof(side), "%s-shm", r->copy);
     unlink(side);
     int fd = open(r->copy, O_RDONLY | O_CLOEXEC);
@@ -233,19 +227,19 @@ static int restore_swap(restore_t *r, char *aside, size_t an, char *why, size_t 
     if (fd >= 0)
         close(fd);
     if (rc)
-        return say(why, wn, rc, "cannot sync the restored database (%s)", strerror(errno));
+        return backup_why(why, wn, rc, "cannot sync the restored database (%s)", strerror(errno));
     rc = restore_set_aside(r, aside, an, why, wn);
     if (rc)
         return rc;
     snprintf(db, sizeof(db), "%s/%s", r->o->dir, STORE_DB_FILE);
     if (rename(r->copy, db) != 0)
-        return say(why, wn, GV_EIO, "cannot move the restored database into place (%s)%s%s",
-                   strerror(errno), aside[0] ? "; the previous one is " : "", aside);
+        return backup_why(why, wn, GV_EIO, "cannot move the restored database into place (%s)%s%s",
+                          strerror(errno), aside[0] ? "; the previous one is " : "", aside);
     rmdir(r->tmp);
     r->made_tmp = 0;
     if (backup_fsync_dir(r->o->dir) != 0)
-        return say(why, wn, GV_EIO, "cannot sync the directory %s (%s)", r->o->dir,
-                   strerror(errno));
+        return backup_why(why, wn, GV_EIO, "cannot sync the directory %s (%s)", r->o->dir,
+                          strerror(errno));
     datadir_unlock(r->lock);
     r->lock = -1;
     return 0;
@@ -258,10 +252,11 @@ int restore_run(const restore_opts_t *o, backup_header_t *hdr, char *aside, size
     aside[0] = '\0';
     int rc = backup_read_header(o->from, hdr, why, why_len);
     if (rc == 0 && hdr->schema > store_schema_known())
-        rc = say(why, why_len, GV_EINVALID_REQUEST,
-                 "the backup's schema version %d is newer than this gavel's %d: restore it with a "
-                 "newer gavel",
-                 hdr->schema, store_schema_known());
+        rc = backup_why(
+            why, why_len, GV_EINVALID_REQUEST,
+            "the backup's schema version %d is newer than this gavel's %d: restore it with a "
+            "newer gavel",
+            hdr->schema, store_schema_known());
     rc = rc ? rc : restore_claim(&r, why, why_len);
     if (rc == 0) {
         snprintf(r.tmp, sizeof(r.tmp), "%s/.restore-%ld", o->dir, (long)getpid());
@@ -270,7 +265,7 @@ int restore_run(const restore_opts_t *o, backup_header_t *hdr, char *aside, size
         rmdir(r.tmp);
         r.made_tmp = mkdir(r.tmp, 0700) == 0;
         if (!r.made_tmp)
-            rc = say(why, why_len, GV_EIO, "cannot create %s (%s)", r.tmp, strerror(errno));
+            rc = backup_why(why, why_len, GV_EIO, "cannot create %s (%s)", r.tmp, strerror(errno));
     }
     rc = rc ? rc : backup_extract(o->from, r.copy, o->progress, o->progress_ctx, hdr, why, why_len);
     rc = rc ? rc : restore_verify(&r, why, why_len);

@@ -2,6 +2,7 @@
  * and the rate limit. */
 #include "report/sentry.h"
 
+#include "core/b64.h"
 #include "core/err.h"
 #include "core/random.h"
 #include "json/json_text.h"
@@ -99,8 +100,7 @@ int sentry_event_id(char id[33])
     unsigned char raw[16];
     if (random_bytes(raw, sizeof(raw)) != 0)
         return GV_EINTERNAL;
-    for (size_t i = 0; i < sizeof(raw); i++)
-        snprintf(id + 2 * i, 3, "%02x", raw[i]);
+    hex_encode(raw, sizeof(raw), id);
     return 0;
 }
 

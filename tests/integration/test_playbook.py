@@ -100,7 +100,6 @@ def test_playbook_runs_as_written(tmp_path, smtp_sink):  # noqa: F811
     assert {"ops@gavel.example", "someone@gavel.example"} <= admins, admins
     blocks_run = re.findall(r"^== playbook block (\d+)$", proc.stderr, re.M)
     assert len(blocks_run) == len(blocks)
-    assert "another gavel (pid" in (REPO / "docs" / "operations.md").read_text()
 
 
 def slug(heading):
