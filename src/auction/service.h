@@ -124,8 +124,9 @@ int auction_service_outcome_put(auction_service_t *svc, const char *auction_id, 
                                 const char *cbid, int64_t seq, const char *outcome);
 
 /* auction_service_missed calls fn for every committed event of live with seq > since, in order,
- * when they are all still held (the last SVC_RING, at least 1,000); GV_ENOT_FOUND when some are
- * not (the caller sends a snapshot instead). */
+ * when there are at most SVC_RESUME_MAX of them (at least 1,000): the recent ones from memory,
+ * older ones read from the log. GV_ENOT_FOUND when there are more or some cannot be read (the
+ * caller sends a snapshot instead); fn is called for none of them then. */
 int auction_service_missed(auction_service_t *svc, auction_live_t *live, int64_t since,
                            void (*fn)(void *ctx, const char *json, size_t len), void *ctx);
 

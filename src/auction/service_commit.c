@@ -473,18 +473,69 @@ void svc_ring_take(auction_live_t *live, int64_t seq, char *json)
         live->ring_first = seq - SVC_RING + 1;
 }
 
+/* The events (since, until] read from the log, kept in order. */
+typedef struct {
+    char **json;
+    int64_t next; /* the seq expected next */
+    int64_t until;
+    size_t n;
+} svc_log_read_t;
+
+static int svc_log_read_one(void *ctx, const store_auction_event_t *row)
+{
+    svc_log_read_t *r = ctx;
+    if (row->seq != r->next || row->seq > r->until)
+        return GV_ENOT_FOUND; /* a gap: never guess */
+    r->json[r->n] = strdup(row->payload);
+    if (!r->json[r->n])
+        return GV_ENOMEM;
+    r->n++;
+    r->next++;
+    return 0;
+}
+
+/* Calls fn for the events (since, until] of the log, once all of them are read. */
+static int svc_missed_from_log(auction_service_t *svc, auction_live_t *live, int64_t since,
+                               int64_t until, void (*fn)(void *, const char *, size_t), void *ctx)
+{
+    size_t want = (size_t)(until - since);
+    svc_log_read_t r = {calloc(want, sizeof(char *)), since + 1, until, 0};
+    if (!r.json)
+        return GV_ENOMEM;
+    int rc = store_auction_events_each(svc->deps.store, live->id, since, (int)want,
+                                       svc_log_read_one, &r);
+    if (rc == 0 && r.n != want)
+        rc = GV_ENOT_FOUND;
+    for (size_t i = 0; i < r.n; i++) {
+        if (rc == 0)
+            fn(ctx, r.json[i], strlen(r.json[i]));
+        free(r.json[i]);
+    }
+    free(r.json);
+    return rc;
+}
+
+/* 1 when the ring holds every event of (since, last]. */
+static int svc_ring_holds(const auction_live_t *live, int64_t since, int64_t last)
+{
+    if (live->ring_first == 0 || since + 1 < live->ring_first)
+        return 0;
+    for (int64_t q = since + 1; q <= last; q++)
+        if (!live->ring[q % SVC_RING])
+            return 0;
+    return 1;
+}
+
 int auction_service_missed(auction_service_t *svc, auction_live_t *live, int64_t since,
                            void (*fn)(void *ctx, const char *json, size_t len), void *ctx)
 {
-    (void)svc;
     int64_t last = live->view.seq;
     if (since >= last)
         return 0;
-    if (live->ring_first == 0 || since + 1 < live->ring_first)
+    if (last - since > SVC_RESUME_MAX)
         return GV_ENOT_FOUND;
-    for (int64_t q = since + 1; q <= last; q++)
-        if (!live->ring[q % SVC_RING])
-            return GV_ENOT_FOUND;
+    if (!svc_ring_holds(live, since, last))
+        return svc_missed_from_log(svc, live, since, last, fn, ctx);
     for (int64_t q = since + 1; q <= last; q++)
         fn(ctx, live->ring[q % SVC_RING], strlen(live->ring[q % SVC_RING]));
     return 0;

@@ -13,7 +13,8 @@
 
 #define SVC_ID_MAX 40
 #define SVC_ASSET_MAX 64
-#define SVC_RING 1024 /* recent events kept per auction for sinceSeq resumes (API: >= 1,000) */
+#define SVC_RING 64         /* recent events kept in memory per auction: most sinceSeq resumes */
+#define SVC_RESUME_MAX 1024 /* the most events a sinceSeq resume replays (API: >= 1,000) */
 
 struct auction_live_s {
     char id[SVC_ID_MAX];

@@ -269,7 +269,7 @@ static int sqlite_configure(store_sqlite_t *ss)
     int err = sqlite_wal_set(ss);
     if (err == 0)
         err = sqlite_exec(ss, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                              "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; "
+                              "PRAGMA cache_size=-65536; PRAGMA mmap_size=0; "
                               "PRAGMA journal_size_limit=67108864");
     if (err == 0)
         err = store_sqlite_prepare(ss, "BEGIN IMMEDIATE", &ss->begin);
