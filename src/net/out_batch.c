@@ -29,18 +29,24 @@ static void flusher_unlink(out_batch_t *b)
         f->head = b->next;
     if (b->next)
         b->next->prev = b->prev;
+    else
+        f->tail = b->prev;
     b->prev = b->next = NULL;
     b->listed = 0;
 }
 
-/* Before the loop polls: each listed batch's owner writes its output of the turn. */
+/* Before the loop polls: the listed batches' owners write their output, first listed first, until
+ * the turn's budget is spent; the idle handle stays active while some are left. */
 static void flusher_on_idle(uv_idle_t *h)
 {
     out_flusher_t *f = h->data;
+    uint64_t until = uv_hrtime() + f->budget_ns;
     out_batch_t *b;
     while ((b = f->head) != NULL) {
         flusher_unlink(b);
         f->ops->flush(b->owner);
+        if (f->head && uv_hrtime() >= until)
+            return;
     }
     uv_idle_stop(h);
 }
@@ -60,6 +66,7 @@ void out_flusher_init(out_flusher_t *f, uv_loop_t *loop, const out_ops_t *ops, s
     uv_idle_init(loop, &f->idle);
     f->idle.data = f;
     f->ops = ops;
+    f->budget_ns = OUT_FLUSH_BUDGET_NS;
     f->max_bufs = max_bufs;
     f->max_bytes = max_bytes;
     f->writes = writes;
@@ -138,11 +145,13 @@ void out_batch_flush_later(out_batch_t *b)
     if (!f->head)
         uv_idle_start(&f->idle, flusher_on_idle);
     b->listed = 1;
-    b->prev = NULL;
-    b->next = f->head;
-    if (f->head)
-        f->head->prev = b;
-    f->head = b;
+    b->next = NULL;
+    b->prev = f->tail;
+    if (f->tail)
+        f->tail->next = b;
+    else
+        f->head = b;
+    f->tail = b;
 }
 
 /* Drops the first done bytes of b's queued pieces: they were written. */

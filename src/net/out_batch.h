@@ -28,10 +28,16 @@ typedef struct {
 
 typedef struct out_batch_s out_batch_t;
 
-/* Server-wide: the batches with output queued this turn and the idle handle that writes them. */
+#define OUT_FLUSH_BUDGET_NS 2000000 /* the longest a flusher writes in one loop turn, by default   \
+                                     */
+
+/* Server-wide: the batches with output queued, in the order they were listed, and the idle handle
+ * that writes them: for at most budget_ns a turn, the rest in the next turns, so that a fan-out to
+ * thousands of sockets never holds the loop (and the bids behind it) for long. */
 typedef struct {
     uv_idle_t idle; /* active while head is not empty */
-    out_batch_t *head;
+    out_batch_t *head, *tail;
+    uint64_t budget_ns;
     const out_ops_t *ops;
     size_t max_bufs, max_bytes; /* a batch this large is full */
     uint64_t *writes;           /* counts socket writes (uv_try_write and uv_write) */
@@ -52,7 +58,8 @@ struct out_batch_s {
     out_batch_t *prev, *next;
 };
 
-/* Sets f up on loop; ops and *writes must outlive it; max_bufs is at most OUT_BATCH_MAX_BUFS. */
+/* Sets f up on loop (budget_ns OUT_FLUSH_BUDGET_NS); ops and *writes must outlive it; max_bufs is
+ * at most OUT_BATCH_MAX_BUFS. */
 void out_flusher_init(out_flusher_t *f, uv_loop_t *loop, const out_ops_t *ops, size_t max_bufs,
                       size_t max_bytes, uint64_t *writes);
 
@@ -74,10 +81,11 @@ int out_batch_push(out_batch_t *b, const char *data, size_t len, void (*release)
 /* 1 when b reached its flusher's limits: the owner should write it now. */
 int out_batch_full(const out_batch_t *b);
 
-/* Lists b to be written (ops->flush) before the loop next waits for I/O. The idle handle runs
- * after the timers and write callbacks of a turn, before its poll, and while it is active poll
+/* Lists b (last) to be written (ops->flush) before the loop next waits for I/O. The idle handle
+ * runs after the timers and write callbacks of a turn, before its poll, and while it is active poll
  * does not block: output queued anywhere (an I/O, check or prepare callback) goes out at the
- * latest early in the next turn. */
+ * latest early in the next turn, or, behind more than a turn's budget of writes, in the turns
+ * after in the order listed. */
 void out_batch_flush_later(out_batch_t *b);
 
 /* Writes b's queued pieces on s: one uv_try_write of them all (not while a uv_write is in flight:

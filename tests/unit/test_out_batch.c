@@ -1,7 +1,8 @@
 /* The output batching module on its own: a socketpair opened as a libuv pipe on a real loop.
  * Checks that a turn's pieces go out in one write, in order, each released once; that what the
  * kernel refuses goes to one uv_write holding its pieces (and the owner) until it ends; that an
- * early write at the batch limit and an abandon leave nothing behind. */
+ * early write at the batch limit and an abandon leave nothing behind; that batches go out first
+ * listed first, as many a turn as its time budget allows. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -247,6 +248,85 @@ static void test_a_failed_write_drops_the_pieces(void **state)
     assert_int_equal(out_batch_unsent(&f->batch), 0);
 }
 
+/* Several owners on a flusher of their own: each flush is logged by owner, its pieces dropped. */
+typedef struct {
+    out_batch_t batch;
+    char name;
+    char *log;
+} owner_t;
+
+static void owner_flush(void *owner)
+{
+    owner_t *o = owner;
+    size_t n = strlen(o->log);
+    o->log[n] = o->name;
+    o->log[n + 1] = 0;
+    out_batch_drop(&o->batch);
+}
+
+static void owner_nop(void *owner)
+{
+    (void)owner;
+}
+
+static void owner_written(void *owner, int status)
+{
+    (void)owner;
+    (void)status;
+}
+
+static const out_ops_t owner_ops = {owner_flush, owner_nop, owner_written};
+
+static void owner_queue(owner_t *o)
+{
+    assert_int_equal(out_batch_push(&o->batch, "x", 1, NULL, NULL), 0);
+    out_batch_flush_later(&o->batch);
+}
+
+static void test_batches_go_out_first_listed_first_within_a_turns_budget(void **state)
+{
+    fixture_t *f = *state;
+    char log[32] = "";
+    uint64_t writes = 0;
+    out_flusher_t fl;
+    owner_t o[4];
+    out_flusher_init(&fl, &f->loop, &owner_ops, 4, 1024, &writes);
+    for (int i = 0; i < 4; i++) {
+        o[i] = (owner_t){.name = (char)('a' + i), .log = log};
+        out_batch_init(&o[i].batch, &fl, &o[i]);
+    }
+    /* within the budget: all of them in one turn, in the order listed */
+    for (int i = 0; i < 4; i++)
+        owner_queue(&o[(i + 2) % 4]);
+    owner_queue(&o[2]); /* listed already: keeps its place */
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+    assert_string_equal(log, "cdab");
+    assert_false(uv_is_active((uv_handle_t *)&fl.idle));
+    /* no budget: one batch a turn; one listed again meanwhile goes behind the others */
+    log[0] = 0;
+    fl.budget_ns = 0;
+    for (int i = 0; i < 4; i++)
+        owner_queue(&o[i]);
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+    assert_string_equal(log, "a");
+    assert_true(uv_is_active((uv_handle_t *)&fl.idle));
+    owner_queue(&o[0]);
+    for (int turn = 0; turn < 4; turn++)
+        uv_run(&f->loop, UV_RUN_NOWAIT);
+    assert_string_equal(log, "abcda");
+    assert_false(uv_is_active((uv_handle_t *)&fl.idle));
+    /* an owner that goes away while listed is never flushed */
+    owner_queue(&o[1]);
+    owner_queue(&o[3]);
+    out_batch_abandon(&o[3].batch, NULL);
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+    assert_string_equal(log, "abcdab");
+    assert_false(uv_is_active((uv_handle_t *)&fl.idle));
+    for (int i = 0; i < 4; i++)
+        out_batch_deinit(&o[i].batch);
+    out_flusher_close(&fl, NULL, NULL);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -256,6 +336,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_full_by_pieces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abandon_tries_once_then_drops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_failed_write_drops_the_pieces, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_batches_go_out_first_listed_first_within_a_turns_budget, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
