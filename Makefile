@@ -249,9 +249,19 @@ bench-backup: deps
 	@$(MAKE) --no-print-directory build/gavel build/gavel-load
 	bench/backup.sh
 
+# issue 13: what this machine allows for fan-out over loopback, without Gavel (bench/floor/README.md;
+# about 4 minutes): bench/results/floor.md
+build/fanout-floor: bench/floor/fanout_floor.c
+	@mkdir -p build
+	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<
+
+.PHONY: bench-floor
+bench-floor: build/fanout-floor
+	bench/floor/run.sh
+
 # Every C source and header of the server, its tests and the load generator.
 FORMAT_SRC := $(SRC) $(wildcard src/*/*.h) $(UNIT_SRC) $(FUZZ_SRC) $(wildcard tests/*.h tests/fuzz/*.h) \
-              $(wildcard bench/*.c bench/*.h)
+              $(wildcard bench/*.c bench/*.h bench/floor/*.c)
 format:
 	clang-format -i $(FORMAT_SRC)
 

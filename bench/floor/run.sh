@@ -1,0 +1,24 @@
+#!/bin/bash
+# bench/floor/run.sh: runs build/fanout-floor --matrix and writes bench/results/floor.md (the
+# machine, the command, the table) and bench/results/raw/floor.json. `make bench-floor`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mkdir -p bench/results/raw
+out=bench/results/floor.md
+before=$(cut -d' ' -f1-3 /proc/loadavg)
+table=$(build/fanout-floor --matrix --json bench/results/raw/floor.json)
+{
+    echo "# Fan-out floor: loopback TCP on this machine, without Gavel"
+    echo
+    echo "Written by \`make bench-floor\` (bench/floor/run.sh; bench/floor/README.md says what each column means)."
+    echo
+    echo "- CPUs: $(nproc) ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
+    echo "- kernel: $(uname -r)"
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "- load average (1, 5, 15 min) before / after: $before / $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- command: \`build/fanout-floor --matrix --json bench/results/raw/floor.json\`"
+    echo
+    echo "$table"
+} > "$out"
+cat "$out"
