@@ -32,6 +32,19 @@ TITLES = {
 # ---- /metrics -------------------------------------------------------------------------------------
 
 
+def floor_row(path):
+    """(burst p50, p99) in ms of floor.md's row for 2,010 sockets, 300 bytes, one writer and one
+    reader thread, or None."""
+    try:
+        for line in open(path):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) >= 13 and cells[:4] == ["2010", "300", "1", "1"]:
+                return cells[10], cells[11]
+    except OSError:
+        pass
+    return None
+
+
 def parse_prometheus(text):
     """{name: [(labels dict, value)]} from the Prometheus text format."""
     out = {}
@@ -502,6 +515,13 @@ def main():
     w("`before` is the issue's starting point (bench/results/auction.md of 4c526af). A soak "
       "shorter than 30 minutes (`AUCTION_SOAK_MINUTES`) compares its first and last sixth.")
     w("")
+    floor = floor_row(os.path.join(os.path.dirname(soak_path or "."), "floor.md"))
+    if floor:
+        w("The big room against this machine's floor: `make bench-floor` (bench/results/floor.md, "
+          "no Gavel code) writes a 300-byte frame to 2,010 loopback sockets from one thread and "
+          f"reads them in another process in {floor[0]} ms p50 / {floor[1]} ms p99 until the last "
+          "one has it: the fan-out target of 15 ms is below what loopback TCP allows here.")
+        w("")
     if problems:
         w("Problems:")
         w("")
