@@ -2,6 +2,7 @@
  * asset list (filters, literal case-insensitive search, keyset cursors) and the admin import of
  * assets from CSV or JSON with a per-row report. */
 #include "api/authz.h"
+#include "auction/service.h"
 #include "league/league_json.h"
 #include "api/paging.h"
 #include "json/json_text.h"
@@ -326,6 +327,8 @@ static void cat_admin_import(http_req_t *req, http_resp_t *resp, void *ctx)
     } else {
         cat_import_json(app, req, resp, flags, &r);
     }
+    if (r.created || r.updated)
+        auction_service_assets_changed(app->auctions); /* lots and rosters show the new names */
     log_info("catalogue import rid=%s user=%s kind=%s format=%s partial=%d status=%d rows=%d "
              "created=%d updated=%d skipped=%d errors=%zu",
              req->request_id, user.id, kind, csv ? "csv" : "json", flags != 0, resp->status, r.rows,

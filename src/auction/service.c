@@ -141,9 +141,6 @@ void svc_live_free(auction_live_t *live)
 {
     for (int i = 0; i < SVC_RING; i++)
         free(live->ring[i]);
-    for (int i = 0; i < live->n_assets; i++)
-        json_decref(live->asset_json[i]);
-    free(live->asset_json);
     free(live->assets);
     free(live->managers);
     free(live->names);
@@ -190,13 +187,11 @@ auction_live_t *svc_live_alloc(int n_assets, int n_managers)
     live->n_assets = n_assets;
     live->n_managers = n_managers;
     live->assets = calloc((size_t)(n_assets ? n_assets : 1), sizeof(*live->assets));
-    live->asset_json = calloc((size_t)(n_assets ? n_assets : 1), sizeof(*live->asset_json));
     live->managers = calloc((size_t)(n_managers ? n_managers : 1), sizeof(*live->managers));
     live->names = calloc((size_t)(n_managers ? n_managers : 1), sizeof(*live->names));
     live->name_ok = calloc((size_t)(n_managers ? n_managers : 1), 1);
-    if (!live->assets || !live->asset_json || !live->managers || !live->names || !live->name_ok) {
+    if (!live->assets || !live->managers || !live->names || !live->name_ok) {
         free(live->assets);
-        free(live->asset_json);
         free(live->managers);
         free(live->names);
         free(live->name_ok);
@@ -435,6 +430,12 @@ int auction_service_new(auction_service_t **out, const auction_deps_t *deps)
     if (!svc)
         return GV_ENOMEM;
     svc->deps = *deps;
+    svc->assets = json_object();
+    if (!svc->assets) {
+        free(svc);
+        *out = NULL;
+        return GV_ENOMEM;
+    }
     svc_commit_init(svc);
     int rc = svc_commit_start(svc);
     if (rc) {
@@ -466,5 +467,11 @@ void auction_service_free(auction_service_t *svc)
         svc_live_free(l); /* the loop is closed: the timer handles are gone with it */
     }
     svc_commit_free(svc);
+    json_decref(svc->assets);
     free(svc);
+}
+
+void auction_service_assets_changed(auction_service_t *svc)
+{
+    json_object_clear(svc->assets);
 }

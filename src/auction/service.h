@@ -60,6 +60,10 @@ void auction_service_stop(auction_service_t *svc);
 /* auction_service_free releases everything after the loop stopped. NULL is a no-op. */
 void auction_service_free(auction_service_t *svc);
 
+/* auction_service_assets_changed forgets the Asset objects cached for lots and rosters: the
+ * catalogue changed (they are read again on next use). */
+void auction_service_assets_changed(auction_service_t *svc);
+
 /* auction_service_verify replays the event log of every stored auction and compares the result
  * with the derived rows (status, seq, accepted bids per reset epoch), writing one line per
  * auction to out (a FILE *). *bad counts the auctions that differ. 0 or GV_E*. */

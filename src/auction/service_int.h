@@ -25,7 +25,6 @@ struct auction_live_s {
     char (*managers)[SVC_ID_MAX]; /* index -> user id (fixed for the auction's life) */
     int n_assets;
     char (*assets)[SVC_ASSET_MAX]; /* index -> asset id (fixed for the auction's life) */
-    json_t **asset_json;           /* index -> Asset object, filled on first use */
     char (*names)[128];            /* manager index -> current name, cached */
     unsigned char *name_ok;        /* manager index -> the cached name is current */
     char currency[4];              /* the league's (locked while the auction exists) */
@@ -124,7 +123,7 @@ typedef struct {
  * commits never lets a passive checkpoint finish), a restart checkpoint copies the little that
  * is left while the writer waits, and the log starts over. */
 #define SVC_CHECKPOINT_MS 200
-#define SVC_CHECKPOINT_RESTART_FRAMES 4096 /* 16 MiB of 4 KiB pages */
+#define SVC_CHECKPOINT_RESTART_FRAMES 16384 /* 64 MiB of 4 KiB pages */
 typedef struct {
     uv_thread_t thread;
     uv_mutex_t mu;
@@ -156,6 +155,7 @@ struct auction_service_s {
     svc_checkpointer_t checkpointer;
     svc_outcome_t *outcome_index[SVC_BUCKETS]; /* pending outcomes of cur and inflight */
     uint64_t *seen; /* Bloom filter of the outcome keys that may be in the store (NULL: ask it) */
+    json_t *assets; /* asset id -> Asset object, filled on first use, shared by every auction */
     auction_service_stats_t stats;
 };
 
@@ -241,7 +241,9 @@ json_t *svc_presence_json(auction_service_t *svc, auction_live_t *live, int *spe
 /* svc_manager_name: the current name of manager m (cached until a rename; "" if unknown). */
 const char *svc_manager_name(auction_service_t *svc, auction_live_t *live, int m);
 
-/* svc_asset_json: the Asset object of index i (cached; borrowed). */
+/* svc_asset_json: the Asset object of live's asset i, borrowed from the service's cache (one per
+ * asset for every auction, so memory stays bounded by the catalogue however many lots open);
+ * NULL when out of memory. */
 json_t *svc_asset_json(auction_service_t *svc, auction_live_t *live, int i);
 
 /* svc_publish_json publishes o (taken; NULL: nothing is sent) to the room kind:id. */

@@ -18,14 +18,15 @@ json_t *svc_asset_json(auction_service_t *svc, auction_live_t *live, int i)
 {
     if (i < 0 || i >= live->n_assets)
         return NULL;
-    if (!live->asset_json[i]) {
-        store_asset_t a;
-        if (store_asset_get(svc->deps.store, live->assets[i], &a) == 0)
-            live->asset_json[i] = asset_json(&a);
-        else
-            live->asset_json[i] = json_pack("{s:s}", "id", live->assets[i]);
-    }
-    return live->asset_json[i];
+    const char *id = live->assets[i];
+    json_t *o = json_object_get(svc->assets, id);
+    if (o)
+        return o;
+    store_asset_t a;
+    o = store_asset_get(svc->deps.store, id, &a) == 0 ? asset_json(&a)
+                                                      : json_pack("{s:s}", "id", id);
+    /* the cache takes o (and drops it when it cannot keep it): borrowed from there */
+    return o && json_object_set_new(svc->assets, id, o) == 0 ? o : NULL;
 }
 
 /* The asset's next fixture in the league (live, else the first scheduled from now) for the lot
