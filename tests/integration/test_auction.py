@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from test_catalogue import Client as CatalogueClient
 from test_leagues import Client, code_of, make_league
 
 M = 1_000_000
@@ -441,3 +442,23 @@ def test_group_commit_and_loop_health_metrics(start_server):
     assert after.value("gavel_http_socket_writes_total") >= 4
     assert after.value("gavel_auction_commits_failed_total") == 0
     assert after.value("gavel_db_checkpoints_total", mode="restart") is not None
+
+
+def test_an_imported_asset_name_shows_in_the_auction_state(start_server):
+    """The Asset objects of lots and rosters are cached once for every auction: an admin import
+    that renames the asset on the block shows in the state at once, not after a restart."""
+    admin_email = f"asset-admin-{uuid.uuid4().hex[:6]}@example.com"
+    srv = start_server("--admin-email", admin_email)
+    people, lg, st, afcon = setup_auction(srv, 2)
+    aid, comm = st["id"], people[0]
+    asset = state(comm, aid)["lot"]["asset"]
+    assert asset["id"] == afcon[0]
+    admin = CatalogueClient(srv, admin_email)
+    body = {"assets": [{k: asset[k] for k in ("id", "sport", "name", "shortName", "country",
+                                              "team", "role", "providerIds", "competitions")}]}
+    body["assets"][0]["name"] = "Renamed In The Catalogue"
+    r = admin.post("/api/admin/assets", body, "application/json")
+    assert r.status_code == 200, r.text
+    assert r.json()["updated"] == 1, r.text
+    for _ in range(2):  # read again after the import, then from the cache
+        assert state(comm, aid)["lot"]["asset"]["name"] == "Renamed In The Catalogue"
