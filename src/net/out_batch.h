@@ -28,8 +28,8 @@ typedef struct {
 
 typedef struct out_batch_s out_batch_t;
 
-#define OUT_FLUSH_BUDGET_NS 2000000 /* the longest a flusher writes in one loop turn, by default   \
-                                     */
+/* The longest a flusher writes in one loop turn, by default (ns). */
+#define OUT_FLUSH_BUDGET_NS 2000000
 
 /* Server-wide: the batches with output queued, in the order they were listed, and the idle handle
  * that writes them: for at most budget_ns a turn, the rest in the next turns, so that a fan-out to
