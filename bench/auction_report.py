@@ -515,7 +515,8 @@ def main():
     w("`before` is the issue's starting point (bench/results/auction.md of 4c526af). A soak "
       "shorter than 30 minutes (`AUCTION_SOAK_MINUTES`) compares its first and last sixth.")
     w("")
-    floor = floor_row(os.path.join(os.path.dirname(soak_path or "."), "floor.md"))
+    floor = floor_row(os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                                   "floor.md"))
     if floor:
         w("The big room against this machine's floor: `make bench-floor` (bench/results/floor.md, "
           "no Gavel code) writes a 300-byte frame to 2,010 loopback sockets from one thread and "

@@ -473,19 +473,18 @@ void svc_ring_take(auction_live_t *live, int64_t seq, char *json)
         live->ring_first = seq - SVC_RING + 1;
 }
 
-/* The events (since, until] read from the log, kept in order. */
+/* The events read from the log: want of them from seq next on, kept in order. */
 typedef struct {
     char **json;
     int64_t next; /* the seq expected next */
-    int64_t until;
-    size_t n;
+    size_t n, want;
 } svc_log_read_t;
 
 static int svc_log_read_one(void *ctx, const store_auction_event_t *row)
 {
     svc_log_read_t *r = ctx;
-    if (row->seq != r->next || row->seq > r->until)
-        return GV_ENOT_FOUND; /* a gap: never guess */
+    if (row->seq != r->next || r->n == r->want)
+        return GV_ENOT_FOUND; /* a gap (never guess), or more than asked for */
     r->json[r->n] = strdup(row->payload);
     if (!r->json[r->n])
         return GV_ENOMEM;
@@ -499,7 +498,7 @@ static int svc_missed_from_log(auction_service_t *svc, auction_live_t *live, int
                                int64_t until, void (*fn)(void *, const char *, size_t), void *ctx)
 {
     size_t want = (size_t)(until - since);
-    svc_log_read_t r = {calloc(want, sizeof(char *)), since + 1, until, 0};
+    svc_log_read_t r = {calloc(want, sizeof(char *)), since + 1, 0, want};
     if (!r.json)
         return GV_ENOMEM;
     int rc = store_auction_events_each(svc->deps.store, live->id, since, (int)want,
