@@ -261,14 +261,38 @@ static int sqlite_wal_set(store_sqlite_t *ss)
     return err;
 }
 
+/* The connection syncs its log at every commit (synchronous FULL or EXTRA), or it is refused. */
+static int sqlite_sync_check(store_sqlite_t *ss)
+{
+    sqlite3_stmt *stmt = NULL;
+    int err = store_sqlite_prepare(ss, "PRAGMA synchronous", &stmt);
+    if (err != 0)
+        return err;
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) {
+        err = store_sqlite_fail(ss, rc);
+    } else if (sqlite3_column_int(stmt, 0) < 2) {
+        snprintf(ss->err, sizeof(ss->err), "synchronous=FULL refused");
+        err = GV_EDB;
+    }
+    sqlite3_finalize(stmt);
+    return err;
+}
+
 static int sqlite_configure(store_sqlite_t *ss)
 {
     int rc = sqlite3_busy_timeout(ss->db, SQLITE_BUSY_TIMEOUT_MS);
     if (rc != SQLITE_OK)
         return store_sqlite_fail(ss, rc);
-    int err = sqlite_wal_set(ss);
+    /* synchronous first: no frame is written to the log before it is FULL, as the walbuf VFS
+     * needs (store_sqlite_walbuf.c). */
+    int err = sqlite_exec(ss, "PRAGMA synchronous=FULL");
     if (err == 0)
-        err = sqlite_exec(ss, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+        err = sqlite_sync_check(ss);
+    if (err == 0)
+        err = sqlite_wal_set(ss);
+    if (err == 0)
+        err = sqlite_exec(ss, "PRAGMA foreign_keys=ON; "
                               "PRAGMA cache_size=-65536; PRAGMA mmap_size=0; "
                               "PRAGMA journal_size_limit=67108864");
     if (err == 0)
@@ -286,7 +310,9 @@ static int sqlite_connect(store_sqlite_t *ss, const char *data_dir)
     if (path == NULL)
         return GV_ENOMEM;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    int rc = sqlite3_open_v2(path, &ss->db, flags, NULL);
+    int rc = store_sqlite_walbuf_vfs();
+    if (rc == SQLITE_OK)
+        rc = sqlite3_open_v2(path, &ss->db, flags, STORE_SQLITE_WALBUF_VFS);
     sqlite3_free(path);
     if (rc != SQLITE_OK)
         return store_sqlite_fail(ss, rc);

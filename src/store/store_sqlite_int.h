@@ -56,6 +56,14 @@ static inline store_sqlite_t *store_sqlite_of(store_t *s)
  * returns rc as a GV_E* code (busy/locked: GV_EDB_BUSY, out of memory: GV_ENOMEM, else GV_EDB). */
 int store_sqlite_fail(store_sqlite_t *ss, int rc);
 
+/* The name of the VFS of store_sqlite_walbuf.c: the default VFS, with each write-ahead log's
+ * writes gathered until SQLite syncs it. Needs synchronous=FULL (or EXTRA) on every connection. */
+#define STORE_SQLITE_WALBUF_VFS "gavel-walbuf"
+
+/* store_sqlite_walbuf_vfs registers that VFS once per process (thread-safe) and returns
+ * SQLITE_OK when it can be used. */
+int store_sqlite_walbuf_vfs(void);
+
 /* store_sqlite_snapshot is the backend of store_snapshot (store_sqlite_backup.c). */
 int store_sqlite_snapshot(store_t *s, const char *path, store_snapshot_method_t method,
                           store_progress_t progress, void *ctx, int *schema);

@@ -413,6 +413,104 @@ static void close_rolls_back_open_transaction(void **state)
     assert_int_equal(0, query_int(f, "SELECT count(*) FROM meta"));
 }
 
+/* ---- the walbuf VFS (store_sqlite_walbuf.c) ------------------------------------------------ */
+
+static void walbuf_is_the_connections_vfs(void **state)
+{
+    fixture_t *f = *state;
+    sqlite3_vfs *vfs = NULL;
+    assert_int_equal(SQLITE_OK,
+                     sqlite3_file_control(db_of(f), "main", SQLITE_FCNTL_VFS_POINTER, &vfs));
+    assert_non_null(vfs);
+    assert_string_equal("gavel-walbuf", vfs->zName);
+}
+
+/* Every commit, of several pages each, is seen by another connection as soon as it returns: the
+ * gathered frames reach the log before SQLite publishes them. */
+static void walbuf_commits_are_seen_at_once_by_another_connection(void **state)
+{
+    fixture_t *f = *state;
+    int applied;
+    assert_int_equal(0, store_migrate(f->store, &applied));
+    exec_ok(f, "CREATE TABLE blobs (i INTEGER PRIMARY KEY, v BLOB NOT NULL)");
+    store_t *other = NULL;
+    assert_int_equal(0, store_open(&other, f->dir));
+    sqlite3 *odb = store_sqlite_handle(other);
+    for (int i = 1; i <= 150; i++) {
+        assert_int_equal(0, store_tx_begin(f->store));
+        char sql[160];
+        /* three rows of 3,000 bytes: several frames per commit, each row on pages of its own */
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO blobs (v) VALUES (zeroblob(3000)), (zeroblob(3000)), "
+                 "(randomblob(3000))");
+        exec_ok(f, sql);
+        assert_int_equal(0, store_tx_commit(f->store));
+        sqlite3_stmt *stmt = NULL;
+        assert_int_equal(
+            SQLITE_OK,
+            sqlite3_prepare_v2(odb, "SELECT count(*), sum(length(v)) FROM blobs", -1, &stmt, NULL));
+        assert_int_equal(SQLITE_ROW, sqlite3_step(stmt));
+        assert_int_equal(3 * i, sqlite3_column_int(stmt, 0));
+        assert_int_equal(9000 * i, sqlite3_column_int(stmt, 1));
+        sqlite3_finalize(stmt);
+    }
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(SQLITE_OK, sqlite3_prepare_v2(odb, "PRAGMA integrity_check", -1, &stmt, NULL));
+    assert_int_equal(SQLITE_ROW, sqlite3_step(stmt));
+    assert_string_equal("ok", (const char *)sqlite3_column_text(stmt, 0));
+    sqlite3_finalize(stmt);
+    store_close(other);
+}
+
+/* The expected sum of the test's rows, computed here rather than by SQLite: row i holds 1,000
+ * copies of the letter 'A' + i % 26. */
+static long long walbuf_letters_sum(int rows)
+{
+    long long sum = 0;
+    for (int i = 1; i <= rows; i++)
+        sum += 'A' + i % 26;
+    return sum;
+}
+
+static void walbuf_rows_check(sqlite3 *db, int rows)
+{
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(SQLITE_OK, sqlite3_prepare_v2(db,
+                                                   "SELECT count(*), sum(length(v)), "
+                                                   "sum(unicode(substr(v, 1 + i % 1000, 1))) "
+                                                   "FROM letters",
+                                                   -1, &stmt, NULL));
+    assert_int_equal(SQLITE_ROW, sqlite3_step(stmt));
+    assert_int_equal(rows, sqlite3_column_int(stmt, 0));
+    assert_int_equal(1000 * rows, sqlite3_column_int(stmt, 1));
+    assert_int_equal(walbuf_letters_sum(rows), sqlite3_column_int64(stmt, 2));
+    sqlite3_finalize(stmt);
+}
+
+/* A transaction larger than its page cache spills pages to the log before it commits and reads
+ * them back from there: those reads see what was written, before and after the commit, and after
+ * the store is closed and opened again. */
+static void walbuf_a_transaction_larger_than_its_cache_reads_its_own_frames(void **state)
+{
+    fixture_t *f = *state;
+    int applied;
+    const int rows = 3000;
+    assert_int_equal(0, store_migrate(f->store, &applied));
+    exec_ok(f, "CREATE TABLE letters (i INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+    exec_ok(f, "PRAGMA cache_size=16");
+    assert_int_equal(0, store_tx_begin(f->store));
+    exec_ok(f, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
+               "INSERT INTO letters SELECT i, printf('%.*c', 1000, char(65 + i % 26)) FROM n");
+    walbuf_rows_check(db_of(f), rows);
+    assert_int_equal(0, store_tx_commit(f->store));
+    walbuf_rows_check(db_of(f), rows);
+    store_close(f->store);
+    f->store = NULL;
+    assert_int_equal(0, store_open(&f->store, f->dir));
+    walbuf_rows_check(db_of(f), rows);
+    assert_string_equal("ok", query_text(f, "PRAGMA integrity_check"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +539,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(tx_begin_busy_when_another_writer_holds_the_lock,
                                         setup_open, teardown),
         cmocka_unit_test_setup_teardown(close_rolls_back_open_transaction, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(walbuf_is_the_connections_vfs, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(walbuf_commits_are_seen_at_once_by_another_connection,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(
+            walbuf_a_transaction_larger_than_its_cache_reads_its_own_frames, setup_open, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
