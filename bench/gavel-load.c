@@ -182,7 +182,8 @@ typedef struct auction {
     int64_t server_seq; /* at the end: the seq the server reports (GET /api/auctions/{id}) */
 } auction_t;
 
-/* ---- statistics -------------------------------------------------------------------------------- */
+/* ---- statistics --------------------------------------------------------------------------------
+ */
 
 typedef struct {
     uint32_t *v; /* microseconds */
@@ -261,10 +262,10 @@ static struct {
     hist_t rtt, fan, fan_first;
     uint64_t sent, accepted, accepted_window, rejected, timeouts, stray, send_fail;
     code_t rejected_by[NCODES];
-    code_t errors_by[NCODES];    /* `error` messages */
-    code_t closes_by[NCODES];    /* unexpected closes during the run: code or reason */
-    code_t connfail_by[NCODES];  /* connections that never joined */
-    code_t http_by[NCODES];      /* failed HTTP calls during the run */
+    code_t errors_by[NCODES];   /* `error` messages */
+    code_t closes_by[NCODES];   /* unexpected closes during the run: code or reason */
+    code_t connfail_by[NCODES]; /* connections that never joined */
+    code_t http_by[NCODES];     /* failed HTTP calls during the run */
     uint64_t events, gaps, dups, parse_errors, fan_incomplete, fan_unmatched, fan_overwritten;
     uint64_t ws_joined, ws_failed, ws_dropped, behind;
     uint64_t ws_cut, cut_behind_events; /* closed by the server with 1008 (too slow a reader) */
@@ -647,9 +648,10 @@ static void http_error_body(const char *what, int status, const char *body, size
  * on the loop) that gavel_loop_turn_max_seconds, since start, includes.
  * ============================================================================================== */
 
-enum { PM_LOOP, PM_COMMIT, PM_BATCH, PM_N };
+enum { PM_LOOP, PM_COMMIT, PM_BATCH, PM_LOOP_CPU, PM_N };
 static const char *const pm_names[PM_N] = {
-    "gavel_loop_turn_seconds", "gavel_auction_commit_seconds", "gavel_auction_commit_batch_events"};
+    "gavel_loop_turn_seconds", "gavel_auction_commit_seconds", "gavel_auction_commit_batch_events",
+    "gavel_loop_turn_cpu_seconds"};
 
 typedef struct {
     int done, ok; /* answered; answered 200 */
@@ -745,12 +747,16 @@ static json_t *phase_metrics_json(const char *phase)
         json_object_set_new(o, "error",
                             json_sprintf("begin: %s, end: %s", snap_state(a), snap_state(b)));
     json_object_set_new(o, "windowS", a->ok && b->ok ? json_real(secs(b->t - a->t)) : json_null());
-    lg_pm_delta_t *l = &d[PM_LOOP], *c = &d[PM_COMMIT], *e = &d[PM_BATCH];
+    lg_pm_delta_t *l = &d[PM_LOOP], *c = &d[PM_COMMIT], *e = &d[PM_BATCH], *u = &d[PM_LOOP_CPU];
     json_object_set_new(o, "loopTurns", l->ok ? json_integer((json_int_t)l->count) : json_null());
     json_object_set_new(o, "loopTurnP50Ms", le_json(l->ok ? l->p50_le : NAN, 1000));
     json_object_set_new(o, "loopTurnP99Ms", le_json(l->ok ? l->p99_le : NAN, 1000));
     json_object_set_new(o, "loopTurnMaxLeMs", le_json(l->ok ? l->max_le : NAN, 1000));
     json_object_set_new(o, "loopTurnMeanMs", num_or_null(l->ok, l->mean * 1000));
+    /* the loop thread's own CPU per turn: a turn far longer than its CPU waited for a core */
+    json_object_set_new(o, "loopTurnCpuP99Ms", le_json(u->ok ? u->p99_le : NAN, 1000));
+    json_object_set_new(o, "loopTurnCpuMaxLeMs", le_json(u->ok ? u->max_le : NAN, 1000));
+    json_object_set_new(o, "loopTurnCpuMeanMs", num_or_null(u->ok, u->mean * 1000));
     json_t *buckets = json_object();
     for (int i = 0; l->ok && i < l->nb; i++) {
         double n = l->cum[i] - (i ? l->cum[i - 1] : 0);
@@ -771,14 +777,16 @@ static json_t *phase_metrics_json(const char *phase)
     json_object_set_new(o, "commitBatchP99Events", le_json(e->ok ? e->p99_le : NAN, 1));
     json_object_set_new(o, "loopTurnMaxSinceStartMs",
                         num_or_null(b->ok && b->has_loop_max, b->loop_max * 1000));
-    char t1[24], t2[24], t3[24], t4[24], commits[96] = "no group commit";
+    char t1[24], t2[24], t3[24], t4[24], t5[24], commits[96] = "no group commit";
     if (c->ok && c->count > 0)
         snprintf(commits, sizeof(commits), "%.0f group commits, p99 %s, %.1f events each", c->count,
                  le_text(c->p99_le, t4, sizeof(t4)), e->ok && !isnan(e->mean) ? e->mean : 0.0);
     if (l->ok)
-        logf_("%s, from /metrics: %.0f loop turns, p50 %s, p99 %s, longest %s, mean %.3f ms; %s",
+        logf_("%s, from /metrics: %.0f loop turns, p50 %s, p99 %s, longest %s (CPU %s), mean "
+              "%.3f ms; %s",
               phase, l->count, le_text(l->p50_le, t1, sizeof(t1)),
               le_text(l->p99_le, t2, sizeof(t2)), le_text(l->max_le, t3, sizeof(t3)),
+              le_text(u->ok ? u->max_le : NAN, t5, sizeof(t5)),
               isnan(l->mean) ? 0.0 : l->mean * 1000, commits);
     else
         logf_("%s, from /metrics: no loop-turn histogram (%s)", phase,
@@ -956,8 +964,9 @@ static void apply_state(auction_t *a, json_t *st)
             a->lot = number;
             a->lot_bids = 0;
         }
-        a->lot_running = status && strcmp(status, "running") == 0 &&
-                         strcmp(jget_str(lot, "state") ? jget_str(lot, "state") : "", "running") == 0;
+        a->lot_running =
+            status && strcmp(status, "running") == 0 &&
+            strcmp(jget_str(lot, "state") ? jget_str(lot, "state") : "", "running") == 0;
         json_t *cb = json_object_get(lot, "currentBid");
         a->has_cur = json_is_integer(cb);
         a->cur = json_integer_value(cb);
@@ -1124,8 +1133,9 @@ static int send_bid(member_t *m, int64_t lot, int64_t amount)
     char msg[320];
     int n;
     if (opt.rest_bids) {
-        n = snprintf(msg, sizeof(msg), "{\"lot\":%lld,\"amount\":%lld,\"clientBidId\":\"%d.%d.%u\"}",
-                     (long long)lot, (long long)amount, a->idx, m->idx, m->bid_no);
+        n = snprintf(msg, sizeof(msg),
+                     "{\"lot\":%lld,\"amount\":%lld,\"clientBidId\":\"%d.%d.%u\"}", (long long)lot,
+                     (long long)amount, a->idx, m->idx, m->bid_no);
         char path[128];
         snprintf(path, sizeof(path), "/api/auctions/%s/bids", a->id);
         m->bid_t0 = uv_hrtime();
@@ -1155,7 +1165,8 @@ static int64_t next_amount(member_t *m)
 {
     auction_t *a = m->a;
     int64_t amount = m->has_cur ? m->cur + opt.min_increment : opt.min_bid;
-    if (opt.strategy == STRAT_PIPELINE && a->top_lot == m->lot && a->top + opt.min_increment > amount)
+    if (opt.strategy == STRAT_PIPELINE && a->top_lot == m->lot &&
+        a->top + opt.min_increment > amount)
         amount = a->top + opt.min_increment;
     return amount;
 }
@@ -1271,7 +1282,8 @@ static void rest_kick(auction_t *a)
         if (m->bid_out || a->leader == k)
             continue;
         int64_t amount = a->has_cur ? a->cur + opt.min_increment : opt.min_bid;
-        if (opt.strategy == STRAT_PIPELINE && a->top_lot == a->lot && a->top + opt.min_increment > amount)
+        if (opt.strategy == STRAT_PIPELINE && a->top_lot == a->lot &&
+            a->top + opt.min_increment > amount)
             amount = a->top + opt.min_increment;
         if (send_bid(m, a->lot, amount) && opt.strategy == STRAT_PIPELINE) {
             a->top = amount;
@@ -1375,7 +1387,8 @@ static void deferred_tick(uv_timer_t *t)
     free(list);
 }
 
-/* ---- rate strategy: a global credit spent round-robin over the auctions ------------------------ */
+/* ---- rate strategy: a global credit spent round-robin over the auctions ------------------------
+ */
 
 static void rate_tick(uv_timer_t *t)
 {
@@ -1617,7 +1630,8 @@ static void ws_on_open(lg_ws_t *ws, void *ud)
 {
     member_t *m = ud;
     char msg[640];
-    int n = snprintf(msg, sizeof(msg), "{\"type\":\"auth\",\"token\":\"%s\"}", users[m->user].token);
+    int n =
+        snprintf(msg, sizeof(msg), "{\"type\":\"auth\",\"token\":\"%s\"}", users[m->user].token);
     m->state = M_AUTH;
     lg_ws_send_text(ws, msg, (size_t)n);
 }
@@ -1813,16 +1827,19 @@ static void sweep_cb(uv_timer_t *t)
         if (opt.verbose && S.accepted_window == last_acc)
             for (int i = 0; i < opt.auctions; i++) {
                 auction_t *a = &A[i];
-                fprintf(stderr, "  auction %d %s: lot %lld running %d cur %lld leader %d inflight %d "
-                        "completed %d lot_bids %d seq %lld joined %d\n", i, a->id, (long long)a->lot,
-                        a->lot_running, (long long)a->cur, a->leader, a->inflight, a->completed,
-                        a->lot_bids, (long long)a->applied_seq, a->joined);
+                fprintf(stderr,
+                        "  auction %d %s: lot %lld running %d cur %lld leader %d inflight %d "
+                        "completed %d lot_bids %d seq %lld joined %d\n",
+                        i, a->id, (long long)a->lot, a->lot_running, (long long)a->cur, a->leader,
+                        a->inflight, a->completed, a->lot_bids, (long long)a->applied_seq,
+                        a->joined);
                 for (int k = 0; k < a->nman; k++) {
                     member_t *m = &a->m[k];
-                    fprintf(stderr, "    m%d: state %d budget %lld slots %d bid_out %d lot %lld "
-                            "running %d leading %d cur %lld seq %lld wait %lld\n", k, m->state,
-                            (long long)a->budget[k], a->slots[k], m->bid_out, (long long)m->lot,
-                            m->lot_running, m->leading, (long long)m->cur,
+                    fprintf(stderr,
+                            "    m%d: state %d budget %lld slots %d bid_out %d lot %lld "
+                            "running %d leading %d cur %lld seq %lld wait %lld\n",
+                            k, m->state, (long long)a->budget[k], a->slots[k], m->bid_out,
+                            (long long)m->lot, m->lot_running, m->leading, (long long)m->cur,
                             (long long)m->last_seq, (long long)m->wait_seq);
                 }
             }
@@ -2274,10 +2291,12 @@ static void report(void)
         if (is_race_code(S.rejected_by[i].code))
             race += S.rejected_by[i].n;
     uint64_t invalid = S.rejected - race + S.timeouts;
-    double valid_pct = S.accepted + invalid ? 100.0 * (double)S.accepted / (double)(S.accepted + invalid) : 0;
+    double valid_pct =
+        S.accepted + invalid ? 100.0 * (double)S.accepted / (double)(S.accepted + invalid) : 0;
     double srv_cpu = 0;
     if (opt.server_pid && srv.ok && window > 0)
-        srv_cpu = (double)(srv.ticks_stop - srv.ticks_begin) / (double)sysconf(_SC_CLK_TCK) / window * 100;
+        srv_cpu = (double)(srv.ticks_stop - srv.ticks_begin) / (double)sysconf(_SC_CLK_TCK) /
+                  window * 100;
     double cli_cpu = window > 0 ? (client_cpu_stop - client_cpu_begin) / window * 100 : 0;
     double tput = window > 0 ? (double)S.accepted_window / window : 0;
     uint64_t conn_errors = S.ws_failed + S.ws_dropped;
@@ -2287,14 +2306,14 @@ static void report(void)
         root, "params",
         json_pack("{s:s, s:i, s:i, s:i, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:i, s:s, s:f, s:f, "
                   "s:s, s:i, s:i}",
-                  "url", opt.url, "auctions", opt.auctions, "managers", opt.managers,
-                  "spectators", opt.spectators, "sport", opt.sport, "competition", opt.competition,
-                  "rosterSize", opt.roster_size, "lotSeconds", opt.lot_seconds, "budget",
-                  (json_int_t)opt.budget, "minBid", (json_int_t)opt.min_bid, "minIncrement",
-                  (json_int_t)opt.min_increment, "bidsPerLot", opt.bids_per_lot, "strategy",
-                  strategy_name(), "rate", opt.strategy == STRAT_RATE ? opt.rate : 0.0,
-                  "durationS", opt.duration_s, "bidVia", opt.rest_bids ? "rest" : "ws",
-                  "httpConns", opt.http_conns, "connectConcurrency", opt.connect_conc));
+                  "url", opt.url, "auctions", opt.auctions, "managers", opt.managers, "spectators",
+                  opt.spectators, "sport", opt.sport, "competition", opt.competition, "rosterSize",
+                  opt.roster_size, "lotSeconds", opt.lot_seconds, "budget", (json_int_t)opt.budget,
+                  "minBid", (json_int_t)opt.min_bid, "minIncrement", (json_int_t)opt.min_increment,
+                  "bidsPerLot", opt.bids_per_lot, "strategy", strategy_name(), "rate",
+                  opt.strategy == STRAT_RATE ? opt.rate : 0.0, "durationS", opt.duration_s,
+                  "bidVia", opt.rest_bids ? "rest" : "ws", "httpConns", opt.http_conns,
+                  "connectConcurrency", opt.connect_conc));
     json_t *params = json_object_get(root, "params");
     json_object_set_new(params, "userRate", json_real(opt.user_rate));
     if (opt.strategy == STRAT_PACED) {
@@ -2319,11 +2338,11 @@ static void report(void)
         root, "bids",
         json_pack("{s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:f, s:I, s:I}", "sent",
                   (json_int_t)S.sent, "accepted", (json_int_t)S.accepted, "acceptedInWindow",
-                  (json_int_t)S.accepted_window, "rejected", (json_int_t)S.rejected,
-                  "rejectedBy", code_json(S.rejected_by), "rejectedByRace", (json_int_t)race,
-                  "timeouts", (json_int_t)S.timeouts, "stray", (json_int_t)S.stray,
-                  "validAcceptedPct", valid_pct, "lotsClosed", (json_int_t)S.lots_closed_by_us,
-                  "sendFailures", (json_int_t)S.send_fail));
+                  (json_int_t)S.accepted_window, "rejected", (json_int_t)S.rejected, "rejectedBy",
+                  code_json(S.rejected_by), "rejectedByRace", (json_int_t)race, "timeouts",
+                  (json_int_t)S.timeouts, "stray", (json_int_t)S.stray, "validAcceptedPct",
+                  valid_pct, "lotsClosed", (json_int_t)S.lots_closed_by_us, "sendFailures",
+                  (json_int_t)S.send_fail));
     json_object_set_new(root, "throughput",
                         json_pack("{s:f, s:f}", "acceptedPerS", tput, "windowS", window));
     json_object_set_new(root, "rttMs", rtt);
@@ -2352,12 +2371,12 @@ static void report(void)
                                   "catchUpS", drain_catchup_s, "seqErrors", drain_seq_errors,
                                   "limitS", opt.drain_s));
     json_object_set_new(root, "auctionsCompleted", json_integer(S.auctions_completed));
-    json_object_set_new(
-        root, "server",
-        json_pack("{s:i, s:f, s:f, s:f, s:f, s:f}", "pid", opt.server_pid, "cpuPct", srv_cpu,
-                  "cpuPctMax1s", srv.cpu_max, "rssMiBPeak", srv.rss_peak_kib / 1024.0,
-                  "rssMiBConnected", srv.rss_connected_kib / 1024.0, "rssMiBEnd",
-                  srv.rss_end_kib / 1024.0));
+    json_object_set_new(root, "server",
+                        json_pack("{s:i, s:f, s:f, s:f, s:f, s:f}", "pid", opt.server_pid, "cpuPct",
+                                  srv_cpu, "cpuPctMax1s", srv.cpu_max, "rssMiBPeak",
+                                  srv.rss_peak_kib / 1024.0, "rssMiBConnected",
+                                  srv.rss_connected_kib / 1024.0, "rssMiBEnd",
+                                  srv.rss_end_kib / 1024.0));
     json_object_set_new(root, "client", json_pack("{s:f}", "cpuPct", cli_cpu));
     json_object_set_new(root, "bidding", phase_metrics_json("bidding"));
     json_object_set_new(root, "exitCode", json_integer(exit_code));
@@ -2860,18 +2879,42 @@ static int parse_args(int argc, char **argv)
                 return -1;
             }
             break;
-        case O_PID: opt.server_pid = atoi(optarg); break;
-        case O_AUC: opt.auctions = atoi(optarg); break;
-        case O_MAN: opt.managers = atoi(optarg); break;
-        case O_SPEC: opt.spectators = atoi(optarg); break;
-        case O_SPORT: snprintf(opt.sport, sizeof(opt.sport), "%s", optarg); break;
-        case O_COMP: snprintf(opt.competition, sizeof(opt.competition), "%s", optarg); break;
-        case O_ROSTER: opt.roster_size = atoi(optarg); break;
-        case O_LOTS: opt.lot_seconds = atoi(optarg); break;
-        case O_BUDGET: opt.budget = strtoll(optarg, NULL, 10); break;
-        case O_MINBID: opt.min_bid = strtoll(optarg, NULL, 10); break;
-        case O_MININC: opt.min_increment = strtoll(optarg, NULL, 10); break;
-        case O_BPL: opt.bids_per_lot = atoi(optarg); break;
+        case O_PID:
+            opt.server_pid = atoi(optarg);
+            break;
+        case O_AUC:
+            opt.auctions = atoi(optarg);
+            break;
+        case O_MAN:
+            opt.managers = atoi(optarg);
+            break;
+        case O_SPEC:
+            opt.spectators = atoi(optarg);
+            break;
+        case O_SPORT:
+            snprintf(opt.sport, sizeof(opt.sport), "%s", optarg);
+            break;
+        case O_COMP:
+            snprintf(opt.competition, sizeof(opt.competition), "%s", optarg);
+            break;
+        case O_ROSTER:
+            opt.roster_size = atoi(optarg);
+            break;
+        case O_LOTS:
+            opt.lot_seconds = atoi(optarg);
+            break;
+        case O_BUDGET:
+            opt.budget = strtoll(optarg, NULL, 10);
+            break;
+        case O_MINBID:
+            opt.min_bid = strtoll(optarg, NULL, 10);
+            break;
+        case O_MININC:
+            opt.min_increment = strtoll(optarg, NULL, 10);
+            break;
+        case O_BPL:
+            opt.bids_per_lot = atoi(optarg);
+            break;
         case O_STRAT:
             if (strcmp(optarg, "stress") == 0)
                 opt.strategy = STRAT_STRESS;
@@ -2886,18 +2929,42 @@ static int parse_args(int argc, char **argv)
                 return -1;
             }
             break;
-        case O_RATE: opt.rate = atof(optarg); break;
-        case O_DUR: opt.duration_s = atof(optarg); break;
-        case O_HTTPC: opt.http_conns = atoi(optarg); break;
-        case O_CONC: opt.connect_conc = atoi(optarg); break;
-        case O_REST: opt.rest_bids = 1; break;
-        case O_JSON: snprintf(opt.json_path, sizeof(opt.json_path), "%s", optarg); break;
-        case O_LABEL: snprintf(opt.label, sizeof(opt.label), "%s", optarg); break;
-        case O_PREFIX: snprintf(opt.prefix, sizeof(opt.prefix), "%s", optarg); break;
-        case O_MDH: opt.md_header = 1; break;
-        case O_HELP: usage(stdout); exit(0);
-        case O_VERBOSE: opt.verbose = 1; break;
-        case O_URATE: opt.user_rate = atof(optarg); break;
+        case O_RATE:
+            opt.rate = atof(optarg);
+            break;
+        case O_DUR:
+            opt.duration_s = atof(optarg);
+            break;
+        case O_HTTPC:
+            opt.http_conns = atoi(optarg);
+            break;
+        case O_CONC:
+            opt.connect_conc = atoi(optarg);
+            break;
+        case O_REST:
+            opt.rest_bids = 1;
+            break;
+        case O_JSON:
+            snprintf(opt.json_path, sizeof(opt.json_path), "%s", optarg);
+            break;
+        case O_LABEL:
+            snprintf(opt.label, sizeof(opt.label), "%s", optarg);
+            break;
+        case O_PREFIX:
+            snprintf(opt.prefix, sizeof(opt.prefix), "%s", optarg);
+            break;
+        case O_MDH:
+            opt.md_header = 1;
+            break;
+        case O_HELP:
+            usage(stdout);
+            exit(0);
+        case O_VERBOSE:
+            opt.verbose = 1;
+            break;
+        case O_URATE:
+            opt.user_rate = atof(optarg);
+            break;
         case O_THINK:
             opt.think_ms = atof(optarg);
             break;
@@ -2925,7 +2992,9 @@ static int parse_args(int argc, char **argv)
         case O_SLOW:
             opt.slow_readers = atoi(optarg);
             break;
-        default: usage(stderr); return -1;
+        default:
+            usage(stderr);
+            return -1;
         }
     }
     if (!opt.url[0] || optind != argc) {

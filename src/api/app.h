@@ -44,6 +44,8 @@ typedef struct {
     metrics_hist_t loop_turn; /* busy time of one loop iteration (everything but the wait) */
     double loop_turn_max;     /* the longest, in seconds */
     uint64_t loop_last_ns, loop_last_idle_ns;
+    metrics_hist_t loop_turn_cpu; /* the loop thread's CPU time in one iteration */
+    uint64_t loop_last_cpu_ns;
     uint64_t ws_messages;
     uint64_t bids_accepted;
     uint64_t bids_rejected[APP_BID_CODES]; /* by -GV_E* code */

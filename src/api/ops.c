@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 extern const char api_openapi_json[];
 extern const size_t api_openapi_json_len;
@@ -80,10 +81,22 @@ void api_ops_observe(void *ctx, const router_route_t *route, int status, int64_t
     metrics_hist_observe(&m->http_latency, (double)duration_us / 1e6);
 }
 
+/* The loop thread's CPU time (ns); 0 if the clock is unavailable. */
+static uint64_t ops_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void api_ops_loop_turn(app_t *app)
 {
-    uint64_t now = uv_hrtime(), idle = uv_metrics_idle_time(app->loop);
+    uint64_t now = uv_hrtime(), idle = uv_metrics_idle_time(app->loop), cpu = ops_thread_cpu_ns();
     app_metrics_t *m = &app->metrics;
+    if (m->loop_last_cpu_ns && cpu >= m->loop_last_cpu_ns)
+        metrics_hist_observe(&m->loop_turn_cpu, (double)(cpu - m->loop_last_cpu_ns) / 1e9);
+    m->loop_last_cpu_ns = cpu;
     if (m->loop_last_ns) {
         uint64_t wall = now - m->loop_last_ns, waited = idle - m->loop_last_idle_ns;
         double busy = (double)(wall > waited ? wall - waited : 0) / 1e9;
@@ -104,6 +117,11 @@ static int ops_write_loop(app_t *app, buf_t *out)
     int rc = metrics_hist_family_write(out, "gavel_loop_turn_seconds",
                                        "Busy time of one event-loop iteration (all but the wait).",
                                        &app->metrics.loop_turn);
+    rc = rc ? rc
+            : metrics_hist_family_write(out, "gavel_loop_turn_cpu_seconds",
+                                        "CPU time the event-loop thread used in one iteration: the "
+                                        "busy time less what the system gave to other threads.",
+                                        &app->metrics.loop_turn_cpu);
     rc = rc ? rc
             : metrics_type_write(out, "gavel_loop_turn_max_seconds", "gauge",
                                  "The longest event-loop iteration since start.");
@@ -182,6 +200,12 @@ static int ops_write_gauges(app_t *app, buf_t *out)
         {"gavel_ws_socket_writes_total", "counter",
          "Socket writes of WebSocket output (one per connection per loop turn at most).",
          st->ws_writes},
+        {"gavel_http_reads_put_off_total", "counter",
+         "HTTP socket reads put off to a later loop turn: the turn's read budget was spent.",
+         st->http_reads_put_off},
+        {"gavel_ws_reads_put_off_total", "counter",
+         "WebSocket reads put off to a later loop turn: the turn's read budget was spent.",
+         st->ws_reads_put_off},
         {"gavel_auction_commits_failed_total", "counter",
          "Group commits that failed (answered 503, auctions reloaded).",
          auction_service_stats(app->auctions)->commits_failed},
@@ -341,6 +365,7 @@ int api_ops_register(app_t *app)
     metrics_hist_init(&m->http_latency, metrics_latency_bounds, metrics_latency_nbounds);
     metrics_hist_init(&m->db_commit, metrics_latency_bounds, metrics_latency_nbounds);
     metrics_hist_init(&m->loop_turn, metrics_latency_bounds, metrics_latency_nbounds);
+    metrics_hist_init(&m->loop_turn_cpu, metrics_latency_bounds, metrics_latency_nbounds);
     for (int i = 0; i < 2; i++)
         metrics_hist_init(&m->bid_round_trip[i], metrics_latency_bounds, metrics_latency_nbounds);
     app->start_s = ops_now_s();

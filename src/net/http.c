@@ -30,6 +30,7 @@ void http_limits_defaults(http_limits_t *l)
     l->idle_timeout_ms = 60000;
     l->max_pipeline_bytes = 1024 * 1024;
     l->access_log = 1;
+    l->read_budget_ns = READ_BUDGET_NS;
 }
 
 /* ---- small accessors ------------------------------------------------------------------------ */
@@ -92,10 +93,17 @@ static void server_on_flush_closed(void *ctx)
         done(s, s->done_ctx);
 }
 
-/* Shutting down and the last connection is gone: done runs once the flush handle closed. */
+static void server_on_reads_closed(void *ctx)
+{
+    http_server_t *s = ctx;
+    out_flusher_close(&s->flush, server_on_flush_closed, s);
+}
+
+/* Shutting down and the last connection is gone: done runs once the read budget's and the flush
+ * handle are closed. */
 static void server_finish(http_server_t *s)
 {
-    out_flusher_close(&s->flush, server_on_flush_closed, s);
+    read_budget_close(&s->reads, server_on_reads_closed, s);
 }
 
 static void conn_unref(http_conn_t *c)
@@ -705,6 +713,11 @@ static void conn_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
 {
     http_conn_t *c = h->data;
     (void)suggested;
+    if (read_budget_spent(&c->srv->reads)) {
+        c->put_off = 1; /* still readable: the next turns read it */
+        *out = uv_buf_init(NULL, 0);
+        return;
+    }
     if (buf_reserve(&c->in, HTTP_READ_CHUNK) != 0) {
         *out = uv_buf_init(NULL, 0);
         return;
@@ -716,6 +729,10 @@ static void conn_on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *b)
 {
     http_conn_t *c = stream->data;
     (void)b;
+    if (n == UV_ENOBUFS && c->put_off) {
+        c->put_off = 0;
+        return;
+    }
     if (n < 0) {
         conn_close(c); /* EOF or error; a deferred response keeps c alive until it finishes */
         return;
@@ -865,6 +882,7 @@ http_server_t *http_server_new(uv_loop_t *loop, const router_t *router, const ht
     s->lim = *lim;
     out_flusher_init(&s->flush, loop, &conn_out_ops, HTTP_BATCH_BUFS, HTTP_BATCH_BYTES,
                      &s->stats.http_writes);
+    read_budget_init(&s->reads, loop, s->lim.read_budget_ns, &s->stats.http_reads_put_off);
     unsigned char rnd[4] = {0};
     (void)random_bytes(rnd, sizeof(rnd)); /* a request-id prefix: zeros are harmless */
     snprintf(s->rid_prefix, sizeof(s->rid_prefix), "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],

@@ -61,6 +61,7 @@ typedef struct {
     int cors_dev;               /* allow http://localhost:* and http://127.0.0.1:* */
     const char *cors_origins;   /* comma-separated exact origins, or NULL */
     int access_log;             /* one log line per request */
+    uint64_t read_budget_ns;    /* reading stops for the loop turn after this long (0: never) */
 } http_limits_t;
 
 /* The WebSocket layer's entry: called for a request whose headers ask to upgrade. It validates
@@ -82,6 +83,8 @@ typedef struct {
     uint64_t ws_cutoffs;  /* WebSockets closed with 1008 at the output cap */
     uint64_t http_writes; /* socket writes (uv_try_write, uv_write) of HTTP responses */
     uint64_t ws_writes;   /* socket writes of WebSocket output (one per batch of a loop turn) */
+    uint64_t http_reads_put_off; /* reads put off to a later loop turn (read_budget.h) */
+    uint64_t ws_reads_put_off;
 } http_stats_t;
 
 /* Called once per finished response with its route (NULL: unmatched), status and duration. */

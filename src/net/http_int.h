@@ -4,6 +4,7 @@
 
 #include "net/http.h"
 #include "net/out_batch.h"
+#include "net/read_budget.h"
 
 #include <llhttp.h>
 
@@ -35,6 +36,7 @@ struct http_conn_s {
     int close_after; /* close once the pending writes are done */
     int lingering;   /* FIN sent: discard input until EOF or the linger timer */
     int reading;     /* uv_read_start active */
+    int put_off;     /* the turn's read budget was spent: the next UV_ENOBUFS is not an error */
     int in_process;  /* inside conn_process (no re-entry) */
     int dispatching; /* inside a handler call */
     out_batch_t out; /* responses queued this loop turn, and the writes in flight */
@@ -59,6 +61,7 @@ struct http_server_s {
     void *on_error_ctx;
     http_conn_t *conns;
     out_flusher_t flush; /* writes the connections' responses of a turn before the poll */
+    read_budget_t reads; /* how long the connections' input is read in one turn */
     int shutting_down;
     void (*done)(http_server_t *s, void *ctx);
     void *done_ctx;

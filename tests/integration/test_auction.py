@@ -439,6 +439,14 @@ def test_group_commit_and_loop_health_metrics(start_server):
     assert turns[-1][0]["le"] == "+Inf" and turns[-1][1] == after.value(
         "gavel_loop_turn_seconds_count")
     assert 0 < after.value("gavel_loop_turn_max_seconds") < 60
+    cpu = after.series("gavel_loop_turn_cpu_seconds_bucket")
+    assert cpu[-1][0]["le"] == "+Inf" and cpu[-1][1] == after.value(
+        "gavel_loop_turn_cpu_seconds_count") > before.value("gavel_loop_turn_cpu_seconds_count")
+    # the loop thread cannot use more CPU in its turns than the turns' wall time
+    assert after.value("gavel_loop_turn_cpu_seconds_sum") <= after.value(
+        "gavel_loop_turn_seconds_sum") + 0.05
+    assert after.value("gavel_ws_reads_put_off_total") >= 0
+    assert after.value("gavel_http_reads_put_off_total") >= 0
     assert after.value("gavel_http_socket_writes_total") >= 4
     assert after.value("gavel_auction_commits_failed_total") == 0
     assert after.value("gavel_db_checkpoints_total", mode="restart") is not None

@@ -26,19 +26,29 @@ typedef struct {
     http_server_t *http;
     ws_server_t *ws;
     int peer;
-    ws_conn_t *conn; /* the server side, known from its first message */
-    buf_t in;        /* what the server sent after the handshake, not yet parsed */
-    int replies;     /* frames the message handler sends back per message */
-    int closes;      /* on_close calls */
+    ws_conn_t *conn;  /* the server side, known from its first message */
+    buf_t in;         /* what the server sent after the handshake, not yet parsed */
+    int replies;      /* frames the message handler sends back per message */
+    int closes;       /* on_close calls */
+    int msgs;         /* messages "m<i>" received */
+    int out_of_order; /* of those, how many did not carry the next i */
 } fixture_t;
 
 static size_t g_max_output = 4 * 1024 * 1024;
+static uint64_t g_read_budget_ns; /* 0: the default */
 
 static void on_message(ws_conn_t *c, const char *text, size_t len, void *ctx)
 {
     fixture_t *f = ctx;
-    (void)text, (void)len;
     f->conn = c;
+    if (len > 1 && len < 16 && text[0] == 'm') { /* text is not NUL-terminated */
+        char num[16];
+        memcpy(num, text + 1, len - 1);
+        num[len - 1] = '\0';
+        if (atoi(num) != f->msgs)
+            f->out_of_order++;
+        f->msgs++;
+    }
     for (int i = 0; i < f->replies; i++) {
         char r[16];
         int n = snprintf(r, sizeof(r), "r%d", i);
@@ -148,6 +158,8 @@ static int setup(void **state)
     hl.access_log = 0;
     ws_limits_defaults(&wl);
     wl.max_output = g_max_output;
+    if (g_read_budget_ns)
+        wl.read_budget_ns = g_read_budget_ns;
     f->http = http_server_new(&f->loop, &f->router, &hl);
     f->ws = ws_server_new(f->http, &wl, &handlers, f);
     buf_init(&f->in);
@@ -206,6 +218,7 @@ static int teardown(void **state)
     buf_deinit(&f->in);
     free(f);
     g_max_output = 4 * 1024 * 1024;
+    g_read_budget_ns = 0;
     return 0;
 }
 
@@ -531,6 +544,49 @@ static void test_answer_before_a_pipelined_upgrade_comes_first(void **state)
     buf_deinit(&out);
 }
 
+static int setup_tiny_read_budget(void **state)
+{
+    g_read_budget_ns = 1; /* every read after a turn's first is put off to a later turn */
+    return setup(state);
+}
+
+/* Input larger than one read, with a read budget that lets one read through per turn: it is read
+ * over several turns, every message arrives once and in order, and the connection stays open
+ * (a put-off read is not an error). */
+static void test_input_over_the_read_budget_is_read_in_later_turns(void **state)
+{
+    fixture_t *f = *state;
+    const int n = 4000; /* about 48 KB: three reads of 16 KB at least */
+    uint64_t before = http_server_stats(f->http)->ws_reads_put_off;
+    buf_t all;
+    buf_init(&all);
+    for (int i = 0; i < n; i++) { /* masked text frames "m<i>", all in one buffer */
+        char m[16];
+        unsigned char hdr[6] = {0x81, 0, 1, 2, 3, 4};
+        int len = snprintf(m, sizeof(m), "m%d", i);
+        hdr[1] = (unsigned char)(0x80 | len);
+        for (int k = 0; k < len; k++)
+            m[k] = (char)(m[k] ^ hdr[2 + k % 4]);
+        buf_append(&all, (const char *)hdr, sizeof(hdr));
+        buf_append(&all, m, (size_t)len);
+    }
+    for (size_t off = 0; off < all.len;) { /* in as few sends as the socket takes */
+        ssize_t k = send(f->peer, all.data + off, all.len - off, MSG_DONTWAIT);
+        if (k > 0)
+            off += (size_t)k;
+        else
+            turns(f, 1);
+    }
+    buf_deinit(&all);
+    for (int i = 0; i < 10000 && f->msgs < n; i++)
+        turns(f, 1);
+    assert_int_equal(f->msgs, n);
+    assert_int_equal(f->out_of_order, 0);
+    assert_true(http_server_stats(f->http)->ws_reads_put_off > before);
+    assert_int_equal(f->closes, 0);
+    assert_non_null(f->conn);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -553,6 +609,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_answer_before_a_pipelined_upgrade_comes_first, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_input_over_the_read_budget_is_read_in_later_turns,
+                                        setup_tiny_read_budget, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
