@@ -491,6 +491,14 @@ def main():
           f"{'yes' if worst[1] <= 5 else '**no**'} |")
     else:
         w(f"| every scenario | {label} | ≤ 5 ms | — | n/a (no bidding-phase /metrics) | | |")
+    cpu = [(scn, med_le([phase_le(d, "loopTurnCpuMaxLeMs") for d in runs[scn]])) for scn in order]
+    have = [(s, v) for s, v in cpu if v is not None]
+    if have:
+        worst = max(have, key=lambda x: x[1])
+        each = ", ".join(f"{s} {fmt_le(v)}" for s, v in cpu)
+        w(f"| every scenario | of that: the loop thread's own CPU in its longest turn (from "
+          f"`gavel_loop_turn_cpu_seconds` deltas; the rest is waiting for a core) | | — | "
+          f"{fmt_le(worst[1])} ({worst[0]}) | {each} | |")
     if soak:
         for label, key, a, b, unit in (("server RSS", "rssChangePct", "rssMiBFirst", "rssMiBLast",
                                         "MiB"),
@@ -565,15 +573,17 @@ def main():
     # ---- server internals
     w("## Server internals during the bidding (the sign-in storm: during the storm)")
     w("")
-    w("| scenario | loop turns | loop turn p50 / p99 | longest loop turn | mean loop turn | "
-      "group commits | commit p99 | mean events per commit |")
-    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    w("| scenario | loop turns | loop turn p50 / p99 | longest loop turn | its CPU: p99 / "
+      "longest / mean | mean loop turn | group commits | commit p99 | mean events per commit |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for scn in order:
         ds = runs[scn]
         n = lambda k: med([phase_num(d, k) for d in ds])  # noqa: E731
         b = lambda k: med_le([phase_le(d, k) for d in ds])  # noqa: E731
         w(f"| {scn} | {fmt('{:,.0f}', n('loopTurns'))} | {fmt_le(b('loopTurnP50Ms'))} / "
           f"{fmt_le(b('loopTurnP99Ms'))} | {fmt_le(b('loopTurnMaxLeMs'))} | "
+          f"{fmt_le(b('loopTurnCpuP99Ms'))} / {fmt_le(b('loopTurnCpuMaxLeMs'))} / "
+          f"{fmt('{:.3f} ms', n('loopTurnCpuMeanMs'))} | "
           f"{fmt('{:.3f} ms', n('loopTurnMeanMs'))} | {fmt('{:,.0f}', n('commits'))} | "
           f"{fmt_le(b('commitP99Ms'))} | {fmt('{:.1f}', n('commitBatchMeanEvents'))} |")
     w("")
@@ -582,7 +592,10 @@ def main():
       "after its last; these are the histograms' deltas between the two (medians of the runs). "
       "A percentile or the longest turn is the upper bound of the bucket that holds it (buckets "
       "0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500 ms, 1, 2.5, 5, 10 s, +Inf); "
-      "the mean is Δsum / Δcount. n/a: a scrape failed or the server does not expose the metric.")
+      "the mean is Δsum / Δcount. n/a: a scrape failed or the server does not expose the metric. "
+      "A turn's CPU (`gavel_loop_turn_cpu_seconds`) is the loop thread's own CPU time in it: "
+      "where the longest turn is well above its CPU, the loop was runnable but waiting for a core "
+      "that the writer thread, the checkpointer or the load generator held (two cores here).")
     w("")
     w("## Server internals since the server started (`GET /metrics` at the end of each run, "
       "setup included)")
