@@ -12,7 +12,7 @@
 #include <uv.h>
 
 /* The longest a server reads (and handles what it read) in one loop turn, by default (ns). */
-#define READ_BUDGET_NS 1000000
+#define READ_BUDGET_NS 2000000
 
 typedef struct {
     uv_check_t check;   /* after each poll: the next turn starts a new budget */
