@@ -45,4 +45,7 @@ int metrics_process_write(buf_t *out, double start_s);
 /* metrics_label_escape copies s into out (size n) escaping \, " and newlines. */
 void metrics_label_escape(const char *s, char *out, size_t n);
 
+/* metrics_open_fds counts the process's open file descriptors (process_open_fds). */
+int metrics_open_fds(void);
+
 #endif

@@ -7,6 +7,9 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <unistd.h>
+
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -189,13 +192,47 @@ static void test_histogram(void **state)
     assert_string_equal(esc, "a\\\"b\\\\c\\nd");
 }
 
+/* The test's own count of its descriptors: every entry of /proc/self/fd but ".", ".." and the
+ * one the listing itself holds. */
+static int fds_listed(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    assert_non_null(d);
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n - 3;
+}
+
+static void test_open_fds_counts_descriptors_opened_and_closed(void **state)
+{
+    (void)state;
+    int before = metrics_open_fds();
+    assert_int_equal(before, fds_listed());
+    int fds[40];
+    for (int i = 0; i < 40; i++) {
+        fds[i] = dup(2);
+        assert_true(fds[i] >= 0);
+    }
+    assert_int_equal(metrics_open_fds(), before + 40);
+    assert_int_equal(metrics_open_fds(), fds_listed());
+    for (int i = 0; i < 40; i++)
+        close(fds[i]);
+    assert_int_equal(metrics_open_fds(), before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_err_table), cmocka_unit_test(test_buf),
-        cmocka_unit_test(test_arena),     cmocka_unit_test(test_fake_clock),
-        cmocka_unit_test(test_config),    cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_err_table),
+        cmocka_unit_test(test_buf),
+        cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_fake_clock),
+        cmocka_unit_test(test_config),
+        cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_histogram),
+        cmocka_unit_test(test_open_fds_counts_descriptors_opened_and_closed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
