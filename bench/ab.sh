@@ -2,7 +2,7 @@
 # A/B of two server binaries on one live-auction scenario, runs interleaved (A, B, A, B, ...) so
 # that the machine's drift (other tenants, the page cache) falls on both alike; each run on a
 # fresh data directory, as bench/auction.sh does. Prints each run's gavel-load row and the
-# medians of accepted bids/s, round trip p99 and fan-out p99.
+# medians of accepted bids/s, round trip p99, fan-out p99 and the longest loop turn of the bidding.
 #
 #   bench/ab.sh SCENARIO RUNS BIN_A BIN_B      e.g. bench/ab.sh seed 5 /tmp/gavel-before build/gavel
 #
@@ -50,11 +50,17 @@ def get(d, path):
     for k in path.split("."):
         d = d.get(k, {}) if isinstance(d, dict) else {}
     return d if isinstance(d, (int, float)) else float("nan")
-print("| side | accepted bids/s | round trip p99 ms | fan-out p99 ms |")
-print("| --- | ---: | ---: | ---: |")
+def le(d, key):
+    v = d.get("bidding", {}).get(key)
+    return float("inf") if v == "+Inf" else v if isinstance(v, (int, float)) else float("nan")
+print("| side | accepted bids/s | round trip p99 ms | fan-out p99 ms | longest loop turn ms "
+      "(its CPU), bucket bound |")
+print("| --- | ---: | ---: | ---: | ---: |")
 for side in "AB":
     ds = [json.load(open(f"{tmp}/{side}-{i}.json")) for i in range(1, runs + 1)]
     cols = [statistics.median(get(d, k) for d in ds)
             for k in ("throughput.acceptedPerS", "rttMs.p99", "fanoutMs.p99")]
-    print(f"| {side} | {cols[0]:,.0f} | {cols[1]:.3f} | {cols[2]:.3f} |")
+    turn = statistics.median(le(d, "loopTurnMaxLeMs") for d in ds)
+    cpu = statistics.median(le(d, "loopTurnCpuMaxLeMs") for d in ds)
+    print(f"| {side} | {cols[0]:,.0f} | {cols[1]:.3f} | {cols[2]:.3f} | <= {turn:g} (<= {cpu:g}) |")
 PY
