@@ -20,7 +20,8 @@
 
 #define WALBUF_MAX (8u << 20) /* gathered bytes beyond which a write goes out at once */
 /* The unix VFS writes at most 0x1ffff bytes per call (it masks the length with it: a longer
- * write would be cut short), so the gathered bytes go out in pieces of 124 KiB. */
+ * write would be cut short, and one of 128 KiB would write nothing and report the disk full), so
+ * everything goes out in pieces of 124 KiB. */
 #define WALBUF_PIECE ((size_t)0x1f000)
 
 typedef struct {
@@ -41,15 +42,21 @@ static walbuf_file_t *wf_of(sqlite3_file *f)
     return (walbuf_file_t *)f;
 }
 
-/* Writes the gathered bytes out, in pieces of at most WALBUF_PIECE; empties the buffer whether or
- * not that worked. */
-static int wf_flush(walbuf_file_t *f)
+/* Writes len bytes at off through the default VFS, in pieces of at most WALBUF_PIECE. */
+static int wf_put(walbuf_file_t *f, const unsigned char *data, size_t len, sqlite3_int64 off)
 {
     int rc = SQLITE_OK;
-    for (size_t done = 0; done < f->len && rc == SQLITE_OK; done += WALBUF_PIECE) {
-        size_t n = f->len - done < WALBUF_PIECE ? f->len - done : WALBUF_PIECE;
-        rc = f->real->pMethods->xWrite(f->real, f->buf + done, (int)n, f->at + (sqlite3_int64)done);
+    for (size_t done = 0; done < len && rc == SQLITE_OK; done += WALBUF_PIECE) {
+        size_t n = len - done < WALBUF_PIECE ? len - done : WALBUF_PIECE;
+        rc = f->real->pMethods->xWrite(f->real, data + done, (int)n, off + (sqlite3_int64)done);
     }
+    return rc;
+}
+
+/* Writes the gathered bytes out; empties the buffer whether or not that worked. */
+static int wf_flush(walbuf_file_t *f)
+{
+    int rc = wf_put(f, f->buf, f->len, f->at);
     f->len = 0;
     return rc;
 }
@@ -102,12 +109,12 @@ static int wf_write(sqlite3_file *file, const void *in, int n, sqlite3_int64 off
         if (rc != SQLITE_OK)
             return rc;
     }
-    if (un > WALBUF_PIECE)
-        return f->real->pMethods->xWrite(f->real, in, n, off); /* SQLite's own writes: a page */
+    if (un > WALBUF_PIECE) /* never from SQLite, whose writes are a page at most */
+        return wf_put(f, in, un, off);
     int rc = wf_reserve(f, f->len + un);
     if (rc != SQLITE_OK) {
         int frc = wf_flush(f);
-        return frc != SQLITE_OK ? frc : f->real->pMethods->xWrite(f->real, in, n, off);
+        return frc != SQLITE_OK ? frc : wf_put(f, in, un, off);
     }
     if (f->len == 0)
         f->at = off;
