@@ -3,8 +3,8 @@
  * and are read in the next turns, so a burst of input from thousands of sockets cannot hold the
  * loop, and the commits, timers and writes queued behind it, for longer than the budget. Shared by
  * the HTTP and WebSocket layers: their alloc callbacks ask read_budget_spent and, when it says
- * yes, give libuv no buffer, which it answers with a UV_ENOBUFS read that the read callback
- * ignores (read_budget_put_off). */
+ * yes, mark the connection (put_off) and give libuv no buffer, which it answers with one
+ * UV_ENOBUFS read that the read callback ignores for a marked connection. */
 #ifndef GAVEL_NET_READ_BUDGET_H
 #define GAVEL_NET_READ_BUDGET_H
 
