@@ -62,6 +62,11 @@ http_server_t *http_conn_server(http_conn_t *c)
     return c->srv;
 }
 
+int http_server_read_budget_spent(http_server_t *s, uint64_t *put_off)
+{
+    return read_budget_spent(&s->reads, put_off);
+}
+
 uv_loop_t *http_server_loop(const http_server_t *s)
 {
     return s->loop;
@@ -713,7 +718,7 @@ static void conn_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
 {
     http_conn_t *c = h->data;
     (void)suggested;
-    if (read_budget_spent(&c->srv->reads)) {
+    if (read_budget_spent(&c->srv->reads, &c->srv->stats.http_reads_put_off)) {
         c->put_off = 1; /* still readable: the next turns read it */
         *out = uv_buf_init(NULL, 0);
         return;
@@ -882,7 +887,7 @@ http_server_t *http_server_new(uv_loop_t *loop, const router_t *router, const ht
     s->lim = *lim;
     out_flusher_init(&s->flush, loop, &conn_out_ops, HTTP_BATCH_BUFS, HTTP_BATCH_BYTES,
                      &s->stats.http_writes);
-    read_budget_init(&s->reads, loop, s->lim.read_budget_ns, &s->stats.http_reads_put_off);
+    read_budget_init(&s->reads, loop, s->lim.read_budget_ns);
     unsigned char rnd[4] = {0};
     (void)random_bytes(rnd, sizeof(rnd)); /* a request-id prefix: zeros are harmless */
     snprintf(s->rid_prefix, sizeof(s->rid_prefix), "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],

@@ -61,7 +61,7 @@ typedef struct {
     int cors_dev;               /* allow http://localhost:* and http://127.0.0.1:* */
     const char *cors_origins;   /* comma-separated exact origins, or NULL */
     int access_log;             /* one log line per request */
-    uint64_t read_budget_ns;    /* reading stops for the loop turn after this long (0: never) */
+    uint64_t read_budget_ns;    /* reading, WebSockets too, stops for the turn after this (ns) */
 } http_limits_t;
 
 /* The WebSocket layer's entry: called for a request whose headers ask to upgrade. It validates
@@ -130,6 +130,12 @@ void http_server_free(http_server_t *s);
 
 /* The loop the server runs on. */
 uv_loop_t *http_server_loop(const http_server_t *s);
+
+/* http_server_read_budget_spent: whether the loop turn's read budget (read_budget.h; the limits'
+ * read_budget_ns) is spent, for the alloc callback of a connection this server accepted, the
+ * WebSocket ones included: one budget for every socket of the loop. When it is, *put_off (may be
+ * NULL) counts one read put off. */
+int http_server_read_budget_spent(http_server_t *s, uint64_t *put_off);
 
 const http_stats_t *http_server_stats(const http_server_t *s);
 http_stats_t *http_server_stats_mut(http_server_t *s);

@@ -7,11 +7,10 @@ static void read_budget_on_check(uv_check_t *h)
     rb->first_ns = 0;
 }
 
-void read_budget_init(read_budget_t *rb, uv_loop_t *loop, uint64_t budget_ns, uint64_t *put_off)
+void read_budget_init(read_budget_t *rb, uv_loop_t *loop, uint64_t budget_ns)
 {
     rb->budget_ns = budget_ns;
     rb->first_ns = 0;
-    rb->put_off = put_off;
     rb->closed = NULL;
     rb->closed_ctx = NULL;
     uv_check_init(loop, &rb->check);
@@ -20,7 +19,7 @@ void read_budget_init(read_budget_t *rb, uv_loop_t *loop, uint64_t budget_ns, ui
     uv_unref((uv_handle_t *)&rb->check);
 }
 
-int read_budget_spent(read_budget_t *rb)
+int read_budget_spent(read_budget_t *rb, uint64_t *put_off)
 {
     if (rb->budget_ns == 0)
         return 0;
@@ -31,8 +30,8 @@ int read_budget_spent(read_budget_t *rb)
     }
     if (now - rb->first_ns < rb->budget_ns)
         return 0;
-    if (rb->put_off)
-        (*rb->put_off)++;
+    if (put_off)
+        (*put_off)++;
     return 1;
 }
 

@@ -18,18 +18,17 @@ typedef struct {
     uv_check_t check;   /* after each poll: the next turn starts a new budget */
     uint64_t budget_ns; /* 0: no budget, every ready socket is read */
     uint64_t first_ns;  /* the turn's first read; 0: none yet */
-    uint64_t *put_off;  /* counts reads put off to a later turn (NULL: not counted) */
     void (*closed)(void *ctx);
     void *closed_ctx;
 } read_budget_t;
 
-/* read_budget_init starts rb on loop (its check handle does not keep the loop alive); put_off
- * (borrowed, may be NULL) counts the reads it puts off. */
-void read_budget_init(read_budget_t *rb, uv_loop_t *loop, uint64_t budget_ns, uint64_t *put_off);
+/* read_budget_init starts rb on loop (its check handle does not keep the loop alive). */
+void read_budget_init(read_budget_t *rb, uv_loop_t *loop, uint64_t budget_ns);
 
 /* read_budget_spent answers, at an alloc callback, whether this turn's budget is used up; the
- * first call of a turn starts its clock. When it answers 1 it has counted one read put off. */
-int read_budget_spent(read_budget_t *rb);
+ * first call of a turn starts its clock. When it answers 1 it adds one to *put_off (the caller's
+ * count of reads put off; NULL: not counted). */
+int read_budget_spent(read_budget_t *rb, uint64_t *put_off);
 
 /* read_budget_close closes the check handle; closed(ctx) runs when it is closed. */
 void read_budget_close(read_budget_t *rb, void (*closed)(void *ctx), void *ctx);

@@ -5,7 +5,6 @@
 #include "core/err.h"
 #include "core/utf8.h"
 #include "net/out_batch.h"
-#include "net/read_budget.h"
 #include "net/ws_scan.h"
 
 #include <openssl/evp.h>
@@ -34,7 +33,7 @@ struct ws_frame_s {
 struct ws_server_s {
     http_server_t *http;
     out_flusher_t flush; /* writes the connections' output of a turn before the poll */
-    read_budget_t reads; /* how long the connections' input is read in one turn */
+    uint64_t *put_off;   /* counts reads put off by the loop's read budget (the HTTP server's) */
     ws_limits_t lim;
     ws_handlers_t h;
     void *ctx;
@@ -83,7 +82,6 @@ void ws_limits_defaults(ws_limits_t *l)
     l->auth_timeout_ms = 10000;
     l->max_message = 64 * 1024;
     l->max_output = 4 * 1024 * 1024;
-    l->read_budget_ns = READ_BUDGET_NS;
 }
 
 /* ---- pure helpers --------------------------------------------------------------------------- */
@@ -409,7 +407,7 @@ static void ws_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
 {
     ws_conn_t *c = h->data;
     (void)suggested;
-    if (read_budget_spent(&c->srv->reads)) {
+    if (http_server_read_budget_spent(c->srv->http, c->srv->put_off)) {
         c->put_off = 1; /* still readable: the next turns read it */
         *out = uv_buf_init(NULL, 0);
         return;
@@ -656,8 +654,7 @@ ws_server_t *ws_server_new(http_server_t *http, const ws_limits_t *lim, const ws
     s->ctx = ctx;
     out_flusher_init(&s->flush, http_server_loop(http), &ws_out_ops, WS_BATCH_BUFS, WS_BATCH_BYTES,
                      &http_server_stats_mut(http)->ws_writes);
-    read_budget_init(&s->reads, http_server_loop(http), s->lim.read_budget_ns,
-                     &http_server_stats_mut(http)->ws_reads_put_off);
+    s->put_off = &http_server_stats_mut(http)->ws_reads_put_off;
     http_server_set_upgrade(http, ws_server_upgrade, s);
     return s;
 }
@@ -671,17 +668,10 @@ static void ws_server_on_flush_closed(void *ctx)
         done(s, s->done_ctx);
 }
 
-static void ws_server_on_reads_closed(void *ctx)
-{
-    ws_server_t *s = ctx;
-    out_flusher_close(&s->flush, ws_server_on_flush_closed, s);
-}
-
-/* Shutting down and the last connection is gone: done runs once the read budget's and the flush
- * handle are closed. */
+/* Shutting down and the last connection is gone: done runs once the flush handle closed. */
 static void ws_server_finish(ws_server_t *s)
 {
-    read_budget_close(&s->reads, ws_server_on_reads_closed, s);
+    out_flusher_close(&s->flush, ws_server_on_flush_closed, s);
 }
 
 void ws_server_shutdown(ws_server_t *s, void (*done)(ws_server_t *s, void *ctx), void *ctx)

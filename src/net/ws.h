@@ -16,7 +16,6 @@ typedef struct {
     uint64_t auth_timeout_ms;  /* closed with 4401 when not authenticated by then */
     size_t max_message;        /* bytes; larger messages close with 1009 */
     size_t max_output;         /* unsent bytes; more closes with 1008 */
-    uint64_t read_budget_ns;   /* reading stops for the loop turn after this long (0: never) */
 } ws_limits_t;
 
 typedef struct {

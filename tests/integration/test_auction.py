@@ -445,8 +445,9 @@ def test_group_commit_and_loop_health_metrics(start_server):
     # the loop thread cannot use more CPU in its turns than the turns' wall time
     assert after.value("gavel_loop_turn_cpu_seconds_sum") <= after.value(
         "gavel_loop_turn_seconds_sum") + 0.05
-    assert after.value("gavel_ws_reads_put_off_total") >= 0
-    assert after.value("gavel_http_reads_put_off_total") >= 0
+    # exposed (how many depends on the machine: test_ws_conn checks that they count)
+    assert after.value("gavel_ws_reads_put_off_total") is not None
+    assert after.value("gavel_http_reads_put_off_total") is not None
     assert after.value("gavel_http_socket_writes_total") >= 4
     assert after.value("gavel_auction_commits_failed_total") == 0
     assert after.value("gavel_db_checkpoints_total", mode="restart") is not None

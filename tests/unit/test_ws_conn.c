@@ -156,10 +156,10 @@ static int setup(void **state)
     router_init(&f->router);
     http_limits_defaults(&hl);
     hl.access_log = 0;
+    if (g_read_budget_ns)
+        hl.read_budget_ns = g_read_budget_ns; /* the loop's one budget, WebSockets included */
     ws_limits_defaults(&wl);
     wl.max_output = g_max_output;
-    if (g_read_budget_ns)
-        wl.read_budget_ns = g_read_budget_ns;
     f->http = http_server_new(&f->loop, &f->router, &hl);
     f->ws = ws_server_new(f->http, &wl, &handlers, f);
     buf_init(&f->in);
