@@ -144,6 +144,10 @@ static int ops_write_loop(app_t *app, buf_t *out)
             : buf_printf(
                   out, "gavel_db_checkpoints_total{mode=\"restart\"} %llu\n",
                   (unsigned long long)__atomic_load_n(&st->checkpoint_restarts, __ATOMIC_RELAXED));
+    rc = rc ? rc
+            : buf_printf(
+                  out, "gavel_db_checkpoints_total{mode=\"writer_catch_up\"} %llu\n",
+                  (unsigned long long)__atomic_load_n(&st->checkpoint_catch_ups, __ATOMIC_RELAXED));
     return rc;
 }
 

@@ -33,8 +33,9 @@ typedef struct {
     metrics_hist_t commit_seconds; /* one transaction of a batch, on the writer */
     metrics_hist_t batch_events;   /* events per committed batch */
     uint64_t commits_failed;
-    uint64_t checkpoints;         /* passive checkpoints that copied something (atomic) */
-    uint64_t checkpoint_restarts; /* restart checkpoints: the log started over (atomic) */
+    uint64_t checkpoints;          /* passive checkpoints that copied something (atomic) */
+    uint64_t checkpoint_restarts;  /* restart checkpoints: the log started over (atomic) */
+    uint64_t checkpoint_catch_ups; /* the writer copied the log's last frames back (atomic) */
 } auction_service_stats_t;
 
 /* Called once the commit of a command's events is known: status 0 (durable, now visible) or

@@ -111,19 +111,25 @@ typedef struct {
     uv_cond_t cv;
     uv_async_t async;
     store_t *st;
-    svc_batch_t *job;  /* handed over, being written */
-    svc_batch_t *done; /* written, not yet taken back */
+    svc_batch_t *job;    /* handed over, being written */
+    svc_batch_t *done;   /* written, not yet taken back */
+    int catch_up;        /* set by the checkpointer: copy the log's last frames back (atomic) */
+    uint64_t *catch_ups; /* the service's stats.checkpoint_catch_ups */
     int quit;
     int running;
 } svc_writer_t;
 
 /* The checkpointer: copies the write-ahead log back into the database on its own thread and
  * connection every SVC_CHECKPOINT_MS when something was committed (passive: no commit waits
- * for it); when the log has grown past SVC_CHECKPOINT_RESTART_FRAMES (a steady stream of
- * commits never lets a passive checkpoint finish), a restart checkpoint copies the little that
- * is left while the writer waits, and the log starts over. */
+ * for it). A steady stream of commits never lets a passive checkpoint copy the whole log, so
+ * the log never starts over by itself: once it is SVC_CHECKPOINT_CATCH_UP_FRAMES long and a
+ * passive checkpoint copied all it saw, the writer copies the few frames committed since
+ * before its next commit, which then starts the log over. Past SVC_CHECKPOINT_RESTART_FRAMES
+ * (the writer idle while other connections commit, or a long reader), a restart checkpoint
+ * copies what is left while every writer waits, and the log starts over. */
 #define SVC_CHECKPOINT_MS 200
-#define SVC_CHECKPOINT_RESTART_FRAMES 16384 /* 64 MiB of 4 KiB pages */
+#define SVC_CHECKPOINT_CATCH_UP_FRAMES 8192 /* 32 MiB of 4 KiB pages */
+#define SVC_CHECKPOINT_RESTART_FRAMES 16384 /* 64 MiB */
 typedef struct {
     uv_thread_t thread;
     uv_mutex_t mu;
@@ -131,6 +137,7 @@ typedef struct {
     store_t *st;
     uint64_t *count;    /* the service's stats.checkpoints */
     uint64_t *restarts; /* and stats.checkpoint_restarts */
+    int *catch_up;      /* the writer's catch_up flag */
     int quit;
     int running;
 } svc_checkpointer_t;

@@ -451,6 +451,7 @@ def test_group_commit_and_loop_health_metrics(start_server):
     assert after.value("gavel_http_socket_writes_total") >= 4
     assert after.value("gavel_auction_commits_failed_total") == 0
     assert after.value("gavel_db_checkpoints_total", mode="restart") is not None
+    assert after.value("gavel_db_checkpoints_total", mode="writer_catch_up") is not None
 
 
 def test_an_imported_asset_name_shows_in_the_auction_state(start_server):

@@ -400,6 +400,34 @@ static void test_a_resume_replays_recent_events_from_memory_and_older_from_the_l
     free(b);
 }
 
+/* Under a steady stream of commits the log never stops growing by itself: the checkpointer asks
+ * the writer to copy back the last frames between two commits, and the next commit starts the
+ * log over, with no restart checkpoint (which would hold the writer off). */
+static void test_the_writer_lets_the_log_start_over_under_steady_commits(void **state)
+{
+    fx_t *f = *state;
+    const auction_service_stats_t *st = auction_service_stats(f->svc);
+    done_t d = {0};
+    int i = 0;
+    /* about 5 pages a commit: 6,000 commits are some 30,000 frames, far past both thresholds */
+    for (; i < 6000 && __atomic_load_n(&st->checkpoint_catch_ups, __ATOMIC_RELAXED) == 0; i++) {
+        assert_int_equal(0, bid(f, i % 2, 1 + i, &d));
+        settle(f);
+    }
+    assert_int_equal(i, d.calls);
+    assert_int_equal(0, d.status);
+    assert_true(__atomic_load_n(&st->checkpoint_catch_ups, __ATOMIC_RELAXED) >= 1);
+    assert_int_equal(0, __atomic_load_n(&st->checkpoint_restarts, __ATOMIC_RELAXED));
+    /* the next commit starts the log over: it holds that commit's frames only */
+    assert_int_equal(0, bid(f, i % 2, 1 + i, &d));
+    settle(f);
+    int frames = 0, copied = 0;
+    assert_int_equal(0, store_checkpoint(f->store, 0, &frames, &copied));
+    assert_in_range(frames, 1, 64);
+    assert_int_equal(i + 1, d.calls);
+    assert_int_equal(1 + i, auction_live_engine(f->live)->price);
+}
+
 #define BOTH(t)                                                                                    \
     {#t " (commits on the loop)", t, setup_loop, teardown, NULL},                                  \
     {                                                                                              \
@@ -416,6 +444,8 @@ int main(void)
         BOTH(test_delete_while_a_batch_is_being_written),
         BOTH(test_a_restart_recovers_the_same_state),
         BOTH(test_a_resume_replays_recent_events_from_memory_and_older_from_the_log),
+        cmocka_unit_test_setup_teardown(
+            test_the_writer_lets_the_log_start_over_under_steady_commits, setup_thread, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
