@@ -1,12 +1,15 @@
 #!/bin/bash
-# bench/floor/run.sh: runs build/fanout-floor --matrix and writes bench/results/floor.md (the
-# machine, the command, the table) and bench/results/raw/floor.json. `make bench-floor`.
+# bench/floor/run.sh: runs build/fanout-floor --matrix and build/commit-floor --matrix and writes
+# bench/results/floor.md (the machine, the commands, the tables) and bench/results/raw/floor.json.
+# `make bench-floor`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p bench/results/raw
 out=bench/results/floor.md
 before=$(cut -d' ' -f1-3 /proc/loadavg)
 table=$(build/fanout-floor --matrix --json bench/results/raw/floor.json)
+# the benchmarks' data directories are under $TMPDIR (mktemp -d): measure that disk
+commit_table=$(build/commit-floor --matrix --dir "${TMPDIR:-/tmp}")
 {
     echo "# Fan-out floor: loopback TCP on this machine, without Gavel"
     echo
@@ -20,5 +23,12 @@ table=$(build/fanout-floor --matrix --json bench/results/raw/floor.json)
     echo "- command: \`build/fanout-floor --matrix --json bench/results/raw/floor.json\`"
     echo
     echo "$table"
+    echo
+    echo "# Durable commit floor: write + fdatasync on this machine's disk, without Gavel or SQLite"
+    echo
+    echo "- command: \`build/commit-floor --matrix --dir ${TMPDIR:-/tmp}\` (bench/floor/README.md)"
+    echo "- load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo
+    echo "$commit_table"
 } > "$out"
 cat "$out"
