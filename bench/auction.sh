@@ -65,6 +65,9 @@ start_server() {
     server_launch "$1" "$TMP/stderr-$1" $(scenario_server_args "$data" "$2")
 }
 
+# steal_ticks: CPU time the hypervisor gave to other guests so far, all CPUs (USER_HZ ticks).
+steal_ticks() { awk '$1 == "cpu" { print $9 }' /proc/stat; }
+
 # stop_server: SIGTERM; sets SERVER_RC (the issue wants 0).
 stop_server() { server_stop; }
 
@@ -88,9 +91,12 @@ for scn in $SCENARIOS; do
         rm -f "$json" "$metrics"
         echo "auction-bench: $scn run $i/$runs" >&2
         lrc=0
+        steal0=$(steal_ticks)
         # shellcheck disable=SC2086
         "$LOAD" --url "$URL" --server-pid "$SERVER_PID" $load_args --label "$scn" --json "$json" \
             --email-prefix "$scn$i" >"$TMP/row" 2>"$TMP/load-stderr" || lrc=$?
+        steal_s=$(awk -v a="$steal0" -v b="$(steal_ticks)" -v hz="$(getconf CLK_TCK)" \
+            'BEGIN { printf "%.2f", (b - a) / hz }')
         grep -v ' bidding: ' "$TMP/load-stderr" | sed 's/^/    /' >&2 || true
         cat "$TMP/row" >&2
         # the server's own view of the run (loop turns, commits, output cutoffs); absent metrics
@@ -99,7 +105,7 @@ for scn in $SCENARIOS; do
         "$PYTHON" bench/auction_report.py --merge-metrics "$json" "$metrics" || true
         stop_server
         src=$SERVER_RC
-        echo "$scn $i $json $lrc $src" >>"$TMP/runs"
+        echo "$scn $i $json $lrc $src $steal_s" >>"$TMP/runs"
         [ "$src" = 0 ] || echo "auction-bench: gavel exited $src after SIGTERM (want 0)" >&2
         [ "$lrc" = 0 ] || echo "auction-bench: gavel-load exited $lrc" >&2
         [ "$src" = 0 ] && [ "$lrc" = 0 ] || FAILED="$FAILED $scn-$i"

@@ -29,6 +29,18 @@ TITLES = {
     "soak": "Soak: 200 auctions × 10 managers (2,000 sockets), 500 bids/s",
 }
 
+def commit_floor_row(path, size="262144"):
+    """(arrival wait p99, p99.9) in ms of floor.md's commit-floor row for size bytes, or None."""
+    try:
+        for line in open(path):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) == 15 and cells[0] == size:
+                return cells[12], cells[13]
+    except OSError:
+        pass
+    return None
+
+
 # ---- /metrics -------------------------------------------------------------------------------------
 
 
@@ -390,13 +402,14 @@ def main():
     order = []
     problems = []
     for line in open(sys.argv[3]):
-        scn, i, path, lrc, src = line.split()
+        scn, i, path, lrc, src, *rest = line.split()
         try:
             d = json.load(open(path))
         except (OSError, ValueError):
             problems.append(f"{scn} run {i}: no JSON (gavel-load exit {lrc})")
             continue
         d["_run"] = int(i)
+        d["_steal"] = float(rest[0]) if rest else None
         if scn not in runs:
             runs[scn] = []
             order.append(scn)
@@ -523,8 +536,25 @@ def main():
     w("`before` is the issue's starting point (bench/results/auction.md of 4c526af). A soak "
       "shorter than 30 minutes (`AUCTION_SOAK_MINUTES`) compares its first and last sixth.")
     w("")
-    floor = floor_row(os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                                   "floor.md"))
+    steal = [scn + " " + ", ".join(f"{d['_steal']:.2f}" for d in runs[scn])
+             for scn in order if all(d["_steal"] is not None for d in runs[scn])]
+    if steal:
+        w("CPU time the hypervisor gave to other guests during each run (`/proc/stat` steal, all "
+          "CPUs, seconds; the fan-out floor measures it too): " + "; ".join(steal) + ". A few "
+          "tenths of a second or more in a run means the server and the load generator did not "
+          "have the machine to themselves, and that run's tails are the host's as much as Gavel's.")
+        w("")
+    floor_md = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "floor.md")
+    commit_floor = commit_floor_row(floor_md)
+    if commit_floor:
+        w("The round trips against this disk's floor: `make bench-floor`'s commit-floor (no Gavel "
+          "code, no SQLite) writes 256 KiB, a seed-stress commit, and `fdatasync`s it, back to "
+          "back; a request arriving at a random instant waits for the rest of the commit in flight "
+          f"and then its own: {commit_floor[0]} ms p99, {commit_floor[1]} ms p99.9. That is the "
+          "least a durable round trip costs here when the writer is never idle (seed stress, "
+          "throughput), before SQLite, the network and both sides' CPU.")
+        w("")
+    floor = floor_row(floor_md)
     if floor:
         w("The big room against this machine's floor: `make bench-floor` (bench/results/floor.md, "
           "no Gavel code) writes a 300-byte frame to 2,010 loopback sockets from one thread and "
