@@ -253,21 +253,23 @@ static void auction_bid(http_req_t *req, http_resp_t *resp, void *ctx)
     }
     b.user = lc.user.id;
     b.currency = lc.league.settings.currency;
-    json_t *outcome = api_bid_run(app, live, &b);
-    int status = (int)json_integer_value(json_object_get(outcome, "status"));
-    if (status == 429) {
-        json_t *d =
-            json_object_get(json_object_get(json_object_get(outcome, "body"), "error"), "details");
-        api_rate_limited(resp, json_integer_value(json_object_get(d, "retryAfterMs")));
+    bid_outcome_t o;
+    api_bid_run(app, live, &b, &o);
+    buf_t text;
+    buf_init(&text);
+    json_t *answer = o.status == 429 || bid_outcome_body(&o, &text) != 0
+                         ? NULL
+                         : json_loadb(text.data, text.len, 0, NULL);
+    buf_deinit(&text);
+    if (o.status == 429) {
+        api_rate_limited(resp, o.retry_after_ms);
         api_bid_answered(app, t0, 0);
-    } else if (outcome) {
-        auction_reply_at(app, resp, live, status, json_incref(json_object_get(outcome, "body")),
-                         t0);
+    } else if (answer) {
+        auction_reply_at(app, resp, live, o.status, answer, t0);
     } else {
         json_resp_err(resp, GV_ENOMEM);
         api_bid_answered(app, t0, 0);
     }
-    json_decref(outcome);
     json_decref(body);
 }
 

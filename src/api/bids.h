@@ -4,9 +4,8 @@
 #define GAVEL_API_BIDS_H
 
 #include "api/app.h"
+#include "api/bid_outcome.h"
 #include "auction/service.h"
-
-#include <jansson.h>
 
 typedef struct {
     const char *user; /* the bidder's user id */
@@ -17,10 +16,10 @@ typedef struct {
 } api_bid_t;
 
 /* api_bid_run places b in live: a clientBidId seen before gets its first outcome again; a user
- * over the bid rate gets 429; else the engine decides. Returns the outcome {"status": HTTP
- * status, "body": REST answer} (a new reference; NULL when out of memory). The caller answers
- * only after the commit (auction_service_after_commit). */
-json_t *api_bid_run(app_t *app, auction_live_t *live, const api_bid_t *b);
+ * over the bid rate gets 429 (o->retry_after_ms); else the engine decides, and its decision is
+ * recorded for the clientBidId with the bid's commit. Fills *o (a failure of ours is a 5xx
+ * outcome). The caller answers only after the commit (auction_service_after_commit). */
+void api_bid_run(app_t *app, auction_live_t *live, const api_bid_t *b, bid_outcome_t *o);
 
 /* api_bid_answered records the round trip of a bid that api_bid_run decided, from t0_ns
  * (uv_hrtime when its request or message was read) to now, when its answer was just queued;

@@ -44,9 +44,9 @@ typedef struct {
     app_t *app;
     ws_conn_t *conn;
     auction_live_t *live;
-    int64_t since;   /* -1: snapshot */
-    json_t *outcome; /* bids: the outcome; NULL for a join */
-    uint64_t t0_ns;  /* bids: when the message was read */
+    int64_t since;         /* -1: snapshot */
+    bid_outcome_t outcome; /* bids: the outcome */
+    uint64_t t0_ns;        /* bids: when the message was read */
     char cbid[AUCTION_CBID_MAX];
 } ws_wait_t;
 
@@ -105,7 +105,10 @@ int ws_auction_join(app_t *app, ws_api_session_t *session, json_t *msg, buf_t *r
     ws_wait_t *w = calloc(1, sizeof(*w));
     if (!w)
         return GV_ENOMEM;
-    *w = (ws_wait_t){app, session->conn, live, since ? json_integer_value(since) : -1, NULL, 0, ""};
+    *w = (ws_wait_t){.app = app,
+                     .conn = session->conn,
+                     .live = live,
+                     .since = since ? json_integer_value(since) : -1};
     ws_conn_ref(w->conn);
     auction_service_after_publish(app->auctions, ws_join_after, w);
     return 0;
@@ -142,35 +145,21 @@ void ws_auction_closed(app_t *app, ws_api_session_t *session)
     session->n_auctions = 0;
 }
 
-/* bid_result from an outcome {"status", "body"}. */
-static json_t *ws_bid_result(const char *cbid, json_t *outcome)
-{
-    json_t *body = json_object_get(outcome, "body");
-    json_t *err = json_object_get(body, "error");
-    if (!err)
-        return json_pack("{s:s, s:s, s:b, s:O}", "type", "bid_result", "clientBidId", cbid,
-                         "accepted", 1, "seq", json_object_get(body, "seq"));
-    json_t *details = json_object_get(err, "details");
-    return json_pack("{s:s, s:s, s:b, s:O, s:O, s:O}", "type", "bid_result", "clientBidId", cbid,
-                     "accepted", 0, "code", json_object_get(err, "code"), "message",
-                     json_object_get(err, "message"), "details", details ? details : json_object());
-}
-
 static void ws_bid_after(void *ctx, int status)
 {
     ws_wait_t *w = ctx;
     if (ws_conn_is_open(w->conn)) {
-        if (status == 0)
-            ws_send_json(w->conn, ws_bid_result(w->cbid, w->outcome));
-        else
-            ws_send_json(w->conn,
-                         json_pack("{s:s, s:s, s:b, s:s, s:s}", "type", "bid_result", "clientBidId",
-                                   w->cbid, "accepted", 0, "code", "unavailable", "message",
-                                   "The bid could not be recorded; try again."));
-        int accepted = json_integer_value(json_object_get(w->outcome, "status")) == 200;
-        api_bid_answered(w->app, w->t0_ns, status == 0 && accepted);
+        buf_t text;
+        buf_init(&text);
+        bid_outcome_t failed;
+        if (status != 0)
+            bid_outcome_rejected(&failed, 503, "unavailable",
+                                 "The bid could not be recorded; try again.", NULL);
+        if (bid_outcome_result(status == 0 ? &w->outcome : &failed, w->cbid, &text) == 0)
+            ws_conn_send_text(w->conn, text.data, text.len);
+        buf_deinit(&text);
+        api_bid_answered(w->app, w->t0_ns, status == 0 && w->outcome.status == 200);
     }
-    json_decref(w->outcome);
     ws_conn_release(w->conn);
     free(w);
 }
@@ -220,12 +209,8 @@ int ws_auction_bid(app_t *app, ws_api_session_t *session, json_t *msg, buf_t *re
     ws_wait_t *w = calloc(1, sizeof(*w));
     if (!w)
         return GV_ENOMEM;
-    w->outcome = api_bid_run(app, live, &b);
-    if (!w->outcome) {
-        free(w);
-        return GV_ENOMEM;
-    }
-    if (json_integer_value(json_object_get(w->outcome, "status")) == 429)
+    api_bid_run(app, live, &b, &w->outcome);
+    if (w->outcome.status == 429)
         app->metrics.rate_limited_ws_bid++;
     w->t0_ns = t0;
     w->app = app;
