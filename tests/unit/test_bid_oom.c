@@ -1,10 +1,10 @@
 /* Out of memory on the bid path, against the real service and SQLite store: an allocator that
- * fails the Nth JSON allocation (jansson's, where events and outcomes are built) is swept over
- * every N of one bid. Whatever N: the answer is the bid's rule decision or a 5xx `internal`,
- * never another rule's code (before one error space, a failed queueing was answered 409
- * stale_lot); a 5xx is never stored as the clientBidId's outcome (a resend is judged afresh);
- * the memory and the store agree afterwards (the seq and the leader), and the auction takes
- * the next bid with the next seq. */
+ * fails the Nth JSON allocation (jansson's, where the bid's event is built and a replayed
+ * outcome is read back) is swept over every N of one bid. Whatever N: the answer is the bid's rule
+ * decision or a 5xx `internal`, never another rule's code (before one error space, a failed
+ * queueing was answered 409 stale_lot); a 5xx is never stored as the clientBidId's outcome (a
+ * resend is judged afresh); the memory and the store agree afterwards (the seq and the leader), and
+ * the auction takes the next bid with the next seq. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -133,12 +133,6 @@ static int teardown(void **state)
 
 /* ---- the sweep ------------------------------------------------------------------------------ */
 
-static const char *outcome_code(json_t *out)
-{
-    return json_string_value(
-        json_object_get(json_object_get(json_object_get(out, "body"), "error"), "code"));
-}
-
 static int64_t stored_seq(fx_t *f)
 {
     store_auction_t row;
@@ -149,17 +143,28 @@ static int64_t stored_seq(fx_t *f)
 }
 
 /* Places a bid with the allocation fail_at failing (-1: none) and settles; *hit tells whether
- * that allocation was reached. Returns the outcome (NULL when building it ran out of memory). */
-static json_t *place(fx_t *f, const char *user, int64_t amount, const char *cbid, long fail_at,
-                     int *hit)
+ * that allocation was reached. */
+static void place(fx_t *f, const char *user, int64_t amount, const char *cbid, long fail_at,
+                  int *hit, bid_outcome_t *out)
 {
     api_bid_t b = {.user = user, .lot = 1, .amount = amount, .cbid = cbid, .currency = "GBP"};
     oom_arm(fail_at);
-    json_t *out = api_bid_run(&f->app, f->live, &b);
+    api_bid_run(&f->app, f->live, &b, out);
     *hit = fail_at >= 0 && oom_count > fail_at;
     oom_arm(-1);
     settle(f);
-    return out;
+}
+
+static void assert_same_outcome(const bid_outcome_t *a, const bid_outcome_t *b)
+{
+    assert_int_equal(a->status, b->status);
+    assert_int_equal(a->seq, b->seq);
+    assert_int_equal(a->lot, b->lot);
+    assert_int_equal(a->amount, b->amount);
+    assert_int_equal(a->ends_at_ms, b->ends_at_ms);
+    assert_string_equal(a->code, b->code);
+    assert_string_equal(a->message, b->message);
+    assert_string_equal(a->details, b->details);
 }
 
 static void test_out_of_memory_on_every_allocation_of_a_bid(void **state)
@@ -172,33 +177,29 @@ static void test_out_of_memory_on_every_allocation_of_a_bid(void **state)
         char cbid[32];
         snprintf(cbid, sizeof(cbid), "bid-%ld", n);
         int hit, again_hit;
-        json_t *out = place(f, user, amount, cbid, n, &hit);
-        int status = (int)json_integer_value(json_object_get(out, "status"));
-        if (out && status != 200) {
-            assert_int_equal(500, status);
-            assert_string_equal("internal", outcome_code(out));
+        bid_outcome_t out, again;
+        place(f, user, amount, cbid, n, &hit, &out);
+        if (out.status != 200) {
+            assert_int_equal(500, out.status);
+            assert_string_equal("internal", out.code);
         }
         /* memory and store agree once settled */
         assert_int_equal(stored_seq(f), auction_live_engine(f->live)->seq);
-        json_t *again = place(f, user, amount, cbid, -1, &again_hit);
-        assert_non_null(again);
-        if (out && status == 200) { /* a decision: the resend gets it again, identically */
-            assert_true(json_equal(out, again));
+        place(f, user, amount, cbid, -1, &again_hit, &again);
+        if (out.status == 200) { /* a decision: the resend gets it again, identically */
+            assert_same_outcome(&out, &again);
         } else { /* a failure of ours: judged afresh, and accepted now */
             failures++;
-            assert_int_equal(200, json_integer_value(json_object_get(again, "status")));
+            assert_int_equal(200, again.status);
         }
-        json_t *body = json_object_get(again, "body");
-        assert_int_equal(++seq, json_integer_value(json_object_get(body, "seq")));
+        assert_int_equal(++seq, again.seq);
         assert_int_equal(stored_seq(f), seq);
         assert_int_equal(auction_live_engine(f->live)->price, amount);
-        json_decref(out);
-        json_decref(again);
         amount++;
         if (!hit)
             break; /* this bid needed fewer than n + 1 allocations: every one was failed */
     }
-    assert_true(failures > 3); /* the sweep reached the event and outcome allocations */
+    assert_true(failures > 3); /* the sweep reached the event's allocations */
 }
 
 int main(void)
