@@ -4,6 +4,7 @@
 #include "api/bid_outcome.h"
 #include "core/err.h"
 #include "json/json_write.h"
+#include "fuzz_text.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -30,11 +31,7 @@ static void texts_are_json(const bid_outcome_t *o, const char *cbid)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
-    if (!text)
-        abort();
-    memcpy(text, data, size);
-    text[size] = '\0';
+    char *text = fuzz_text(data, size);
     bid_outcome_t o, again;
     if (bid_outcome_parse(text, &o) == 0) {
         if (o.status < 100 || o.status > 599)

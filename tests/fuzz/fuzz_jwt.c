@@ -4,6 +4,7 @@
 #include "auth/jwt.h"
 #include "core/b64.h"
 #include "core/err.h"
+#include "fuzz_text.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -76,11 +77,7 @@ static void fuzz_signed(const uint8_t *header, size_t hlen, const uint8_t *paylo
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
-    if (!text)
-        abort();
-    memcpy(text, data, size);
-    text[size] = '\0';
+    char *text = fuzz_text(data, size);
     jwt_claims_t c;
     check_verdict(jwt_verify(FUZZ_KEY, FUZZ_KEY_LEN, text, FUZZ_NOW, &c), &c);
     fuzz_b64(text, size);

@@ -5,6 +5,7 @@
 #include "core/err.h"
 #include "season/scoring.h"
 #include "season/season.h"
+#include "fuzz_text.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,11 +54,7 @@ static void fz_patch(const char *sport, const json_t *patch)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
-    if (!text)
-        abort();
-    memcpy(text, data, size);
-    text[size] = '\0';
+    char *text = fuzz_text(data, size);
     json_t *patch = json_loadb(text, size, 0, NULL);
     if (json_is_object(patch)) {
         fz_patch("football", patch);
