@@ -2,7 +2,9 @@
 # A/B of two server binaries on one live-auction scenario, runs interleaved (A, B, A, B, ...) so
 # that the machine's drift (other tenants, the page cache) falls on both alike; each run on a
 # fresh data directory, as bench/auction.sh does. Prints each run's gavel-load row and the
-# medians of accepted bids/s, round trip p99, fan-out p99 and the longest loop turn of the bidding.
+# medians of accepted bids/s, round trip p99, fan-out p99 and the longest loop turn of the bidding,
+# with the CPU time the hypervisor took during each run (a few tenths of a second or more: the
+# host, not only the two binaries, shaped that run).
 #
 #   bench/ab.sh SCENARIO RUNS BIN_A BIN_B      e.g. bench/ab.sh seed 5 /tmp/gavel-before build/gavel
 #
@@ -36,15 +38,17 @@ for i in $(seq 1 "$RUNS"); do
         mkdir -p "$data"
         # shellcheck disable=SC2046
         server_launch "$side$i" "$TMP/stderr-$side$i" $(scenario_server_args "$data" "$SCN")
+        steal0=$(steal_ticks)
         # shellcheck disable=SC2086
         "$LOAD" --url "$URL" --server-pid "$SERVER_PID" $load_args --label "$SCN" \
             --json "$TMP/$side-$i.json" --email-prefix "ab$side$i" >"$TMP/row" 2>/dev/null
+        echo $(($(steal_ticks) - steal0)) >"$TMP/$side-$i.steal"
         server_stop
         echo "$side $i $(cat "$TMP/row")"
     done
 done
 "$PYTHON" - "$TMP" "$RUNS" <<'PY'
-import json, statistics, sys
+import json, os, statistics, sys
 tmp, runs = sys.argv[1], int(sys.argv[2])
 def get(d, path):
     for k in path.split("."):
@@ -53,14 +57,18 @@ def get(d, path):
 def le(d, key):
     v = d.get("bidding", {}).get(key)
     return float("inf") if v == "+Inf" else v if isinstance(v, (int, float)) else float("nan")
+hz = os.sysconf("SC_CLK_TCK")
 print("| side | accepted bids/s | round trip p99 ms | fan-out p99 ms | longest loop turn ms "
-      "(its CPU), bucket bound |")
-print("| --- | ---: | ---: | ---: | ---: |")
+      "(its CPU), bucket bound | CPU stolen by the host, s (each run) |")
+print("| --- | ---: | ---: | ---: | ---: | --- |")
 for side in "AB":
     ds = [json.load(open(f"{tmp}/{side}-{i}.json")) for i in range(1, runs + 1)]
     cols = [statistics.median(get(d, k) for d in ds)
             for k in ("throughput.acceptedPerS", "rttMs.p99", "fanoutMs.p99")]
     turn = statistics.median(le(d, "loopTurnMaxLeMs") for d in ds)
     cpu = statistics.median(le(d, "loopTurnCpuMaxLeMs") for d in ds)
-    print(f"| {side} | {cols[0]:,.0f} | {cols[1]:.3f} | {cols[2]:.3f} | <= {turn:g} (<= {cpu:g}) |")
+    steal = ", ".join(f"{int(open(f'{tmp}/{side}-{i}.steal').read()) / hz:.2f}"
+                      for i in range(1, runs + 1))
+    print(f"| {side} | {cols[0]:,.0f} | {cols[1]:.3f} | {cols[2]:.3f} | <= {turn:g} (<= {cpu:g}) "
+          f"| {steal} |")
 PY

@@ -65,9 +65,6 @@ start_server() {
     server_launch "$1" "$TMP/stderr-$1" $(scenario_server_args "$data" "$2")
 }
 
-# steal_ticks: CPU time the hypervisor gave to other guests so far, all CPUs (USER_HZ ticks).
-steal_ticks() { awk '$1 == "cpu" { print $9 }' /proc/stat; }
-
 # stop_server: SIGTERM; sets SERVER_RC (the issue wants 0).
 stop_server() { server_stop; }
 

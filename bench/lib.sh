@@ -1,6 +1,7 @@
 #!/bin/bash
 # Shared by the benchmark scripts: a temporary directory cleaned up on exit (with the server in
-# it stopped), starting gavel on a free port and waiting until it is ready, stopping it.
+# it stopped), starting gavel on a free port and waiting until it is ready, stopping it, and the
+# CPU time stolen by the hypervisor.
 # Callers set BIN (the gavel binary) and NAME (a prefix for messages) before sourcing.
 
 TMP=$(mktemp -d -t "gavel-$NAME.XXXXXX")
@@ -50,3 +51,6 @@ server_stop() {
     wait "$SERVER_PID" || SERVER_RC=$?
     SERVER_PID=
 }
+
+# steal_ticks: CPU time the hypervisor gave to other guests so far, all CPUs (USER_HZ ticks).
+steal_ticks() { awk '$1 == "cpu" { print $9 }' /proc/stat; }
