@@ -17,7 +17,7 @@ static void bid_rejection(const engine_t *e, int m, int code, const char *curren
     if (code == GV_EBID_TOO_LOW) {
         money_text(currency, engine_min_bid(e), money, sizeof(money));
         snprintf(msg, sizeof(msg), "Bid must be at least %s", money);
-        snprintf(details, sizeof(details), "{\"minimum\":%lld", (long long)engine_min_bid(e));
+        snprintf(details, sizeof(details), "{\"minimum\":%lld}", (long long)engine_min_bid(e));
     } else if (code == GV_EOVER_MAX_BID) {
         int empty = e->cfg.roster_size - e->managers[m].roster_n;
         money_text(currency, engine_max_bid(e, m), money, sizeof(money));
@@ -26,10 +26,8 @@ static void bid_rejection(const engine_t *e, int m, int code, const char *curren
         snprintf(msg, sizeof(msg),
                  "You can bid at most %s: keep %s for each of your %d other empty slots", money,
                  keep, empty - 1);
-        snprintf(details, sizeof(details), "{\"maxBid\":%lld", (long long)engine_max_bid(e, m));
+        snprintf(details, sizeof(details), "{\"maxBid\":%lld}", (long long)engine_max_bid(e, m));
     }
-    if (details[0])
-        strcat(details, "}");
     bid_outcome_rejected(o, err_http_status(code), err_api_code(code), msg,
                          details[0] ? details : NULL);
 }
