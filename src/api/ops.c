@@ -148,6 +148,19 @@ static int ops_write_loop(app_t *app, buf_t *out)
             : buf_printf(
                   out, "gavel_db_checkpoints_total{mode=\"writer_catch_up\"} %llu\n",
                   (unsigned long long)__atomic_load_n(&st->checkpoint_catch_ups, __ATOMIC_RELAXED));
+    rc = rc ? rc
+            : metrics_type_write(out, "gavel_auction_release_turns_total", "counter",
+                                 "Loop iterations that sent out part of a committed batch (its "
+                                 "answers and broadcasts, at most 1 ms of them an iteration).");
+    rc = rc ? rc
+            : buf_printf(out, "gavel_auction_release_turns_total %llu\n",
+                         (unsigned long long)st->release_turns);
+    rc = rc ? rc
+            : metrics_type_write(out, "gavel_auction_events_published_total", "counter",
+                                 "Committed auction events broadcast to their rooms.");
+    rc = rc ? rc
+            : buf_printf(out, "gavel_auction_events_published_total %llu\n",
+                         (unsigned long long)st->events_published);
     return rc;
 }
 

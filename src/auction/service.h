@@ -36,6 +36,8 @@ typedef struct {
     uint64_t checkpoints;          /* passive checkpoints that copied something (atomic) */
     uint64_t checkpoint_restarts;  /* restart checkpoints: the log started over (atomic) */
     uint64_t checkpoint_catch_ups; /* the writer copied the log's last frames back (atomic) */
+    uint64_t release_turns;        /* loop turns that released part of a committed batch */
+    uint64_t events_published;     /* committed events broadcast to their rooms */
 } auction_service_stats_t;
 
 /* Called once the commit of a command's events is known: status 0 (durable, now visible) or
@@ -74,8 +76,19 @@ int auction_service_verify(auction_service_t *svc, void *out, int *bad);
  * (committed status running or paused), for /metrics. */
 size_t auction_service_live_count(const auction_service_t *svc);
 
-/* auction_service_idle: 1 when nothing waits for a commit (tests and tools). */
+/* auction_service_idle: 1 when nothing waits for a commit or for its release (tests and
+ * tools). */
 int auction_service_idle(const auction_service_t *svc);
+
+/* The longest one loop turn spends answering and broadcasting a committed batch, by default
+ * (ns); a larger batch goes out over the next turns, in order, so that the reads and bids behind
+ * it are not held for long. */
+#define AUCTION_RELEASE_BUDGET_NS 1000000
+
+/* auction_service_set_release_budget sets that budget (tests: 0 releases one step of
+ * AUCTION_RELEASE_STEP answers or events per turn). */
+#define AUCTION_RELEASE_STEP 16
+void auction_service_set_release_budget(auction_service_t *svc, uint64_t ns);
 
 /* auction_service_find / _by_league: the live auction, or NULL. */
 auction_live_t *auction_service_find(auction_service_t *svc, const char *id);

@@ -1,9 +1,13 @@
 /* The group commit: every event of a loop turn goes into one batch; the batch is written in one
  * transaction by the writer thread while the loop goes on deciding the next turn's commands
  * (at most one batch in flight, so commits stay in seq order); when the writer is done, the loop
- * moves each auction's committed view forward, answers, broadcasts, and hands over the next
- * batch. Nothing is answered or broadcast before its commit; a failed commit fails everything
- * decided after it too and reloads the auctions it touched from the store. */
+ * moves each auction's committed view forward and releases the batch: its answers, then its
+ * broadcasts, then the room joins waiting for them, for at most release_budget_ns a turn and the
+ * rest in the next turns. Meanwhile the next batch may be handed over, but what it decided is
+ * taken back only after the release, and nothing that needs the view and the broadcasts to agree
+ * (a join, a read with nothing to commit) is answered before the release ends. Nothing is
+ * answered or broadcast before its commit; a failed commit fails everything decided after it too
+ * and reloads the auctions it touched from the store. */
 #include "auction/service_int.h"
 
 #include "core/err.h"
@@ -129,7 +133,7 @@ int svc_queue_events(auction_service_t *svc, auction_live_t *live, const engine_
 /* Queues done on the current batch's list (early or late): at once when nothing is pending. */
 static void svc_reply_queue(auction_service_t *svc, int late, auction_done_fn done, void *ctx)
 {
-    if (!svc_batch_writes(svc->cur) && !svc->inflight) {
+    if (!svc_batch_writes(svc->cur) && !svc->inflight && !svc->releasing) {
         done(ctx, 0);
         return;
     }
@@ -599,20 +603,19 @@ static void svc_views_advance(svc_batch_t *b)
     }
 }
 
-/* Sends the batch's committed events, in seq order, to their rooms (and a changed status to the
- * league's). */
-static void svc_publish(auction_service_t *svc, svc_batch_t *b)
+/* Sends b's committed event i to its room (and a changed status to the league's after the last
+ * event of an auction in a row). */
+static void svc_publish_one(auction_service_t *svc, svc_batch_t *b, size_t i)
 {
     char room[HUB_ROOM_MAX];
-    for (size_t i = 0; i < b->n_events; i++) {
-        svc_pending_event_t *p = &b->events[i];
-        snprintf(room, sizeof(room), "auction:%s", p->live->id);
-        hub_publish_committed(svc->deps.hub, room, p->json, strlen(p->json), b->visible_ns);
-        svc_ring_take(p->live, p->ev.seq, p->json); /* the ring keeps the text */
-        p->json = NULL;
-        if (i + 1 == b->n_events || b->events[i + 1].live != p->live)
-            svc_tell_league(svc, p->live);
-    }
+    svc_pending_event_t *p = &b->events[i];
+    snprintf(room, sizeof(room), "auction:%s", p->live->id);
+    hub_publish_committed(svc->deps.hub, room, p->json, strlen(p->json), b->visible_ns);
+    svc_ring_take(p->live, p->ev.seq, p->json); /* the ring keeps the text */
+    p->json = NULL;
+    svc->stats.events_published++;
+    if (i + 1 == b->n_events || b->events[i + 1].live != p->live)
+        svc_tell_league(svc, p->live);
 }
 
 /* One presence event per room that changed (ephemeral: no seq, not logged). */
@@ -660,18 +663,70 @@ static void svc_reload_dirty(auction_service_t *svc)
     }
 }
 
-/* Ends a batch whose commit is known (rc) or that had nothing to write: views, answers,
- * broadcasts, presence, room joins. Frees it. */
+static void svc_publish_presence(auction_service_t *svc);
+
+/* Releases the next part of the batch being released: an early answer, else an event, else the
+ * end (presence, room joins, the batch freed). 0 when nothing is being released. A reply may
+ * reach svc_commit_now, which releases the rest first: the cursors move before each call. */
+static int svc_release_next(auction_service_t *svc)
+{
+    svc_batch_t *b = svc->releasing;
+    if (!b)
+        return 0;
+    if (svc->rel_reply < b->early.n) {
+        svc_pending_reply_t r = b->early.v[svc->rel_reply++];
+        r.fn(r.ctx, 0);
+        return 1;
+    }
+    if (svc->rel_event < b->n_events) {
+        svc_publish_one(svc, b, svc->rel_event++);
+        return 1;
+    }
+    svc->releasing = NULL;
+    b->early.n = 0;
+    svc_publish_presence(svc);
+    svc_replies_run(&b->late, 0);
+    svc_batch_release(svc, b, 1);
+    return 1;
+}
+
+/* One loop turn's share of the release: steps of AUCTION_RELEASE_STEP until the budget is spent
+ * (at least one step). */
+static void svc_release_some(auction_service_t *svc)
+{
+    uint64_t t0 = uv_hrtime();
+    svc->stats.release_turns++;
+    do {
+        for (int i = 0; i < AUCTION_RELEASE_STEP; i++) {
+            if (!svc_release_next(svc) || !svc->releasing)
+                return;
+        }
+    } while (uv_hrtime() - t0 < svc->release_budget_ns);
+    svc_wake(svc);
+}
+
+/* Releases what is left of the batch being released, at once. */
+static void svc_release_all(auction_service_t *svc)
+{
+    while (svc_release_next(svc))
+        ;
+}
+
+/* Ends a batch whose commit is known (rc) or that had nothing to write. A committed batch with
+ * writes moves the views forward and is released from the next check on (svc_release_some); the
+ * rest is answered here, and the batch freed. */
 static void svc_batch_finish(auction_service_t *svc, svc_batch_t *b, int rc)
 {
     if (svc_batch_writes(b) && !rc) {
         metrics_hist_observe(&svc->stats.commit_seconds, (double)b->commit_us / 1e6);
         metrics_hist_observe(&svc->stats.batch_events, (double)b->n_events);
         svc_views_advance(b);
+        svc->releasing = b;
+        svc->rel_reply = svc->rel_event = 0;
+        svc_wake(svc);
+        return;
     }
     svc_replies_run(&b->early, rc ? GV_EUNAVAILABLE : 0);
-    if (!rc)
-        svc_publish(svc, b);
     svc_publish_presence(svc);
     svc_replies_run(&b->late, rc ? GV_EUNAVAILABLE : 0);
     svc_batch_release(svc, b, 1);
@@ -702,7 +757,8 @@ static void svc_inflight_done(auction_service_t *svc, svc_batch_t *b)
 static void svc_handoff(auction_service_t *svc, int sync)
 {
     svc_batch_t *b = svc->cur;
-    if (!b || svc->inflight)
+    int here = sync || !svc->writer.running; /* finished at once, so after the release */
+    if (!b || svc->inflight || (svc->releasing && (here || !svc_batch_writes(b))))
         return;
     svc->cur = NULL;
     if (!svc_batch_writes(b)) {
@@ -712,7 +768,7 @@ static void svc_handoff(auction_service_t *svc, int sync)
     if (svc_batch_rows(svc, b))
         b->poisoned = 1;
     svc->inflight = b;
-    if (sync || !svc->writer.running) {
+    if (here) {
         b->rc = svc_batch_write(svc->deps.store, b);
         svc_inflight_done(svc, b);
         return;
@@ -723,11 +779,12 @@ static void svc_handoff(auction_service_t *svc, int sync)
     uv_mutex_unlock(&svc->writer.mu);
 }
 
-/* Takes back a batch the writer finished (waiting for it when wait). */
+/* Takes back a batch the writer finished (waiting for it when wait); none while another is
+ * being released. */
 static void svc_writer_collect(auction_service_t *svc, int wait)
 {
     svc_writer_t *w = &svc->writer;
-    if (!w->running)
+    if (!w->running || svc->releasing)
         return;
     uv_mutex_lock(&w->mu);
     while (wait && svc->inflight && !w->done)
@@ -751,13 +808,21 @@ static void svc_on_written(uv_async_t *h)
 
 int auction_service_idle(const auction_service_t *svc)
 {
-    return svc_batch_empty(svc->cur) && !svc->inflight && svc->n_presence == 0;
+    return svc_batch_empty(svc->cur) && !svc->inflight && !svc->releasing && svc->n_presence == 0;
+}
+
+void auction_service_set_release_budget(auction_service_t *svc, uint64_t ns)
+{
+    svc->release_budget_ns = ns;
 }
 
 void svc_commit_now(auction_service_t *svc)
 {
+    svc_release_all(svc);
     svc_writer_collect(svc, 1);
+    svc_release_all(svc);
     svc_handoff(svc, 1);
+    svc_release_all(svc);
     if (svc->n_presence)
         svc_publish_presence(svc);
 }
@@ -790,12 +855,16 @@ void svc_wake(auction_service_t *svc)
 static void svc_on_commit_hook(uv_check_t *h)
 {
     auction_service_t *svc = h->data;
+    if (svc->releasing) {
+        svc_release_some(svc);
+        svc_writer_collect(svc, 0); /* what the writer finished meanwhile (its async is spent) */
+    }
     if (!svc->inflight)
         svc_handoff(svc, 0);
-    if (!svc->inflight && svc->n_presence)
+    if (!svc->inflight && !svc->releasing && svc->n_presence)
         svc_publish_presence(svc);
     /* Nothing can progress before the writer's answer: poll may block until its async. */
-    if (svc->inflight || auction_service_idle(svc))
+    if (!svc->releasing && (svc->inflight || auction_service_idle(svc)))
         uv_idle_stop(&svc->wake);
 }
 
@@ -811,6 +880,7 @@ void svc_commit_init(auction_service_t *svc)
     uv_unref((uv_handle_t *)&svc->commit_hook);
     uv_idle_init(svc->deps.loop, &svc->wake);
     svc->wake.data = svc;
+    svc->release_budget_ns = AUCTION_RELEASE_BUDGET_NS;
     metrics_hist_init(&svc->stats.commit_seconds, metrics_latency_bounds, metrics_latency_nbounds);
     metrics_hist_init(&svc->stats.batch_events, svc_batch_bounds,
                       sizeof(svc_batch_bounds) / sizeof(svc_batch_bounds[0]));
@@ -858,6 +928,7 @@ void svc_commit_stop(auction_service_t *svc)
 
 void svc_commit_free(auction_service_t *svc)
 {
+    svc_batch_free(svc, svc->releasing);
     svc_batch_free(svc, svc->inflight);
     svc_batch_free(svc, svc->cur);
     svc_batch_free(svc, svc->spare);

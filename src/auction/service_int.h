@@ -154,13 +154,16 @@ struct auction_service_s {
     int stopped;
     auction_live_t **presence; /* rooms whose presence changed this turn */
     size_t n_presence, cap_presence;
-    svc_batch_t *cur;      /* filling: this turn's events */
-    svc_batch_t *inflight; /* being written by the writer thread (or NULL) */
-    svc_batch_t *spare;    /* a finished batch kept for its arrays (fewer large allocations) */
+    svc_batch_t *cur;       /* filling: this turn's events */
+    svc_batch_t *inflight;  /* being written by the writer thread (or NULL) */
+    svc_batch_t *spare;     /* a finished batch kept for its arrays (fewer large allocations) */
+    svc_batch_t *releasing; /* committed, its answers and broadcasts going out (or NULL) */
+    size_t rel_reply, rel_event; /* the next early reply and event of releasing to go out */
+    uint64_t release_budget_ns;  /* the longest one loop turn spends on releasing */
     uint64_t next_gen;
     svc_writer_t writer;
     svc_checkpointer_t checkpointer;
-    svc_outcome_t *outcome_index[SVC_BUCKETS]; /* pending outcomes of cur and inflight */
+    svc_outcome_t *outcome_index[SVC_BUCKETS]; /* outcomes of cur, inflight and releasing */
     uint64_t *seen; /* Bloom filter of the outcome keys that may be in the store (NULL: ask it) */
     json_t *assets; /* asset id -> Asset object, filled on first use, shared by every auction */
     auction_service_stats_t stats;

@@ -426,12 +426,17 @@ def test_group_commit_and_loop_health_metrics(start_server):
     before = srv.metrics()
     commits0 = before.value("gavel_auction_commit_seconds_count") or 0
     events0 = before.value("gavel_auction_commit_batch_events_sum") or 0
+    published0 = before.value("gavel_auction_events_published_total")
+    releases0 = before.value("gavel_auction_release_turns_total")
     for i, who in enumerate([a, comm, a, comm]):
         assert bid(who, aid, 1, (2 + i) * M).status_code == 200
     after = srv.metrics()
     commits = after.value("gavel_auction_commit_seconds_count") - commits0
     events = after.value("gavel_auction_commit_batch_events_sum") - events0
     assert 1 <= commits <= 4 and events >= 4, (commits, events)
+    # a batch this small goes out whole in the turn after its commit, before its answer is read
+    assert after.value("gavel_auction_events_published_total") - published0 == events
+    assert after.value("gavel_auction_release_turns_total") - releases0 == commits
     assert after.value("gavel_auction_commit_batch_events_count") == after.value(
         "gavel_auction_commit_seconds_count")
     assert after.value("gavel_loop_turn_seconds_count") > 0

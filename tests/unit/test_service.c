@@ -428,6 +428,81 @@ static void test_the_writer_lets_the_log_start_over_under_steady_commits(void **
     assert_int_equal(1 + i, auction_live_engine(f->live)->price);
 }
 
+/* A large committed batch goes out over several loop turns, at most one step a turn with no
+ * budget: first the answers in the order they were queued, then the broadcasts; a join queued
+ * meanwhile is answered only once every event is broadcast, and a read with nothing to commit
+ * only after the release too, so the view it sees is what the rooms were sent. */
+typedef struct {
+    fx_t *f;
+    int *order;      /* the next answer's position */
+    int pos;         /* this one's position (-1: not answered) */
+    uint64_t events; /* events broadcast when it was answered */
+    int64_t view_seq;
+} ordered_t;
+
+static void on_ordered(void *ctx, int status)
+{
+    ordered_t *o = ctx;
+    assert_int_equal(0, status);
+    o->pos = (*o->order)++;
+    o->events = auction_service_stats(o->f->svc)->events_published;
+    o->view_seq = auction_live_engine(o->f->live)->seq;
+}
+
+static void test_a_large_batch_is_released_over_several_turns(void **state)
+{
+    enum { N = 40 };
+    fx_t *f = *state;
+    const auction_service_stats_t *st = auction_service_stats(f->svc);
+    auction_service_set_release_budget(f->svc, 0);
+    int64_t seq0 = stored_seq(f);
+    uint64_t events0 = st->events_published, turns0 = st->release_turns;
+    int order = 0;
+    ordered_t bids[N], join = {f, &order, -1, 0, 0}, read = {f, &order, -1, 0, 0};
+    for (int i = 0; i < N; i++) {
+        bids[i] = (ordered_t){f, &order, -1, 0, 0};
+        engine_cmd_t cmd = {.type = ENGINE_CMD_BID, .manager = i % 2, .lot = 1, .amount = 10 + i};
+        assert_int_equal(0, auction_service_command(f->svc, f->live, &cmd, users[i % 2 + 1],
+                                                    on_ordered, &bids[i]));
+    }
+    int64_t last = auction_live_working(f->live)->seq;
+    assert_int_equal(seq0 + N, last); /* one event per bid */
+    uint64_t deadline = uv_hrtime() + 60 * (uint64_t)1000000000;
+    while (order == 0) { /* until the writer is done and the first step went out */
+        if (uv_hrtime() > deadline)
+            fail_msg("the batch was never released");
+        uv_run(&f->loop, UV_RUN_ONCE);
+    }
+    assert_int_equal(AUCTION_RELEASE_STEP, order); /* one step this turn, no broadcast yet */
+    assert_int_equal(events0, st->events_published);
+    assert_int_equal(last, auction_live_engine(f->live)->seq); /* the view moved at once */
+    auction_service_after_publish(f->svc, on_ordered, &join);
+    auction_service_after_commit(f->svc, on_ordered, &read);
+    int answered = order;
+    uint64_t published = st->events_published;
+    while (join.pos < 0) {
+        if (uv_hrtime() > deadline)
+            fail_msg("the release never ended");
+        one_turn(f);
+        int step = (order - answered) + (int)(st->events_published - published);
+        assert_true(step <= AUCTION_RELEASE_STEP + 2); /* + the read and the join at the end */
+        answered = order;
+        published = st->events_published;
+    }
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(i, bids[i].pos);          /* in the order they were decided */
+        assert_int_equal(events0, bids[i].events); /* every answer before the first broadcast */
+        assert_int_equal(last, bids[i].view_seq);
+    }
+    assert_int_equal(events0 + N, join.events);
+    assert_int_equal(events0 + N, read.events);
+    assert_int_equal(last, read.view_seq);
+    assert_true(st->release_turns - turns0 >=
+                (2 * N + AUCTION_RELEASE_STEP - 1) / AUCTION_RELEASE_STEP);
+    settle(f);
+    assert_int_equal(last, stored_seq(f));
+}
+
 #define BOTH(t)                                                                                    \
     {#t " (commits on the loop)", t, setup_loop, teardown, NULL},                                  \
     {                                                                                              \
@@ -444,6 +519,7 @@ int main(void)
         BOTH(test_delete_while_a_batch_is_being_written),
         BOTH(test_a_restart_recovers_the_same_state),
         BOTH(test_a_resume_replays_recent_events_from_memory_and_older_from_the_log),
+        BOTH(test_a_large_batch_is_released_over_several_turns),
         cmocka_unit_test_setup_teardown(
             test_the_writer_lets_the_log_start_over_under_steady_commits, setup_thread, teardown),
     };
