@@ -7,23 +7,25 @@ PYTHON   := /usr/bin/python3
 CC       ?= gcc
 SAN_CC   := clang
 LLHTTP   := /usr/share/llhttp
-CPPFLAGS := -Isrc -Ibuild/gen -I/usr/share/include/llhttp -D_GNU_SOURCE
+CPPFLAGS := -Isrc -Ibuild/gen -I/usr/share/include/llhttp $(shell pkg-config --cflags libpq 2>/dev/null) -D_GNU_SOURCE
 WARN     := -std=c17 -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
-LIBS     := $(shell pkg-config --libs libuv jansson  sqlite3 libcrypto libcurl libzstd 2>/dev/null) -lwslay -lm -lpthread
+LIBS     := $(shell pkg-config --libs libuv jansson sqlite3 libpq libcrypto libcurl libzstd 2>/dev/null) -lwslay -lm -lpthread
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 SRC      := $(wildcard src/*/*.c)
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
 SQL      := $(sort $(wildcard src/store/sql/*.sql))
+PG_SQL   := $(sort $(wildcard src/store/pg_sql/*.sql))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-GEN      := build/gen/migrations.c build/gen/openapi.c build/gen/catalogue.c
+GEN_NAMES:= migrations pg_migrations openapi catalogue
+GEN      := $(GEN_NAMES:%=build/gen/%.c)
 
-REL_OBJ  := $(patsubst src/%.c,build/obj/%.o,$(LIB_SRC)) build/obj/gen/migrations.o build/obj/gen/openapi.o build/obj/gen/catalogue.o
-SAN_OBJ  := $(patsubst src/%.c,build/asan/obj/%.o,$(LIB_SRC)) build/asan/obj/gen/migrations.o build/asan/obj/gen/openapi.o build/asan/obj/gen/catalogue.o
-FUZ_OBJ  := $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRC)) build/fuzz/obj/gen/migrations.o build/fuzz/obj/gen/openapi.o build/fuzz/obj/gen/catalogue.o
+REL_OBJ  := $(patsubst src/%.c,build/obj/%.o,$(LIB_SRC)) $(GEN_NAMES:%=build/obj/gen/%.o)
+SAN_OBJ  := $(patsubst src/%.c,build/asan/obj/%.o,$(LIB_SRC)) $(GEN_NAMES:%=build/asan/obj/gen/%.o)
+FUZ_OBJ  := $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRC)) $(GEN_NAMES:%=build/fuzz/obj/gen/%.o)
 LLH_NAMES:= api http llhttp
 REL_LLH  := $(LLH_NAMES:%=build/obj/llhttp/%.o)
 SAN_LLH  := $(LLH_NAMES:%=build/asan/obj/llhttp/%.o)
@@ -66,6 +68,10 @@ $(eval $(call objects,build,$(CC),$(WARN) $(CFLAGS)))
 build/gen/migrations.c: $(SQL) scripts/embed_sql.sh
 	@mkdir -p $(dir $@)
 	scripts/embed_sql.sh $@ $(SQL)
+
+build/gen/pg_migrations.c: $(PG_SQL) scripts/embed_sql.sh
+	@mkdir -p $(dir $@)
+	scripts/embed_sql.sh -n store_pg_migrations $@ $(PG_SQL)
 
 build/gen/openapi.c: docs/openapi.json scripts/embed_text.sh
 	@mkdir -p $(dir $@)
@@ -176,7 +182,7 @@ SAN_ENV := ASAN_OPTIONS=log_path=$(CURDIR)/build/asan/logs/asan:detect_leaks=1:a
 test: deps
 	@$(MAKE) --no-print-directory build/asan/gavel $(UNIT_BIN) $(TSAN_BIN) $(FUZZ_BIN)
 	@rm -rf build/asan/logs && mkdir -p build/asan/logs
-	@scripts/run-tests.sh "$(PYTHON)" "$(SAN_ENV)" $(UNIT_BIN) $(TSAN_BIN)
+	@scripts/with-pg.sh scripts/run-tests.sh "$(PYTHON)" "$(SAN_ENV)" $(UNIT_BIN) $(TSAN_BIN)
 	@$(MAKE) --no-print-directory web-test
 
 # The web app: Vitest, the bundle budget, Playwright (Debian's chromium) against the ASan server.
@@ -191,7 +197,7 @@ web-test: deps
 
 unit: deps
 	@$(MAKE) --no-print-directory $(UNIT_BIN)
-	@for t in $(UNIT_BIN); do $$t || exit 1; done
+	@scripts/with-pg.sh sh -c 'for t in $(UNIT_BIN); do $$t || exit 1; done'
 
 integration: deps
 	@$(MAKE) --no-print-directory build/asan/gavel

@@ -12,6 +12,10 @@ PKGS="$PKGS libzstd-dev zstd nginx prometheus systemd openssl"
 # The web app: Debian's chromium drives the Playwright suite (no browser is ever downloaded);
 # Node and npm only when this machine has none (Vite 8 needs Node >= 20.19).
 PKGS="$PKGS chromium fonts-dejavu-core"
+# Scaling out (issue 15): PostgreSQL's server and libpq for the second store, Redis and hiredis
+# for cross-node messages. The tests start their own throwaway servers on loopback ports; no
+# system service is needed (Debian's default cluster is not created, see below).
+PKGS="$PKGS postgresql libpq-dev redis-server libhiredis-dev"
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 
@@ -36,6 +40,12 @@ echo "deps: installing:$missing"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# PostgreSQL's package would create and start a cluster of its own on port 5432: the tests make
+# theirs with initdb in a temporary directory instead.
+if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    $SUDO mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+fi
 # Refresh the package lists only when they are absent or a package cannot be found in them.
 if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e lock -e partial)" ] ||
    ! apt-cache show $missing >/dev/null 2>&1; then

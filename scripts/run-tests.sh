@@ -2,6 +2,7 @@
 # Runs the whole suite against the sanitizer build: cmocka unit tests, pytest integration tests
 # against build/asan/gavel, a short fuzz smoke run, then fails on any sanitizer report.
 # Usage: scripts/run-tests.sh PYTHON "ENV=.. ENV=.." unit-binary...
+# The store's tests also need PostgreSQL: run this under scripts/with-pg.sh (make test does).
 set -u
 python=$1
 san_env=$2

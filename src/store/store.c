@@ -76,7 +76,7 @@ int store_migrate_list(store_t *s, const store_migration_t *list, size_t n, int 
 
 int store_migrate(store_t *s, int *applied)
 {
-    return store_migrate_list(s, store_migrations, store_migrations_count, applied);
+    return store_migrate_list(s, s->ops->migrations, *s->ops->migrations_count, applied);
 }
 
 int store_schema_version(store_t *s, int *version)
@@ -319,6 +319,17 @@ int store_refresh_revoke(store_t *s, const unsigned char hash[STORE_HASH_LEN], i
     if (hash == NULL)
         return GV_EINTERNAL;
     return s->ops->refresh_revoke(s, hash, now_ms);
+}
+
+int store_test_i64(store_t *s, const char *sql, const unsigned char *hash, int64_t *out)
+{
+    *out = -1;
+    return s->ops->test_i64(s, sql, hash, out);
+}
+
+int store_test_exec(store_t *s, const char *sql)
+{
+    return s->ops->test_exec(s, sql);
 }
 
 int store_unit_begin(store_t *s, int *own)

@@ -31,7 +31,7 @@ int store_open_why(store_t **out, const char *data_dir, char *why, size_t why_le
  * no-op. */
 void store_close(store_t *s);
 
-/* store_kind names the backend: "sqlite". Never NULL. */
+/* store_kind names the backend: "sqlite" or "postgres". Never NULL. */
 const char *store_kind(const store_t *s);
 
 /* store_errmsg gives the backend's message for the last failure on s (for the operator's log;

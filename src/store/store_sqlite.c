@@ -626,8 +626,33 @@ static int sqlite_savepoint(store_t *s, store_sp_op_t op)
     return err;
 }
 
+static int sqlite_test_i64(store_t *s, const char *sql, const unsigned char *hash, int64_t *out)
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    sqlite3_stmt *stmt = NULL;
+    int err = store_sqlite_prepare(ss, sql, &stmt);
+    if (err != 0)
+        return err;
+    if (hash)
+        sqlite3_bind_blob(stmt, 1, hash, STORE_HASH_LEN, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(stmt, 0);
+    else if (rc != SQLITE_DONE)
+        err = store_sqlite_fail(ss, rc);
+    sqlite3_finalize(stmt);
+    return err;
+}
+
+static int sqlite_test_exec(store_t *s, const char *sql)
+{
+    return sqlite_exec(store_sqlite_of(s), sql);
+}
+
 static const store_ops_t sqlite_ops = {
     .kind = "sqlite",
+    .migrations = store_migrations,
+    .migrations_count = &store_migrations_count,
     .close = sqlite_close,
     .errmsg = sqlite_errmsg,
     .migrate_list = sqlite_migrate_list,
@@ -655,4 +680,6 @@ static const store_ops_t sqlite_ops = {
     .refresh_insert = store_sqlite_refresh_insert,
     .refresh_rotate_tx = store_sqlite_refresh_rotate_tx,
     .refresh_revoke = store_sqlite_refresh_revoke,
+    .test_i64 = sqlite_test_i64,
+    .test_exec = sqlite_test_exec,
 };

@@ -1,5 +1,6 @@
-/* Unit tests of the store against real SQLite in a temporary directory: opening, pragmas,
- * migrations (all or nothing, newer database refused), health, transactions and the observer. */
+/* Unit tests of what only the SQLite backend has, against real SQLite in a temporary directory:
+ * opening its data directory, its pragmas, the write lock and the walbuf VFS. The generic
+ * operations (migrations, health, transactions) run on both backends in test_store_tx.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -80,14 +81,6 @@ static const char *query_text(fixture_t *f, const char *sql)
 static int query_int(fixture_t *f, const char *sql)
 {
     return atoi(query_text(f, sql));
-}
-
-static int table_exists(fixture_t *f, const char *name)
-{
-    char sql[160];
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'", name);
-    return query_int(f, sql);
 }
 
 static void exec_ok(fixture_t *f, const char *sql)
@@ -176,214 +169,7 @@ static void close_null_is_noop(void **state)
     store_close(NULL);
 }
 
-/* ---- migrations ---------------------------------------------------------------------------- */
-
-static void migrate_applies_all_then_is_idempotent(void **state)
-{
-    fixture_t *f = *state;
-    int version = -1, applied = -1;
-    assert_true(store_migrations_count >= 1);
-    assert_int_equal(1, store_migrations[0].version);
-    assert_string_equal("init", store_migrations[0].name);
-    assert_int_equal(0, store_schema_version(f->store, &version));
-    assert_int_equal(0, version);
-
-    assert_int_equal(0, store_migrate(f->store, &applied));
-    assert_int_equal((int)store_migrations_count, applied);
-    assert_int_equal(0, store_schema_version(f->store, &version));
-    assert_int_equal(store_migrations[store_migrations_count - 1].version, version);
-    assert_int_equal((int)store_migrations_count,
-                     query_int(f, "SELECT count(*) FROM schema_version"));
-    assert_string_equal("init", query_text(f, "SELECT name FROM schema_version WHERE version = 1"));
-    assert_int_equal(1, query_int(f, "SELECT applied_at LIKE '____-__-__T__:__:__%Z' "
-                                     "FROM schema_version WHERE version = 1"));
-    assert_int_equal(1, table_exists(f, "meta"));
-
-    assert_int_equal(0, store_migrate(f->store, &applied));
-    assert_int_equal(0, applied);
-    assert_int_equal((int)store_migrations_count,
-                     query_int(f, "SELECT count(*) FROM schema_version"));
-}
-
-static void migrate_applies_only_pending(void **state)
-{
-    fixture_t *f = *state;
-    const store_migration_t list[] = {
-        {1, "one", "CREATE TABLE t1(x INTEGER);"},
-        {2, "two", "CREATE TABLE t2(x INTEGER);\nINSERT INTO t2 VALUES (2);"},
-    };
-    int applied = -1;
-    assert_int_equal(0, store_migrate_list(f->store, list, 1, &applied));
-    assert_int_equal(1, applied);
-    assert_int_equal(0, store_migrate_list(f->store, list, 2, &applied));
-    assert_int_equal(1, applied);
-    assert_int_equal(2, query_int(f, "SELECT x FROM t2"));
-    assert_string_equal("two", query_text(f, "SELECT name FROM schema_version WHERE version = 2"));
-}
-
-static void migrate_failure_changes_nothing(void **state)
-{
-    fixture_t *f = *state;
-    const store_migration_t list[] = {
-        {1, "good", "CREATE TABLE t1(x INTEGER);"},
-        {2, "bad", "CREATE TABEL t2(x INTEGER);"},
-    };
-    int applied = -1, version = -1;
-    assert_int_equal(GV_EDB, store_migrate_list(f->store, list, 2, &applied));
-    assert_int_equal(0, applied);
-    assert_int_equal(0, table_exists(f, "t1"));
-    assert_int_equal(0, store_schema_version(f->store, &version));
-    assert_int_equal(0, version);
-    assert_non_null(strstr(store_errmsg(f->store), "migration 2 (bad)"));
-    /* The store is still usable: no transaction was left open. */
-    assert_int_not_equal(0, sqlite3_get_autocommit(db_of(f)));
-    assert_int_equal(0, store_migrate_list(f->store, list, 1, &applied));
-    assert_int_equal(1, applied);
-}
-
-static void migrate_failure_keeps_earlier_versions(void **state)
-{
-    fixture_t *f = *state;
-    const store_migration_t list[] = {
-        {1, "one", "CREATE TABLE t1(x INTEGER);"},
-        {2, "two", "CREATE TABLE t2(x INTEGER);"},
-        {3, "bad", "INSERT INTO nowhere VALUES (1);"},
-    };
-    int applied = -1, version = -1;
-    assert_int_equal(0, store_migrate_list(f->store, list, 1, &applied));
-    assert_int_equal(GV_EDB, store_migrate_list(f->store, list, 3, &applied));
-    assert_int_equal(0, applied);
-    assert_int_equal(0, table_exists(f, "t2"));
-    assert_int_equal(1, table_exists(f, "t1"));
-    assert_int_equal(0, store_schema_version(f->store, &version));
-    assert_int_equal(1, version);
-}
-
-static void migrate_refuses_newer_database(void **state)
-{
-    fixture_t *f = *state;
-    int applied = -1, version = -1;
-    assert_int_equal(0, store_migrate(f->store, &applied));
-    exec_ok(f, "INSERT INTO schema_version VALUES (9999, 'future', '2100-01-01T00:00:00Z')");
-    assert_int_equal(GV_EDB, store_migrate(f->store, &applied));
-    assert_int_equal(0, applied);
-    assert_int_equal(0, store_schema_version(f->store, &version));
-    assert_int_equal(9999, version);
-    assert_int_equal((int)store_migrations_count + 1,
-                     query_int(f, "SELECT count(*) FROM schema_version"));
-    assert_non_null(strstr(store_errmsg(f->store), "newer"));
-}
-
-static void migrate_refuses_newer_database_without_touching_it(void **state)
-{
-    fixture_t *f = *state;
-    const store_migration_t one[] = {{1, "one", "CREATE TABLE t1(x INTEGER);"}};
-    const store_migration_t two[] = {
-        {1, "one", "CREATE TABLE t1(x INTEGER);"},
-        {2, "two", "CREATE TABLE t2(x INTEGER);"},
-    };
-    int applied = -1;
-    assert_int_equal(0, store_migrate_list(f->store, two, 2, &applied));
-    assert_int_equal(GV_EDB, store_migrate_list(f->store, one, 1, &applied));
-    assert_int_equal(GV_EDB, store_migrate_list(f->store, NULL, 0, &applied));
-    assert_int_equal(2, query_int(f, "SELECT count(*) FROM schema_version"));
-}
-
-static void migrate_rejects_unordered_list(void **state)
-{
-    fixture_t *f = *state;
-    const store_migration_t list[] = {
-        {2, "two", "CREATE TABLE t2(x INTEGER);"},
-        {1, "one", "CREATE TABLE t1(x INTEGER);"},
-    };
-    int applied = -1;
-    assert_int_equal(GV_EINTERNAL, store_migrate_list(f->store, list, 2, &applied));
-    assert_int_equal(0, table_exists(f, "schema_version"));
-    assert_int_equal(0, table_exists(f, "t2"));
-}
-
-static void migrate_rejects_sql_that_commits(void **state)
-{
-    fixture_t *f = *state;
-    const store_migration_t list[] = {{1, "sneaky", "CREATE TABLE t1(x INTEGER); COMMIT;"}};
-    int applied = -1;
-    assert_int_equal(GV_EDB, store_migrate_list(f->store, list, 1, &applied));
-    assert_int_equal(0, applied);
-    assert_non_null(strstr(store_errmsg(f->store), "must not end the transaction"));
-}
-
-static void migrate_inside_transaction_fails(void **state)
-{
-    fixture_t *f = *state;
-    int applied = -1;
-    assert_int_equal(0, store_tx_begin(f->store));
-    assert_int_equal(GV_EDB, store_migrate(f->store, &applied));
-    assert_int_equal(0, store_tx_rollback(f->store));
-}
-
-/* ---- health and transactions --------------------------------------------------------------- */
-
-static void health_ok_on_open_store(void **state)
-{
-    fixture_t *f = *state;
-    int applied;
-    assert_int_equal(0, store_health(f->store));
-    assert_int_equal(0, store_migrate(f->store, &applied));
-    assert_int_equal(0, store_health(f->store));
-}
-
-typedef struct {
-    int calls;
-    int64_t last_us;
-} observed_t;
-
-static void observe_commit(void *ctx, int64_t duration_us)
-{
-    observed_t *o = ctx;
-    o->calls++;
-    o->last_us = duration_us;
-}
-
-static void tx_commit_and_rollback(void **state)
-{
-    fixture_t *f = *state;
-    observed_t seen = {0, -1};
-    int applied;
-    assert_int_equal(0, store_migrate(f->store, &applied));
-    store_set_commit_observer(f->store, observe_commit, &seen);
-
-    assert_int_equal(0, store_tx_begin(f->store));
-    exec_ok(f, "INSERT INTO meta VALUES ('kept', 'yes')");
-    assert_int_equal(0, store_tx_commit(f->store));
-    assert_int_equal(1, seen.calls);
-    assert_true(seen.last_us >= 0);
-
-    assert_int_equal(0, store_tx_begin(f->store));
-    exec_ok(f, "INSERT INTO meta VALUES ('dropped', 'yes')");
-    assert_int_equal(0, store_tx_rollback(f->store));
-    assert_int_equal(1, seen.calls);
-
-    assert_int_equal(1, query_int(f, "SELECT count(*) FROM meta WHERE key = 'kept'"));
-    assert_int_equal(0, query_int(f, "SELECT count(*) FROM meta WHERE key = 'dropped'"));
-    assert_int_equal(0, store_tx_rollback(f->store)); /* none open: still 0 */
-
-    store_set_commit_observer(f->store, NULL, NULL);
-    assert_int_equal(0, store_tx_begin(f->store));
-    assert_int_equal(0, store_tx_commit(f->store));
-    assert_int_equal(1, seen.calls);
-}
-
-static void tx_errors_are_mapped(void **state)
-{
-    fixture_t *f = *state;
-    observed_t seen = {0, -1};
-    store_set_commit_observer(f->store, observe_commit, &seen);
-    assert_int_equal(GV_EDB, store_tx_commit(f->store)); /* nothing to commit */
-    assert_int_equal(0, seen.calls);
-    assert_int_equal(0, store_tx_begin(f->store));
-    assert_int_equal(GV_EDB, store_tx_begin(f->store)); /* no nesting */
-    assert_int_equal(0, store_tx_rollback(f->store));
-}
+/* ---- the write lock ------------------------------------------------------------------------ */
 
 static void tx_begin_busy_when_another_writer_holds_the_lock(void **state)
 {
@@ -398,19 +184,6 @@ static void tx_begin_busy_when_another_writer_holds_the_lock(void **state)
     assert_int_equal(0, store_tx_begin(other));
     assert_int_equal(0, store_tx_commit(other));
     store_close(other);
-}
-
-static void close_rolls_back_open_transaction(void **state)
-{
-    fixture_t *f = *state;
-    int applied;
-    assert_int_equal(0, store_migrate(f->store, &applied));
-    assert_int_equal(0, store_tx_begin(f->store));
-    exec_ok(f, "INSERT INTO meta VALUES ('lost', 'yes')");
-    store_close(f->store);
-    f->store = NULL;
-    assert_int_equal(0, store_open(&f->store, f->dir));
-    assert_int_equal(0, query_int(f, "SELECT count(*) FROM meta"));
 }
 
 /* ---- the walbuf VFS (store_sqlite_walbuf.c) ------------------------------------------------ */
@@ -521,24 +294,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(open_fails_on_a_corrupt_db, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(open_sets_pragmas, setup_open, teardown),
         cmocka_unit_test(close_null_is_noop),
-        cmocka_unit_test_setup_teardown(migrate_applies_all_then_is_idempotent, setup_open,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(migrate_applies_only_pending, setup_open, teardown),
-        cmocka_unit_test_setup_teardown(migrate_failure_changes_nothing, setup_open, teardown),
-        cmocka_unit_test_setup_teardown(migrate_failure_keeps_earlier_versions, setup_open,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(migrate_refuses_newer_database, setup_open, teardown),
-        cmocka_unit_test_setup_teardown(migrate_refuses_newer_database_without_touching_it,
-                                        setup_open, teardown),
-        cmocka_unit_test_setup_teardown(migrate_rejects_unordered_list, setup_open, teardown),
-        cmocka_unit_test_setup_teardown(migrate_rejects_sql_that_commits, setup_open, teardown),
-        cmocka_unit_test_setup_teardown(migrate_inside_transaction_fails, setup_open, teardown),
-        cmocka_unit_test_setup_teardown(health_ok_on_open_store, setup_open, teardown),
-        cmocka_unit_test_setup_teardown(tx_commit_and_rollback, setup_open, teardown),
-        cmocka_unit_test_setup_teardown(tx_errors_are_mapped, setup_open, teardown),
         cmocka_unit_test_setup_teardown(tx_begin_busy_when_another_writer_holds_the_lock,
                                         setup_open, teardown),
-        cmocka_unit_test_setup_teardown(close_rolls_back_open_transaction, setup_open, teardown),
         cmocka_unit_test_setup_teardown(walbuf_is_the_connections_vfs, setup_open, teardown),
         cmocka_unit_test_setup_teardown(walbuf_commits_are_seen_at_once_by_another_connection,
                                         setup_open, teardown),

@@ -1,0 +1,508 @@
+/* The PostgreSQL backend (libpq): connection, errors, migrations (src/store/pg_sql, the same
+ * versions as src/store/sql), transactions and the accounts queries. The catalogue, leagues,
+ * auctions and seasons are not written yet: store_pg_open is reachable from the tests only
+ * (store_int.h), not from store_open, until they are. */
+#include "store/store_pg_int.h"
+
+#include "core/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PG_PARAMS_MAX 16
+
+static const store_ops_t pg_ops;
+
+/* ---- errors and statements ------------------------------------------------------------------ */
+
+/* The SQLSTATE of res as a GV_E* code. */
+static int pg_code(const char *state)
+{
+    if (state == NULL)
+        return GV_EDB_BUSY; /* no server answer: the connection is gone */
+    if (!strcmp(state, "55P03") || !strcmp(state, "40001") || !strcmp(state, "40P01") ||
+        !strcmp(state, "57014") || !strncmp(state, "08", 2) || !strcmp(state, "57P01"))
+        return GV_EDB_BUSY;
+    if (!strcmp(state, "53100"))
+        return GV_EDB_FULL;
+    if (!strcmp(state, "53200"))
+        return GV_ENOMEM;
+    if (!strcmp(state, "XX001") || !strcmp(state, "XX002"))
+        return GV_EDB_CORRUPT;
+    return GV_EDB;
+}
+
+int store_pg_fail(store_pg_t *sp, const PGresult *res)
+{
+    const char *msg = res ? PQresultErrorMessage(res) : "";
+    if (!msg || !*msg)
+        msg = sp->conn ? PQerrorMessage(sp->conn) : "no connection";
+    snprintf(sp->err, sizeof(sp->err), "%s", msg);
+    size_t n = strlen(sp->err);
+    while (n > 0 && (sp->err[n - 1] == '\n' || sp->err[n - 1] == ' '))
+        sp->err[--n] = '\0';
+    int code = pg_code(res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL);
+    if (code == GV_EDB_FULL)
+        store_full_set(1);
+    return code;
+}
+
+/* A lost connection is re-established before the next statement outside a transaction (inside
+ * one, the transaction is gone with it: the caller sees the failure and rolls back). */
+static void pg_reconnect(store_pg_t *sp)
+{
+    if (PQstatus(sp->conn) == CONNECTION_BAD && !sp->in_tx)
+        PQreset(sp->conn);
+}
+
+/* Checks res: 0 when it is a success, else the mapped failure (res freed). */
+static int pg_check(store_pg_t *sp, PGresult *res)
+{
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return 0;
+    int err = store_pg_fail(sp, res);
+    PQclear(res);
+    return err;
+}
+
+int store_pg_run(store_pg_t *sp, PGresult **res, const char *sql, const char *fmt, ...)
+{
+    const char *vals[PG_PARAMS_MAX];
+    int lens[PG_PARAMS_MAX], fmts[PG_PARAMS_MAX];
+    char nums[PG_PARAMS_MAX][24];
+    int n = (int)strlen(fmt);
+    if (n > PG_PARAMS_MAX)
+        return GV_EINTERNAL;
+    va_list ap;
+    va_start(ap, fmt);
+    for (int i = 0; i < n; i++) {
+        lens[i] = 0;
+        fmts[i] = 0;
+        switch (fmt[i]) {
+        case 't':
+            vals[i] = va_arg(ap, const char *);
+            break;
+        case 'i':
+            snprintf(nums[i], sizeof(nums[i]), "%lld", (long long)va_arg(ap, int64_t));
+            vals[i] = nums[i];
+            break;
+        case 'n':
+            snprintf(nums[i], sizeof(nums[i]), "%d", va_arg(ap, int));
+            vals[i] = nums[i];
+            break;
+        default: /* 'h' */
+            vals[i] = (const char *)va_arg(ap, const unsigned char *);
+            lens[i] = STORE_HASH_LEN;
+            fmts[i] = 1;
+            break;
+        }
+    }
+    va_end(ap);
+    pg_reconnect(sp);
+    PGresult *r = PQexecParams(sp->conn, sql, n, NULL, vals, lens, fmts, 0);
+    int err = pg_check(sp, r);
+    if (err != 0)
+        return err;
+    if (res)
+        *res = r;
+    else
+        PQclear(r);
+    return 0;
+}
+
+int store_pg_exec(store_pg_t *sp, const char *sql)
+{
+    pg_reconnect(sp);
+    PGresult *r = PQexec(sp->conn, sql);
+    int err = pg_check(sp, r);
+    if (err == 0)
+        PQclear(r);
+    return err;
+}
+
+int store_pg_col_text(store_pg_t *sp, const PGresult *res, int row, int col, char *dst, size_t cap)
+{
+    if (PQgetisnull(res, row, col)) {
+        snprintf(sp->err, sizeof(sp->err), "column %s is NULL", PQfname(res, col));
+        return GV_EDB;
+    }
+    size_t len = (size_t)PQgetlength(res, row, col);
+    if (len >= cap) {
+        snprintf(sp->err, sizeof(sp->err), "column %s does not fit in %zu bytes", PQfname(res, col),
+                 cap);
+        return GV_EDB;
+    }
+    memcpy(dst, PQgetvalue(res, row, col), len);
+    dst[len] = '\0';
+    return 0;
+}
+
+int64_t store_pg_col_i64(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+int store_pg_changes(const PGresult *res)
+{
+    return atoi(PQcmdTuples((PGresult *)res));
+}
+
+/* ---- open and close ------------------------------------------------------------------------- */
+
+static void pg_close(store_t *s)
+{
+    store_pg_t *sp = store_pg_of(s);
+    if (sp->conn && sp->in_tx)
+        PQclear(PQexec(sp->conn, "ROLLBACK"));
+    PQfinish(sp->conn);
+    free(sp);
+}
+
+/* Session settings: errors only as results (no notices on stderr), waits for a lock bounded
+ * like SQLite's busy timeout, durable commits. */
+static int pg_configure(store_pg_t *sp)
+{
+    return store_pg_exec(sp, "SET client_min_messages = warning; SET lock_timeout = '5s'; "
+                             "SET synchronous_commit = on; SET TIME ZONE 'UTC'");
+}
+
+static void pg_no_notices(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+int store_pg_open(store_t **out, const char *conninfo, char *why, size_t why_len)
+{
+    *out = NULL;
+    store_pg_t *sp = calloc(1, sizeof(*sp));
+    if (sp == NULL)
+        return GV_ENOMEM;
+    sp->base.ops = &pg_ops;
+    sp->conn = PQconnectdb(conninfo);
+    int err = sp->conn ? 0 : GV_ENOMEM;
+    if (!err && PQstatus(sp->conn) != CONNECTION_OK)
+        err = store_pg_fail(sp, NULL) == GV_ENOMEM ? GV_ENOMEM : GV_EDB;
+    if (!err) {
+        PQsetNoticeProcessor(sp->conn, pg_no_notices, NULL);
+        err = pg_configure(sp);
+    }
+    if (err) {
+        if (why && why_len)
+            snprintf(why, why_len, "%s", sp->err);
+        pg_close(&sp->base);
+        return err;
+    }
+    *out = &sp->base;
+    return 0;
+}
+
+static const char *pg_errmsg(const store_t *s)
+{
+    return ((const store_pg_t *)s)->err;
+}
+
+/* ---- transactions --------------------------------------------------------------------------- */
+
+static int pg_tx_begin(store_t *s)
+{
+    store_pg_t *sp = store_pg_of(s);
+    if (sp->in_tx) {
+        snprintf(sp->err, sizeof(sp->err), "a transaction is already open");
+        return GV_EDB;
+    }
+    int err = store_pg_exec(sp, "BEGIN");
+    sp->in_tx = err == 0;
+    return err;
+}
+
+static int pg_tx_rollback(store_t *s)
+{
+    store_pg_t *sp = store_pg_of(s);
+    if (!sp->in_tx)
+        return 0;
+    sp->in_tx = 0;
+    if (PQstatus(sp->conn) == CONNECTION_BAD)
+        return 0; /* the server rolled it back when the connection went */
+    return store_pg_exec(sp, "ROLLBACK");
+}
+
+/* Rolls back after a failure, keeping the failure's message rather than the rollback's. */
+static void pg_rollback_after(store_pg_t *sp)
+{
+    char saved[sizeof(sp->err)];
+    memcpy(saved, sp->err, sizeof(saved));
+    pg_tx_rollback(&sp->base);
+    memcpy(sp->err, saved, sizeof(saved));
+}
+
+/* COMMIT of a transaction in which a statement failed answers ROLLBACK (and succeeds): that is
+ * a failed commit too. */
+static int pg_tx_commit(store_t *s)
+{
+    store_pg_t *sp = store_pg_of(s);
+    if (!sp->in_tx) {
+        snprintf(sp->err, sizeof(sp->err), "no transaction is open");
+        return GV_EDB;
+    }
+    PGresult *r = PQexec(sp->conn, "COMMIT");
+    int err = pg_check(sp, r);
+    if (err == 0 && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+        snprintf(sp->err, sizeof(sp->err), "the transaction was rolled back: %s", PQcmdStatus(r));
+        err = GV_EDB;
+    }
+    if (err == 0)
+        PQclear(r);
+    if (err == 0 || PQtransactionStatus(sp->conn) == PQTRANS_IDLE)
+        sp->in_tx = 0;
+    else
+        pg_rollback_after(sp);
+    return err;
+}
+
+static int pg_tx_open(store_t *s)
+{
+    store_pg_t *sp = store_pg_of(s);
+    return sp->in_tx;
+}
+
+/* A rollback keeps the message of the failure that caused it. */
+static int pg_savepoint(store_t *s, store_sp_op_t op)
+{
+    store_pg_t *sp = store_pg_of(s);
+    if (op == STORE_SP_BEGIN)
+        return store_pg_exec(sp, "SAVEPOINT store_unit");
+    if (op == STORE_SP_RELEASE)
+        return store_pg_exec(sp, "RELEASE SAVEPOINT store_unit");
+    char saved[sizeof(sp->err)];
+    memcpy(saved, sp->err, sizeof(saved));
+    int err = store_pg_exec(sp, "ROLLBACK TO SAVEPOINT store_unit; RELEASE SAVEPOINT store_unit");
+    memcpy(sp->err, saved, sizeof(saved));
+    return err;
+}
+
+/* ---- migrations ----------------------------------------------------------------------------- */
+
+static int pg_query_int(store_pg_t *sp, const char *sql, int *out)
+{
+    PGresult *r = NULL;
+    int err = store_pg_run(sp, &r, sql, "");
+    if (err != 0)
+        return err;
+    *out = PQntuples(r) > 0 ? (int)store_pg_col_i64(r, 0, 0) : 0;
+    PQclear(r);
+    return 0;
+}
+
+/* Prefixes sp->err with which migration failed. */
+static int pg_migration_fail(store_pg_t *sp, const store_migration_t *m, int err)
+{
+    char cause[sizeof(sp->err)];
+    memcpy(cause, sp->err, sizeof(cause));
+    snprintf(sp->err, sizeof(sp->err), "migration %d (%s): %.*s", m->version, m->name,
+             (int)(sizeof(sp->err) / 2), cause);
+    return err;
+}
+
+static int pg_migration_apply(store_pg_t *sp, const store_migration_t *m)
+{
+    int err = store_pg_exec(sp, m->sql);
+    if (err == 0 && PQtransactionStatus(sp->conn) != PQTRANS_INTRANS) {
+        snprintf(sp->err, sizeof(sp->err), "must not end the transaction");
+        err = GV_EDB;
+    }
+    if (err == 0)
+        err = store_pg_run(sp, NULL,
+                           "INSERT INTO schema_version(version, name, applied_at) "
+                           "VALUES($1, $2, to_char(now() AT TIME ZONE 'UTC', "
+                           "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))",
+                           "nt", m->version, m->name);
+    return err ? pg_migration_fail(sp, m, err) : 0;
+}
+
+/* Inside the open transaction: one migrator at a time (nodes may start together), the version
+ * table, a newer database refused, what is pending applied. */
+static int pg_migrate_pending(store_pg_t *sp, const store_migration_t *list, size_t n, int *applied)
+{
+    int current = 0, known = n > 0 ? list[n - 1].version : 0;
+    /* 7347712: this migrator's advisory lock key, held until the transaction ends */
+    int err = store_pg_exec(sp, "SELECT pg_advisory_xact_lock(7347712); "
+                                "CREATE TABLE IF NOT EXISTS schema_version("
+                                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                                "applied_at TEXT NOT NULL)");
+    if (err == 0)
+        err = pg_query_int(sp, "SELECT coalesce(max(version), 0) FROM schema_version", &current);
+    if (err == 0 && current > known) {
+        snprintf(sp->err, sizeof(sp->err),
+                 "database schema version %d is newer than this binary's %d", current, known);
+        return GV_EDB;
+    }
+    for (size_t i = 0; err == 0 && i < n; i++) {
+        if (list[i].version <= current)
+            continue;
+        err = pg_migration_apply(sp, &list[i]);
+        if (err == 0)
+            (*applied)++;
+    }
+    return err;
+}
+
+static int pg_migrate_list(store_t *s, const store_migration_t *list, size_t n, int *applied)
+{
+    store_pg_t *sp = store_pg_of(s);
+    int err = pg_tx_begin(s);
+    if (err != 0)
+        return err;
+    err = pg_migrate_pending(sp, list, n, applied);
+    if (err == 0)
+        err = pg_tx_commit(s);
+    if (err != 0) {
+        pg_rollback_after(sp);
+        *applied = 0;
+    }
+    return err;
+}
+
+static int pg_schema_version(store_t *s, int *version)
+{
+    store_pg_t *sp = store_pg_of(s);
+    int exists = 0;
+    int err = pg_query_int(sp,
+                           "SELECT count(*) FROM pg_tables WHERE tablename = 'schema_version' "
+                           "AND schemaname = current_schema()",
+                           &exists);
+    if (err == 0 && exists)
+        err = pg_query_int(sp, "SELECT coalesce(max(version), 0) FROM schema_version", version);
+    return err;
+}
+
+/* ---- health and the rest -------------------------------------------------------------------- */
+
+static int pg_health(store_t *s)
+{
+    int one = 0;
+    return pg_query_int(store_pg_of(s), "SELECT 1", &one);
+}
+
+/* The write-ahead log's insert position moves with every write of any connection to the
+ * cluster: equal stamps mean nothing was written in between. */
+static int pg_change_stamp(store_t *s, uint64_t stamp[2])
+{
+    store_pg_t *sp = store_pg_of(s);
+    PGresult *r = NULL;
+    int err = store_pg_run(sp, &r, "SELECT pg_current_wal_insert_lsn() - '0/0'", "");
+    if (err != 0)
+        return err;
+    stamp[0] = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+    stamp[1] = 0;
+    PQclear(r);
+    return 0;
+}
+
+/* PostgreSQL checks its pages itself (checksums, amcheck on the server): a query that reads the
+ * catalog is what this store can check. */
+static int pg_integrity_check(store_t *s)
+{
+    return pg_health(s);
+}
+
+/* The server checkpoints its own log; a connection's cache is the server's. */
+static int pg_checkpoint_auto(store_t *s, int on)
+{
+    (void)s;
+    (void)on;
+    return 0;
+}
+
+static int pg_checkpoint(store_t *s, int restart, int *log_frames, int *copied)
+{
+    (void)s;
+    (void)restart;
+    *log_frames = *copied = 0;
+    return 0;
+}
+
+static int pg_cache_limit(store_t *s, int kib)
+{
+    (void)s;
+    (void)kib;
+    return 0;
+}
+
+static int pg_busy_limit(store_t *s, int ms)
+{
+    store_pg_t *sp = store_pg_of(s);
+    char sql[64];
+    snprintf(sql, sizeof(sql), "SET lock_timeout = %d", ms);
+    return store_pg_exec(sp, sql);
+}
+
+/* Backups of a PostgreSQL store are the server's (pg_dump, base backups). */
+static int pg_snapshot(store_t *s, const char *path, store_snapshot_method_t method,
+                       store_progress_t progress, void *ctx, int *schema)
+{
+    (void)path;
+    (void)method;
+    (void)progress;
+    (void)ctx;
+    (void)schema;
+    snprintf(store_pg_of(s)->err, sizeof(store_pg_of(s)->err),
+             "snapshots of a PostgreSQL store are taken with pg_dump");
+    return GV_ENOT_IMPLEMENTED;
+}
+
+static int pg_test_i64(store_t *s, const char *sql, const unsigned char *hash, int64_t *out)
+{
+    store_pg_t *sp = store_pg_of(s);
+    PGresult *r = NULL;
+    int err = hash ? store_pg_run(sp, &r, sql, "h", hash) : store_pg_run(sp, &r, sql, "");
+    if (err != 0)
+        return err;
+    if (PQntuples(r) > 0)
+        *out = store_pg_col_i64(r, 0, 0);
+    PQclear(r);
+    return 0;
+}
+
+static int pg_test_exec(store_t *s, const char *sql)
+{
+    return store_pg_exec(store_pg_of(s), sql);
+}
+
+static const store_ops_t pg_ops = {
+    .kind = "postgres",
+    .migrations = store_pg_migrations,
+    .migrations_count = &store_pg_migrations_count,
+    .close = pg_close,
+    .errmsg = pg_errmsg,
+    .migrate_list = pg_migrate_list,
+    .schema_version = pg_schema_version,
+    .health = pg_health,
+    .change_stamp = pg_change_stamp,
+    .integrity_check = pg_integrity_check,
+    .checkpoint_auto = pg_checkpoint_auto,
+    .checkpoint = pg_checkpoint,
+    .cache_limit = pg_cache_limit,
+    .busy_limit = pg_busy_limit,
+    .snapshot = pg_snapshot,
+    .tx_begin = pg_tx_begin,
+    .tx_commit = pg_tx_commit,
+    .tx_rollback = pg_tx_rollback,
+    .tx_open = pg_tx_open,
+    .savepoint = pg_savepoint,
+    .user_ensure = store_pg_user_ensure,
+    .user_get = store_pg_user_get,
+    .user_set_name = store_pg_user_set_name,
+    .user_set_admin = store_pg_user_set_admin,
+    .magic_link_insert = store_pg_magic_link_insert,
+    .magic_link_consume = store_pg_magic_link_consume,
+    .magic_link_purge = store_pg_magic_link_purge,
+    .refresh_insert = store_pg_refresh_insert,
+    .refresh_rotate_tx = store_pg_refresh_rotate_tx,
+    .refresh_revoke = store_pg_refresh_revoke,
+    .test_i64 = pg_test_i64,
+    .test_exec = pg_test_exec,
+};

@@ -1,0 +1,68 @@
+/* Internals of the PostgreSQL backend (libpq), shared by its files: the connection, the error
+ * mapping and one way to run a statement with bound parameters. Same contracts as the SQLite
+ * backend's (store.h); what the accounts part implements so far is listed in store_pg.c. */
+#ifndef GAVEL_STORE_STORE_PG_INT_H
+#define GAVEL_STORE_STORE_PG_INT_H
+
+#include "store/store_int.h"
+
+#include <libpq-fe.h>
+#include <stdint.h>
+
+typedef struct {
+    store_t base; /* first, so a store_t * is a store_pg_t * */
+    PGconn *conn;
+    int in_tx;     /* a transaction this store began is open */
+    char err[256]; /* message of the last failure */
+} store_pg_t;
+
+static inline store_pg_t *store_pg_of(store_t *s)
+{
+    return (store_pg_t *)s;
+}
+
+/* store_pg_fail records why res (NULL: the connection) failed in sp->err and maps its SQLSTATE:
+ * a lock or serialization wait that gave up is GV_EDB_BUSY, a full disk GV_EDB_FULL, out of
+ * memory GV_ENOMEM, a lost connection GV_EDB_BUSY (the next call reconnects), anything else
+ * GV_EDB. res is not freed. */
+int store_pg_fail(store_pg_t *sp, const PGresult *res);
+
+/* store_pg_run runs sql with the parameters fmt describes, one letter each: 't' text
+ * (const char *, NULL: SQL NULL), 'i' int64_t, 'n' int, 'h' a STORE_HASH_LEN-byte hash
+ * (const unsigned char *, NULL: SQL NULL). On success *res (may be NULL: not wanted) holds the
+ * result, which the caller frees with PQclear. 0 or GV_EDB*. */
+int store_pg_run(store_pg_t *sp, PGresult **res, const char *sql, const char *fmt, ...);
+
+/* store_pg_exec runs sql (no parameters; may hold several statements). 0 or GV_EDB*. */
+int store_pg_exec(store_pg_t *sp, const char *sql);
+
+/* store_pg_col_text copies text column col of row into dst (cap bytes with the NUL): NULL or a
+ * value that does not fit is GV_EDB, never truncated. */
+int store_pg_col_text(store_pg_t *sp, const PGresult *res, int row, int col, char *dst, size_t cap);
+
+/* store_pg_col_i64 reads integer column col of row (NULL reads 0). */
+int64_t store_pg_col_i64(const PGresult *res, int row, int col);
+
+/* store_pg_changes: rows an INSERT, UPDATE or DELETE touched. */
+int store_pg_changes(const PGresult *res);
+
+/* The accounts queries (store_pg_accounts.c): the contracts of store_ops_t. */
+int store_pg_user_ensure(store_t *s, const char *email, const char *new_id,
+                         const char *default_name, int64_t now_ms, store_user_t *out, int *created);
+int store_pg_user_get(store_t *s, const char *id, store_user_t *out);
+int store_pg_user_set_name(store_t *s, const char *id, const char *name);
+int store_pg_user_set_admin(store_t *s, const char *email, int is_admin);
+int store_pg_magic_link_insert(store_t *s, const unsigned char *hash,
+                               const unsigned char *code_hash, const char *user_id,
+                               int64_t expires_ms, const char *ip, int64_t now_ms);
+int store_pg_magic_link_consume(store_t *s, const unsigned char *hash, int by_code,
+                                const char *email, int64_t now_ms, char *user_id);
+int store_pg_magic_link_purge(store_t *s, int64_t now_ms, int *purged);
+int store_pg_refresh_insert(store_t *s, const unsigned char *hash, const char *user_id,
+                            const char *family_id, int64_t expires_ms, int64_t now_ms);
+int store_pg_refresh_rotate_tx(store_t *s, const unsigned char *old_hash,
+                               const unsigned char *new_hash, int64_t new_expires_ms,
+                               int64_t now_ms, char *user_id, int *commit);
+int store_pg_refresh_revoke(store_t *s, const unsigned char *hash, int64_t now_ms);
+
+#endif
