@@ -771,6 +771,8 @@ static void svc_handoff(auction_service_t *svc, int sync)
     if (here) {
         b->rc = svc_batch_write(svc->deps.store, b);
         svc_inflight_done(svc, b);
+        if (!sync && svc->releasing)
+            svc_release_some(svc); /* in this turn, as the writer thread's batches are */
         return;
     }
     uv_mutex_lock(&svc->writer.mu);
