@@ -17,7 +17,6 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 SRC      := $(wildcard src/*/*.c)
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
 SQL      := $(sort $(wildcard src/store/sql/*.sql))
-PG_SQL   := $(sort $(wildcard src/store/pg_sql/*.sql))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 GEN_NAMES:= migrations pg_migrations openapi catalogue
@@ -69,9 +68,10 @@ build/gen/migrations.c: $(SQL) scripts/embed_sql.sh
 	@mkdir -p $(dir $@)
 	scripts/embed_sql.sh $@ $(SQL)
 
-build/gen/pg_migrations.c: $(PG_SQL) scripts/embed_sql.sh
+# The same migrations translated for PostgreSQL (scripts/embed_sql.sh says how).
+build/gen/pg_migrations.c: $(SQL) scripts/embed_sql.sh
 	@mkdir -p $(dir $@)
-	scripts/embed_sql.sh -n store_pg_migrations $@ $(PG_SQL)
+	scripts/embed_sql.sh -n store_pg_migrations -p $@ $(SQL)
 
 build/gen/openapi.c: docs/openapi.json scripts/embed_text.sh
 	@mkdir -p $(dir $@)

@@ -1,7 +1,13 @@
 #!/bin/sh
-# Embeds SQL migrations into C: embed_sql.sh [-n NAME] OUT.c NNN_name.sql... writes the
+# Embeds SQL migrations into C: embed_sql.sh [-n NAME] [-p] OUT.c NNN_name.sql... writes the
 # store_migrations table, or NAME (see src/store/store_int.h). Version and name come from each
 # file name; the files must be given in increasing version order. POSIX sh + sed/awk only.
+#
+# -p translates SQLite's schema for PostgreSQL on the way, so both backends have the same
+# migrations from one source: INTEGER -> BIGINT (SQLite's integers are 64-bit), BLOB -> BYTEA
+# and length(...hash) -> octet_length(...hash), no STRICT or WITHOUT ROWID (PostgreSQL's types
+# are strict; its tables are heaps with separate indexes), "col COLLATE NOCASE" in an index ->
+# lower(col). A migration that needs more than this must be written so that it does not.
 set -eu
 
 sym=store_migrations # -n NAME: the table's name (NAME and NAME_count)
@@ -9,8 +15,13 @@ if [ "$#" -ge 2 ] && [ "$1" = "-n" ]; then
     sym=$2
     shift 2
 fi
+pg=0
+if [ "$#" -ge 1 ] && [ "$1" = "-p" ]; then
+    pg=1
+    shift
+fi
 if [ "$#" -lt 1 ]; then
-    echo "usage: $0 [-n NAME] OUT.c [NNN_name.sql ...]" >&2
+    echo "usage: $0 [-n NAME] [-p] OUT.c [NNN_name.sql ...]" >&2
     exit 2
 fi
 out=$1
@@ -20,11 +31,24 @@ trap 'rm -f "$tmp"' EXIT
 
 cr=$(printf '\r')
 
+# The file as the target backend runs it (see -p above).
+dialect() {
+    if [ "$pg" -eq 0 ]; then
+        cat "$1"
+        return
+    fi
+    sed -e 's/) STRICT, WITHOUT ROWID;/);/' -e 's/) STRICT;/);/' \
+        -e 's/ INTEGER\([ ,]\)/ BIGINT\1/g' -e 's/ INTEGER$/ BIGINT/' \
+        -e 's/ BLOB\([ ,]\)/ BYTEA\1/g' -e 's/ BLOB$/ BYTEA/' \
+        -e 's/\([ (]\)length(\([a-z_]*hash\))/\1octet_length(\2)/g' \
+        -e 's/\([a-z_]*\) COLLATE NOCASE/lower(\1)/g' "$1"
+}
+
 # Writes one table entry for file $1 with version $2 and name $3. Each line becomes "...\n";
 # backslashes, double quotes and '?' (no trigraphs) are escaped, a CR before LF is dropped.
 emit_entry() {
     printf '    {%s, "%s",\n' "$2" "$3"
-    sed -e "s/$cr\$//" -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' "$1" |
+    dialect "$1" | sed -e "s/$cr\$//" -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' |
         awk '{ printf "     \"%s\\n\"\n", $0; n++ } END { if (n == 0) print "     \"\"" }'
     printf '    },\n'
 }

@@ -82,6 +82,33 @@ static inline int backend_db_drop(backend_db_t *db)
     return db->schema[0] ? backend_pg_admin(sql) : 0;
 }
 
+/* The first column of the first row of sql on s's own connection, $1 bound to hash when not
+ * NULL, as an integer (-1: no row); a failure fails the test. */
+static inline int64_t backend_i64(store_t *s, const char *sql, const unsigned char *hash)
+{
+    int64_t v = -1;
+    if (store_test_i64(s, sql, hash, &v) != 0)
+        fail_msg("%s: %s", sql, store_errmsg(s));
+    return v;
+}
+
+/* Runs sql on s's own connection; a failure fails the test. */
+static inline void backend_exec(store_t *s, const char *sql)
+{
+    if (store_test_exec(s, sql) != 0)
+        fail_msg("%s: %s", sql, store_errmsg(s));
+}
+
+/* 1 when the table exists (a query of it works), else 0 (and the store's message is the
+ * query's). */
+static inline int backend_table_exists(store_t *s, const char *name)
+{
+    char sql[96];
+    int64_t v = -1;
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", name);
+    return store_test_i64(s, sql, NULL, &v) == 0;
+}
+
 /* The backend's spelling of one statement where the dialects differ. */
 static inline const char *backend_sql(const char *sqlite, const char *postgres)
 {

@@ -1,5 +1,5 @@
-/* The PostgreSQL backend (libpq): connection, errors, migrations (src/store/pg_sql, the same
- * versions as src/store/sql), transactions and the accounts queries. The catalogue, leagues,
+/* The PostgreSQL backend (libpq): connection, errors, migrations (src/store/sql translated by
+ * scripts/embed_sql.sh -p: the same versions), transactions and the accounts queries. The catalogue, leagues,
  * auctions and seasons are not written yet: store_pg_open is reachable from the tests only
  * (store_int.h), not from store_open, until they are. */
 #include "store/store_pg_int.h"

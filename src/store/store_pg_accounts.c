@@ -1,5 +1,5 @@
 /* The accounts queries of the PostgreSQL backend: users, single-use sign-in links and rotating
- * refresh tokens (tables of pg_sql/002_accounts.sql and 007), the same statements as the SQLite
+ * refresh tokens (tables of sql/002_accounts.sql and 007), the same statements as the SQLite
  * backend's with $n parameters. Bound parameters only. */
 #include "store/store_pg_int.h"
 

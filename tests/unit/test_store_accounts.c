@@ -69,36 +69,6 @@ static const unsigned char *hash_of(unsigned char out[STORE_HASH_LEN], int seed)
     return out;
 }
 
-/* Runs sql with $1 bound to hash (if not NULL) and returns the first column of the first row
- * as an integer, or -1 when there is no row. */
-static int64_t query_i64(fixture_t *f, const char *sql, const unsigned char *hash)
-{
-    int64_t v = -1;
-    if (store_test_i64(f->store, sql, hash, &v) != 0)
-        fail_msg("%s: %s", sql, store_errmsg(f->store));
-    return v;
-}
-
-static void exec_sql(fixture_t *f, const char *sql)
-{
-    if (store_test_exec(f->store, sql) != 0)
-        fail_msg("%s: %s", sql, store_errmsg(f->store));
-}
-
-/* 1 when the table exists (a query of it works), else 0. */
-static int table_exists(fixture_t *f, const char *name)
-{
-    char sql[96];
-    int64_t v = -1;
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", name);
-    int rc = store_test_i64(f->store, sql, NULL, &v);
-    if (rc == 0)
-        return 1;
-    /* a failed statement aborts PostgreSQL's open transaction, if any: none is open here */
-    assert_false(f->store->ops->tx_open(f->store));
-    return 0;
-}
-
 /* Creates (or finds) the user with email; its id is "id-" + email. */
 static store_user_t make_user(fixture_t *f, const char *email)
 {
@@ -132,7 +102,7 @@ static void user_ensure_creates_once(void **state)
     assert_string_equal("u1", again.id);
     assert_string_equal("ann", again.name);
     assert_int_equal(T0, again.created_ms);
-    assert_int_equal(1, query_i64(f, "SELECT count(*) FROM users", NULL));
+    assert_int_equal(1, backend_i64(f->store, "SELECT count(*) FROM users", NULL));
 }
 
 static void user_get_by_id(void **state)
@@ -201,8 +171,8 @@ static void user_overlong_input_refused(void **state)
     memset(name, 'n', STORE_NAME_MAX);
     name[STORE_NAME_MAX] = '\0';
     assert_int_equal(GV_ELIMIT, store_user_set_name(f->store, "u1", name));
-    assert_int_equal(1, query_i64(f, "SELECT count(*) FROM users", NULL));
-    assert_int_equal(1, query_i64(f, "SELECT length(name) FROM users", NULL));
+    assert_int_equal(1, backend_i64(f->store, "SELECT count(*) FROM users", NULL));
+    assert_int_equal(1, backend_i64(f->store, "SELECT length(name) FROM users", NULL));
 }
 
 /* A value written behind the store's back that does not fit store_user_t is an error, not a
@@ -210,10 +180,10 @@ static void user_overlong_input_refused(void **state)
 static void user_db_value_too_long_is_an_error(void **state)
 {
     fixture_t *f = *state;
-    exec_sql(f, backend_sql("INSERT INTO users VALUES ('big', 'big@example.com', "
-                            "printf('%.200c', 'x'), 0, 1)",
-                            "INSERT INTO users VALUES ('big', 'big@example.com', "
-                            "repeat('x', 200), 0, 1)"));
+    backend_exec(f->store, backend_sql("INSERT INTO users VALUES ('big', 'big@example.com', "
+                                       "printf('%.200c', 'x'), 0, 1)",
+                                       "INSERT INTO users VALUES ('big', 'big@example.com', "
+                                       "repeat('x', 200), 0, 1)"));
     store_user_t got;
     memset(&got, 0, sizeof(got));
     assert_int_equal(GV_EDB, store_user_get(f->store, "big", &got));
@@ -245,8 +215,9 @@ static void link_consume_succeeds_once(void **state)
                                                 "192.0.2.1", T0));
     assert_int_equal(0, store_magic_link_consume(f->store, h, "ann@example.com", T0 + 10, uid));
     assert_string_equal(u.id, uid);
-    assert_int_equal(1, query_i64(f, "SELECT used FROM magic_links WHERE hash = $1", h));
-    assert_int_equal(T0 + 10, query_i64(f, "SELECT used_ms FROM magic_links WHERE hash = $1", h));
+    assert_int_equal(1, backend_i64(f->store, "SELECT used FROM magic_links WHERE hash = $1", h));
+    assert_int_equal(T0 + 10,
+                     backend_i64(f->store, "SELECT used_ms FROM magic_links WHERE hash = $1", h));
     assert_int_equal(GV_EUNAUTHORIZED,
                      store_magic_link_consume(f->store, h, "ann@example.com", T0 + 20, uid));
     assert_int_equal(GV_EUNAUTHORIZED,
@@ -278,10 +249,10 @@ static void link_code_and_token_are_spent_together(void **state)
                      store_magic_code_consume(f->store, c2, "ann@example.com", T0 + 4, uid));
     assert_int_equal(
         0, store_magic_link_insert(f->store, hash_of(h3, 3), NULL, u.id, T0 + TTL_MS, "ip", T0));
-    assert_int_equal(0, query_i64(f,
-                                  "SELECT count(*) FROM magic_links WHERE hash = $1 "
-                                  "AND code_hash IS NOT NULL",
-                                  h3));
+    assert_int_equal(0, backend_i64(f->store,
+                                    "SELECT count(*) FROM magic_links WHERE hash = $1 "
+                                    "AND code_hash IS NOT NULL",
+                                    h3));
     assert_int_equal(GV_EUNAUTHORIZED,
                      store_magic_code_consume(f->store, c1, "ann@example.com", T0 + TTL_MS, uid));
 }
@@ -316,7 +287,7 @@ static void link_expired_at_its_expiry(void **state)
         0, store_magic_link_insert(f->store, hash_of(h2, 2), NULL, u.id, T0, "ip", T0 - 9));
     assert_int_equal(GV_EUNAUTHORIZED,
                      store_magic_link_consume(f->store, h1, "ann@example.com", T0, uid));
-    assert_int_equal(0, query_i64(f, "SELECT used FROM magic_links WHERE hash = $1", h1));
+    assert_int_equal(0, backend_i64(f->store, "SELECT used FROM magic_links WHERE hash = $1", h1));
     assert_int_equal(0, store_magic_link_consume(f->store, h2, "ann@example.com", T0 - 1, uid));
 }
 
@@ -348,11 +319,12 @@ static void link_purge_removes_expired_and_old_used(void **state)
 
     assert_int_equal(0, store_magic_link_purge(f->store, T0, &purged));
     assert_int_equal(3, purged);
-    assert_int_equal(3, query_i64(f, "SELECT count(*) FROM magic_links", NULL));
+    assert_int_equal(3, backend_i64(f->store, "SELECT count(*) FROM magic_links", NULL));
     const int kept[3] = {2, 4, 5};
     for (int i = 0; i < 3; i++)
         assert_int_equal(
-            1, query_i64(f, "SELECT count(*) FROM magic_links WHERE hash = $1", h[kept[i]]));
+            1,
+            backend_i64(f->store, "SELECT count(*) FROM magic_links WHERE hash = $1", h[kept[i]]));
     assert_int_equal(0, store_magic_link_purge(f->store, T0, &purged));
     assert_int_equal(0, purged);
 }
@@ -484,7 +456,7 @@ static void link_consumed_once_by_racing_processes(void **state)
     assert_int_equal(1, won);
     assert_int_equal(RACERS - 1, refused);
     assert_int_equal(0, backend_db_open(&f->db, &f->store));
-    assert_int_equal(1, query_i64(f, "SELECT used FROM magic_links WHERE hash = $1", h));
+    assert_int_equal(1, backend_i64(f->store, "SELECT used FROM magic_links WHERE hash = $1", h));
 }
 
 /* ---- refresh tokens ------------------------------------------------------------------------ */
@@ -510,15 +482,15 @@ static void refresh_rotate_chains(void **state)
     assert_int_equal(0, store_refresh_insert(f->store, hash_of(a, 1), u.id, "fam1", T0 + 1000, T0));
     assert_int_equal(0, store_refresh_rotate(f->store, a, hash_of(b, 2), T0 + 2000, T0 + 10, uid));
     assert_string_equal(u.id, uid);
-    assert_int_equal(T0 + 10, query_i64(f,
-                                        "SELECT rotated_ms FROM refresh_tokens "
-                                        "WHERE hash = $1",
-                                        a));
-    assert_int_equal(T0 + 2000, query_i64(f,
-                                          "SELECT expires_ms FROM refresh_tokens "
-                                          "WHERE hash = $1 AND family_id = 'fam1' "
-                                          "AND rotated_ms IS NULL AND revoked_ms IS NULL",
-                                          b));
+    assert_int_equal(T0 + 10, backend_i64(f->store,
+                                          "SELECT rotated_ms FROM refresh_tokens "
+                                          "WHERE hash = $1",
+                                          a));
+    assert_int_equal(T0 + 2000, backend_i64(f->store,
+                                            "SELECT expires_ms FROM refresh_tokens "
+                                            "WHERE hash = $1 AND family_id = 'fam1' "
+                                            "AND rotated_ms IS NULL AND revoked_ms IS NULL",
+                                            b));
     uid[0] = '\0';
     assert_int_equal(0, store_refresh_rotate(f->store, b, hash_of(c, 3), T0 + 3000, T0 + 20, uid));
     assert_string_equal(u.id, uid);
@@ -541,26 +513,26 @@ static void refresh_reuse_revokes_the_family_only(void **state)
     assert_int_equal(GV_EUNAUTHORIZED,
                      store_refresh_rotate(f->store, a, hash_of(d, 4), exp, T0 + 2, uid));
     assert_string_equal("", uid);
-    assert_int_equal(-1, query_i64(f, "SELECT 1 FROM refresh_tokens WHERE hash = $1", d));
-    assert_int_equal(T0 + 2, query_i64(f,
-                                       "SELECT revoked_ms FROM refresh_tokens "
-                                       "WHERE hash = $1",
-                                       b));
+    assert_int_equal(-1, backend_i64(f->store, "SELECT 1 FROM refresh_tokens WHERE hash = $1", d));
+    assert_int_equal(T0 + 2, backend_i64(f->store,
+                                         "SELECT revoked_ms FROM refresh_tokens "
+                                         "WHERE hash = $1",
+                                         b));
     assert_int_equal(GV_EUNAUTHORIZED,
                      store_refresh_rotate(f->store, b, hash_of(e, 5), exp, T0 + 3, uid));
     /* Reused again later: still refused, first revocation time kept. */
     assert_int_equal(GV_EUNAUTHORIZED,
                      store_refresh_rotate(f->store, a, hash_of(d, 4), exp, T0 + 4, uid));
-    assert_int_equal(T0 + 2, query_i64(f,
-                                       "SELECT revoked_ms FROM refresh_tokens "
-                                       "WHERE hash = $1",
-                                       b));
+    assert_int_equal(T0 + 2, backend_i64(f->store,
+                                         "SELECT revoked_ms FROM refresh_tokens "
+                                         "WHERE hash = $1",
+                                         b));
 
     /* Another sign-in of the same user is unaffected. */
-    assert_int_equal(-1, query_i64(f,
-                                   "SELECT revoked_ms FROM refresh_tokens "
-                                   "WHERE hash = $1 AND revoked_ms IS NOT NULL",
-                                   x));
+    assert_int_equal(-1, backend_i64(f->store,
+                                     "SELECT revoked_ms FROM refresh_tokens "
+                                     "WHERE hash = $1 AND revoked_ms IS NOT NULL",
+                                     x));
     assert_int_equal(0, store_refresh_rotate(f->store, x, hash_of(y, 10), exp, T0 + 5, uid));
     assert_string_equal(u.id, uid);
 }
@@ -575,11 +547,11 @@ static void refresh_expired_is_refused(void **state)
     assert_int_equal(0, store_refresh_insert(f->store, hash_of(b, 2), u.id, "fam2", T0, T0 - 9));
     assert_int_equal(GV_EUNAUTHORIZED,
                      store_refresh_rotate(f->store, a, hash_of(n, 3), T0 + 1000, T0, uid));
-    assert_int_equal(-1, query_i64(f, "SELECT 1 FROM refresh_tokens WHERE hash = $1", n));
-    assert_int_equal(-1, query_i64(f,
-                                   "SELECT 1 FROM refresh_tokens "
-                                   "WHERE hash = $1 AND rotated_ms IS NOT NULL",
-                                   a));
+    assert_int_equal(-1, backend_i64(f->store, "SELECT 1 FROM refresh_tokens WHERE hash = $1", n));
+    assert_int_equal(-1, backend_i64(f->store,
+                                     "SELECT 1 FROM refresh_tokens "
+                                     "WHERE hash = $1 AND rotated_ms IS NOT NULL",
+                                     a));
     assert_int_equal(0, store_refresh_rotate(f->store, b, hash_of(n, 3), T0 + 1000, T0 - 1, uid));
 }
 
@@ -590,7 +562,7 @@ static void refresh_unknown_is_refused(void **state)
     char uid[STORE_ID_MAX];
     assert_int_equal(GV_EUNAUTHORIZED,
                      store_refresh_rotate(f->store, hash_of(a, 1), hash_of(b, 2), T0, T0, uid));
-    assert_int_equal(0, query_i64(f, "SELECT count(*) FROM refresh_tokens", NULL));
+    assert_int_equal(0, backend_i64(f->store, "SELECT count(*) FROM refresh_tokens", NULL));
 }
 
 static void refresh_revoke_ends_the_session(void **state)
@@ -606,15 +578,15 @@ static void refresh_revoke_ends_the_session(void **state)
     assert_int_equal(0, store_refresh_revoke(f->store, b, T0 + 2));
     assert_int_equal(GV_EUNAUTHORIZED,
                      store_refresh_rotate(f->store, b, hash_of(c, 3), exp, T0 + 3, uid));
-    assert_int_equal(2, query_i64(f,
-                                  "SELECT count(*) FROM refresh_tokens "
-                                  "WHERE family_id = 'fam1' AND revoked_ms = 1700000000002",
-                                  NULL));
+    assert_int_equal(2, backend_i64(f->store,
+                                    "SELECT count(*) FROM refresh_tokens "
+                                    "WHERE family_id = 'fam1' AND revoked_ms = 1700000000002",
+                                    NULL));
     assert_int_equal(0, store_refresh_revoke(f->store, hash_of(c, 77), T0 + 4)); /* unknown */
-    assert_int_equal(1, query_i64(f,
-                                  "SELECT count(*) FROM refresh_tokens "
-                                  "WHERE revoked_ms IS NULL",
-                                  NULL));
+    assert_int_equal(1, backend_i64(f->store,
+                                    "SELECT count(*) FROM refresh_tokens "
+                                    "WHERE revoked_ms IS NULL",
+                                    NULL));
 }
 
 static void refresh_rotate_is_observed(void **state)
@@ -666,10 +638,10 @@ static void refresh_rotate_failure_changes_nothing(void **state)
     assert_int_equal(0, store_refresh_insert(f->store, hash_of(a, 1), u.id, "fam1", exp, T0));
     assert_int_equal(0, store_refresh_insert(f->store, hash_of(x, 9), u.id, "fam2", exp, T0));
     assert_int_equal(GV_EDB, store_refresh_rotate(f->store, a, x, exp, T0, uid));
-    assert_int_equal(-1, query_i64(f,
-                                   "SELECT 1 FROM refresh_tokens "
-                                   "WHERE hash = $1 AND rotated_ms IS NOT NULL",
-                                   a));
+    assert_int_equal(-1, backend_i64(f->store,
+                                     "SELECT 1 FROM refresh_tokens "
+                                     "WHERE hash = $1 AND rotated_ms IS NOT NULL",
+                                     a));
     assert_false(f->store->ops->tx_open(f->store));
     assert_int_equal(0, store_refresh_rotate(f->store, a, hash_of(b, 2), exp, T0, uid));
 }
@@ -687,17 +659,17 @@ static void migration_002_applies_on_top_of_001(void **state)
     assert_string_equal("accounts", list[1].name);
     assert_int_equal(0, store_migrate_list(f->store, list, 1, &applied));
     assert_int_equal(1, applied);
-    assert_int_equal(0, table_exists(f, "users"));
-    exec_sql(f, "INSERT INTO meta VALUES ('k', 'v')");
+    assert_int_equal(0, backend_table_exists(f->store, "users"));
+    backend_exec(f->store, "INSERT INTO meta VALUES ('k', 'v')");
 
     assert_int_equal(0, store_migrate(f->store, &applied));
     assert_int_equal((int)n - 1, applied);
     assert_int_equal(0, store_schema_version(f->store, &version));
     assert_int_equal(list[n - 1].version, version);
-    assert_int_equal(1, table_exists(f, "users"));
-    assert_int_equal(1, table_exists(f, "magic_links"));
-    assert_int_equal(1, table_exists(f, "refresh_tokens"));
-    assert_int_equal(1, query_i64(f, "SELECT count(*) FROM meta WHERE key = 'k'", NULL));
+    assert_int_equal(1, backend_table_exists(f->store, "users"));
+    assert_int_equal(1, backend_table_exists(f->store, "magic_links"));
+    assert_int_equal(1, backend_table_exists(f->store, "refresh_tokens"));
+    assert_int_equal(1, backend_i64(f->store, "SELECT count(*) FROM meta WHERE key = 'k'", NULL));
     store_user_t u = make_user(f, "ann@example.com");
     assert_string_equal("id-ann@example.com", u.id);
 }

@@ -45,31 +45,6 @@ static int teardown(void **state)
     return rc;
 }
 
-/* The first column of the first row of sql as an integer (-1: no row). */
-static int64_t query_i64(fixture_t *f, const char *sql)
-{
-    int64_t v = -1;
-    if (store_test_i64(f->store, sql, NULL, &v) != 0)
-        fail_msg("%s: %s", sql, store_errmsg(f->store));
-    return v;
-}
-
-static void exec_sql(fixture_t *f, const char *sql)
-{
-    if (store_test_exec(f->store, sql) != 0)
-        fail_msg("%s: %s", sql, store_errmsg(f->store));
-}
-
-/* 1 when the table exists (a query of it works), else 0 (and the store's message is the
- * query's). */
-static int table_exists(fixture_t *f, const char *name)
-{
-    char sql[96];
-    int64_t v = -1;
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", name);
-    return store_test_i64(f->store, sql, NULL, &v) == 0;
-}
-
 typedef struct {
     int calls;
     int64_t last_us;
@@ -98,17 +73,20 @@ static void migrate_applies_all_then_is_idempotent(void **state)
     assert_int_equal(n, applied);
     assert_int_equal(0, store_schema_version(f->store, &version));
     assert_int_equal(list[n - 1].version, version);
-    assert_int_equal(n, query_i64(f, "SELECT count(*) FROM schema_version"));
-    assert_int_equal(1, query_i64(f, "SELECT count(*) FROM schema_version "
-                                     "WHERE version = 1 AND name = 'init'"));
-    assert_int_equal(1,
-                     query_i64(f, "SELECT count(*) FROM schema_version "
-                                  "WHERE version = 1 AND applied_at LIKE '____-__-__T__:__:__%Z'"));
-    assert_int_equal(1, table_exists(f, "meta"));
+    assert_int_equal(n, backend_i64(f->store, "SELECT count(*) FROM schema_version", NULL));
+    assert_int_equal(1, backend_i64(f->store,
+                                    "SELECT count(*) FROM schema_version "
+                                    "WHERE version = 1 AND name = 'init'",
+                                    NULL));
+    assert_int_equal(1, backend_i64(f->store,
+                                    "SELECT count(*) FROM schema_version "
+                                    "WHERE version = 1 AND applied_at LIKE '____-__-__T__:__:__%Z'",
+                                    NULL));
+    assert_int_equal(1, backend_table_exists(f->store, "meta"));
 
     assert_int_equal(0, store_migrate(f->store, &applied));
     assert_int_equal(0, applied);
-    assert_int_equal(n, query_i64(f, "SELECT count(*) FROM schema_version"));
+    assert_int_equal(n, backend_i64(f->store, "SELECT count(*) FROM schema_version", NULL));
 }
 
 static void migrate_applies_only_pending(void **state)
@@ -123,9 +101,11 @@ static void migrate_applies_only_pending(void **state)
     assert_int_equal(1, applied);
     assert_int_equal(0, store_migrate_list(f->store, list, 2, &applied));
     assert_int_equal(1, applied);
-    assert_int_equal(2, query_i64(f, "SELECT x FROM t2"));
-    assert_int_equal(1, query_i64(f, "SELECT count(*) FROM schema_version "
-                                     "WHERE version = 2 AND name = 'two'"));
+    assert_int_equal(2, backend_i64(f->store, "SELECT x FROM t2", NULL));
+    assert_int_equal(1, backend_i64(f->store,
+                                    "SELECT count(*) FROM schema_version "
+                                    "WHERE version = 2 AND name = 'two'",
+                                    NULL));
 }
 
 static void migrate_failure_changes_nothing(void **state)
@@ -139,7 +119,7 @@ static void migrate_failure_changes_nothing(void **state)
     assert_int_equal(GV_EDB, store_migrate_list(f->store, list, 2, &applied));
     assert_non_null(strstr(store_errmsg(f->store), "migration 2 (bad)"));
     assert_int_equal(0, applied);
-    assert_int_equal(0, table_exists(f, "t1"));
+    assert_int_equal(0, backend_table_exists(f->store, "t1"));
     assert_int_equal(0, store_schema_version(f->store, &version));
     assert_int_equal(0, version);
     /* The store is still usable: no transaction was left open. */
@@ -160,8 +140,8 @@ static void migrate_failure_keeps_earlier_versions(void **state)
     assert_int_equal(0, store_migrate_list(f->store, list, 1, &applied));
     assert_int_equal(GV_EDB, store_migrate_list(f->store, list, 3, &applied));
     assert_int_equal(0, applied);
-    assert_int_equal(0, table_exists(f, "t2"));
-    assert_int_equal(1, table_exists(f, "t1"));
+    assert_int_equal(0, backend_table_exists(f->store, "t2"));
+    assert_int_equal(1, backend_table_exists(f->store, "t1"));
     assert_int_equal(0, store_schema_version(f->store, &version));
     assert_int_equal(1, version);
 }
@@ -171,13 +151,14 @@ static void migrate_refuses_newer_database(void **state)
     fixture_t *f = *state;
     int applied = -1, version = -1;
     assert_int_equal(0, store_migrate(f->store, &applied));
-    exec_sql(f, "INSERT INTO schema_version VALUES (9999, 'future', '2100-01-01T00:00:00Z')");
+    backend_exec(f->store,
+                 "INSERT INTO schema_version VALUES (9999, 'future', '2100-01-01T00:00:00Z')");
     assert_int_equal(GV_EDB, store_migrate(f->store, &applied));
     assert_int_equal(0, applied);
     assert_int_equal(0, store_schema_version(f->store, &version));
     assert_int_equal(9999, version);
     assert_int_equal((int)*f->store->ops->migrations_count + 1,
-                     query_i64(f, "SELECT count(*) FROM schema_version"));
+                     backend_i64(f->store, "SELECT count(*) FROM schema_version", NULL));
     assert_non_null(strstr(store_errmsg(f->store), "newer"));
 }
 
@@ -193,7 +174,7 @@ static void migrate_refuses_newer_database_without_touching_it(void **state)
     assert_int_equal(0, store_migrate_list(f->store, two, 2, &applied));
     assert_int_equal(GV_EDB, store_migrate_list(f->store, one, 1, &applied));
     assert_int_equal(GV_EDB, store_migrate_list(f->store, NULL, 0, &applied));
-    assert_int_equal(2, query_i64(f, "SELECT count(*) FROM schema_version"));
+    assert_int_equal(2, backend_i64(f->store, "SELECT count(*) FROM schema_version", NULL));
 }
 
 static void migrate_rejects_unordered_list(void **state)
@@ -205,8 +186,8 @@ static void migrate_rejects_unordered_list(void **state)
     };
     int applied = -1;
     assert_int_equal(GV_EINTERNAL, store_migrate_list(f->store, list, 2, &applied));
-    assert_int_equal(0, table_exists(f, "schema_version"));
-    assert_int_equal(0, table_exists(f, "t2"));
+    assert_int_equal(0, backend_table_exists(f->store, "schema_version"));
+    assert_int_equal(0, backend_table_exists(f->store, "t2"));
 }
 
 static void migrate_rejects_sql_that_commits(void **state)
@@ -246,18 +227,20 @@ static void tx_commit_and_rollback(void **state)
     store_set_commit_observer(f->store, observe_commit, &seen);
 
     assert_int_equal(0, store_tx_begin(f->store));
-    exec_sql(f, "INSERT INTO meta VALUES ('kept', 'yes')");
+    backend_exec(f->store, "INSERT INTO meta VALUES ('kept', 'yes')");
     assert_int_equal(0, store_tx_commit(f->store));
     assert_int_equal(1, seen.calls);
     assert_true(seen.last_us >= 0);
 
     assert_int_equal(0, store_tx_begin(f->store));
-    exec_sql(f, "INSERT INTO meta VALUES ('dropped', 'yes')");
+    backend_exec(f->store, "INSERT INTO meta VALUES ('dropped', 'yes')");
     assert_int_equal(0, store_tx_rollback(f->store));
     assert_int_equal(1, seen.calls);
 
-    assert_int_equal(1, query_i64(f, "SELECT count(*) FROM meta WHERE key = 'kept'"));
-    assert_int_equal(0, query_i64(f, "SELECT count(*) FROM meta WHERE key = 'dropped'"));
+    assert_int_equal(1,
+                     backend_i64(f->store, "SELECT count(*) FROM meta WHERE key = 'kept'", NULL));
+    assert_int_equal(
+        0, backend_i64(f->store, "SELECT count(*) FROM meta WHERE key = 'dropped'", NULL));
     assert_int_equal(0, store_tx_rollback(f->store)); /* none open: still 0 */
 
     store_set_commit_observer(f->store, NULL, NULL);
@@ -284,11 +267,11 @@ static void close_rolls_back_open_transaction(void **state)
     int applied;
     assert_int_equal(0, store_migrate(f->store, &applied));
     assert_int_equal(0, store_tx_begin(f->store));
-    exec_sql(f, "INSERT INTO meta VALUES ('lost', 'yes')");
+    backend_exec(f->store, "INSERT INTO meta VALUES ('lost', 'yes')");
     store_close(f->store);
     f->store = NULL;
     assert_int_equal(0, backend_db_open(&f->db, &f->store));
-    assert_int_equal(0, query_i64(f, "SELECT count(*) FROM meta"));
+    assert_int_equal(0, backend_i64(f->store, "SELECT count(*) FROM meta", NULL));
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_open, teardown)
