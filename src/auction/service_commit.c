@@ -391,6 +391,8 @@ static void svc_writer_main(void *arg)
         uv_mutex_unlock(&w->mu);
         svc_writer_catch_up(w);
         b->rc = svc_batch_write(w->st, b);
+        if (b->rc == 0)
+            __atomic_fetch_add(&w->rows, b->n_events + b->n_outcomes, __ATOMIC_RELAXED);
         uv_mutex_lock(&w->mu);
         w->job = NULL;
         w->done = b;
@@ -414,21 +416,32 @@ static void svc_thread_end(uv_thread_t *t, uv_mutex_t *mu, uv_cond_t *cv, int *q
 
 /* ---- the checkpointer ---------------------------------------------------------------------- */
 
+int svc_checkpoint_due(uint64_t rows, uint64_t rows_then, uint64_t ns, uint64_t ns_then)
+{
+    return rows - rows_then >= SVC_CHECKPOINT_ROWS ||
+           ns - ns_then >= (uint64_t)SVC_CHECKPOINT_IDLE_MS * 1000000u;
+}
+
 static void svc_checkpointer_main(void *arg)
 {
     svc_checkpointer_t *c = arg;
-    uint64_t seen[2] = {0, 0}, now[2];
+    uint64_t seen[2] = {0, 0}, now[2], rows_then = 0, ns_then = uv_hrtime();
     pthread_setname_np(pthread_self(), "gavel-ckpt");
     uv_mutex_lock(&c->mu);
     while (!c->quit) {
         uv_cond_timedwait(&c->cv, &c->mu, (uint64_t)SVC_CHECKPOINT_MS * 1000000u);
         if (c->quit)
             break;
+        uint64_t rows = __atomic_load_n(c->rows, __ATOMIC_RELAXED), ns = uv_hrtime();
+        if (!svc_checkpoint_due(rows, rows_then, ns, ns_then))
+            continue;
         uv_mutex_unlock(&c->mu);
         int frames = 0, copied = 0;
         if (store_change_stamp(c->st, now) == 0 && (now[0] != seen[0] || now[1] != seen[1]) &&
             store_checkpoint(c->st, 0, &frames, &copied) == 0) {
             memcpy(seen, now, sizeof(seen));
+            rows_then = rows;
+            ns_then = ns;
             if (copied > 0)
                 __atomic_fetch_add(c->count, 1, __ATOMIC_RELAXED);
             /* all it saw is copied: the writer copies the rest between two commits */
@@ -452,6 +465,7 @@ static int svc_checkpointer_start(auction_service_t *svc)
     c->count = &svc->stats.checkpoints;
     c->restarts = &svc->stats.checkpoint_restarts;
     c->catch_up = &svc->writer.catch_up;
+    c->rows = &svc->writer.rows;
     if (uv_mutex_init(&c->mu) != 0)
         return GV_ENOMEM;
     if (uv_cond_init(&c->cv) != 0 || uv_thread_create(&c->thread, svc_checkpointer_main, c) != 0) {

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "auction/service.h"
+#include "auction/service_int.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "league/catalogue.h"
@@ -503,6 +504,21 @@ static void test_a_large_batch_is_released_over_several_turns(void **state)
     assert_int_equal(last, stored_seq(f));
 }
 
+/* The checkpointer's rule: at once after enough committed rows (a heavy load keeps its log
+ * short), else once a second when something was committed (a light load's commits seldom wait
+ * behind a checkpoint's sync); one row or one nanosecond less is not enough. */
+static void test_a_checkpoint_is_due_after_enough_rows_or_a_second(void **state)
+{
+    (void)state;
+    const uint64_t idle = (uint64_t)SVC_CHECKPOINT_IDLE_MS * 1000000u, t0 = 7 * idle + 12345;
+    const uint64_t r0 = 4321;
+    assert_false(svc_checkpoint_due(r0, r0, t0, t0));
+    assert_false(svc_checkpoint_due(r0 + SVC_CHECKPOINT_ROWS - 1, r0, t0 + idle - 1, t0));
+    assert_true(svc_checkpoint_due(r0 + SVC_CHECKPOINT_ROWS, r0, t0, t0));
+    assert_true(svc_checkpoint_due(r0, r0, t0 + idle, t0));
+    assert_true(SVC_CHECKPOINT_MS < SVC_CHECKPOINT_IDLE_MS); /* it looks more often than that */
+}
+
 #define BOTH(t)                                                                                    \
     {#t " (commits on the loop)", t, setup_loop, teardown, NULL},                                  \
     {                                                                                              \
@@ -522,6 +538,7 @@ int main(void)
         BOTH(test_a_large_batch_is_released_over_several_turns),
         cmocka_unit_test_setup_teardown(
             test_the_writer_lets_the_log_start_over_under_steady_commits, setup_thread, teardown),
+        cmocka_unit_test(test_a_checkpoint_is_due_after_enough_rows_or_a_second),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
