@@ -109,6 +109,19 @@ static inline int backend_table_exists(store_t *s, const char *name)
     return store_test_i64(s, sql, NULL, &v) == 0;
 }
 
+/* A commit observer that counts the commits and keeps the last duration. */
+typedef struct {
+    int calls;
+    int64_t last_us;
+} observed_t;
+
+static inline void observe_commit(void *ctx, int64_t duration_us)
+{
+    observed_t *o = ctx;
+    o->calls++;
+    o->last_us = duration_us;
+}
+
 /* The backend's spelling of one statement where the dialects differ. */
 static inline const char *backend_sql(const char *sqlite, const char *postgres)
 {

@@ -461,18 +461,6 @@ static void link_consumed_once_by_racing_processes(void **state)
 
 /* ---- refresh tokens ------------------------------------------------------------------------ */
 
-typedef struct {
-    int calls;
-    int64_t last_us;
-} observed_t;
-
-static void observe_commit(void *ctx, int64_t duration_us)
-{
-    observed_t *o = ctx;
-    o->calls++;
-    o->last_us = duration_us;
-}
-
 static void refresh_rotate_chains(void **state)
 {
     fixture_t *f = *state;

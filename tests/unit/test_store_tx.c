@@ -45,18 +45,6 @@ static int teardown(void **state)
     return rc;
 }
 
-typedef struct {
-    int calls;
-    int64_t last_us;
-} observed_t;
-
-static void observe_commit(void *ctx, int64_t duration_us)
-{
-    observed_t *o = ctx;
-    o->calls++;
-    o->last_us = duration_us;
-}
-
 static void migrate_applies_all_then_is_idempotent(void **state)
 {
     fixture_t *f = *state;
