@@ -128,6 +128,32 @@ static inline const char *backend_sql(const char *sqlite, const char *postgres)
     return backend_kind == BACKEND_SQLITE ? sqlite : postgres;
 }
 
+/* The usual fixture: a database of its own and a store open on it (not migrated). */
+typedef struct {
+    backend_db_t db; /* dropped in teardown */
+    store_t *store;
+} fixture_t;
+
+static inline int setup_open(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    *state = f;
+    if (backend_db_make(&f->db) != 0)
+        return -1;
+    return backend_db_open(&f->db, &f->store) == 0 ? 0 : -1;
+}
+
+static inline int teardown(void **state)
+{
+    fixture_t *f = *state;
+    store_close(f->store);
+    int rc = backend_db_drop(&f->db);
+    free(f);
+    return rc;
+}
+
 /* Group setups: the matrix's two runs. PostgreSQL without GAVEL_TEST_PG fails the group. */
 static inline int backend_group_sqlite(void **state)
 {

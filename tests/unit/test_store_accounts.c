@@ -27,22 +27,6 @@
 #define TTL_MS 900000LL
 #define DAY_MS 86400000LL
 
-typedef struct {
-    backend_db_t db; /* dropped in teardown */
-    store_t *store;  /* opened (and migrated) by setup */
-} fixture_t;
-
-static int setup_open(void **state)
-{
-    fixture_t *f = calloc(1, sizeof(*f));
-    if (f == NULL)
-        return -1;
-    *state = f;
-    if (backend_db_make(&f->db) != 0)
-        return -1;
-    return backend_db_open(&f->db, &f->store) == 0 ? 0 : -1;
-}
-
 static int setup_migrated(void **state)
 {
     if (setup_open(state) != 0)
@@ -50,15 +34,6 @@ static int setup_migrated(void **state)
     fixture_t *f = *state;
     int applied = 0;
     return store_migrate(f->store, &applied) == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    store_close(f->store);
-    int rc = backend_db_drop(&f->db);
-    free(f);
-    return rc;
 }
 
 /* A distinct token hash per seed. */

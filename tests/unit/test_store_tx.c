@@ -20,31 +20,6 @@
 
 #include "../store_backend.h"
 
-typedef struct {
-    backend_db_t db; /* dropped in teardown */
-    store_t *store;  /* opened, not migrated, by setup */
-} fixture_t;
-
-static int setup_open(void **state)
-{
-    fixture_t *f = calloc(1, sizeof(*f));
-    if (f == NULL)
-        return -1;
-    *state = f;
-    if (backend_db_make(&f->db) != 0)
-        return -1;
-    return backend_db_open(&f->db, &f->store) == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    store_close(f->store);
-    int rc = backend_db_drop(&f->db);
-    free(f);
-    return rc;
-}
-
 static void migrate_applies_all_then_is_idempotent(void **state)
 {
     fixture_t *f = *state;
