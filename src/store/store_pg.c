@@ -182,6 +182,10 @@ int store_pg_open(store_t **out, const char *conninfo, char *why, size_t why_len
     if (sp == NULL)
         return GV_ENOMEM;
     sp->base.ops = &pg_ops;
+    sp->base.cat = &store_pg_catalogue_ops;
+    sp->base.league = &store_pg_league_ops;
+    sp->base.auction = &store_pg_auction_ops;
+    sp->base.season = &store_pg_season_ops;
     sp->conn = PQconnectdb(conninfo);
     int err = sp->conn ? 0 : GV_ENOMEM;
     if (!err && PQstatus(sp->conn) != CONNECTION_OK)

@@ -65,4 +65,11 @@ int store_pg_refresh_rotate_tx(store_t *s, const unsigned char *old_hash,
                                int64_t now_ms, char *user_id, int *commit);
 int store_pg_refresh_revoke(store_t *s, const unsigned char *hash, int64_t now_ms);
 
+/* The domain tables (store_pg_catalogue.c, store_pg_league.c, store_pg_auction.c,
+ * store_pg_season.c): the contracts of store_*_int.h. */
+extern const struct store_catalogue_ops_s store_pg_catalogue_ops;
+extern const struct store_league_ops_s store_pg_league_ops;
+extern const struct store_auction_ops_s store_pg_auction_ops;
+extern const struct store_season_ops_s store_pg_season_ops;
+
 #endif
