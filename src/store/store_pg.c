@@ -1,7 +1,7 @@
 /* The PostgreSQL backend (libpq): connection, errors, migrations (src/store/sql translated by
- * scripts/embed_sql.sh -p: the same versions), transactions and the accounts queries. The catalogue, leagues,
- * auctions and seasons are not written yet: store_pg_open is reachable from the tests only
- * (store_int.h), not from store_open, until they are. */
+ * scripts/embed_sql.sh -p: the same versions), transactions and the accounts queries. The
+ * catalogue, leagues, auctions and seasons are not written yet: store_pg_open is reachable from the
+ * tests only (store_int.h), not from store_open, until they are. */
 #include "store/store_pg_int.h"
 
 #include "core/err.h"
@@ -14,6 +14,7 @@
 #define PG_PARAMS_MAX 16
 
 static const store_ops_t pg_ops;
+static int pg_configure(store_pg_t *sp);
 
 /* ---- errors and statements ------------------------------------------------------------------ */
 
@@ -43,7 +44,9 @@ int store_pg_fail(store_pg_t *sp, const PGresult *res)
     size_t n = strlen(sp->err);
     while (n > 0 && (sp->err[n - 1] == '\n' || sp->err[n - 1] == ' '))
         sp->err[--n] = '\0';
-    int code = pg_code(res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL);
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(sp->state, sizeof(sp->state), "%s", state ? state : "");
+    int code = pg_code(state);
     if (code == GV_EDB_FULL)
         store_full_set(1);
     return code;
@@ -53,8 +56,12 @@ int store_pg_fail(store_pg_t *sp, const PGresult *res)
  * one, the transaction is gone with it: the caller sees the failure and rolls back). */
 static void pg_reconnect(store_pg_t *sp)
 {
-    if (PQstatus(sp->conn) == CONNECTION_BAD && !sp->in_tx)
+    if (PQstatus(sp->conn) == CONNECTION_BAD && !sp->in_tx) {
         PQreset(sp->conn);
+        sp->prepared = 0; /* a new session has none, nor the settings */
+        if (PQstatus(sp->conn) == CONNECTION_OK)
+            pg_configure(sp);
+    }
 }
 
 /* Checks res: 0 when it is a success, else the mapped failure (res freed). */
@@ -68,41 +75,48 @@ static int pg_check(store_pg_t *sp, PGresult *res)
     return err;
 }
 
-int store_pg_run(store_pg_t *sp, PGresult **res, const char *sql, const char *fmt, ...)
-{
+/* Parameters of one statement, as libpq takes them. */
+typedef struct {
+    int n;
     const char *vals[PG_PARAMS_MAX];
     int lens[PG_PARAMS_MAX], fmts[PG_PARAMS_MAX];
     char nums[PG_PARAMS_MAX][24];
-    int n = (int)strlen(fmt);
-    if (n > PG_PARAMS_MAX)
+} pg_params_t;
+
+/* Fills p from fmt (store_pg_run's letters) and ap. 0 or GV_EINTERNAL (too many). */
+static int pg_params(pg_params_t *p, const char *fmt, va_list ap)
+{
+    p->n = (int)strlen(fmt);
+    if (p->n > PG_PARAMS_MAX)
         return GV_EINTERNAL;
-    va_list ap;
-    va_start(ap, fmt);
-    for (int i = 0; i < n; i++) {
-        lens[i] = 0;
-        fmts[i] = 0;
+    for (int i = 0; i < p->n; i++) {
+        p->lens[i] = 0;
+        p->fmts[i] = 0;
         switch (fmt[i]) {
         case 't':
-            vals[i] = va_arg(ap, const char *);
+            p->vals[i] = va_arg(ap, const char *);
             break;
         case 'i':
-            snprintf(nums[i], sizeof(nums[i]), "%lld", (long long)va_arg(ap, int64_t));
-            vals[i] = nums[i];
+            snprintf(p->nums[i], sizeof(p->nums[i]), "%lld", (long long)va_arg(ap, int64_t));
+            p->vals[i] = p->nums[i];
             break;
         case 'n':
-            snprintf(nums[i], sizeof(nums[i]), "%d", va_arg(ap, int));
-            vals[i] = nums[i];
+            snprintf(p->nums[i], sizeof(p->nums[i]), "%d", va_arg(ap, int));
+            p->vals[i] = p->nums[i];
             break;
         default: /* 'h' */
-            vals[i] = (const char *)va_arg(ap, const unsigned char *);
-            lens[i] = STORE_HASH_LEN;
-            fmts[i] = 1;
+            p->vals[i] = (const char *)va_arg(ap, const unsigned char *);
+            p->lens[i] = STORE_HASH_LEN;
+            p->fmts[i] = 1;
             break;
         }
     }
-    va_end(ap);
-    pg_reconnect(sp);
-    PGresult *r = PQexecParams(sp->conn, sql, n, NULL, vals, lens, fmts, 0);
+    return 0;
+}
+
+/* Checks r and hands it to *res (or frees it). */
+static int pg_result(store_pg_t *sp, PGresult *r, PGresult **res)
+{
     int err = pg_check(sp, r);
     if (err != 0)
         return err;
@@ -111,6 +125,48 @@ int store_pg_run(store_pg_t *sp, PGresult **res, const char *sql, const char *fm
     else
         PQclear(r);
     return 0;
+}
+
+int store_pg_run(store_pg_t *sp, PGresult **res, const char *sql, const char *fmt, ...)
+{
+    pg_params_t p;
+    va_list ap;
+    va_start(ap, fmt);
+    int err = pg_params(&p, fmt, ap);
+    va_end(ap);
+    if (err != 0)
+        return err;
+    pg_reconnect(sp);
+    PGresult *r = PQexecParams(sp->conn, sql, p.n, NULL, p.vals, p.lens, p.fmts, 0);
+    return pg_result(sp, r, res);
+}
+
+int store_pg_runp(store_pg_t *sp, PGresult **res, int slot, const char *sql, const char *fmt, ...)
+{
+    pg_params_t p;
+    va_list ap;
+    va_start(ap, fmt);
+    int err = slot < 0 || slot >= STORE_PG_SLOTS ? GV_EINTERNAL : pg_params(&p, fmt, ap);
+    va_end(ap);
+    if (err != 0)
+        return err;
+    pg_reconnect(sp);
+    char name[8];
+    snprintf(name, sizeof(name), "s%d", slot);
+    uint64_t bit = (uint64_t)1 << slot;
+    if (!(sp->prepared & bit)) {
+        err = pg_check(sp, PQprepare(sp->conn, name, sql, p.n, NULL));
+        if (err != 0)
+            return err;
+        sp->prepared |= bit;
+    }
+    PGresult *r = PQexecPrepared(sp->conn, name, p.n, p.vals, p.lens, p.fmts, 0);
+    return pg_result(sp, r, res);
+}
+
+int store_pg_is(const store_pg_t *sp, const char *state)
+{
+    return strcmp(sp->state, state) == 0;
 }
 
 int store_pg_exec(store_pg_t *sp, const char *sql)

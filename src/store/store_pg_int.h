@@ -12,9 +12,20 @@
 typedef struct {
     store_t base; /* first, so a store_t * is a store_pg_t * */
     PGconn *conn;
-    int in_tx;     /* a transaction this store began is open */
-    char err[256]; /* message of the last failure */
+    int in_tx;         /* a transaction this store began is open */
+    uint64_t prepared; /* bit n: statement slot n is prepared on this connection */
+    char state[6];     /* SQLSTATE of the last failure ("" when it had none) */
+    char err[256];     /* message of the last failure */
 } store_pg_t;
+
+/* Prepared-statement slots (store_pg_runp): each file owns a range, so names never clash. */
+enum {
+    STORE_PG_SLOT_CATALOGUE = 0, /* 0..15 */
+    STORE_PG_SLOT_LEAGUE = 16,   /* 16..31 */
+    STORE_PG_SLOT_AUCTION = 32,  /* 32..47 */
+    STORE_PG_SLOT_SEASON = 48,   /* 48..63 */
+    STORE_PG_SLOTS = 64,
+};
 
 static inline store_pg_t *store_pg_of(store_t *s)
 {
@@ -32,6 +43,16 @@ int store_pg_fail(store_pg_t *sp, const PGresult *res);
  * (const unsigned char *, NULL: SQL NULL). On success *res (may be NULL: not wanted) holds the
  * result, which the caller frees with PQclear. 0 or GV_EDB*. */
 int store_pg_run(store_pg_t *sp, PGresult **res, const char *sql, const char *fmt, ...);
+
+/* store_pg_runp is store_pg_run for a hot statement: sql is prepared once per connection under
+ * slot (0 <= slot < STORE_PG_SLOTS; one sql per slot for the program's life) and then only
+ * executed. */
+int store_pg_runp(store_pg_t *sp, PGresult **res, int slot, const char *sql, const char *fmt, ...);
+
+/* store_pg_is: 1 when the last failure's SQLSTATE is state (e.g. "23505", a unique key taken;
+ * "23503", a foreign key with no row). Inside a transaction a failed statement aborts it: use
+ * ON CONFLICT or a savepoint rather than a failure that is expected. */
+int store_pg_is(const store_pg_t *sp, const char *state);
 
 /* store_pg_exec runs sql (no parameters; may hold several statements). 0 or GV_EDB*. */
 int store_pg_exec(store_pg_t *sp, const char *sql);
