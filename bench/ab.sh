@@ -9,7 +9,8 @@
 #   bench/ab.sh SCENARIO RUNS BIN_A BIN_B      e.g. bench/ab.sh seed 5 /tmp/gavel-before build/gavel
 #
 # Environment: AUCTION_DURATION=15 (seconds of bidding for the duration-bound scenarios),
-# LOAD_BIN=build/gavel-load.
+# LOAD_BIN=build/gavel-load, STORE_A / STORE_B (a postgresql:// URI: that side's store is a fresh
+# schema there, e.g. from scripts/pg-test.sh; unset: SQLite in the run's data directory).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -34,6 +35,8 @@ echo "gavel-load $load_args"
 for i in $(seq 1 "$RUNS"); do
     for side in A B; do
         if [ $side = A ]; then BIN=$BIN_A; else BIN=$BIN_B; fi
+        # STORE_A, STORE_B: a postgresql:// URI puts that side's store in PostgreSQL
+        if [ $side = A ]; then BENCH_STORE=${STORE_A:-}; else BENCH_STORE=${STORE_B:-}; fi
         data=$TMP/data-$side-$i
         mkdir -p "$data"
         # shellcheck disable=SC2046

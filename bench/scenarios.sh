@@ -47,9 +47,20 @@ server_extra() {
     esac
 }
 
+# store_args DATA: with BENCH_STORE set (a postgresql:// URI), --store on a fresh schema of that
+# database named after DATA; without it nothing (SQLite in DATA).
+store_args() {
+    [ -n "${BENCH_STORE:-}" ] || return 0
+    local schema sep='?'
+    schema=b_$(echo "$1" | md5sum | cut -c1-20)
+    psql -qX -v ON_ERROR_STOP=1 "$BENCH_STORE" -c "CREATE SCHEMA $schema" >/dev/null || return 1
+    case $BENCH_STORE in *\?*) sep='&' ;; esac
+    echo "--store $BENCH_STORE${sep}options=-csearch_path%3D$schema"
+}
+
 # scenario_server_args DATA SCENARIO: the server's options for a run of SCENARIO on DATA (a fresh
 # directory). --rate-limit-scale 0 turns every limiter off, the sign-in ones included.
 scenario_server_args() {
     echo "serve --listen 127.0.0.1:0 --data $1 --dev --rate-limit-scale 0 --access-log 0" \
-        "--max-connections 30000 --log-level warn $(server_extra "$2")"
+        "--max-connections 30000 --log-level warn $(server_extra "$2") $(store_args "$1")"
 }

@@ -74,7 +74,12 @@ static void store_failure(const app_t *app, const char *step, int rc, const char
     for (char *c = one_line; *c; c++)
         *c = (unsigned char)*c < 0x20 ? ' ' : *c; /* SQLite's findings may span lines */
     detail = one_line;
-    if (rc == GV_EDB_CORRUPT)
+    if (app->cfg.store[0]) /* the URI may hold a password: not repeated */
+        snprintf(say, sizeof(say),
+                 "%s the PostgreSQL database of --store failed (%s: %s). Check that the server "
+                 "runs, that --store names it, and that this user may create tables there.",
+                 step, err_name(rc), detail);
+    else if (rc == GV_EDB_CORRUPT)
         snprintf(say, sizeof(say),
                  "the database file %s is damaged or is not a Gavel database (SQLite: %s). Nothing "
                  "was changed. Stop every gavel using --data %s, then restore the file from your "
@@ -99,11 +104,32 @@ static void store_failure(const app_t *app, const char *step, int rc, const char
     fprintf(stderr, "gavel: %s\n", say);
 }
 
+/* Refuses what works on SQLite's file only when --store names PostgreSQL: backup, restore and
+ * check, and scheduled backups (PostgreSQL's own tools back it up and check it). 0 or -1 after
+ * saying why. */
+static int store_conflict(const config_t *cfg, const char *cmd)
+{
+    if (cfg->store[0] && !store_is_uri(cfg->store)) {
+        fprintf(stderr, "gavel: --store must be a postgres:// or postgresql:// URI (without it, "
+                        "the database is SQLite's, in --data)\n");
+        return -1;
+    }
+    int file_only = !strcmp(cmd, "backup") || !strcmp(cmd, "restore") || !strcmp(cmd, "check");
+    if (cfg->store[0] && (file_only || cfg->backup_every_s > 0)) {
+        fprintf(stderr,
+                "gavel: %s works on the SQLite database in --data; a PostgreSQL store is "
+                "backed up with pg_dump and checked with PostgreSQL's own tools\n",
+                file_only ? cmd : "--backup-every-s");
+        return -1;
+    }
+    return 0;
+}
+
 static int open_store(app_t *app)
 {
     int applied = 0;
     char why[256];
-    int rc = store_open_why(&app->store, app->cfg.data_dir, why, sizeof(why));
+    int rc = store_open_why(&app->store, config_store_where(&app->cfg), why, sizeof(why));
     if (rc) {
         store_failure(app, "opening", rc, why);
         return rc;
@@ -116,7 +142,7 @@ static int open_store(app_t *app)
         return rc;
     }
     log_info("store ready kind=%s dir=%s migrations_applied=%d", store_kind(app->store),
-             app->cfg.data_dir, applied);
+             app->cfg.store[0] ? "-" : app->cfg.data_dir, applied);
     return 0;
 }
 
@@ -197,8 +223,8 @@ static int app_start(app_t *app, const char *host, int port)
         return GV_EIO;
     }
     app->hub = hub_new();
-    int rc = app->hub ? store_open(&app->commit_store, app->cfg.data_dir) : GV_ENOMEM;
-    rc = rc ? rc : store_open(&app->checkpoint_store, app->cfg.data_dir);
+    int rc = app->hub ? store_open(&app->commit_store, config_store_where(&app->cfg)) : GV_ENOMEM;
+    rc = rc ? rc : store_open(&app->checkpoint_store, config_store_where(&app->cfg));
     /* the writer appends (it needs the upper levels of the trees), the checkpointer copies */
     rc = rc ? rc : store_cache_limit(app->commit_store, 16 * 1024);
     rc = rc ? rc : store_cache_limit(app->checkpoint_store, 1024);
@@ -634,6 +660,8 @@ int main(int argc, char **argv)
         return 2;
     }
     log_set_format(format);
+    if (store_conflict(&app->cfg, cmd) != 0)
+        return 2;
     if (!strcmp(cmd, "user"))
         return cmd_user(app, pos, npos);
     if (!strcmp(cmd, "check"))

@@ -24,6 +24,8 @@ static const cfg_flag_t cfg_flags[] = {
      "host:port to listen on (port 0 picks a free one)"},
     {"data", CFG_STR, offsetof(config_t, data_dir), sizeof(((config_t *)0)->data_dir), 0, 0,
      "directory of the database and generated secrets"},
+    {"store", CFG_STR, offsetof(config_t, store), sizeof(((config_t *)0)->store), 0, 0,
+     "a postgres:// URI: the database is PostgreSQL's, not SQLite's in --data"},
     {"web", CFG_STR, offsetof(config_t, web_dir), sizeof(((config_t *)0)->web_dir), 0, 0,
      "directory of the built web app to serve"},
     {"dev", CFG_BOOL, offsetof(config_t, dev), 0, 0, 1, "development mode"},
@@ -107,6 +109,11 @@ static const cfg_flag_t cfg_flags[] = {
 };
 
 #define CFG_NFLAGS (sizeof(cfg_flags) / sizeof(cfg_flags[0]))
+
+const char *config_store_where(const config_t *c)
+{
+    return c->store[0] ? c->store : c->data_dir;
+}
 
 void config_defaults(config_t *c)
 {

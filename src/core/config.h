@@ -8,6 +8,7 @@
 typedef struct {
     char listen[128];
     char data_dir[512];
+    char store[1024]; /* "" (SQLite in data_dir) or a postgres:// URI */
     char web_dir[512];
     int dev;
     int64_t magic_link_ttl_s;
@@ -58,6 +59,10 @@ void config_defaults(config_t *c);
  * arguments are stored in pos (up to max_pos) and counted in *npos. */
 int config_parse(config_t *c, int argc, char **argv, int first, char **pos, int max_pos, int *npos,
                  char *err, size_t n);
+
+/* config_store_where: where the store lives, as store_open takes it (store.h): --store when
+ * given, else the data directory. */
+const char *config_store_where(const config_t *c);
 
 /* config_usage writes the flag list with defaults to f (a FILE*). */
 void config_usage(void *f);

@@ -15,21 +15,29 @@ static int64_t store_mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int store_open_why(store_t **out, const char *data_dir, char *why, size_t why_len)
+int store_is_uri(const char *where)
+{
+    return where != NULL &&
+           (!strncmp(where, "postgres://", 11) || !strncmp(where, "postgresql://", 13));
+}
+
+int store_open_why(store_t **out, const char *where, char *why, size_t why_len)
 {
     if (why && why_len)
         why[0] = '\0';
     if (out == NULL)
         return GV_EINTERNAL;
     *out = NULL;
-    if (data_dir == NULL || data_dir[0] == '\0')
+    if (where == NULL || where[0] == '\0')
         return GV_EIO;
-    return store_sqlite_open(out, data_dir, why, why_len);
+    if (store_is_uri(where))
+        return store_pg_open(out, where, why, why_len);
+    return store_sqlite_open(out, where, why, why_len);
 }
 
-int store_open(store_t **out, const char *data_dir)
+int store_open(store_t **out, const char *where)
 {
-    return store_open_why(out, data_dir, NULL, 0);
+    return store_open_why(out, where, NULL, 0);
 }
 
 void store_close(store_t *s)

@@ -12,20 +12,26 @@ typedef struct store_s store_t;
  * store_refresh_rotate run themselves) with how long the COMMIT took (µs, >= 0). */
 typedef void (*store_commit_observer_t)(void *ctx, int64_t duration_us);
 
-/* store_open creates data_dir (and missing parents, mode 0700) if needed and opens the SQLite
- * database data_dir/gavel.db in WAL mode, synchronous=FULL, foreign keys on, 5 s busy timeout.
+/* store_open opens the store where says. A data directory: creates it (and missing parents,
+ * mode 0700) if needed and opens the SQLite database where/gavel.db in WAL mode,
+ * synchronous=FULL, foreign keys on, 5 s busy timeout. A postgres:// or postgresql:// URI
+ * (store_is_uri): connects to that PostgreSQL database (durable commits, 5 s lock timeout); its
+ * search_path (options=-csearch_path%3DNAME) chooses the schema.
  * On success *out is a new store the caller owns (store_close); on failure *out is NULL.
- * Returns 0, GV_EIO (directory), GV_EDB (database), GV_EDB_CORRUPT (a damaged file),
- * GV_EDB_BUSY or GV_ENOMEM.
+ * Returns 0, GV_EIO (directory), GV_EDB (database, or a server that cannot be reached),
+ * GV_EDB_CORRUPT (a damaged file), GV_EDB_BUSY or GV_ENOMEM.
  * A store is used by one thread at a time; another thread opens its own. */
 #define STORE_DB_FILE "gavel.db" /* the database file inside the data directory */
 
-int store_open(store_t **out, const char *data_dir);
+int store_open(store_t **out, const char *where);
+
+/* store_is_uri: 1 when where names a PostgreSQL database rather than a data directory. */
+int store_is_uri(const char *where);
 
 /* store_open_why is store_open that, on failure, also writes the backend's reason into why (size
  * why_len; "" on success), since no store exists to ask store_errmsg. GV_EDB_CORRUPT: the
  * database file is damaged or is not a database. */
-int store_open_why(store_t **out, const char *data_dir, char *why, size_t why_len);
+int store_open_why(store_t **out, const char *where, char *why, size_t why_len);
 
 /* store_close rolls back any open transaction, releases everything and frees s. NULL is a
  * no-op. */

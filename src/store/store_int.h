@@ -125,9 +125,7 @@ int store_unit_end(store_t *s, int own, int result);
 int store_sqlite_open(store_t **out, const char *data_dir, char *why, size_t why_len);
 
 /* store_pg_open connects to PostgreSQL with a libpq connection string or URI (conninfo), with
- * store_open's contract otherwise (GV_EDB when the server cannot be reached or refuses). Only the
- * accounts and the generic operations are implemented yet (no catalogue, league, auction or
- * season ops: those pointers are NULL), so only the tests open one. */
+ * store_open's contract otherwise (GV_EDB when the server cannot be reached or refuses). */
 int store_pg_open(store_t **out, const char *conninfo, char *why, size_t why_len);
 
 /* store_migrate_list is store_migrate with an explicit list (tests inject failing lists).

@@ -40,6 +40,9 @@ GAVEL_BIN = _bin if _bin.is_absolute() else REPO / _bin
 TIMEOUT = 5.0  # default for every socket operation
 START_TIMEOUT = 20.0  # the sanitizer build starts slowly
 STOP_TIMEOUT = 15.0  # longer than the server's own 10 s shutdown grace period
+# Set (a postgresql:// URI, `make test` sets it): every server's store is PostgreSQL, a schema of
+# its own in that database; tests marked sqlite_only (they read SQLite's file) are not collected.
+PG_URL = os.environ.get("GAVEL_TEST_STORE_PG", "")
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
@@ -100,8 +103,40 @@ def sanitizer_reports(pid):
 _SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
+def pg_store_uri(workdir):
+    """The --store URI of the server in workdir: a schema of its own in PG_URL, made the first
+    time (a restarted server finds the same one)."""
+    mark = Path(workdir) / "pg-schema"
+    if not mark.exists():
+        name = "it_" + hashlib.sha1(str(workdir).encode()).hexdigest()[:20]
+        made = subprocess.run(
+            ["psql", "-qX", "-v", "ON_ERROR_STOP=1", PG_URL, "-c", f"CREATE SCHEMA {name}"],
+            capture_output=True,
+            text=True,
+        )
+        if made.returncode != 0:
+            pytest.fail(f"cannot make the schema {name} in {PG_URL}: {made.stderr}")
+        mark.write_text(name)
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{mark.read_text()}"
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "sqlite_only: reads or writes SQLite's file itself (not run on PostgreSQL)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if PG_URL:
+        kept = [i for i in items if i.get_closest_marker("sqlite_only") is None]
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 class Server:
-    """One `gavel serve` process on 127.0.0.1 with its own data directory."""
+    """One `gavel serve` process on 127.0.0.1 with its own data directory (and, when PG_URL is
+    set, its own PostgreSQL schema)."""
 
     def __init__(self, workdir, flags=(), dev=True, log_mode="wb"):
         if not GAVEL_BIN.exists():
@@ -110,6 +145,8 @@ class Server:
         self.data = self.workdir / "data"
         self.log_path = self.workdir / "gavel.log"
         self.cmd = [str(GAVEL_BIN), "serve", "--listen", "127.0.0.1:0", "--data", str(self.data)]
+        if PG_URL:
+            self.cmd += ["--store", pg_store_uri(self.workdir)]
         self.cmd += ["--rate-limit-scale", "0", *(["--dev"] if dev else []), *map(str, flags)]
         self.flags, self.dev = flags, dev
         self.returncode = None
