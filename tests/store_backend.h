@@ -35,6 +35,8 @@ typedef struct {
 static inline int backend_pg_admin(const char *sql)
 {
     PGconn *c = PQconnectdb(getenv("GAVEL_TEST_PG"));
+    if (PQstatus(c) == CONNECTION_OK) /* no "drop cascades to ..." notices on stderr */
+        PQclear(PQexec(c, "SET client_min_messages = warning"));
     PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
     int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok)

@@ -155,9 +155,11 @@ int store_pg_runp(store_pg_t *sp, PGresult **res, int slot, const char *sql, con
     snprintf(name, sizeof(name), "s%d", slot);
     uint64_t bit = (uint64_t)1 << slot;
     if (!(sp->prepared & bit)) {
-        err = pg_check(sp, PQprepare(sp->conn, name, sql, p.n, NULL));
+        PGresult *prep = PQprepare(sp->conn, name, sql, p.n, NULL);
+        err = pg_check(sp, prep); /* frees prep on failure */
         if (err != 0)
             return err;
+        PQclear(prep);
         sp->prepared |= bit;
     }
     PGresult *r = PQexecPrepared(sp->conn, name, p.n, p.vals, p.lens, p.fmts, 0);
