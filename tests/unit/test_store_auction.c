@@ -1,7 +1,9 @@
-/* Unit tests of the store's auctions against real SQLite in a temporary directory: rows round-trip
- * (seeds bit for bit), one auction per league, the league's status follows its auction, the event
- * log in order with after/limit, bids per epoch and lot, closed and undone lots, first bid
- * outcomes, cascades, and group commit: many writes in one caller transaction, or none. */
+/* Unit tests of the store's auctions on both backends (tests/store_backend.h: real SQLite in a
+ * temporary directory, real PostgreSQL in a schema of its own): rows round-trip (seeds bit for
+ * bit), one auction per league, the league's status follows its auction, the event log in order
+ * with after/limit, bids per epoch and lot, closed and undone lots, first bid outcomes, cascades,
+ * and group commit: many writes in one caller transaction, or none. The leagues are made with
+ * plain SQL (valid on both), not store_league_create: these tests are the auctions'. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,15 +15,33 @@
 #include "store/store.h"
 #include "store/store_int.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../store_fixture.h"
-#include "../tmpdir.h"
+#include "../store_backend.h"
 
 #define T0 1700000000000LL
 #define MAX_SEEN 64
+
+/* The commits of the fixture's store, counted from the end of setup on. */
+static observed_t committed;
+
+/* The first column of the first row of sql as an integer (-1 when no row). */
+static int64_t query_i64(fixture_t *f, const char *sql)
+{
+    return backend_i64(f->store, sql, NULL);
+}
+
+static void exec_sql(fixture_t *f, const char *sql)
+{
+    backend_exec(f->store, sql);
+}
+
+/* 1 when no transaction is open on the store (SQLite's autocommit mode), else 0. */
+static int autocommit(fixture_t *f)
+{
+    return !f->store->ops->tx_open(f->store);
+}
 
 /* The rows of table whose auction_id is id. */
 static int64_t count_of(fixture_t *f, const char *table, const char *id)
@@ -41,33 +61,33 @@ static void make_user(fixture_t *f, const char *tag)
     assert_int_equal(0, store_user_ensure(f->store, email, id, name, T0, &u, NULL));
 }
 
-/* League "lg-<n>" of alice over AFCON-2025, status setup. */
+/* League "lg-<n>" of alice over AFCON-2025, status setup, with PRODUCT.md's default settings
+ * (random lot order), alice as its commissioner and the competition's assets by name: the rows
+ * store_league_create writes. */
 static void make_league(fixture_t *f, int n)
 {
-    store_league_t lg;
-    memset(&lg, 0, sizeof(lg));
-    snprintf(lg.id, sizeof(lg.id), "lg-%d", n);
-    snprintf(lg.name, sizeof(lg.name), "League %d", n);
-    snprintf(lg.sport, sizeof(lg.sport), "football");
-    snprintf(lg.competition, sizeof(lg.competition), "AFCON-2025");
-    snprintf(lg.commissioner_id, sizeof(lg.commissioner_id), "u-alice");
-    snprintf(lg.invite_code, sizeof(lg.invite_code), "INVITE%04d", n);
-    snprintf(lg.watch_code, sizeof(lg.watch_code), "WATCH%04d", n);
-    lg.settings = fixture_settings();
-    lg.created_ms = T0;
-    assert_int_equal(0, store_league_create(f->store, &lg));
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO leagues(id, name, sport, competition, commissioner_id, budget, currency, "
+             "roster_size, min_managers, max_managers, lot_seconds, anti_snipe_seconds, min_bid, "
+             "min_increment, intermission_seconds, lot_order, reoffer_unsold, invite_code, "
+             "watch_code, created_ms) VALUES('lg-%d', 'League %d', 'football', 'AFCON-2025', "
+             "'u-alice', 500000000, 'GBP', 3, 2, 8, 30, 10, 1000000, 1000000, 3, 'random', 1, "
+             "'INVITE%04d', 'WATCH%04d', %lld); "
+             "INSERT INTO league_members(league_id, user_id, role, joined_ms) "
+             "VALUES('lg-%d', 'u-alice', 'commissioner', %lld); "
+             "INSERT INTO league_assets(league_id, position, asset_id) "
+             "VALUES('lg-%d', 0, 'fb-alg'), ('lg-%d', 1, 'fb-egy')",
+             n, n, n, n, (long long)T0, n, (long long)T0, n, n);
+    exec_sql(f, sql);
 }
 
 static int setup(void **state)
 {
-    fixture_t *f = calloc(1, sizeof(*f));
-    if (f == NULL)
+    if (setup_open(state) != 0)
         return -1;
-    *state = f;
-    if (tmpdir_make(f->base, sizeof(f->base), "auction") != 0)
-        return -1;
-    snprintf(f->dir, sizeof(f->dir), "%s/data", f->base);
-    if (store_open(&f->store, f->dir) != 0 || store_migrate(f->store, NULL) != 0)
+    fixture_t *f = *state;
+    if (store_migrate(f->store, NULL) != 0)
         return -1;
     exec_sql(f, "INSERT INTO competitions(code, sport, name, season) VALUES"
                 "('AFCON-2025', 'football', 'Africa Cup of Nations', '2025')");
@@ -80,17 +100,9 @@ static int setup(void **state)
     make_user(f, "carol");
     for (int n = 1; n <= 3; n++)
         make_league(f, n);
-    store_set_commit_observer(f->store, count_commit, f); /* count from here on */
+    committed = (observed_t){0, -1};
+    store_set_commit_observer(f->store, observe_commit, &committed); /* count from here on */
     return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    store_close(f->store);
-    int rc = f->base[0] != '\0' ? tmpdir_remove(f->base) : 0;
-    free(f);
-    return rc;
 }
 
 static char config_text[] =
@@ -134,12 +146,15 @@ static void assert_auction_equal(const store_auction_t *a, const store_auction_t
     assert_int_equal(a->created_ms, b->created_ms);
 }
 
-/* The league's status as store_league_get reads it. */
+/* The league's status is status (its row read with SQL: the leagues' queries are not these
+ * tests'). */
 static void assert_league_status(fixture_t *f, const char *league_id, const char *status)
 {
-    store_league_t lg;
-    assert_int_equal(0, store_league_get(f->store, league_id, &lg));
-    assert_string_equal(status, lg.status);
+    char sql[160];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM leagues WHERE id = '%s' AND status = '%s'",
+             league_id, status);
+    if (query_i64(f, sql) != 1)
+        fail_msg("league %s is not in status %s", league_id, status);
 }
 
 static store_auction_event_t event_of(int64_t seq, const char *actor_id)
@@ -211,8 +226,10 @@ static void create_then_get_and_by_league_round_trip(void **state)
     a.seq = 3;
     a.seed = 0xFFFFFFFFFFFFFFFFull;
     assert_int_equal(0, store_auction_create(f->store, &a));
-    assert_int_equal(1, f->commits); /* its own transaction, committed through store_tx_commit */
-    assert_int_equal(1, query_i64(f, "SELECT seed = -1 FROM auctions WHERE id = 'au-1'"));
+    assert_int_equal(1,
+                     committed.calls); /* its own transaction, committed through store_tx_commit */
+    assert_int_equal(1,
+                     query_i64(f, "SELECT count(*) FROM auctions WHERE id = 'au-1' AND seed = -1"));
 
     store_auction_t got;
     assert_int_equal(0, store_auction_get(f->store, "au-1", &got));
@@ -263,8 +280,8 @@ static void second_auction_of_a_league_is_a_conflict(void **state)
 
     assert_int_equal(1, query_i64(f, "SELECT count(*) FROM auctions"));
     assert_league_status(f, "lg-2", "setup"); /* the failed creates changed no league */
-    assert_int_equal(1, sqlite3_get_autocommit(db_of(f)));
-    assert_int_equal(1, f->commits);
+    assert_int_equal(1, autocommit(f));
+    assert_int_equal(1, committed.calls);
 
     store_auction_t got;
     assert_int_equal(0, store_auction_by_league(f->store, "lg-1", &got));
@@ -302,7 +319,7 @@ static void league_status_follows_the_auction(void **state)
     assert_league_status(f, "lg-1", "setup");
     assert_int_equal(GV_ENOT_FOUND, store_auction_delete(f->store, "au-1"));
     assert_league_status(f, "lg-3", "setup");
-    assert_int_equal(1, sqlite3_get_autocommit(db_of(f)));
+    assert_int_equal(1, autocommit(f));
 }
 
 /* A write of the league failing after the auction's: the whole operation is undone, alone or
@@ -311,9 +328,16 @@ static void late_failure_rolls_back_the_whole_operation(void **state)
 {
     fixture_t *f = *state;
     create_auction(f, "au-1", "lg-1", "running");
-    exec_sql(f, "CREATE TEMP TRIGGER refuse_league BEFORE UPDATE ON main.leagues "
-                "WHEN NEW.id IN ('lg-1', 'lg-2') BEGIN SELECT RAISE(ABORT, 'refused'); END");
-    int commits = f->commits;
+    exec_sql(f, backend_sql("CREATE TEMP TRIGGER refuse_league BEFORE UPDATE ON main.leagues "
+                            "WHEN NEW.id IN ('lg-1', 'lg-2') BEGIN SELECT RAISE(ABORT, "
+                            "'refused'); END",
+                            /* the same refusal: a constraint failure (class 23) */
+                            "CREATE FUNCTION refuse_league() RETURNS trigger LANGUAGE plpgsql "
+                            "AS $$BEGIN IF NEW.id IN ('lg-1', 'lg-2') THEN RAISE EXCEPTION "
+                            "'refused' USING ERRCODE = 'integrity_constraint_violation'; "
+                            "END IF; RETURN NEW; END$$; CREATE TRIGGER refuse_league BEFORE "
+                            "UPDATE ON leagues FOR EACH ROW EXECUTE FUNCTION refuse_league()"));
+    int commits = committed.calls;
 
     store_auction_t a2 = auction_of("au-2", "lg-2", "waiting");
     assert_int_equal(GV_EINVALID_REQUEST, store_auction_create(f->store, &a2));
@@ -321,8 +345,8 @@ static void late_failure_rolls_back_the_whole_operation(void **state)
     assert_int_equal(GV_EINVALID_REQUEST,
                      store_auction_update(f->store, "au-1", "completed", 9, T0 + 1));
     assert_int_equal(GV_EINVALID_REQUEST, store_auction_delete(f->store, "au-1"));
-    assert_int_equal(1, sqlite3_get_autocommit(db_of(f)));
-    assert_int_equal(commits, f->commits);
+    assert_int_equal(1, autocommit(f));
+    assert_int_equal(commits, committed.calls);
 
     store_auction_t got;
     assert_int_equal(0, store_auction_get(f->store, "au-1", &got));
@@ -335,12 +359,12 @@ static void late_failure_rolls_back_the_whole_operation(void **state)
     assert_int_equal(GV_EINVALID_REQUEST,
                      store_auction_update(f->store, "au-1", "completed", 9, T0 + 1));
     assert_int_equal(GV_EINVALID_REQUEST, store_auction_create(f->store, &a2));
-    assert_int_equal(0, sqlite3_get_autocommit(db_of(f))); /* the caller's is still open */
+    assert_int_equal(0, autocommit(f)); /* the caller's is still open */
     append_events(f, "au-1", 4, 4);
     create_auction(f, "au-3", "lg-3", "waiting");
-    assert_int_equal(commits, f->commits); /* nothing committed behind the caller's back */
+    assert_int_equal(commits, committed.calls); /* nothing committed behind the caller's back */
     assert_int_equal(0, store_tx_commit(f->store));
-    assert_int_equal(commits + 1, f->commits);
+    assert_int_equal(commits + 1, committed.calls);
 
     assert_int_equal(4, count_of(f, "auction_events", "au-1"));
     assert_int_equal(0, store_auction_get(f->store, "au-1", &got));
@@ -752,7 +776,7 @@ static void delete_cascades_to_the_log_and_derived_rows(void **state)
     assert_int_equal(0, s.n);
 
     /* Deleting the league takes its auction with it. */
-    assert_int_equal(0, store_league_delete(f->store, "lg-2"));
+    exec_sql(f, "DELETE FROM leagues WHERE id = 'lg-2'");
     assert_int_equal(GV_ENOT_FOUND, store_auction_get(f->store, "au-2", &got));
     for (size_t i = 0; i < 4; i++)
         assert_int_equal(0, count_of(f, tables[i], "au-2"));
@@ -773,10 +797,10 @@ static void many_writes_commit_together_in_the_callers_transaction(void **state)
         if (seq % 100 < 2) /* both auctions, as the service does per batch */
             assert_int_equal(0, store_auction_update(f->store, id, "running", seq, T0 + seq));
     }
-    assert_int_equal(0, f->commits); /* nothing committed behind the caller's back */
-    assert_int_equal(0, sqlite3_get_autocommit(db_of(f)));
+    assert_int_equal(0, committed.calls); /* nothing committed behind the caller's back */
+    assert_int_equal(0, autocommit(f));
     assert_int_equal(0, store_tx_commit(f->store));
-    assert_int_equal(1, f->commits);
+    assert_int_equal(1, committed.calls);
 
     assert_int_equal(GROUP_EVENTS / 2, count_of(f, "auction_events", "au-1"));
     assert_int_equal(GROUP_EVENTS / 2, count_of(f, "auction_events", "au-2"));
@@ -800,7 +824,7 @@ static void many_writes_commit_together_in_the_callers_transaction(void **state)
     assert_int_equal(0, store_auction_update(f->store, "au-1", "completed", 1, T0));
     assert_int_equal(0, store_auction_update(f->store, "au-3", "completed", 1000, T0));
     assert_int_equal(0, store_tx_rollback(f->store));
-    assert_int_equal(1, f->commits);
+    assert_int_equal(1, committed.calls);
 
     assert_int_equal(GV_ENOT_FOUND, store_auction_get(f->store, "au-3", &got));
     const char *tables[] = {"auction_events", "auction_bids", "auction_lots",
@@ -813,6 +837,82 @@ static void many_writes_commit_together_in_the_callers_transaction(void **state)
     assert_int_equal(0, store_auction_get(f->store, "au-1", &got));
     assert_string_equal("running", got.status);
     store_auction_free_fields(&got);
+}
+
+/* The statements named by like prepared on the store's connection (PostgreSQL): one each, however
+ * often they ran. */
+static int64_t prepared_count(fixture_t *f, const char *like)
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%s'", like);
+    return query_i64(f, sql);
+}
+
+/* A taken key or a missing auction in the middle of a group commit is refused alone: the caller's
+ * transaction goes on (PostgreSQL would abort it on a failed statement) and commits the rest. */
+static void refusals_inside_a_group_commit_keep_the_transaction(void **state)
+{
+    fixture_t *f = *state;
+    create_auction(f, "au-1", "lg-1", "running");
+    assert_int_equal(0, store_tx_begin(f->store));
+    append_events(f, "au-1", 1, 3);
+    store_auction_event_t dup = event_of(2, "u-bob");
+    assert_int_equal(GV_ECONFLICT, store_auction_event_append(f->store, "au-1", &dup));
+    assert_int_equal(GV_ENOT_FOUND, store_auction_event_append(f->store, "au-x", &dup));
+    insert_bid(f, 0, 3, 1, "u-bob", 10);
+    store_bid_row_t b = {.seq = 3, .lot = 1, .user_id = "u-carol", .amount = 11, .at_ms = T0 + 3};
+    assert_int_equal(GV_ECONFLICT, store_auction_bid_insert(f->store, "au-1", 0, &b));
+    assert_int_equal(GV_ENOT_FOUND, store_auction_bid_insert(f->store, "au-x", 0, &b));
+    assert_int_equal(0, store_bid_outcome_on_bid(f->store, "au-1", 3, "u-bob", "c-1", "{\"s\":3}"));
+    assert_int_equal(GV_ENOT_FOUND,
+                     store_bid_outcome_on_bid(f->store, "au-1", 3, "u-bob", "c-2", "{}"));
+    assert_int_equal(0, store_bid_outcome_put(f->store, "au-1", "u-carol", "c-9", "{\"r\":1}"));
+    assert_int_equal(0, store_bid_outcome_put(f->store, "au-1", "u-carol", "c-9", "{\"r\":2}"));
+    assert_int_equal(GV_ENOT_FOUND, store_bid_outcome_put(f->store, "au-x", "u-bob", "c", "{}"));
+    assert_int_equal(
+        0, store_auction_lot_closed(f->store, "au-1", 0, 1, "fb-egy", "sold", "u-bob", 10, T0));
+    assert_int_equal(GV_ECONFLICT, store_auction_lot_closed(f->store, "au-1", 0, 1, "fb-egy",
+                                                            "unsold", NULL, 0, T0));
+    assert_int_equal(GV_ENOT_FOUND, store_auction_lot_closed(f->store, "au-x", 0, 1, "fb-egy",
+                                                             "unsold", NULL, 0, T0));
+    assert_int_equal(0, store_auction_roster_set(f->store, "au-1", "fb-egy", "u-bob", 10, 1));
+    assert_int_equal(GV_ENOT_FOUND, store_auction_lot_undone(f->store, "au-1", 0, 2));
+    assert_int_equal(GV_ENOT_FOUND, store_auction_update(f->store, "au-x", "running", 4, T0));
+    append_events(f, "au-1", 4, 4);
+    assert_int_equal(0, store_auction_update(f->store, "au-1", "running", 4, T0 + 4));
+    assert_int_equal(0, autocommit(f));
+    assert_int_equal(1, committed.calls);
+    assert_int_equal(0, store_tx_commit(f->store));
+    assert_int_equal(2, committed.calls);
+
+    seen_t s = {.gapless = 1};
+    assert_int_equal(0, store_auction_events_each(f->store, "au-1", 0, 0, see_event, &s));
+    assert_seqs(&s, (const int64_t[]){1, 2, 3, 4}, 4); /* see_event checked the first payloads */
+    bids_seen_t bids = {.n = 0};
+    assert_int_equal(0, store_auction_bids_each(f->store, "au-1", 0, 0, see_bid, &bids));
+    assert_int_equal(1, bids.n);
+    assert_string_equal("u-bob", bids.user[0]);
+    char out[32];
+    assert_int_equal(0, store_bid_outcome_get(f->store, "au-1", "u-bob", "c-1", out, sizeof(out)));
+    assert_string_equal("{\"s\":3}", out);
+    assert_int_equal(0,
+                     store_bid_outcome_get(f->store, "au-1", "u-carol", "c-9", out, sizeof(out)));
+    assert_string_equal("{\"r\":1}", out);
+    assert_int_equal(1, query_i64(f, "SELECT count(*) FROM auction_lots WHERE auction_id = 'au-1' "
+                                     "AND result = 'sold' AND winner_id = 'u-bob'"));
+    assert_int_equal(1, count_of(f, "auction_rosters", "au-1"));
+    assert_int_equal(4, query_i64(f, "SELECT seq FROM auctions WHERE id = 'au-1'"));
+    if (backend_kind == BACKEND_POSTGRES) { /* the group commit's statements: parsed once each */
+        assert_int_equal(1, prepared_count(f, "INSERT INTO auction_events%"));
+        assert_int_equal(1, prepared_count(f, "INSERT INTO auction_bids%"));
+        assert_int_equal(1, prepared_count(f, "INSERT INTO auction_lots%"));
+        assert_int_equal(1, prepared_count(f, "INSERT INTO auction_bid_outcomes%"));
+        assert_int_equal(1, prepared_count(f, "UPDATE auction_bids SET client_bid_id%"));
+        assert_int_equal(1, prepared_count(f, "INSERT INTO auction_rosters%"));
+        assert_int_equal(1, prepared_count(f, "UPDATE auctions SET status%"));
+        assert_int_equal(1, prepared_count(f, "UPDATE leagues SET status = $2 WHERE id = (%"));
+    }
 }
 
 /* ---- arguments ----------------------------------------------------------------------------- */
@@ -929,8 +1029,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(many_writes_commit_together_in_the_callers_transaction,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(refusals_inside_a_group_commit_keep_the_transaction, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(bad_arguments_are_refused_before_the_database, setup,
                                         teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return BACKEND_RUN_BOTH("store auctions", tests);
 }
