@@ -41,10 +41,9 @@ enum {
 
 #define AU_SLOT(n) (STORE_PG_SLOT_AUCTION + (n))
 
-/* store_pg_runp for this file's slot n, prepared first by au_prepare. */
+/* store_pg_runp for this file's slot n. */
 #define AU_RUNP(sp, res, n, sql, fmt, ...)                                                         \
-    (au_prepare((sp), AU_SLOT(n), (sql), (int)strlen(fmt)),                                        \
-     store_pg_runp((sp), (res), AU_SLOT(n), (sql), (fmt), __VA_ARGS__))
+    store_pg_runp((sp), (res), AU_SLOT(n), (sql), (fmt), __VA_ARGS__)
 
 /* ---- SQL ----------------------------------------------------------------------------------- */
 
@@ -132,23 +131,6 @@ static const char SQL_OUTCOME_KEYS[] =
     "WHERE auction_id = $1 AND client_bid_id IS NOT NULL";
 
 /* ---- helpers ------------------------------------------------------------------------------- */
-
-/* A workaround until store_pg_runp frees the result of its PQprepare (it leaks it on success):
- * prepares sql under slot (the name store_pg_runp uses) and marks it prepared, so that
- * store_pg_runp only executes it. Any failure (a lost connection, an aborted transaction) is left
- * to store_pg_runp, which tries again and reports it. */
-static void au_prepare(store_pg_t *sp, int slot, const char *sql, int nparams)
-{
-    uint64_t bit = (uint64_t)1 << slot;
-    if ((sp->prepared & bit) || PQstatus(sp->conn) != CONNECTION_OK)
-        return;
-    char name[8];
-    snprintf(name, sizeof(name), "s%d", slot);
-    PGresult *res = PQprepare(sp->conn, name, sql, nparams, NULL);
-    if (PQresultStatus(res) == PGRES_COMMAND_OK)
-        sp->prepared |= bit;
-    PQclear(res);
-}
 
 /* err of a statement that failed, with the constraint failures mapped as the SQLite backend maps
  * them: a taken key GV_ECONFLICT, a missing referenced row GV_ENOT_FOUND, any other constraint
