@@ -3,6 +3,7 @@
 #include "api/app.h"
 
 #include "core/random.h"
+#include "store/store_catalogue.h"
 
 #include <openssl/crypto.h>
 #include "core/err.h"
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #define AUTH_SECRET_FILE "jwt.secret"
+#define AUTH_SECRET_META "jwt_secret" /* meta key of the secret a PostgreSQL store shares */
 #define AUTH_SECRET_BYTES 32
 #define AUTH_PURGE_MS (10 * 60 * 1000)
 #define AUTH_RL_KEYS 100000
@@ -53,9 +55,38 @@ static int auth_secret_file(app_t *app)
     return 0;
 }
 
+/* The secret every node on one PostgreSQL store shares: the database's, made by the first node
+ * that starts (a per-node file would make one node's tokens invalid on the others). */
+static int auth_secret_shared(app_t *app)
+{
+    unsigned char key[AUTH_SECRET_BYTES];
+    char mine[2 * AUTH_SECRET_BYTES + 1], theirs[sizeof(app->jwt_key) + 1];
+    if (random_bytes(key, sizeof(key)) != 0)
+        return GV_EINTERNAL;
+    for (size_t i = 0; i < sizeof(key); i++)
+        snprintf(mine + 2 * i, 3, "%02x", key[i]);
+    OPENSSL_cleanse(key, sizeof(key));
+    int rc = store_meta_claim(app->store, AUTH_SECRET_META, mine, theirs, sizeof(theirs));
+    OPENSSL_cleanse(mine, sizeof(mine));
+    size_t n = rc == 0 ? strlen(theirs) : 0;
+    if (rc == 0 && n < 32) {
+        log_error("jwt secret in the database unusable (want 32 to %zu bytes)",
+                  sizeof(app->jwt_key));
+        rc = GV_EIO;
+    }
+    if (rc == 0) {
+        memcpy(app->jwt_key, theirs, n);
+        app->jwt_key_len = n;
+    }
+    OPENSSL_cleanse(theirs, sizeof(theirs));
+    return rc;
+}
+
 static int auth_secret_load(app_t *app)
 {
     const char *env = getenv("GAVEL_JWT_SECRET");
+    if ((!env || !*env) && app->cfg.store[0])
+        return auth_secret_shared(app);
     if (!env || !*env)
         return auth_secret_file(app);
     size_t n = strlen(env);

@@ -240,3 +240,13 @@ int store_meta_set(store_t *s, const char *key, const char *value)
         return GV_EINTERNAL;
     return s->cat->meta_set(s, key, value);
 }
+
+int store_meta_claim(store_t *s, const char *key, const char *value, char *out, size_t cap)
+{
+    if (key == NULL || value == NULL || out == NULL || cap == 0)
+        return GV_EINTERNAL;
+    out[0] = '\0';
+    int err = s->cat->meta_add(s, key, value);
+    err = err ? err : s->cat->meta_get(s, key, out, cap);
+    return err == GV_ENOT_FOUND ? GV_EDB : err; /* deleted between the two: not ours to hide */
+}

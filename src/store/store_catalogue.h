@@ -106,6 +106,11 @@ int store_meta_get(store_t *s, const char *key, char *out, size_t cap);
 /* store_meta_set sets key to value (insert or replace). 0 or GV_EDB*. */
 int store_meta_set(store_t *s, const char *key, const char *value);
 
+/* store_meta_claim sets key to value unless it has one, then copies the value key has into out
+ * (cap bytes): the first of any racing callers (other connections, other nodes) wins, and all
+ * of them read the winner's value. 0, GV_ELIMIT (does not fit) or GV_EDB*. */
+int store_meta_claim(store_t *s, const char *key, const char *value, char *out, size_t cap);
+
 /* store_asset_upsert inserts or updates an asset (all text fields; provider_ids must be a JSON
  * object text) and replaces its competition memberships with the n codes given (each must
  * exist and be of the asset's sport: else GV_EINVALID_REQUEST, nothing changed). *created tells

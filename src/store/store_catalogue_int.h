@@ -30,6 +30,9 @@ struct store_catalogue_ops_s {
     int (*in_tx)(store_t *s);
     int (*meta_get)(store_t *s, const char *key, char *out, size_t cap);
     int (*meta_set)(store_t *s, const char *key, const char *value);
+    /* Sets key to value only when key has no value yet (one statement: of racing callers on any
+     * connection, one wins). */
+    int (*meta_add)(store_t *s, const char *key, const char *value);
 };
 
 #endif

@@ -396,6 +396,16 @@ static int sq_meta_set(store_t *s, const char *key, const char *value)
     return err ? err : store_sqlite_exec_stmt(ss, st);
 }
 
+static int sq_meta_add(store_t *s, const char *key, const char *value)
+{
+    store_sqlite_t *ss = store_sqlite_of(s);
+    sqlite3_stmt *st;
+    int err = store_sqlite_stmt(
+        ss, "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO NOTHING", &st);
+    err = err ? err : store_sqlite_bind(ss, st, "tt", key, value);
+    return err ? err : store_sqlite_exec_stmt(ss, st);
+}
+
 const struct store_catalogue_ops_s store_sqlite_catalogue_ops = {
     .sports_list = sq_sports_list,
     .competitions_list = sq_competitions_list,
@@ -407,4 +417,5 @@ const struct store_catalogue_ops_s store_sqlite_catalogue_ops = {
     .in_tx = sq_in_tx,
     .meta_get = sq_meta_get,
     .meta_set = sq_meta_set,
+    .meta_add = sq_meta_add,
 };
