@@ -7,7 +7,8 @@
 # migrations from one source: INTEGER -> BIGINT (SQLite's integers are 64-bit), BLOB -> BYTEA
 # and length(...hash) -> octet_length(...hash), no STRICT or WITHOUT ROWID (PostgreSQL's types
 # are strict; its tables are heaps with separate indexes), "col COLLATE NOCASE" in an index ->
-# lower(col). A migration that needs more than this must be written so that it does not.
+# lower(col COLLATE "C") (ASCII folding, as NOCASE). A migration that needs more than this
+# must be written so that it does not.
 set -eu
 
 sym=store_migrations # -n NAME: the table's name (NAME and NAME_count)
@@ -41,7 +42,7 @@ dialect() {
         -e 's/ INTEGER\([ ,]\)/ BIGINT\1/g' -e 's/ INTEGER$/ BIGINT/' \
         -e 's/ BLOB\([ ,]\)/ BYTEA\1/g' -e 's/ BLOB$/ BYTEA/' \
         -e 's/\([ (]\)length(\([a-z_]*hash\))/\1octet_length(\2)/g' \
-        -e 's/\([a-z_]*\) COLLATE NOCASE/lower(\1)/g' "$1"
+        -e 's/\([a-z_]*\) COLLATE NOCASE/lower(\1 COLLATE "C")/g' "$1"
 }
 
 # Writes one table entry for file $1 with version $2 and name $3. Each line becomes "...\n";

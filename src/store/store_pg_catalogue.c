@@ -41,28 +41,9 @@ enum {
 };
 _Static_assert(SLOT_END <= STORE_PG_SLOT_CATALOGUE + 16, "the catalogue owns 16 slots");
 
-/* Workaround until store_pg_runp frees the result of its PQprepare (store_pg.c leaks it, one
- * PGresult per statement and connection): prepares sql under the name store_pg_runp gives slot
- * ("s<slot>"), frees the result and marks the slot prepared, so store_pg_runp only executes. On
- * a failure or a broken connection nothing is marked and store_pg_runp prepares (and reports
- * the failure) as usual. Remove it, and PGC_RUNP, with the fix. */
-static void pgc_prepare(store_pg_t *sp, int slot, const char *sql, const char *fmt)
-{
-    uint64_t bit = (uint64_t)1 << slot;
-    if ((sp->prepared & bit) || PQstatus(sp->conn) != CONNECTION_OK)
-        return;
-    char name[8];
-    snprintf(name, sizeof(name), "s%d", slot);
-    PGresult *r = PQprepare(sp->conn, name, sql, (int)strlen(fmt), NULL);
-    if (PQresultStatus(r) == PGRES_COMMAND_OK)
-        sp->prepared |= bit;
-    PQclear(r);
-}
-
-/* store_pg_runp, prepared by pgc_prepare first. */
+/* store_pg_runp for a slot of this file. */
 #define PGC_RUNP(sp, res, slot, sql, fmt, ...)                                                     \
-    (pgc_prepare((sp), (slot), (sql), (fmt)),                                                      \
-     store_pg_runp((sp), (res), (slot), (sql), (fmt), __VA_ARGS__))
+    store_pg_runp((sp), (res), (slot), (sql), (fmt), __VA_ARGS__)
 
 /* A row count as a LIMIT (bigint), never negative or wrapped. */
 static int64_t pgc_limit(size_t max)
@@ -527,6 +508,13 @@ static int pgc_meta_set(store_t *s, const char *key, const char *value)
                         "tt", key, value);
 }
 
+static int pgc_meta_add(store_t *s, const char *key, const char *value)
+{
+    return store_pg_run(store_pg_of(s), NULL,
+                        "INSERT INTO meta(key, value) VALUES($1, $2) ON CONFLICT(key) DO NOTHING",
+                        "tt", key, value);
+}
+
 const struct store_catalogue_ops_s store_pg_catalogue_ops = {
     .sports_list = pgc_sports_list,
     .competitions_list = pgc_competitions_list,
@@ -538,4 +526,5 @@ const struct store_catalogue_ops_s store_pg_catalogue_ops = {
     .in_tx = pgc_in_tx,
     .meta_get = pgc_meta_get,
     .meta_set = pgc_meta_set,
+    .meta_add = pgc_meta_add,
 };

@@ -629,6 +629,27 @@ static void test_meta(void **state)
                      2);
 }
 
+/* A claim sets a key only when it has no value; every claimant, on any connection, reads the
+ * first one's value; a value that does not fit is GV_ELIMIT and claims nothing more. */
+static void test_meta_claim_keeps_the_first(void **state)
+{
+    cat_fixture_t *f = *state;
+    store_t *other = NULL;
+    assert_int_equal(backend_db_open(&f->db, &other), 0);
+    char v[8];
+    assert_int_equal(store_meta_claim(f->store, "c-key", "first", v, sizeof(v)), 0);
+    assert_string_equal(v, "first");
+    assert_int_equal(store_meta_claim(other, "c-key", "second", v, sizeof(v)), 0);
+    assert_string_equal(v, "first");
+    assert_int_equal(store_meta_claim(f->store, "c-key", "third", v, sizeof(v)), 0);
+    assert_string_equal(v, "first");
+    assert_int_equal(store_meta_claim(other, "c-long", "12345678", v, sizeof(v)), GV_ELIMIT);
+    assert_int_equal(store_meta_claim(f->store, "c-long", "short", v, sizeof(v)), GV_ELIMIT);
+    assert_int_equal(backend_i64(f->store, "SELECT count(*) FROM meta WHERE key LIKE 'c-%'", NULL),
+                     2);
+    store_close(other);
+}
+
 /* Names that differ only in the case of a letter outside ASCII are not folded together, in the
  * order nor in the search (SQLite's NOCASE and LIKE fold ASCII only); paging one by one sees
  * the same order. */
@@ -770,6 +791,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusal_keeps_the_transaction, cat_setup_loaded,
                                         cat_teardown),
         cmocka_unit_test_setup_teardown(test_meta, cat_setup, cat_teardown),
+        cmocka_unit_test_setup_teardown(test_meta_claim_keeps_the_first, cat_setup, cat_teardown),
         cmocka_unit_test_setup_teardown(test_case_folding_is_ascii_only, cat_setup, cat_teardown),
         cmocka_unit_test_setup_teardown(test_saves_race_on_two_connections, cat_setup_loaded,
                                         cat_teardown),
