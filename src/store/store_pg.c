@@ -1,7 +1,8 @@
 /* The PostgreSQL backend (libpq): connection, errors, migrations (src/store/sql translated by
- * scripts/embed_sql.sh -p: the same versions), transactions and the accounts queries. The
- * catalogue, leagues, auctions and seasons are not written yet: store_pg_open is reachable from the
- * tests only (store_int.h), not from store_open, until they are. */
+ * scripts/embed_sql.sh -p: the same versions), statements (prepared once per connection for the
+ * hot ones), transactions and savepoints. Its queries are in store_pg_accounts.c,
+ * store_pg_catalogue.c, store_pg_league.c, store_pg_auction.c and store_pg_season.c; store_open
+ * chooses it for a postgres:// URI. */
 #include "store/store_pg_int.h"
 
 #include "core/err.h"

@@ -13,13 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* SE_RUN runs one of the statements below. They are meant to be prepared once per connection
- * (store_pg_runp, under their slots), but store_pg_runp does not free the result of its
- * PQprepare (store_pg.c: pg_check frees only a failure), which leaks once per slot and connection
- * and fails the sanitizer runs; until that is fixed they run unprepared (store_pg_run). With
- * the fix, SE_RUN becomes store_pg_runp: the statements and slots are ready for it. */
-#define SE_RUN(sp, res, slot, sql, ...)                                                            \
-    ((void)(slot), store_pg_run((sp), (res), (sql), __VA_ARGS__))
+/* SE_RUN runs one of the statements below, prepared once per connection under its slot. */
+#define SE_RUN(sp, res, slot, sql, ...) store_pg_runp((sp), (res), (slot), (sql), __VA_ARGS__)
 
 /* Prepared-statement slots: STORE_PG_SLOT_SEASON + 0..15. */
 enum {
