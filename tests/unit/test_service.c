@@ -1,4 +1,5 @@
-/* The auction service against a real SQLite store in a temporary directory and a fake clock, in
+/* The auction service against a real store and a fake clock, on both backends
+ * (tests/store_backend.h: SQLite in a temporary directory, PostgreSQL in a schema of its own), in
  * both of its commit modes (on the loop, and on its writer thread with its own connection):
  * nothing is visible before it is committed, a read waits for what is being written, a failed
  * commit fails what was decided after it too and reloads, idempotency outcomes are found while
@@ -20,8 +21,8 @@
 #include "league/catalogue.h"
 #include "store/store.h"
 
-#include "../store_fixture.h"
-#include "../tmpdir.h"
+#include "../league_fixture.h"
+#include "../store_backend.h"
 
 #define T0 1767225600000LL
 #define LEAGUE "lg_svc"
@@ -36,7 +37,7 @@ typedef struct {
     auction_service_t *svc;
     auction_live_t *live;
     int threaded;
-    char dir[64];
+    backend_db_t db;
 } fx_t;
 
 /* Runs the loop until nothing waits for a commit (the writer thread answers through the loop's
@@ -94,14 +95,14 @@ static int setup_mode(void **state, int threaded)
     int applied = 0;
     log_threshold = getenv("SVC_LOG") ? LOG_DEBUG : LOG_OFF;
     f->threaded = threaded;
-    assert_int_equal(0, tmpdir_make(f->dir, sizeof(f->dir), "svc"));
+    assert_int_equal(0, backend_db_make(&f->db));
     assert_int_equal(0, uv_loop_init(&f->loop));
     clock_fake_init(&f->clock, T0);
     f->hub = hub_new();
-    assert_int_equal(0, store_open(&f->store, f->dir));
+    assert_int_equal(0, backend_db_open(&f->db, &f->store));
     assert_int_equal(0, store_migrate(f->store, &applied));
-    assert_int_equal(0, store_open(&f->commit_store, f->dir));
-    assert_int_equal(0, store_open(&f->checkpoint_store, f->dir));
+    assert_int_equal(0, backend_db_open(&f->db, &f->commit_store));
+    assert_int_equal(0, backend_db_open(&f->db, &f->checkpoint_store));
     catalogue_report_t rep;
     catalogue_report_init(&rep);
     assert_int_equal(0, catalogue_load_shipped(f->store, T0, &rep));
@@ -122,7 +123,7 @@ static int setup_thread(void **state)
     return setup_mode(state, 1);
 }
 
-static int teardown(void **state)
+static int svc_teardown(void **state)
 {
     fx_t *f = *state;
     if (f->svc)
@@ -132,9 +133,9 @@ static int teardown(void **state)
     store_close(f->commit_store);
     store_close(f->checkpoint_store);
     store_close(f->store);
-    tmpdir_remove(f->dir);
+    int rc = backend_db_drop(&f->db);
     free(f);
-    return 0;
+    return rc;
 }
 
 /* ---- helpers -------------------------------------------------------------------------------- */
@@ -520,9 +521,9 @@ static void test_a_checkpoint_is_due_after_enough_rows_or_a_second(void **state)
 }
 
 #define BOTH(t)                                                                                    \
-    {#t " (commits on the loop)", t, setup_loop, teardown, NULL},                                  \
+    {#t " (commits on the loop)", t, setup_loop, svc_teardown, NULL},                              \
     {                                                                                              \
-#t " (commits on the writer thread)", t, setup_thread, teardown, NULL                      \
+#t " (commits on the writer thread)", t, setup_thread, svc_teardown, NULL                  \
     }
 
 int main(void)
@@ -536,9 +537,15 @@ int main(void)
         BOTH(test_a_restart_recovers_the_same_state),
         BOTH(test_a_resume_replays_recent_events_from_memory_and_older_from_the_log),
         BOTH(test_a_large_batch_is_released_over_several_turns),
-        cmocka_unit_test_setup_teardown(
-            test_the_writer_lets_the_log_start_over_under_steady_commits, setup_thread, teardown),
         cmocka_unit_test(test_a_checkpoint_is_due_after_enough_rows_or_a_second),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* SQLite's write-ahead log: PostgreSQL's server manages its own */
+    const struct CMUnitTest sqlite_tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_the_writer_lets_the_log_start_over_under_steady_commits, setup_thread,
+            svc_teardown),
+    };
+    return BACKEND_RUN_BOTH("auction service", tests) |
+           cmocka_run_group_tests_name("auction service, SQLite's log", sqlite_tests,
+                                       backend_group_sqlite, NULL);
 }
