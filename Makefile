@@ -32,7 +32,7 @@ FUZ_LLH  := $(LLH_NAMES:%=build/fuzz/obj/llhttp/%.o)
 UNIT_BIN := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all deps run test unit integration conformance fuzz fuzz-smoke bench format clean web web-test
+.PHONY: all deps run test unit integration integration-pg conformance fuzz fuzz-smoke bench format clean web web-test
 .DELETE_ON_ERROR:
 .SECONDARY: $(FUZ_OBJ) $(FUZ_LLH)
 
@@ -202,6 +202,12 @@ unit: deps
 integration: deps
 	@$(MAKE) --no-print-directory build/asan/gavel
 	GAVEL_BIN=build/asan/gavel $(PYTHON) -m pytest -q tests/integration
+
+# The integration suite with every server's store in a throwaway PostgreSQL
+integration-pg: deps
+	@$(MAKE) --no-print-directory build/asan/gavel
+	scripts/with-pg.sh sh -c 'GAVEL_BIN=build/asan/gavel GAVEL_TEST_STORE_PG="$$GAVEL_TEST_PG" \
+	  $(PYTHON) -m pytest -q tests/integration'
 
 conformance: build/gavel
 	GAVEL_CMD='build/gavel serve --listen 127.0.0.1:{port} --data {dir} --dev --rate-limit-scale 0' \

@@ -28,6 +28,15 @@ for t in "$@"; do
     step "unit $(basename "$t")" "$t"
 done
 step "integration" env GAVEL_BIN=build/asan/gavel "$python" -m pytest -q -p no:cacheprovider tests/integration
+# the same suite with every server's store in PostgreSQL (tests that read SQLite's file are left out)
+if [ -n "${GAVEL_TEST_PG:-}" ]; then
+    step "integration on PostgreSQL" env GAVEL_BIN=build/asan/gavel GAVEL_TEST_STORE_PG="$GAVEL_TEST_PG" \
+        "$python" -m pytest -q -p no:cacheprovider tests/integration
+else
+    echo "== integration on PostgreSQL: GAVEL_TEST_PG is not set (run under scripts/with-pg.sh)"
+    fail=$((fail + 1))
+    failed+=("integration on PostgreSQL (no server)")
+fi
 if [ -x scripts/fuzz-smoke.sh ]; then
     step "fuzz smoke" scripts/fuzz-smoke.sh
 else # a lost run bit must not turn the fuzz smoke into a silent pass
