@@ -1,7 +1,9 @@
-/* Unit tests of the store's leagues against real SQLite in a temporary directory: create and
- * read back, codes matched exactly and unique, seats, members read with current names, keyset
- * paging without loss, the asset selection, cascades, and atomicity inside a caller's transaction.
- * The catalogue rows are written with SQL (the catalogue store has its own tests). */
+/* Unit tests of the store's leagues on both backends (tests/store_backend.h: real SQLite in a
+ * temporary directory, real PostgreSQL in a schema of its own): create and read back, codes
+ * matched exactly and unique (also when connections race), seats (also raced), members read with
+ * current names, keyset paging without loss, the asset selection, cascades, and atomicity inside
+ * a caller's transaction. The catalogue rows are written with SQL (the catalogue store has its
+ * own tests). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,15 +15,52 @@
 #include "store/store.h"
 #include "store/store_int.h"
 
-#include <sqlite3.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../store_fixture.h"
-#include "../tmpdir.h"
+#include "../store_backend.h"
 
 #define T0 1700000000000LL /* created_ms of the tests' leagues */
 #define PAGE_MAX 100
+
+/* The commits of the fixture's store, counted by its commit observer. */
+static observed_t commits;
+
+static void exec_sql(fixture_t *f, const char *sql)
+{
+    backend_exec(f->store, sql);
+}
+
+/* The first column of the first row of sql as an integer (-1 when no row). */
+static int64_t query_i64(fixture_t *f, const char *sql)
+{
+    return backend_i64(f->store, sql, NULL);
+}
+
+/* 1 when a transaction is open on the fixture's store. */
+static int tx_open(fixture_t *f)
+{
+    return f->store->ops->tx_open(f->store);
+}
+
+/* The league settings of PRODUCT.md's defaults (random lot order). */
+static store_league_settings_t default_settings(void)
+{
+    return (store_league_settings_t){
+        .budget = 500000000,
+        .currency = "GBP",
+        .roster_size = 3,
+        .min_managers = 2,
+        .max_managers = 8,
+        .lot_seconds = 30,
+        .anti_snipe_seconds = 10,
+        .min_bid = 1000000,
+        .min_increment = 1000000,
+        .intermission_seconds = 3,
+        .reoffer_unsold = 1,
+    };
+}
 
 /* Creates the user "u-<tag>" named "User <tag>". */
 static void make_user(fixture_t *f, const char *tag)
@@ -66,30 +105,18 @@ static const char *const afcon_order[] = {"fb-alg", "fb-ars",  "fb-ben",
 
 static int setup(void **state)
 {
-    fixture_t *f = calloc(1, sizeof(*f));
-    if (f == NULL)
+    if (setup_open(state) != 0)
         return -1;
-    *state = f;
-    if (tmpdir_make(f->base, sizeof(f->base), "league") != 0)
+    fixture_t *f = *state;
+    if (store_migrate(f->store, NULL) != 0)
         return -1;
-    snprintf(f->dir, sizeof(f->dir), "%s/data", f->base);
-    if (store_open(&f->store, f->dir) != 0 || store_migrate(f->store, NULL) != 0)
-        return -1;
-    store_set_commit_observer(f->store, count_commit, f);
+    commits = (observed_t){0, -1};
+    store_set_commit_observer(f->store, observe_commit, &commits);
     make_catalogue(f);
     make_user(f, "alice");
     make_user(f, "bob");
     make_user(f, "carol");
     return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    store_close(f->store);
-    int rc = f->base[0] != '\0' ? tmpdir_remove(f->base) : 0;
-    free(f);
-    return rc;
 }
 
 /* A league of AFCON-2025 with the PRODUCT.md defaults. */
@@ -105,7 +132,7 @@ static store_league_t league_of(const char *id, const char *owner, const char *i
     snprintf(lg.commissioner_id, sizeof(lg.commissioner_id), "%s", owner);
     snprintf(lg.invite_code, sizeof(lg.invite_code), "%s", invite);
     snprintf(lg.watch_code, sizeof(lg.watch_code), "%s", watch);
-    lg.settings = fixture_settings();
+    lg.settings = default_settings();
     lg.created_ms = T0;
     return lg;
 }
@@ -201,7 +228,8 @@ static void create_then_get_round_trips(void **state)
     lg.settings = settings_unusual();
     lg.created_ms = T0 + 123;
     assert_int_equal(0, store_league_create(f->store, &lg));
-    assert_int_equal(1, f->commits); /* its own transaction, committed through store_tx_commit */
+    assert_int_equal(1, commits.calls); /* its own transaction, committed through store_tx_commit */
+    assert_true(commits.last_us >= 0);
 
     store_league_t got;
     assert_int_equal(0, store_league_get(f->store, "lg-1", &got));
@@ -262,6 +290,32 @@ static void default_selection_is_the_competition_by_name(void **state)
     assert_int_equal(0, selection_of(f, "lg-3", 5, ids, 16));
 }
 
+/* The name order folds ASCII case only (SQLite's NOCASE), then compares bytes: "\xc3\x89bc"
+ * (E acute, C3 89) sorts before "\xc3\xa9ab" (e acute, C3 A9), which full case folding would
+ * put first. */
+static void default_selection_folds_ascii_case_only(void **state)
+{
+    fixture_t *f = *state;
+    exec_sql(f, "INSERT INTO competitions(code, sport, name, season) VALUES"
+                "('ACCENT-2025', 'football', 'Accents', '2025')");
+    exec_sql(f, "INSERT INTO assets(id, sport, name, updated_ms) VALUES"
+                "('na-1', 'football', '\xc3\x89"
+                "bc', 1), ('na-2', 'football', '\xc3\xa9"
+                "ab', 1),"
+                "('na-3', 'football', 'Zed', 1), ('na-4', 'football', 'alpha', 1)");
+    exec_sql(f, "INSERT INTO asset_competitions(competition, asset_id) VALUES"
+                "('ACCENT-2025', 'na-1'), ('ACCENT-2025', 'na-2'), ('ACCENT-2025', 'na-3'),"
+                "('ACCENT-2025', 'na-4')");
+    store_league_t lg = league_of("lg-1", "u-alice", "ABCDEFGHJK", "MNPQRSTUVW");
+    snprintf(lg.competition, sizeof(lg.competition), "ACCENT-2025");
+    assert_int_equal(0, store_league_create(f->store, &lg));
+    char ids[8][STORE_ASSET_ID_MAX];
+    assert_int_equal(4, selection_of(f, "lg-1", 3, ids, 8));
+    const char *want[] = {"na-4", "na-3", "na-1", "na-2"};
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(want[i], ids[i]);
+}
+
 /* Nothing of a refused league is in any table, and lg-1 is as it was. */
 static void assert_only_lg1(fixture_t *f)
 {
@@ -320,26 +374,32 @@ static void unknown_reference_is_invalid_and_writes_nothing(void **state)
 static void late_failure_rolls_back_the_whole_create(void **state)
 {
     fixture_t *f = *state;
-    exec_sql(f, "CREATE TRIGGER refuse_selection BEFORE INSERT ON league_assets "
-                "WHEN NEW.league_id = 'lg-bad' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    exec_sql(f, backend_sql("CREATE TRIGGER refuse_selection BEFORE INSERT ON league_assets "
+                            "WHEN NEW.league_id = 'lg-bad' BEGIN SELECT RAISE(ABORT, 'refused'); "
+                            "END",
+                            "CREATE FUNCTION refuse_selection() RETURNS trigger LANGUAGE plpgsql "
+                            "AS $$ BEGIN IF NEW.league_id = 'lg-bad' THEN RAISE EXCEPTION "
+                            "'refused' USING ERRCODE = 'integrity_constraint_violation'; END IF; "
+                            "RETURN NEW; END $$; CREATE TRIGGER refuse_selection BEFORE INSERT "
+                            "ON league_assets FOR EACH ROW EXECUTE FUNCTION refuse_selection()"));
     store_league_t bad = league_of("lg-bad", "u-alice", "BADINVITE1", "BADWATCH11");
     assert_int_equal(GV_EINVALID_REQUEST, store_league_create(f->store, &bad));
     assert_int_equal(0, query_i64(f, "SELECT count(*) FROM leagues"));
     assert_int_equal(0, query_i64(f, "SELECT count(*) FROM league_members"));
-    assert_int_equal(1, sqlite3_get_autocommit(db_of(f))); /* no transaction left open */
-    assert_int_equal(0, f->commits);
+    assert_int_equal(0, tx_open(f)); /* no transaction left open */
+    assert_int_equal(0, commits.calls);
 
     store_league_t ok1 = league_of("lg-ok1", "u-alice", "OKINVITE11", "OKWATCH111");
     store_league_t ok2 = league_of("lg-ok2", "u-bob", "OKINVITE22", "OKWATCH222");
     assert_int_equal(0, store_tx_begin(f->store));
     assert_int_equal(0, store_league_create(f->store, &ok1));
     assert_int_equal(GV_EINVALID_REQUEST, store_league_create(f->store, &bad));
-    assert_int_equal(0, sqlite3_get_autocommit(db_of(f))); /* the caller's is still open */
+    assert_int_equal(1, tx_open(f)); /* the caller's is still open */
     assert_int_equal(GV_ECONFLICT, store_league_create(f->store, &ok1));
     assert_int_equal(0, store_league_create(f->store, &ok2));
-    assert_int_equal(0, f->commits); /* nothing committed behind the caller's back */
+    assert_int_equal(0, commits.calls); /* nothing committed behind the caller's back */
     assert_int_equal(0, store_tx_commit(f->store));
-    assert_int_equal(1, f->commits);
+    assert_int_equal(1, commits.calls);
 
     store_league_t got;
     assert_int_equal(GV_ENOT_FOUND, store_league_get(f->store, "lg-bad", &got));
@@ -355,6 +415,66 @@ static void late_failure_rolls_back_the_whole_create(void **state)
     assert_int_equal(0, store_league_create(f->store, &ok3));
     assert_int_equal(0, store_tx_rollback(f->store));
     assert_int_equal(GV_ENOT_FOUND, store_league_get(f->store, "lg-ok3", &got));
+}
+
+/* ---- walking a sport ----------------------------------------------------------------------- */
+
+/* What each_visit saw; it stops the walk (returning 42) after stop_after leagues. */
+typedef struct {
+    store_t *store;
+    int seen;
+    int stop_after;
+    int added; /* carol joined a league she was not in */
+    char ids[8][STORE_ID_MAX];
+} walk_t;
+
+/* Records the league and writes to the store meanwhile: carol joins it as a spectator (or is
+ * found there already). */
+static int each_visit(void *ctx, const store_league_t *lg)
+{
+    walk_t *w = ctx;
+    assert_true(w->seen < 8);
+    memcpy(w->ids[w->seen++], lg->id, STORE_ID_MAX);
+    assert_string_equal("football", lg->sport);
+    int rc = store_member_add(w->store, lg->id, "u-carol", STORE_ROLE_SPECTATOR, 8, T0);
+    assert_true(rc == 0 || rc == 1);
+    w->added += rc == 0;
+    return w->seen == w->stop_after ? 42 : 0;
+}
+
+static void leagues_each_walks_a_sport_by_id_and_counts_all(void **state)
+{
+    fixture_t *f = *state;
+    const char *ids[] = {"lg-b", "lg-B", "lg-a", "lg-c"}; /* byte order: lg-B, lg-a, lg-b, lg-c */
+    for (size_t i = 0; i < 4; i++) {
+        char inv[16], wat[16];
+        snprintf(inv, sizeof(inv), "EINV%06zu", i);
+        snprintf(wat, sizeof(wat), "EWAT%06zu", i);
+        store_league_t lg = league_of(ids[i], "u-alice", inv, wat);
+        assert_int_equal(0, store_league_create(f->store, &lg));
+    }
+    int64_t count = -1;
+    assert_int_equal(0, store_league_count(f->store, &count));
+    assert_int_equal(4, count);
+
+    walk_t w = {.store = f->store, .stop_after = 0};
+    assert_int_equal(0, store_leagues_each(f->store, "football", each_visit, &w));
+    assert_int_equal(4, w.seen);
+    assert_int_equal(4, w.added);
+    const char *want[] = {"lg-B", "lg-a", "lg-b", "lg-c"};
+    for (int i = 0; i < 4; i++)
+        assert_string_equal(want[i], w.ids[i]);
+    assert_int_equal(4, query_i64(f, "SELECT count(*) FROM league_members "
+                                     "WHERE user_id = 'u-carol' AND role = 'spectator'"));
+
+    walk_t stop = {.store = f->store, .stop_after = 2};
+    assert_int_equal(42, store_leagues_each(f->store, "football", each_visit, &stop));
+    assert_int_equal(2, stop.seen);
+    assert_int_equal(0, stop.added);
+    assert_string_equal("lg-a", stop.ids[1]);
+    walk_t none = {.store = f->store};
+    assert_int_equal(0, store_leagues_each(f->store, "cricket", each_visit, &none));
+    assert_int_equal(0, none.seen);
 }
 
 /* ---- codes --------------------------------------------------------------------------------- */
@@ -606,6 +726,172 @@ static void members_list_filters_and_pages_without_loss(void **state)
     assert_int_equal(66, got.spectator_count);
 }
 
+/* ---- races between connections ------------------------------------------------------------ */
+
+#define RACERS 6
+#define ROUNDS 8
+
+/* One thread on a connection of its own: at each round's start, one call of op. */
+typedef struct racer_s {
+    store_t *store;
+    pthread_barrier_t *go;
+    int t; /* which racer */
+    int (*op)(const struct racer_s *r, int round);
+    int rc[ROUNDS];
+} racer_t;
+
+static void *racer_main(void *arg)
+{
+    racer_t *r = arg;
+    for (int i = 0; i < ROUNDS; i++) {
+        pthread_barrier_wait(r->go);
+        r->rc[i] = r->op(r, i);
+    }
+    return NULL;
+}
+
+/* Runs RACERS threads of op, each on its own store on f's database, for ROUNDS rounds; rc[t][i]
+ * is racer t's result in round i. */
+static void race(fixture_t *f, int (*op)(const racer_t *r, int round), int rc[RACERS][ROUNDS])
+{
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, RACERS);
+    racer_t racers[RACERS];
+    pthread_t tids[RACERS];
+    for (int t = 0; t < RACERS; t++) {
+        racers[t] = (racer_t){.store = NULL, .go = &go, .t = t, .op = op};
+        assert_int_equal(0, backend_db_open(&f->db, &racers[t].store));
+    }
+    for (int t = 0; t < RACERS; t++)
+        assert_int_equal(0, pthread_create(&tids[t], NULL, racer_main, &racers[t]));
+    for (int t = 0; t < RACERS; t++)
+        pthread_join(tids[t], NULL);
+    pthread_barrier_destroy(&go);
+    for (int t = 0; t < RACERS; t++) {
+        memcpy(rc[t], racers[t].rc, sizeof(racers[t].rc));
+        store_close(racers[t].store);
+    }
+}
+
+/* Round i's league is "lg-r<i>"; racer t's user "u-r<t>". */
+static void racer_ids(int t, int round, char league[16], char user[16])
+{
+    snprintf(league, 16, "lg-r%d", round);
+    snprintf(user, 16, "u-r%d", t);
+}
+
+/* Even racers join as managers; odd ones, spectators already, ask to be promoted. */
+static int seat_op(const racer_t *r, int round)
+{
+    char league[16], user[16];
+    racer_ids(r->t, round, league, user);
+    if (r->t % 2 == 0)
+        return store_member_add(r->store, league, user, STORE_ROLE_MANAGER, 3, T0 + round);
+    return store_member_promote(r->store, league, user, 3);
+}
+
+static void last_seats_are_taken_once_by_racing_connections(void **state)
+{
+    fixture_t *f = *state;
+    char league[16], user[16], inv[16], wat[16];
+    for (int t = 0; t < RACERS; t++) {
+        snprintf(user, sizeof(user), "r%d", t);
+        make_user(f, user);
+    }
+    /* Each round's league: the commissioner and two free seats for six who want one. */
+    for (int i = 0; i < ROUNDS; i++) {
+        racer_ids(0, i, league, user);
+        snprintf(inv, sizeof(inv), "RINV%06d", i);
+        snprintf(wat, sizeof(wat), "RWAT%06d", i);
+        store_league_t lg = league_of(league, "u-alice", inv, wat);
+        lg.settings.max_managers = 3;
+        assert_int_equal(0, store_league_create(f->store, &lg));
+        for (int t = 1; t < RACERS; t += 2) {
+            racer_ids(t, i, league, user);
+            assert_int_equal(0,
+                             store_member_add(f->store, league, user, STORE_ROLE_SPECTATOR, 3, T0));
+        }
+    }
+    int rc[RACERS][ROUNDS];
+    race(f, seat_op, rc);
+    for (int i = 0; i < ROUNDS; i++) {
+        int seated = 0, promoted = 0;
+        for (int t = 0; t < RACERS; t++) {
+            assert_true(rc[t][i] == 0 || rc[t][i] == GV_ECONFLICT);
+            seated += rc[t][i] == 0;
+            promoted += rc[t][i] == 0 && t % 2 == 1;
+        }
+        assert_int_equal(2, seated);
+        store_league_t got;
+        racer_ids(0, i, league, user);
+        assert_int_equal(0, store_league_get(f->store, league, &got));
+        assert_int_equal(3, got.member_count);
+        assert_int_equal(RACERS / 2 - promoted, got.spectator_count);
+        for (int t = 0; t < RACERS; t++) { /* each racer's outcome is what is stored */
+            store_member_t m;
+            racer_ids(t, i, league, user);
+            int found = store_member_get(f->store, league, user, &m);
+            if (rc[t][i] == 0)
+                assert_true(found == 0 && m.role == STORE_ROLE_MANAGER);
+            else if (t % 2 == 0)
+                assert_int_equal(GV_ENOT_FOUND, found);
+            else
+                assert_true(found == 0 && m.role == STORE_ROLE_SPECTATOR);
+        }
+    }
+}
+
+/* Racer t gives league "lg-c<t>" the code of round i, as its invite code (t even) or watch
+ * code (t odd). */
+static int code_op(const racer_t *r, int round)
+{
+    char league[16], code[16];
+    snprintf(league, sizeof(league), "lg-c%d", r->t);
+    snprintf(code, sizeof(code), "RACED%05d", round);
+    return store_league_set_code(r->store, league, r->t % 2, code);
+}
+
+static void a_raced_code_is_given_once(void **state)
+{
+    fixture_t *f = *state;
+    for (int t = 0; t < RACERS; t++) {
+        char league[16], inv[16], wat[16];
+        snprintf(league, sizeof(league), "lg-c%d", t);
+        snprintf(inv, sizeof(inv), "CINV%06d", t);
+        snprintf(wat, sizeof(wat), "CWAT%06d", t);
+        store_league_t lg = league_of(league, "u-alice", inv, wat);
+        assert_int_equal(0, store_league_create(f->store, &lg));
+    }
+    int rc[RACERS][ROUNDS];
+    race(f, code_op, rc);
+    int winner[ROUNDS];
+    for (int i = 0; i < ROUNDS; i++) {
+        int given = 0;
+        for (int t = 0; t < RACERS; t++) {
+            assert_true(rc[t][i] == 0 || rc[t][i] == GV_ECONFLICT);
+            given += rc[t][i] == 0;
+            if (rc[t][i] == 0)
+                winner[i] = t;
+        }
+        assert_int_equal(1, given);
+    }
+    /* Round i's code is held by its winner's league, unless that racer won again later. */
+    for (int i = 0; i < ROUNDS; i++) {
+        int replaced = 0;
+        for (int j = i + 1; j < ROUNDS; j++)
+            replaced |= winner[j] == winner[i];
+        char sql[200];
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM leagues WHERE (id = 'lg-c%d' AND %s = 'RACED%05d') "
+                 "OR invite_code = 'RACED%05d' OR watch_code = 'RACED%05d'",
+                 winner[i], winner[i] % 2 ? "watch_code" : "invite_code", i, i, i);
+        assert_int_equal(replaced ? 0 : 1, query_i64(f, sql));
+    }
+    assert_int_equal(0, query_i64(f, "SELECT count(*) FROM (SELECT c FROM (SELECT invite_code "
+                                     "AS c FROM leagues UNION ALL SELECT watch_code FROM leagues) "
+                                     "x GROUP BY c HAVING count(*) > 1) y"));
+}
+
 /* ---- leagues of a user --------------------------------------------------------------------- */
 
 #define MANY 1050
@@ -710,9 +996,9 @@ static void assets_set_keeps_order_and_pages(void **state)
         snprintf(idbuf[k], sizeof(idbuf[k]), "x%03d", (k * 13) % EXTRA);
         ids[k] = idbuf[k];
     }
-    f->commits = 0;
+    commits.calls = 0;
     assert_int_equal(0, store_league_assets_set(f->store, "lg-1", ids, EXTRA));
-    assert_int_equal(1, f->commits);
+    assert_int_equal(1, commits.calls);
     static char got[64][STORE_ASSET_ID_MAX];
     for (int limit = 1; limit <= 41; limit += 6) {
         assert_int_equal(EXTRA, selection_of(f, "lg-1", limit, got, 64));
@@ -746,7 +1032,7 @@ static void failed_assets_set_keeps_the_previous_selection(void **state)
     const char *twice[] = {"fb-che", "fb-ars", "fb-che"};
     assert_int_equal(GV_EINVALID_REQUEST, store_league_assets_set(f->store, "lg-1", unknown, 2));
     assert_int_equal(GV_ECONFLICT, store_league_assets_set(f->store, "lg-1", twice, 3));
-    assert_int_equal(1, sqlite3_get_autocommit(db_of(f)));
+    assert_int_equal(0, tx_open(f));
     assert_int_equal(AFCON_N, selection_of(f, "lg-1", 4, got, 16));
     for (int k = 0; k < AFCON_N; k++)
         assert_string_equal(afcon_order[k], got[k]);
@@ -908,11 +1194,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(create_then_get_round_trips, setup, teardown),
         cmocka_unit_test_setup_teardown(default_selection_is_the_competition_by_name, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(default_selection_folds_ascii_case_only, setup, teardown),
         cmocka_unit_test_setup_teardown(taken_id_or_code_is_a_conflict_and_writes_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(unknown_reference_is_invalid_and_writes_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(late_failure_rolls_back_the_whole_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(leagues_each_walks_a_sport_by_id_and_counts_all, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(code_matches_exactly_and_nothing_else, setup, teardown),
         cmocka_unit_test_setup_teardown(set_code_replaces_the_old_one_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(manager_seats_are_limited_and_spectators_are_not, setup,
@@ -921,6 +1210,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(member_names_follow_a_rename, setup, teardown),
         cmocka_unit_test_setup_teardown(members_list_filters_and_pages_without_loss, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(last_seats_are_taken_once_by_racing_connections, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_raced_code_is_given_once, setup, teardown),
         cmocka_unit_test_setup_teardown(leagues_for_user_pages_through_all, setup, teardown),
         cmocka_unit_test_setup_teardown(assets_set_keeps_order_and_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_assets_set_keeps_the_previous_selection, setup,
@@ -930,5 +1222,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(bad_arguments_are_refused_before_the_database, setup,
                                         teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return BACKEND_RUN_BOTH("store league", tests);
 }
