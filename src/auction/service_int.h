@@ -126,15 +126,20 @@ typedef struct {
  * something was committed and SVC_CHECKPOINT_IDLE_MS passed: each copy ends with a sync of the
  * database file, which a commit's own sync then waits behind on the disk, so a light load is
  * copied once a second rather than five times (seed-paced round trip p99 3.9 -> 2.1 ms), while
- * a heavy one is still copied every look so its log stays short. A steady stream of commits never
- * lets a passive checkpoint copy the whole log, so the log never starts over by itself: once it is
- * SVC_CHECKPOINT_CATCH_UP_FRAMES long and a passive checkpoint copied all it saw, the writer copies
- * the few frames committed since before its next commit, which then starts the log over. Past
- * SVC_CHECKPOINT_RESTART_FRAMES (the writer idle while other connections commit, or a long reader),
- * a restart checkpoint copies what is left while every writer waits, and the log starts over. */
+ * a heavy one is still copied every look so its log stays short. Rows are a proxy for pages:
+ * a small commit of one event and its outcome writes about five pages, so 500 rows are some
+ * 1,250 frames, and the log of a middling load (a few hundred such commits a second) is looked
+ * at several times before SVC_CHECKPOINT_CATCH_UP_FRAMES rather than once (at 2,000 rows the
+ * writer's catch-up was often missed and a restart checkpoint held the writer off). A steady stream
+ * of commits never lets a passive checkpoint copy the whole log, so the log never starts over by
+ * itself: once it is SVC_CHECKPOINT_CATCH_UP_FRAMES long and a passive checkpoint copied all it
+ * saw, the writer copies the few frames committed since before its next commit, which then starts
+ * the log over. Past SVC_CHECKPOINT_RESTART_FRAMES (the writer idle while other connections commit,
+ * or a long reader), a restart checkpoint copies what is left while every writer waits, and the log
+ * starts over. */
 #define SVC_CHECKPOINT_MS 200
 #define SVC_CHECKPOINT_IDLE_MS 1000
-#define SVC_CHECKPOINT_ROWS 2000
+#define SVC_CHECKPOINT_ROWS 500
 #define SVC_CHECKPOINT_CATCH_UP_FRAMES 8192 /* 32 MiB of 4 KiB pages */
 #define SVC_CHECKPOINT_RESTART_FRAMES 16384 /* 64 MiB */
 typedef struct {

@@ -14,11 +14,8 @@
 
 /* ---- SQL ----------------------------------------------------------------------------------- */
 
-/* Runs a hot statement (store_pg_run's contract). It belongs prepared once per connection under
- * its slot (store_pg_runp), but store_pg_runp leaks PQprepare's result (pg_check keeps a result
- * that succeeded): until store_pg.c frees it, the hot statements run unprepared, their slots
- * reserved for the switch back (this macro's body only). */
-#define LG_RUNP(sp, res, slot, sql, ...) ((void)(slot), store_pg_run(sp, res, sql, __VA_ARGS__))
+/* Runs a hot statement, prepared once per connection under its slot. */
+#define LG_RUNP(sp, res, slot, sql, ...) store_pg_runp(sp, res, slot, sql, __VA_ARGS__)
 
 /* Prepared-statement slots (store_pg_runp) of the hot statements. */
 enum {
