@@ -909,6 +909,10 @@ int svc_commit_start(auction_service_t *svc)
         return 0;
     w->st = svc->deps.commit_store;
     w->catch_ups = &svc->stats.checkpoint_catch_ups;
+    /* the writer's connection only writes batches: no answer is needed before the commit's */
+    int rc = store_bulk(w->st, 1);
+    if (rc != 0)
+        return rc;
     if (uv_mutex_init(&w->mu) != 0)
         return GV_ENOMEM;
     if (uv_cond_init(&w->cv) != 0) {

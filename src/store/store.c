@@ -40,6 +40,13 @@ int store_open(store_t **out, const char *where)
     return store_open_why(out, where, NULL, 0);
 }
 
+int store_bulk(store_t *s, int on)
+{
+    if (s == NULL)
+        return GV_EINTERNAL;
+    return s->ops->bulk ? s->ops->bulk(s, on) : 0;
+}
+
 void store_close(store_t *s)
 {
     if (s != NULL)

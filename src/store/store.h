@@ -117,6 +117,14 @@ int store_snapshot(store_t *s, const char *path, store_snapshot_method_t method,
  * disk is full (GV_EDB_FULL) and no commit has succeeded since; else 0. Any thread. */
 int store_disk_full(void);
 
+/* store_bulk (on = 1) lets s's next transactions send their writes without waiting for each
+ * answer (PostgreSQL's pipeline: one round trip a transaction instead of one a statement). A
+ * write that is wrong then fails store_tx_commit (which undoes everything) rather than its own
+ * call; a read inside the transaction waits for what was sent before it. For a connection that
+ * only writes group commits (the auction writer's). SQLite has no round trips: nothing changes.
+ * 0 or GV_E*. */
+int store_bulk(store_t *s, int on);
+
 /* store_tx_begin starts a write transaction (SQLite: BEGIN IMMEDIATE, so it takes the write lock
  * now or fails with GV_EDB_BUSY after the busy timeout). No nesting: GV_EDB if one is open. */
 int store_tx_begin(store_t *s);

@@ -16,6 +16,7 @@
 
 static const store_ops_t pg_ops;
 static int pg_configure(store_pg_t *sp);
+static int pg_unpipe(store_pg_t *sp);
 
 /* ---- errors and statements ------------------------------------------------------------------ */
 
@@ -59,7 +60,7 @@ static void pg_reconnect(store_pg_t *sp)
 {
     if (PQstatus(sp->conn) == CONNECTION_BAD && !sp->in_tx) {
         PQreset(sp->conn);
-        sp->prepared = 0; /* a new session has none, nor the settings */
+        sp->prepared[0] = sp->prepared[1] = 0; /* a new session has none, nor the settings */
         if (PQstatus(sp->conn) == CONNECTION_OK)
             pg_configure(sp);
     }
@@ -135,10 +136,45 @@ int store_pg_run(store_pg_t *sp, PGresult **res, const char *sql, const char *fm
     va_start(ap, fmt);
     int err = pg_params(&p, fmt, ap);
     va_end(ap);
+    err = err ? err : pg_unpipe(sp);
     if (err != 0)
         return err;
     pg_reconnect(sp);
     PGresult *r = PQexecParams(sp->conn, sql, p.n, NULL, p.vals, p.lens, p.fmts, 0);
+    return pg_result(sp, r, res);
+}
+
+static int pg_is_prepared(const store_pg_t *sp, int slot)
+{
+    return (sp->prepared[slot / 64] >> (slot % 64)) & 1;
+}
+
+static void pg_mark_prepared(store_pg_t *sp, int slot)
+{
+    sp->prepared[slot / 64] |= (uint64_t)1 << (slot % 64);
+}
+
+static void pg_slot_name(char name[8], int slot)
+{
+    snprintf(name, 8, "s%d", slot);
+}
+
+/* Runs sql (p's parameters) prepared under slot, preparing it first on this connection. */
+static int pg_exec_prepared(store_pg_t *sp, PGresult **res, int slot, const char *sql,
+                            const pg_params_t *p)
+{
+    pg_reconnect(sp);
+    char name[8];
+    pg_slot_name(name, slot);
+    if (!pg_is_prepared(sp, slot)) {
+        PGresult *prep = PQprepare(sp->conn, name, sql, p->n, NULL);
+        int err = pg_check(sp, prep); /* frees prep on failure */
+        if (err != 0)
+            return err;
+        PQclear(prep);
+        pg_mark_prepared(sp, slot);
+    }
+    PGresult *r = PQexecPrepared(sp->conn, name, p->n, p->vals, p->lens, p->fmts, 0);
     return pg_result(sp, r, res);
 }
 
@@ -149,22 +185,135 @@ int store_pg_runp(store_pg_t *sp, PGresult **res, int slot, const char *sql, con
     va_start(ap, fmt);
     int err = slot < 0 || slot >= STORE_PG_SLOTS ? GV_EINTERNAL : pg_params(&p, fmt, ap);
     va_end(ap);
-    if (err != 0)
-        return err;
-    pg_reconnect(sp);
+    err = err ? err : pg_unpipe(sp);
+    return err ? err : pg_exec_prepared(sp, res, slot, sql, &p);
+}
+
+/* ---- pipelined (bulk) transactions ---------------------------------------------------------- */
+
+/* What a queued statement is, besides a slot it prepares (>= 0). */
+#define PG_Q_PLAIN (-1)        /* a statement whose success is all that counts */
+#define PG_Q_COMMIT (-2)       /* the COMMIT: its tag must say COMMIT */
+#define PG_PIPE_READ_EVERY 128 /* queued statements between two reads of what came back */
+
+/* Records what the next queued statement is. 0 or GV_ENOMEM. */
+static int pg_queue(store_pg_t *sp, int kind)
+{
+    if (sp->queued == sp->queue_cap) {
+        size_t cap = sp->queue_cap ? 2 * sp->queue_cap : 256;
+        int16_t *q = realloc(sp->queue, cap * sizeof(*q));
+        if (q == NULL)
+            return GV_ENOMEM;
+        sp->queue = q;
+        sp->queue_cap = cap;
+    }
+    sp->queue[sp->queued++] = (int16_t)kind;
+    /* the server's answers are read as they come, so it never blocks writing them while this
+     * side blocks sending */
+    if (sp->queued % PG_PIPE_READ_EVERY == 0)
+        PQconsumeInput(sp->conn);
+    return 0;
+}
+
+/* The failure of a queued statement whose answer is r (NULL: the connection). */
+static int pg_pipe_failed(store_pg_t *sp, const PGresult *r)
+{
+    if (r && PQresultStatus(r) == PGRES_PIPELINE_ABORTED) {
+        snprintf(sp->err, sizeof(sp->err), "a statement before this one failed");
+        return GV_EDB;
+    }
+    return store_pg_fail(sp, r);
+}
+
+/* Reads the answer of one queued statement of kind (and the NULL that ends it). 0 or the first
+ * failure, which err already holds. */
+static int pg_pipe_answer(store_pg_t *sp, int kind, int err)
+{
+    PGresult *r = PQgetResult(sp->conn);
+    if (r == NULL)
+        return err ? err : pg_pipe_failed(sp, NULL);
+    ExecStatusType st = PQresultStatus(r);
+    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok && kind >= 0) /* marked when queued, for the statements queued after it */
+        sp->prepared[kind / 64] &= ~((uint64_t)1 << (kind % 64));
+    if (ok && kind == PG_Q_COMMIT && strcmp(PQcmdStatus(r), "COMMIT") != 0 && !err) {
+        snprintf(sp->err, sizeof(sp->err), "the transaction was rolled back: %s", PQcmdStatus(r));
+        err = GV_EDB;
+    }
+    if (!ok && !err)
+        err = pg_pipe_failed(sp, r);
+    PQclear(r);
+    PQclear(PQgetResult(sp->conn)); /* the end of this statement's answers */
+    return err;
+}
+
+/* Sends the pipeline's sync, reads every queued answer and leaves pipeline mode. 0 or the first
+ * failure (the transaction, if any, is then aborted on the server and must be rolled back). */
+static int pg_pipe_drain(store_pg_t *sp)
+{
+    int err = PQpipelineSync(sp->conn) ? 0 : pg_pipe_failed(sp, NULL);
+    int lost = err != 0;
+    for (size_t i = 0; i < sp->queued && !lost; i++) {
+        err = pg_pipe_answer(sp, sp->queue[i], err);
+        lost = PQstatus(sp->conn) == CONNECTION_BAD;
+    }
+    if (!lost) {
+        PGresult *r = PQgetResult(sp->conn); /* PGRES_PIPELINE_SYNC */
+        if (PQresultStatus(r) != PGRES_PIPELINE_SYNC && !err)
+            err = pg_pipe_failed(sp, r);
+        PQclear(r);
+    }
+    sp->queued = 0;
+    sp->piped = 0;
+    if (!PQexitPipelineMode(sp->conn) && !err)
+        err = pg_pipe_failed(sp, NULL);
+    return err;
+}
+
+/* Queues sql (p's parameters) under slot, prepared first on this connection if it is not. */
+static int pg_pipe_send(store_pg_t *sp, int slot, const char *sql, const pg_params_t *p)
+{
     char name[8];
-    snprintf(name, sizeof(name), "s%d", slot);
-    uint64_t bit = (uint64_t)1 << slot;
-    if (!(sp->prepared & bit)) {
-        PGresult *prep = PQprepare(sp->conn, name, sql, p.n, NULL);
-        err = pg_check(sp, prep); /* frees prep on failure */
+    pg_slot_name(name, slot);
+    if (!pg_is_prepared(sp, slot)) {
+        if (!PQsendPrepare(sp->conn, name, sql, p->n, NULL))
+            return pg_pipe_failed(sp, NULL);
+        int err = pg_queue(sp, slot);
         if (err != 0)
             return err;
-        PQclear(prep);
-        sp->prepared |= bit;
+        pg_mark_prepared(sp, slot); /* for the statements queued next; undone if it failed */
     }
-    PGresult *r = PQexecPrepared(sp->conn, name, p.n, p.vals, p.lens, p.fmts, 0);
-    return pg_result(sp, r, res);
+    if (!PQsendQueryPrepared(sp->conn, name, p->n, p->vals, p->lens, p->fmts, 0))
+        return pg_pipe_failed(sp, NULL);
+    return pg_queue(sp, PG_Q_PLAIN);
+}
+
+int store_pg_send(store_pg_t *sp, int slot, const char *sql, const char *fmt, ...)
+{
+    pg_params_t p;
+    va_list ap;
+    va_start(ap, fmt);
+    int err = slot < 0 || slot >= STORE_PG_SLOTS ? GV_EINTERNAL : pg_params(&p, fmt, ap);
+    va_end(ap);
+    if (err != 0)
+        return err;
+    if (!sp->piped)
+        return pg_exec_prepared(sp, NULL, slot, sql, &p);
+    return pg_pipe_send(sp, slot, sql, &p);
+}
+
+/* Ends a pipelined transaction's pipeline before a statement that needs its answer. */
+static int pg_unpipe(store_pg_t *sp)
+{
+    return sp->piped ? pg_pipe_drain(sp) : 0;
+}
+
+/* Queues a statement without parameters (BEGIN, COMMIT, a savepoint) of kind. */
+static int pg_pipe_plain(store_pg_t *sp, const char *sql, int kind)
+{
+    if (!PQsendQueryParams(sp->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
+        return pg_pipe_failed(sp, NULL);
+    return pg_queue(sp, kind);
 }
 
 int store_pg_is(const store_pg_t *sp, const char *state)
@@ -174,6 +323,9 @@ int store_pg_is(const store_pg_t *sp, const char *state)
 
 int store_pg_exec(store_pg_t *sp, const char *sql)
 {
+    int err0 = pg_unpipe(sp);
+    if (err0 != 0)
+        return err0;
     pg_reconnect(sp);
     PGresult *r = PQexec(sp->conn, sql);
     int err = pg_check(sp, r);
@@ -214,8 +366,11 @@ int store_pg_changes(const PGresult *res)
 static void pg_close(store_t *s)
 {
     store_pg_t *sp = store_pg_of(s);
+    if (sp->conn && sp->piped)
+        pg_pipe_drain(sp);
     if (sp->conn && sp->in_tx)
         PQclear(PQexec(sp->conn, "ROLLBACK"));
+    free(sp->queue);
     PQfinish(sp->conn);
     free(sp);
 }
@@ -277,6 +432,19 @@ static int pg_tx_begin(store_t *s)
         snprintf(sp->err, sizeof(sp->err), "a transaction is already open");
         return GV_EDB;
     }
+    if (sp->bulk) {
+        pg_reconnect(sp);
+        if (!PQenterPipelineMode(sp->conn))
+            return pg_pipe_failed(sp, NULL);
+        sp->piped = 1;
+        int err = pg_pipe_plain(sp, "BEGIN", PG_Q_PLAIN);
+        if (err != 0) {
+            pg_pipe_drain(sp);
+            return err;
+        }
+        sp->in_tx = 1;
+        return 0;
+    }
     int err = store_pg_exec(sp, "BEGIN");
     sp->in_tx = err == 0;
     return err;
@@ -288,6 +456,7 @@ static int pg_tx_rollback(store_t *s)
     if (!sp->in_tx)
         return 0;
     sp->in_tx = 0;
+    pg_unpipe(sp); /* what it failed of is being undone */
     if (PQstatus(sp->conn) == CONNECTION_BAD)
         return 0; /* the server rolled it back when the connection went */
     return store_pg_exec(sp, "ROLLBACK");
@@ -311,6 +480,16 @@ static int pg_tx_commit(store_t *s)
         snprintf(sp->err, sizeof(sp->err), "no transaction is open");
         return GV_EDB;
     }
+    if (sp->piped) {
+        int err = pg_pipe_plain(sp, "COMMIT", PG_Q_COMMIT);
+        int drained = pg_pipe_drain(sp);
+        err = err ? err : drained;
+        if (err == 0 || PQtransactionStatus(sp->conn) == PQTRANS_IDLE)
+            sp->in_tx = 0;
+        else
+            pg_rollback_after(sp);
+        return err;
+    }
     PGresult *r = PQexec(sp->conn, "COMMIT");
     int err = pg_check(sp, r);
     if (err == 0 && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
@@ -326,6 +505,12 @@ static int pg_tx_commit(store_t *s)
     return err;
 }
 
+static int pg_bulk(store_t *s, int on)
+{
+    store_pg_of(s)->bulk = on != 0;
+    return 0;
+}
+
 static int pg_tx_open(store_t *s)
 {
     store_pg_t *sp = store_pg_of(s);
@@ -336,6 +521,10 @@ static int pg_tx_open(store_t *s)
 static int pg_savepoint(store_t *s, store_sp_op_t op)
 {
     store_pg_t *sp = store_pg_of(s);
+    if (op != STORE_SP_ROLLBACK && sp->piped)
+        return pg_pipe_plain(
+            sp, op == STORE_SP_BEGIN ? "SAVEPOINT store_unit" : "RELEASE SAVEPOINT store_unit",
+            PG_Q_PLAIN);
     if (op == STORE_SP_BEGIN)
         return store_pg_exec(sp, "SAVEPOINT store_unit");
     if (op == STORE_SP_RELEASE)
@@ -556,6 +745,7 @@ static const store_ops_t pg_ops = {
     .tx_rollback = pg_tx_rollback,
     .tx_open = pg_tx_open,
     .savepoint = pg_savepoint,
+    .bulk = pg_bulk,
     .user_ensure = store_pg_user_ensure,
     .user_get = store_pg_user_get,
     .user_set_name = store_pg_user_set_name,

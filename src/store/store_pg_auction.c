@@ -130,6 +130,56 @@ static const char SQL_OUTCOME_KEYS[] =
     "UNION ALL SELECT user_id, client_bid_id FROM auction_bids "
     "WHERE auction_id = $1 AND client_bid_id IS NOT NULL";
 
+/* The same writes in a bulk transaction (store_bulk: the writer's group commit), sent without
+ * waiting for their answers: each fails, rather than does nothing, when the write is wrong (a
+ * taken key, a missing auction: the foreign key; a row that should have changed: a division by
+ * zero), so the batch's commit fails and nothing of it is kept. A repeated outcome key is still
+ * fine. */
+static const char BULK_EVENT_INSERT[] =
+    "INSERT INTO auction_events(auction_id, seq, type, payload, at_ms, actor_id) "
+    "VALUES($1, $2, $3, $4, $5, $6)";
+static const char BULK_BID_INSERT[] =
+    "INSERT INTO auction_bids(auction_id, seq, epoch, lot, user_id, amount, at_ms) "
+    "VALUES($1, $2, $3, $4, $5, $6, $7)";
+static const char BULK_LOT_INSERT[] =
+    "INSERT INTO auction_lots(auction_id, epoch, lot, asset_id, result, winner_id, price, "
+    "closed_ms) VALUES($1, $2, $3, $4, $5, $6, $7, $8)";
+static const char BULK_ROSTER_ADD[] =
+    "INSERT INTO auction_rosters(auction_id, asset_id, user_id, price, lot) "
+    "VALUES($1, $2, $3, $4, $5) ON CONFLICT (auction_id, asset_id) DO UPDATE SET "
+    "user_id = excluded.user_id, price = excluded.price, lot = excluded.lot";
+static const char BULK_OUTCOME_PUT[] =
+    "INSERT INTO auction_bid_outcomes(auction_id, user_id, client_bid_id, outcome) "
+    "VALUES($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+#define BULK_ONE(update) "WITH u AS (" update " RETURNING 1) SELECT 1 / count(*)::int FROM u"
+static const char BULK_OUTCOME_ON_BID[] =
+    BULK_ONE("UPDATE auction_bids SET client_bid_id = $4, outcome = $5 "
+             "WHERE auction_id = $1 AND seq = $2 AND user_id = $3 AND client_bid_id IS NULL");
+static const char BULK_UPDATE[] =
+    BULK_ONE("UPDATE auctions SET status = $2, seq = $3, updated_ms = $4 WHERE id = $1");
+static const char BULK_LOT_UNDO[] = BULK_ONE("UPDATE auction_lots SET result = 'undone' "
+                                             "WHERE auction_id = $1 AND epoch = $2 AND lot = $3");
+
+enum {
+    AU_B_EVENT,
+    AU_B_BID,
+    AU_B_LOT,
+    AU_B_ROSTER_ADD,
+    AU_B_ROSTER_DEL,
+    AU_B_ROSTER_CLEAR,
+    AU_B_OUTCOME_PUT,
+    AU_B_OUTCOME_ON_BID,
+    AU_B_UPDATE,
+    AU_B_LEAGUE_STATUS_OF,
+    AU_B_LOT_UNDO,
+    AU_B_COUNT /* 16 at most */
+};
+_Static_assert(AU_B_COUNT <= 16, "the auctions' bulk writes own 16 slots");
+
+/* Queues a bulk write (store_pg_send) of slot n. */
+#define AU_SEND(sp, n, sql, fmt, ...)                                                              \
+    store_pg_send((sp), STORE_PG_SLOT_AUCTION_BULK + (n), (sql), (fmt), __VA_ARGS__)
+
 /* ---- helpers ------------------------------------------------------------------------------- */
 
 /* err of a statement that failed, with the constraint failures mapped as the SQLite backend maps
@@ -302,6 +352,12 @@ static int pg_auction_update_tx(store_t *s, const char *id, const char *status, 
 {
     store_pg_t *sp = store_pg_of(s);
     PGresult *res = NULL;
+    if (store_pg_piped(sp)) {
+        int err = AU_SEND(sp, AU_B_UPDATE, BULK_UPDATE, "ttii", id, status, seq, now_ms);
+        return err ? err
+                   : AU_SEND(sp, AU_B_LEAGUE_STATUS_OF, SQL_LEAGUE_STATUS_OF, "tt", id,
+                             au_league_status(status));
+    }
     int err = AU_RUNP(sp, &res, AU_S_UPDATE, SQL_UPDATE, "ttii", id, status, seq, now_ms);
     err = au_write_one(sp, err, res);
     if (err == 0)
@@ -332,6 +388,9 @@ static int pg_auction_event_append(store_t *s, const char *auction_id,
 {
     store_pg_t *sp = store_pg_of(s);
     PGresult *res = NULL;
+    if (store_pg_piped(sp))
+        return AU_SEND(sp, AU_B_EVENT, BULK_EVENT_INSERT, "tittit", auction_id, ev->seq, ev->type,
+                       ev->payload, ev->at_ms, ev->actor_id);
     int err = AU_RUNP(sp, &res, AU_S_EVENT_INSERT, SQL_EVENT_INSERT, "tittit", auction_id, ev->seq,
                       ev->type, ev->payload, ev->at_ms, ev->actor_id);
     return au_inserted(sp, err, res, auction_id, GV_ECONFLICT);
@@ -368,6 +427,9 @@ static int pg_auction_bid_insert(store_t *s, const char *auction_id, int epoch,
 {
     store_pg_t *sp = store_pg_of(s);
     PGresult *res = NULL;
+    if (store_pg_piped(sp))
+        return AU_SEND(sp, AU_B_BID, BULK_BID_INSERT, "tinntii", auction_id, b->seq, epoch, b->lot,
+                       b->user_id, b->amount, b->at_ms);
     int err = AU_RUNP(sp, &res, AU_S_BID_INSERT, SQL_BID_INSERT, "tinntii", auction_id, b->seq,
                       epoch, b->lot, b->user_id, b->amount, b->at_ms);
     return au_inserted(sp, err, res, auction_id, GV_ECONFLICT);
@@ -406,6 +468,9 @@ static int pg_auction_lot_closed(store_t *s, const char *auction_id, int epoch, 
 {
     store_pg_t *sp = store_pg_of(s);
     PGresult *res = NULL;
+    if (store_pg_piped(sp))
+        return AU_SEND(sp, AU_B_LOT, BULK_LOT_INSERT, "tnntttii", auction_id, epoch, lot, asset_id,
+                       result, winner_id, price, at_ms);
     int err = AU_RUNP(sp, &res, AU_S_LOT_INSERT, SQL_LOT_INSERT, "tnntttii", auction_id, epoch, lot,
                       asset_id, result, winner_id, price, at_ms);
     return au_inserted(sp, err, res, auction_id, GV_ECONFLICT);
@@ -415,6 +480,8 @@ static int pg_auction_lot_undone(store_t *s, const char *auction_id, int epoch, 
 {
     store_pg_t *sp = store_pg_of(s);
     PGresult *res = NULL;
+    if (store_pg_piped(sp))
+        return AU_SEND(sp, AU_B_LOT_UNDO, BULK_LOT_UNDO, "tnn", auction_id, epoch, lot);
     int err = AU_RUNP(sp, &res, AU_S_LOT_UNDO, SQL_LOT_UNDO, "tnn", auction_id, epoch, lot);
     return au_write_one(sp, err, res);
 }
@@ -426,6 +493,11 @@ static int pg_auction_roster_set(store_t *s, const char *auction_id, const char 
 {
     store_pg_t *sp = store_pg_of(s);
     PGresult *res = NULL;
+    if (store_pg_piped(sp) && user_id == NULL)
+        return AU_SEND(sp, AU_B_ROSTER_DEL, SQL_ROSTER_DEL, "tt", auction_id, asset_id);
+    if (store_pg_piped(sp))
+        return AU_SEND(sp, AU_B_ROSTER_ADD, BULK_ROSTER_ADD, "tttin", auction_id, asset_id, user_id,
+                       price, lot);
     if (user_id == NULL)
         return au_err(
             sp, AU_RUNP(sp, NULL, AU_S_ROSTER_DEL, SQL_ROSTER_DEL, "tt", auction_id, asset_id));
@@ -437,6 +509,8 @@ static int pg_auction_roster_set(store_t *s, const char *auction_id, const char 
 static int pg_auction_roster_clear(store_t *s, const char *auction_id)
 {
     store_pg_t *sp = store_pg_of(s);
+    if (store_pg_piped(sp))
+        return AU_SEND(sp, AU_B_ROSTER_CLEAR, SQL_ROSTER_CLEAR, "t", auction_id);
     return au_err(sp, store_pg_run(sp, NULL, SQL_ROSTER_CLEAR, "t", auction_id));
 }
 
@@ -505,6 +579,9 @@ static int pg_bid_outcome_put(store_t *s, const char *auction_id, const char *us
 {
     store_pg_t *sp = store_pg_of(s);
     PGresult *res = NULL;
+    if (store_pg_piped(sp))
+        return AU_SEND(sp, AU_B_OUTCOME_PUT, BULK_OUTCOME_PUT, "tttt", auction_id, user_id,
+                       client_bid_id, outcome);
     int err = AU_RUNP(sp, &res, AU_S_OUTCOME_PUT, SQL_OUTCOME_PUT, "tttt", auction_id, user_id,
                       client_bid_id, outcome);
     return au_inserted(sp, err, res, auction_id, 0);
@@ -517,6 +594,9 @@ static int pg_bid_outcome_on_bid(store_t *s, const char *auction_id, int64_t seq
 {
     store_pg_t *sp = store_pg_of(s);
     PGresult *res = NULL;
+    if (store_pg_piped(sp))
+        return AU_SEND(sp, AU_B_OUTCOME_ON_BID, BULK_OUTCOME_ON_BID, "tittt", auction_id, seq,
+                       user_id, client_bid_id, outcome);
     int err = AU_RUNP(sp, &res, AU_S_OUTCOME_ON_BID, SQL_OUTCOME_ON_BID, "tittt", auction_id, seq,
                       user_id, client_bid_id, outcome);
     if (err != 0)

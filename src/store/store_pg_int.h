@@ -12,19 +12,24 @@
 typedef struct {
     store_t base; /* first, so a store_t * is a store_pg_t * */
     PGconn *conn;
-    int in_tx;         /* a transaction this store began is open */
-    uint64_t prepared; /* bit n: statement slot n is prepared on this connection */
-    char state[6];     /* SQLSTATE of the last failure ("" when it had none) */
-    char err[256];     /* message of the last failure */
+    int in_tx;            /* a transaction this store began is open */
+    int bulk;             /* store_bulk: its transactions are pipelined */
+    int piped;            /* this transaction's statements are queued, answers unread */
+    uint64_t prepared[2]; /* bit n: statement slot n is prepared on this connection */
+    int16_t *queue;       /* what each queued statement is (a slot it prepares, or PG_Q_*) */
+    size_t queued, queue_cap;
+    char state[6]; /* SQLSTATE of the last failure ("" when it had none) */
+    char err[256]; /* message of the last failure */
 } store_pg_t;
 
 /* Prepared-statement slots (store_pg_runp): each file owns a range, so names never clash. */
 enum {
-    STORE_PG_SLOT_CATALOGUE = 0, /* 0..15 */
-    STORE_PG_SLOT_LEAGUE = 16,   /* 16..31 */
-    STORE_PG_SLOT_AUCTION = 32,  /* 32..47 */
-    STORE_PG_SLOT_SEASON = 48,   /* 48..63 */
-    STORE_PG_SLOTS = 64,
+    STORE_PG_SLOT_CATALOGUE = 0,     /* 0..15 */
+    STORE_PG_SLOT_LEAGUE = 16,       /* 16..31 */
+    STORE_PG_SLOT_AUCTION = 32,      /* 32..47 */
+    STORE_PG_SLOT_SEASON = 48,       /* 48..63 */
+    STORE_PG_SLOT_AUCTION_BULK = 64, /* 64..79: the auctions' writes in a bulk transaction */
+    STORE_PG_SLOTS = 128,
 };
 
 static inline store_pg_t *store_pg_of(store_t *s)
@@ -48,6 +53,20 @@ int store_pg_run(store_pg_t *sp, PGresult **res, const char *sql, const char *fm
  * slot (0 <= slot < STORE_PG_SLOTS; one sql per slot for the program's life) and then only
  * executed. */
 int store_pg_runp(store_pg_t *sp, PGresult **res, int slot, const char *sql, const char *fmt, ...);
+
+/* store_pg_send runs a write whose answer the caller does not need: in a bulk transaction
+ * (store_pg_piped) it is queued, prepared under slot like store_pg_runp, and its failure fails the
+ * transaction's commit (so it must fail rather than do nothing when the write is wrong); outside
+ * one it is store_pg_runp with no result. 0 or GV_EDB* (a connection that fails at once). */
+int store_pg_send(store_pg_t *sp, int slot, const char *sql, const char *fmt, ...);
+
+/* store_pg_piped: 1 while sp's transaction is pipelined (store_bulk on, and nothing since its
+ * BEGIN needed an answer); store_pg_run, store_pg_runp and store_pg_exec first read every
+ * queued answer and end the pipeline (a queued failure is then their failure). */
+static inline int store_pg_piped(const store_pg_t *sp)
+{
+    return sp->piped;
+}
 
 /* store_pg_is: 1 when the last failure's SQLSTATE is state (e.g. "23505", a unique key taken;
  * "23503", a foreign key with no row). Inside a transaction a failed statement aborts it: use

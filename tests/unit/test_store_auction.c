@@ -851,6 +851,72 @@ static int64_t prepared_count(fixture_t *f, const char *like)
 
 /* A taken key or a missing auction in the middle of a group commit is refused alone: the caller's
  * transaction goes on (PostgreSQL would abort it on a failed statement) and commits the rest. */
+/* A bulk transaction (store_bulk: the writer's group commit, pipelined on PostgreSQL) writes
+ * what a plain one writes, a read inside it sees what was sent before it, and a wrong write fails
+ * either its own call or the commit, never silently: nothing of that transaction is kept, and the
+ * next one on the same connection works (statements first sent in the failed one included). */
+static void a_bulk_transaction_keeps_all_or_nothing(void **state)
+{
+    fixture_t *f = *state;
+    create_auction(f, "au-1", "lg-1", "running");
+    assert_int_equal(0, store_bulk(f->store, 1));
+
+    assert_int_equal(0, store_tx_begin(f->store));
+    store_auction_event_t ev = event_of(1, "u-bob");
+    assert_int_equal(0, store_auction_event_append(f->store, "au-1", &ev));
+    int rc = store_auction_event_append(f->store, "au-1", &ev); /* the same seq again */
+    if (backend_kind == BACKEND_POSTGRES) /* pipelined: the failure is the commit's */
+        assert_int_equal(0, rc);
+    store_bid_row_t b = {.seq = 1, .lot = 1, .user_id = "u-bob", .amount = 10, .at_ms = T0 + 1};
+    if (rc == 0) /* queued: the bid's statement is sent after the failure, and skipped */
+        rc = store_auction_bid_insert(f->store, "au-1", 0, &b);
+    if (rc == 0)
+        rc = store_tx_commit(f->store);
+    else
+        assert_int_equal(0, store_tx_rollback(f->store));
+    assert_true(rc != 0);
+    assert_int_equal(0, f->store->ops->tx_open(f->store));
+    assert_int_equal(0, count_of(f, "auction_events", "au-1"));
+
+    enum { N = 600 };
+    assert_int_equal(0, store_tx_begin(f->store));
+    for (int64_t seq = 1; seq <= N; seq++) {
+        store_auction_event_t e = event_of(seq, seq % 2 ? "u-bob" : NULL);
+        assert_int_equal(0, store_auction_event_append(f->store, "au-1", &e));
+        store_bid_row_t bid = {
+            .seq = seq, .lot = 1, .user_id = "u-bob", .amount = 10 * seq, .at_ms = T0 + seq};
+        assert_int_equal(0, store_auction_bid_insert(f->store, "au-1", 0, &bid));
+        char cbid[16];
+        snprintf(cbid, sizeof(cbid), "c-%d", (int)seq);
+        assert_int_equal(0, store_bid_outcome_on_bid(f->store, "au-1", seq, "u-bob", cbid, "{}"));
+    }
+    char out[64];
+    assert_int_equal(0, store_bid_outcome_get(f->store, "au-1", "u-bob", "c-7", out, sizeof(out)));
+    assert_string_equal("{}", out); /* a read waits for what was sent before it */
+    assert_int_equal(0, store_auction_update(f->store, "au-1", "running", N, T0 + N));
+    assert_int_equal(0, store_bid_outcome_put(f->store, "au-1", "u-carol", "c-x", "{\"r\":1}"));
+    assert_int_equal(0, store_tx_commit(f->store));
+    assert_int_equal(N, count_of(f, "auction_events", "au-1"));
+    assert_int_equal(N, count_of(f, "auction_bids", "au-1"));
+    store_auction_t a;
+    assert_int_equal(0, store_auction_get(f->store, "au-1", &a));
+    assert_int_equal(N, a.seq);
+    store_auction_free_fields(&a);
+
+    /* an update of an auction that does not exist must not pass for a success */
+    assert_int_equal(0, store_tx_begin(f->store));
+    ev = event_of(N + 1, NULL);
+    assert_int_equal(0, store_auction_event_append(f->store, "au-1", &ev));
+    rc = store_auction_update(f->store, "au-x", "running", N + 1, T0);
+    if (rc == 0)
+        rc = store_tx_commit(f->store);
+    else
+        assert_int_equal(0, store_tx_rollback(f->store));
+    assert_true(rc != 0);
+    assert_int_equal(N, count_of(f, "auction_events", "au-1"));
+    assert_int_equal(0, store_bulk(f->store, 0));
+}
+
 static void refusals_inside_a_group_commit_keep_the_transaction(void **state)
 {
     fixture_t *f = *state;
@@ -1031,6 +1097,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(refusals_inside_a_group_commit_keep_the_transaction, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(a_bulk_transaction_keeps_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_arguments_are_refused_before_the_database, setup,
                                         teardown),
     };
