@@ -355,6 +355,23 @@ static int lock_data_dir(app_t *app)
     return rc;
 }
 
+/* One server per database: a second one on the same PostgreSQL database would run the same
+ * auctions' clocks and fan-out apart from the first (auctions have no owner node yet). */
+static int claim_store(app_t *app)
+{
+    int rc = store_claim(app->store, "gavel serve");
+    if (rc == GV_ECONFLICT)
+        fprintf(stderr, "gavel: another gavel serve already uses this PostgreSQL database and "
+                        "schema; one server per schema until auctions have owner nodes (stop the "
+                        "other, or give this one a schema of its own)\n");
+    else if (rc)
+        fprintf(stderr, "gavel: the database could not be claimed (%s: %s)\n", err_name(rc),
+                store_errmsg(app->store));
+    if (rc)
+        log_error("store claim failed err=%s", err_name(rc));
+    return rc;
+}
+
 static int cmd_serve(app_t *app)
 {
     char host[128];
@@ -386,6 +403,7 @@ static int cmd_serve(app_t *app)
     clock_real_init(&app->clock);
     int rc = lock_data_dir(app);
     rc = rc ? rc : open_store(app);
+    rc = rc ? rc : claim_store(app);
     if (!rc)
         rc = load_catalogue(app);
     if (!rc && app->cfg.admin_email[0])

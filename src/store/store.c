@@ -47,6 +47,13 @@ int store_bulk(store_t *s, int on)
     return s->ops->bulk ? s->ops->bulk(s, on) : 0;
 }
 
+int store_claim(store_t *s, const char *name)
+{
+    if (s == NULL || name == NULL)
+        return GV_EINTERNAL;
+    return s->ops->claim ? s->ops->claim(s, name) : 0;
+}
+
 void store_close(store_t *s)
 {
     if (s != NULL)

@@ -125,6 +125,13 @@ int store_disk_full(void);
  * 0 or GV_E*. */
 int store_bulk(store_t *s, int on);
 
+/* store_claim makes s the only holder of name on its database for as long as s is open: a claim of
+ * the same name by another store (another process, another machine) fails with GV_ECONFLICT.
+ * PostgreSQL: a session lock, taken again after a reconnect; when another holder took it
+ * meanwhile, store_health fails. SQLite: nothing (the data directory is locked by its one
+ * server). 0, GV_ECONFLICT or GV_EDB*. */
+int store_claim(store_t *s, const char *name);
+
 /* store_tx_begin starts a write transaction (SQLite: BEGIN IMMEDIATE, so it takes the write lock
  * now or fails with GV_EDB_BUSY after the busy timeout). No nesting: GV_EDB if one is open. */
 int store_tx_begin(store_t *s);

@@ -17,6 +17,7 @@
 static const store_ops_t pg_ops;
 static int pg_configure(store_pg_t *sp);
 static int pg_unpipe(store_pg_t *sp);
+static int pg_claim_take(store_pg_t *sp);
 
 /* ---- errors and statements ------------------------------------------------------------------ */
 
@@ -61,8 +62,8 @@ static void pg_reconnect(store_pg_t *sp)
     if (PQstatus(sp->conn) == CONNECTION_BAD && !sp->in_tx) {
         PQreset(sp->conn);
         sp->prepared[0] = sp->prepared[1] = 0; /* a new session has none, nor the settings */
-        if (PQstatus(sp->conn) == CONNECTION_OK)
-            pg_configure(sp);
+        if (PQstatus(sp->conn) == CONNECTION_OK && pg_configure(sp) == 0 && sp->claim[0])
+            sp->claim_lost = pg_claim_take(sp) != 0;
     }
 }
 
@@ -633,10 +634,45 @@ static int pg_schema_version(store_t *s, int *version)
 
 /* ---- health and the rest -------------------------------------------------------------------- */
 
+/* Tries the session lock of sp->claim: 0, GV_ECONFLICT (another session holds it) or GV_EDB*. */
+static int pg_claim_take(store_pg_t *sp)
+{
+    PGresult *r = NULL;
+    int err = store_pg_run(
+        sp, &r, "SELECT pg_try_advisory_lock(7347714, hashtext($1 || ' in ' || current_schema()))",
+        "t", sp->claim);
+    if (err != 0)
+        return err;
+    err = strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? 0 : GV_ECONFLICT;
+    PQclear(r);
+    if (err != 0)
+        snprintf(sp->err, sizeof(sp->err), "another session holds %s", sp->claim);
+    return err;
+}
+
+static int pg_claim(store_t *s, const char *name)
+{
+    store_pg_t *sp = store_pg_of(s);
+    if (strlen(name) >= sizeof(sp->claim))
+        return GV_ELIMIT;
+    snprintf(sp->claim, sizeof(sp->claim), "%s", name);
+    int err = pg_claim_take(sp);
+    if (err != 0)
+        sp->claim[0] = '\0';
+    return err;
+}
+
 static int pg_health(store_t *s)
 {
+    store_pg_t *sp = store_pg_of(s);
     int one = 0;
-    return pg_query_int(store_pg_of(s), "SELECT 1", &one);
+    int err = pg_query_int(sp, "SELECT 1", &one);
+    if (err == 0 && sp->claim_lost) {
+        snprintf(sp->err, sizeof(sp->err), "another session took %s while this one reconnected",
+                 sp->claim);
+        err = GV_ECONFLICT;
+    }
+    return err;
 }
 
 /* The write-ahead log's insert position moves with every write of any connection to the
@@ -746,6 +782,7 @@ static const store_ops_t pg_ops = {
     .tx_open = pg_tx_open,
     .savepoint = pg_savepoint,
     .bulk = pg_bulk,
+    .claim = pg_claim,
     .user_ensure = store_pg_user_ensure,
     .user_get = store_pg_user_get,
     .user_set_name = store_pg_user_set_name,

@@ -18,8 +18,10 @@ typedef struct {
     uint64_t prepared[2]; /* bit n: statement slot n is prepared on this connection */
     int16_t *queue;       /* what each queued statement is (a slot it prepares, or PG_Q_*) */
     size_t queued, queue_cap;
-    char state[6]; /* SQLSTATE of the last failure ("" when it had none) */
-    char err[256]; /* message of the last failure */
+    char claim[64]; /* store_claim's name ("" none), taken again after a reconnect */
+    int claim_lost; /* another session holds it now */
+    char state[6];  /* SQLSTATE of the last failure ("" when it had none) */
+    char err[256];  /* message of the last failure */
 } store_pg_t;
 
 /* Prepared-statement slots (store_pg_runp): each file owns a range, so names never clash. */

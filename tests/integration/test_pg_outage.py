@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 
-from conftest import REPO
+from conftest import REPO, run_gavel
 from test_auction import M, bid, setup_auction, state
 from test_leagues import code_of
 
@@ -107,3 +107,22 @@ def state_of(srv, who, aid):
     )
     assert r.status_code == 200, r.text
     return r.json()["lot"]
+
+
+def test_one_server_per_schema(start_server, own_pg, tmp_path):
+    """A second server on the same database and schema would run the same auctions apart from
+    the first: it refuses to start, saying why; one on another schema starts; once the first has
+    stopped, the schema can be served again."""
+    uri, _, _ = own_pg
+    first = start_server("--store", uri)
+    second = run_gavel("serve", "--dev", "--listen", "127.0.0.1:0", "--data", tmp_path / "second",
+                       "--store", uri)
+    assert second.returncode != 0
+    assert "another gavel serve already uses this PostgreSQL database and schema" in second.stderr
+    made = subprocess.run(["psql", "-qX", uri, "-c", "CREATE SCHEMA other"], capture_output=True)
+    assert made.returncode == 0, made.stderr
+    other = start_server("--store", uri + "?options=-csearch_path%3Dother")
+    assert requests.get(f"{other.url}/api/health", timeout=10).status_code == 200
+    first.stop_and_check()
+    again = start_server("--store", uri)
+    assert requests.get(f"{again.url}/api/health", timeout=10).status_code == 200
