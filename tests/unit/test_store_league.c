@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../league_fixture.h"
 #include "../store_backend.h"
 
 #define T0 1700000000000LL /* created_ms of the tests' leagues */
@@ -42,24 +43,6 @@ static int64_t query_i64(fixture_t *f, const char *sql)
 static int tx_open(fixture_t *f)
 {
     return f->store->ops->tx_open(f->store);
-}
-
-/* The league settings of PRODUCT.md's defaults (random lot order). */
-static store_league_settings_t default_settings(void)
-{
-    return (store_league_settings_t){
-        .budget = 500000000,
-        .currency = "GBP",
-        .roster_size = 3,
-        .min_managers = 2,
-        .max_managers = 8,
-        .lot_seconds = 30,
-        .anti_snipe_seconds = 10,
-        .min_bid = 1000000,
-        .min_increment = 1000000,
-        .intermission_seconds = 3,
-        .reoffer_unsold = 1,
-    };
 }
 
 /* Creates the user "u-<tag>" named "User <tag>". */
@@ -132,7 +115,7 @@ static store_league_t league_of(const char *id, const char *owner, const char *i
     snprintf(lg.commissioner_id, sizeof(lg.commissioner_id), "%s", owner);
     snprintf(lg.invite_code, sizeof(lg.invite_code), "%s", invite);
     snprintf(lg.watch_code, sizeof(lg.watch_code), "%s", watch);
-    lg.settings = default_settings();
+    lg.settings = fixture_settings();
     lg.created_ms = T0;
     return lg;
 }
