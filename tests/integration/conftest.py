@@ -11,12 +11,15 @@ temporary data directory, and talk to it over real sockets:
 * WebSocket helpers build and parse frames for protocol violations the `websockets` library
   refuses to produce, and wrap that library (asyncio API of websockets 10) for normal clients.
 * Prometheus text helpers parse /metrics.
+* Store helpers reach the server's store from outside, on either backend: `Server.store_flags`
+  for gavel commands, `db_sql`, `jwt_secret`, `holding_write_lock` and `broken_store`.
 
 Run with Debian's interpreter: /usr/bin/python3 -m pytest -q tests/integration
 """
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -24,9 +27,11 @@ import re
 import select
 import signal
 import socket
+import sqlite3
 import struct
 import subprocess
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +46,7 @@ TIMEOUT = 5.0  # default for every socket operation
 START_TIMEOUT = 20.0  # the sanitizer build starts slowly
 STOP_TIMEOUT = 15.0  # longer than the server's own 10 s shutdown grace period
 # Set (a postgresql:// URI, `make test` sets it): every server's store is PostgreSQL, a schema of
-# its own in that database; tests marked sqlite_only (they read SQLite's file) are not collected.
+# its own in that database; tests marked sqlite_only or own_store are not collected.
 PG_URL = os.environ.get("GAVEL_TEST_STORE_PG", "")
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -105,7 +110,8 @@ _SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtim
 
 def pg_store_uri(workdir):
     """The --store URI of the server in workdir: a schema of its own in PG_URL, made the first
-    time (a restarted server finds the same one)."""
+    time (a restarted server finds the same one). The server's sessions carry the schema's name
+    as their application_name (broken_store finds them by it)."""
     mark = Path(workdir) / "pg-schema"
     if not mark.exists():
         name = "it_" + hashlib.sha1(str(workdir).encode()).hexdigest()[:20]
@@ -117,19 +123,32 @@ def pg_store_uri(workdir):
         if made.returncode != 0:
             pytest.fail(f"cannot make the schema {name} in {PG_URL}: {made.stderr}")
         mark.write_text(name)
+    name = mark.read_text()
     sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{mark.read_text()}"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{name}&application_name={name}"
 
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "sqlite_only: reads or writes SQLite's file itself (not run on PostgreSQL)"
+        "markers",
+        "sqlite_only: needs SQLite's file or what only a SQLite store does (backup, restore,"
+        " check, scheduled backups); not run on PostgreSQL",
+    )
+    config.addinivalue_line(
+        "markers",
+        "own_store: chooses its servers' store itself (runs once, in the SQLite pass, not in the"
+        " PostgreSQL one)",
     )
 
 
 def pytest_collection_modifyitems(config, items):
     if PG_URL:
-        kept = [i for i in items if i.get_closest_marker("sqlite_only") is None]
+        kept = [
+            i
+            for i in items
+            if i.get_closest_marker("sqlite_only") is None
+            and i.get_closest_marker("own_store") is None
+        ]
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
 
@@ -145,8 +164,11 @@ class Server:
         self.data = self.workdir / "data"
         self.log_path = self.workdir / "gavel.log"
         self.cmd = [str(GAVEL_BIN), "serve", "--listen", "127.0.0.1:0", "--data", str(self.data)]
-        if PG_URL:
-            self.cmd += ["--store", pg_store_uri(self.workdir)]
+        # the store URI on PostgreSQL (None on SQLite), and what a gavel command (user, import,
+        # fixtures, stats ...) needs besides --data to work on this server's store
+        self.store_uri = pg_store_uri(self.workdir) if PG_URL else None
+        self.store_flags = ["--store", self.store_uri] if PG_URL else []
+        self.cmd += self.store_flags
         self.cmd += ["--rate-limit-scale", "0", *(["--dev"] if dev else []), *map(str, flags)]
         self.flags, self.dev = flags, dev
         self.returncode = None
@@ -328,6 +350,203 @@ def pytest_runtest_makereport(item, call):
         for srv in servers:
             if isinstance(srv, Server):
                 rep.sections.append((f"gavel log (port {srv.port})", srv.describe()))
+
+
+# ---- the server's store from outside ------------------------------------------------------------
+#
+# Another process reaching the store the server uses: SQLite's file in --data, or the server's
+# schema in PostgreSQL (through psql: no PostgreSQL driver for Python is installed).
+
+
+def _psql(uri, sql, timeout=30):
+    """Runs sql on uri with psql; returns its rows as tuples of text. An error fails the test."""
+    try:
+        out = subprocess.run(
+            ["psql", "-qAtX", "-v", "ON_ERROR_STOP=1", "-F", "\x1f", uri, "-c", sql],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"psql did not finish in {timeout} s: {sql}")
+    if out.returncode != 0:
+        pytest.fail(f"psql failed: {sql}\n{out.stderr}")
+    return [tuple(line.split("\x1f")) for line in out.stdout.splitlines()]
+
+
+def db_sql(server, sql):
+    """Runs one SQL statement on the server's store from another connection (SQLite's file, or
+    the server's PostgreSQL schema); returns the rows as tuples of text (None for NULL on
+    SQLite, "" on PostgreSQL)."""
+    if PG_URL:
+        return _psql(server.store_uri, sql)
+    db = sqlite3.connect(server.data / "gavel.db", timeout=10, isolation_level=None)
+    try:
+        rows = db.execute(sql).fetchall()
+    finally:
+        db.close()
+    return [tuple(None if v is None else str(v) for v in row) for row in rows]
+
+
+def jwt_secret(server):
+    """The key the server signs access tokens with: the file DATA/jwt.secret on SQLite; on
+    PostgreSQL the secret the nodes share in the table meta, 64 hex digits whose text (not the
+    bytes they spell) is the key."""
+    if not PG_URL:
+        return (server.data / "jwt.secret").read_bytes()
+    rows = db_sql(server, "SELECT value FROM meta WHERE key = 'jwt_secret'")
+    assert len(rows) == 1 and re.fullmatch(r"[0-9a-f]{64}", rows[0][0]), rows
+    return rows[0][0].encode()
+
+
+class PsqlSession:
+    """A psql session kept open between statements (a transaction and its locks outlive one
+    statement): run() sends statements and waits until psql has done them."""
+
+    def __init__(self, uri):
+        self.proc = subprocess.Popen(
+            ["psql", "-qAtX", "-v", "ON_ERROR_STOP=1", uri],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self._buf = b""
+        self._n = 0
+
+    def run(self, sql, timeout=20):
+        """Runs sql (statements ended by ;) and returns the lines it printed."""
+        self._n += 1
+        mark = f"-- done {self._n} --".encode()
+        self.proc.stdin.write(sql.encode() + b"\n\\echo " + mark + b"\n")
+        self.proc.stdin.flush()
+        out = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while b"\n" + mark + b"\n" not in b"\n" + self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([out], [], [], left)[0]:
+                self.close()
+                pytest.fail(f"psql did not finish in {timeout} s: {sql}")
+            data = os.read(out, 65536)
+            if not data:
+                err = self.close()
+                pytest.fail(f"psql failed: {sql}\n{err}")
+            self._buf += data
+        done, self._buf = (b"\n" + self._buf).split(b"\n" + mark + b"\n", 1)
+        return done.decode().splitlines()[1:]
+
+    def close(self):
+        """Ends the session (an open transaction rolls back); returns what psql said on stderr."""
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write(b"\\q\n")
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if not self.proc.stdin.closed:
+            self.proc.stdin.close()
+        err = self.proc.stderr.read().decode(errors="replace")
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return err
+
+
+@contextlib.contextmanager
+def holding_write_lock(server):
+    """Another process holds the write lock of the server's store for the block: SQLite's (BEGIN
+    IMMEDIATE), or on PostgreSQL every table of the server's schema locked IN EXCLUSIVE MODE
+    (reads go on, writes wait). The server's writes wait out its busy timeout (SQLite) or
+    lock_timeout (PostgreSQL), 5 s, and fail."""
+    if not PG_URL:
+        db = sqlite3.connect(server.data / "gavel.db", timeout=1, isolation_level=None)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            db.execute("ROLLBACK")
+            db.close()
+        return
+    session = PsqlSession(server.store_uri)
+    try:
+        tables = session.run(
+            "SELECT string_agg(format('%I', tablename), ', ') FROM pg_tables "
+            "WHERE schemaname = current_schema();"
+        )
+        assert tables and tables[0], f"no tables in the server's schema: {tables}"
+        session.run(f"BEGIN; LOCK TABLE {tables[0]} IN EXCLUSIVE MODE;")
+        yield
+        session.run("ROLLBACK;")
+    finally:
+        session.close()
+
+
+@dataclass
+class StoreFault:
+    """How the server answers a request whose query fails under broken_store."""
+
+    status: int  # HTTP status of an API request that needs the store
+    code: str  # its error code
+    errs: tuple  # the GV_E* names its report may carry
+
+
+@contextlib.contextmanager
+def broken_store(server):
+    """Every query of the server fails for the block, and works again after it.
+
+    SQLite: every table's schema is made unparsable from another connection (as a bad disk or
+    restore would); queries fail as database errors (500 internal). PostgreSQL: the database
+    stops taking connections and the server's sessions are ended (an outage of the database
+    server, as a restart or a network fault would cause); the server's reconnections fail, its
+    queries fail as the store being unavailable (503). Yields the StoreFault to expect."""
+    if PG_URL:
+        with _pg_outage(server):
+            yield StoreFault(503, "unavailable", ("DB_BUSY",))
+        return
+    db = sqlite3.connect(server.data / "gavel.db", isolation_level=None)
+    try:
+        saved = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
+        version = db.execute("PRAGMA schema_version").fetchone()[0]
+        db.execute("PRAGMA writable_schema=ON")
+        db.execute("UPDATE sqlite_master SET sql = 'CREATE TABLE broken(' WHERE type = 'table'")
+        db.execute(f"PRAGMA schema_version={version + 1}")
+        try:
+            yield StoreFault(500, "internal", ("DB", "DB_CORRUPT"))
+        finally:
+            for name, sql in saved:
+                db.execute("UPDATE sqlite_master SET sql = ? WHERE name = ?", (sql, name))
+            db.execute(f"PRAGMA schema_version={version + 2}")
+    finally:
+        db.close()
+
+
+@contextlib.contextmanager
+def _pg_outage(server):
+    """PG_URL's database refuses every connection and the server's sessions (application_name:
+    its schema) are ended; the statements go through the cluster's maintenance database."""
+    url = urllib.parse.urlsplit(PG_URL)
+    database = urllib.parse.unquote(url.path.lstrip("/"))
+    maintenance = url._replace(path="/postgres").geturl()
+    app = (server.workdir / "pg-schema").read_text()
+    db = database.replace('"', '""')
+
+    def end_sessions():
+        """Ends the server's sessions; returns those there were (none: all have ended)."""
+        return _psql(
+            maintenance,
+            "SELECT pid, pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
+            f"WHERE datname = '{database}' AND application_name = '{app}'",
+        )
+
+    _psql(maintenance, f'ALTER DATABASE "{db}" ALLOW_CONNECTIONS false')
+    try:
+        assert wait_for(lambda: not end_sessions(), timeout=15), "the server's sessions stay"
+        yield
+    finally:
+        _psql(maintenance, f'ALTER DATABASE "{db}" ALLOW_CONNECTIONS true')
 
 
 # ---- raw HTTP ----------------------------------------------------------------------------------

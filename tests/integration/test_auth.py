@@ -20,7 +20,7 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 
-from conftest import TIMEOUT, run_async, run_gavel, ws_connect, ws_wait_close
+from conftest import TIMEOUT, jwt_secret, run_async, run_gavel, ws_connect, ws_wait_close
 
 
 def fresh_email(tag="u"):
@@ -53,10 +53,6 @@ def sign_in(server, addr=None):
     r = post(server, "/api/auth/verify", {"email": addr, "token": token})
     assert r.status_code == 200, r.text
     return r.json()
-
-
-def secret_of(server):
-    return (server.data / "jwt.secret").read_bytes()
 
 
 # ---- the sign-in flow ----------------------------------------------------------------------------
@@ -188,7 +184,7 @@ def test_bad_bodies_are_4xx(server):
 
 def test_access_token_interoperates_with_pyjwt(server):
     s = sign_in(server)
-    key = secret_of(server)
+    key = jwt_secret(server)
     assert jwt.get_unverified_header(s["accessToken"]) == {"alg": "HS256", "typ": "JWT"}
     claims = jwt.decode(s["accessToken"], key, algorithms=["HS256"])
     assert claims["sub"] == s["user"]["id"]
@@ -202,7 +198,7 @@ def test_access_token_interoperates_with_pyjwt(server):
 
 def test_forged_tokens_are_refused(server):
     s = sign_in(server)
-    key = secret_of(server)
+    key = jwt_secret(server)
     now = int(time.time())
     claims = {"sub": s["user"]["id"], "iat": now, "exp": now + 60}
     forged = [
@@ -377,11 +373,12 @@ def test_admin_by_command_and_by_flag(start_server):
     assert boss["user"]["isAdmin"] is True
     s = sign_in(srv)
     assert s["user"]["isAdmin"] is False
-    out = run_gavel("user", "admin", s["user"]["email"], "--data", srv.data)
+    out = run_gavel("user", "admin", s["user"]["email"], "--data", srv.data, *srv.store_flags)
     assert out.returncode == 0, out.stderr
     me = requests.get(srv.url + "/api/me", headers=bearer(s["accessToken"]), timeout=TIMEOUT)
     assert me.json()["isAdmin"] is True
-    assert run_gavel("user", "admin", "not-an-email", "--data", srv.data).returncode != 0
+    out = run_gavel("user", "admin", "not-an-email", "--data", srv.data, *srv.store_flags)
+    assert out.returncode != 0
 
 
 # ---- production mode: a real SMTP server --------------------------------------------------------

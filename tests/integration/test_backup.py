@@ -15,11 +15,16 @@ import subprocess
 import threading
 import uuid
 
+import pytest
 import requests
 
 from conftest import Server, parse_metrics, run_gavel, wait_for
 from test_auction import M, bid, setup_auction, state
 from test_auth import sign_in
+
+# backup, restore, check and --backup-every-s work on SQLite's file in --data; a PostgreSQL store
+# refuses them (it is backed up with pg_dump)
+pytestmark = pytest.mark.sqlite_only
 
 MAGIC = 0x184D2A5A  # the zstd skippable frame that holds the header
 

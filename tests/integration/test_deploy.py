@@ -20,7 +20,17 @@ import websockets
 import yaml
 from requests.adapters import HTTPAdapter
 
-from conftest import GAVEL_BIN, REPO, TIMEOUT, RawConn, Server, run_async, wait_for, ws_wait_close
+from conftest import (
+    GAVEL_BIN,
+    PG_URL,
+    REPO,
+    TIMEOUT,
+    RawConn,
+    Server,
+    run_async,
+    wait_for,
+    ws_wait_close,
+)
 from test_auction import M, bid, setup_auction
 from test_realtime import Peer
 
@@ -249,10 +259,10 @@ def exported_names(text):
 
 @pytest.fixture(scope="module")
 def unit_server(tmp_path_factory):
-    """A server run with the unit's own flags (scheduled backups included), paths moved into a
-    temporary directory."""
+    """A server run with the unit's own flags (scheduled backups included, except on a PostgreSQL
+    store, which refuses them), paths moved into a temporary directory."""
     work = tmp_path_factory.mktemp("unit")
-    srv = Server(work, unit_flags(work))
+    srv = Server(work, unit_flags(work, backups=not PG_URL))
     yield srv
     srv.stop_and_check()
 
@@ -278,6 +288,7 @@ def test_promtool_check_metrics_on_a_real_scrape(scrape):
         f"promtool check metrics: exit {proc.returncode}\n{proc.stdout}{proc.stderr}")
 
 
+@pytest.mark.sqlite_only  # the backup alerts name series only scheduled backups (SQLite) export
 def test_alert_rules_name_only_exported_metrics(scrape):
     known = exported_names(scrape)
     used = {name for r in alert_rules() for name in promql_metrics(r["expr"])}
@@ -323,6 +334,7 @@ DASHBOARD_SERIES = {
 }
 
 
+@pytest.mark.sqlite_only  # the backup panel names series only scheduled backups (SQLite) export
 def test_dashboard_queries_name_only_exported_metrics(scrape):
     _, _, targets = dashboard_targets()
     known = exported_names(scrape)
@@ -537,13 +549,18 @@ def web_root(tmp_path):
     return root
 
 
-def unit_flags(tmp_path):
+BACKUP_FLAGS = ("--backup-dir", "--backup-every-s", "--backup-keep")
+
+
+def unit_flags(tmp_path, backups=True):
     """The unit's ExecStart flags with its paths moved into tmp_path; --listen and --data are
-    the test server's own."""
+    the test server's own. backups=False leaves out the scheduled backups (a PostgreSQL store
+    refuses them: it is backed up with pg_dump)."""
     moved = {"--web": web_root(tmp_path), "--backup-dir": tmp_path / "backups"}
+    skipped = ("--listen", "--data") + (() if backups else BACKUP_FLAGS)
     out = []
     for flag, value in exec_start(parse_unit(UNIT.read_text()))[1]:
-        if flag not in ("--listen", "--data"):
+        if flag not in skipped:
             out += [flag] + ([str(moved.get(flag, value))] if value is not None else [])
     return out
 
@@ -564,7 +581,7 @@ def logged(srv, pattern):
 def test_auction_through_nginx_over_tls_with_trust_proxy(start_server, tls_cert, tmp_path,
                                                          monkeypatch):
     cert, key = tls_cert
-    gavel = start_server(*unit_flags(tmp_path))
+    gavel = start_server(*unit_flags(tmp_path, backups=not PG_URL))
     prefix = tmp_path / "nginx"
     prefix.mkdir()
     nginx = Nginx(prefix, gavel.port, cert, key)

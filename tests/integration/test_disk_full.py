@@ -55,6 +55,7 @@ def writable(srv):
         "gavel_data_writable")
 
 
+@pytest.mark.sqlite_only  # the tmpfs holds SQLite's file; a PostgreSQL store's disk is its server's
 def test_disk_full_during_bidding(small_disk):
     srv = Server(small_disk)
     try:

@@ -4,7 +4,6 @@ and graceful shutdown on SIGTERM / SIGINT."""
 import json
 import signal
 import socket
-import sqlite3
 import time
 
 import pytest
@@ -13,6 +12,7 @@ from conftest import (
     SAMPLE_RE,
     WS_CLOSE,
     WS_TEXT,
+    broken_store,
     build_request,
     parse_metrics,
     run_gavel,
@@ -169,29 +169,18 @@ def test_bad_command_line_exits_2(args, mention):
 # ---- a broken database --------------------------------------------------------------------------
 
 
-def break_schema(db_path):
-    """Corrupts the schema from another connection, as a disk fault or bad restore would: the
-    server's next query reads an unparsable schema and fails."""
-    db = sqlite3.connect(db_path, isolation_level=None)
-    try:
-        version = db.execute("PRAGMA schema_version").fetchone()[0]
-        db.execute("PRAGMA writable_schema=ON")
-        db.execute("UPDATE sqlite_master SET sql = 'CREATE TABLE broken(' WHERE type = 'table'")
-        db.execute(f"PRAGMA schema_version={version + 1}")
-    finally:
-        db.close()
-
-
 def test_health_is_degraded_when_the_database_fails(start_server):
     srv = start_server()
     assert srv.get("/api/health").status == 200
-    break_schema(srv.data / "gavel.db")
+    with broken_store(srv):
+        resp = srv.get("/api/health")
+        assert resp.status == 503, resp
+        body = resp.json()
+        assert body["status"] == "degraded", body
+        assert body["checks"]["db"] != "ok", body
+        assert isinstance(body["version"], str)
     resp = srv.get("/api/health")
-    assert resp.status == 503, resp
-    body = resp.json()
-    assert body["status"] == "degraded", body
-    assert body["checks"]["db"] != "ok", body
-    assert isinstance(body["version"], str)
+    assert resp.status == 200 and resp.json()["checks"]["db"] == "ok", resp
 
 
 # ---- graceful shutdown --------------------------------------------------------------------------

@@ -5,17 +5,16 @@ same report reaches a local HTTP sink as a Sentry envelope, without delaying the
 the rate limit, and a Sentry that hangs or is down hurts nothing; a fatal signal writes a last
 report line and the process dies of that signal.
 
-The 5xx come from real faults: the database schema broken from another connection (every query
-fails), or SQLite's write lock held by another process past the busy timeout."""
+The 5xx come from real faults: the store broken from outside (every query fails: SQLite's schema
+made unparsable from another connection, or the PostgreSQL database refusing the server's
+connections), or the store's write lock held by another process past the server's 5 s wait."""
 
-import contextlib
 import json
 import os
 import re
 import resource
 import signal
 import socket
-import sqlite3
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from conftest import run_gavel, wait_for
+from conftest import broken_store, holding_write_lock, run_gavel, wait_for
 from test_auction import M, bid, setup_auction
 from test_auth import bearer, sign_in
 from test_leagues import code_of
@@ -47,25 +46,6 @@ def reports(server, **match):
     return found
 
 
-@contextlib.contextmanager
-def broken_schema(db_path):
-    """Every table's schema made unparsable from another connection (as a bad disk or restore
-    would): each query of the server fails until the original schema is put back on exit."""
-    db = sqlite3.connect(db_path, isolation_level=None)
-    try:
-        saved = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
-        version = db.execute("PRAGMA schema_version").fetchone()[0]
-        db.execute("PRAGMA writable_schema=ON")
-        db.execute("UPDATE sqlite_master SET sql = 'CREATE TABLE broken(' WHERE type = 'table'")
-        db.execute(f"PRAGMA schema_version={version + 1}")
-        yield
-        for name, sql in saved:
-            db.execute("UPDATE sqlite_master SET sql = ? WHERE name = ?", (sql, name))
-        db.execute(f"PRAGMA schema_version={version + 2}")
-    finally:
-        db.close()
-
-
 def get(server, path, rid=None, headers=None):
     h = dict(headers or {}, **({"X-Request-Id": rid} if rid else {}))
     return requests.get(server.url + path, headers=h, timeout=10)
@@ -81,21 +61,21 @@ def version():
 
 def test_a_5xx_writes_exactly_one_report(start_server):
     srv = start_server()
-    with broken_schema(srv.data / "gavel.db"):
+    with broken_store(srv) as fault:
         r = get(srv, "/api/health", rid="rep-health-1")
         assert r.status_code == 503 and r.json()["status"] == "degraded", r.text
         r = requests.post(srv.url + "/api/auth/magic-link", json={"email": "x@example.com"},
                           headers={"X-Request-Id": "rep-link-1"}, timeout=10)
-        assert r.status_code == 500 and code_of(r) == "internal", r.text
-    assert get(srv, "/api/health").status_code == 200  # the schema is back
+        assert r.status_code == fault.status and code_of(r) == fault.code, r.text
+    assert get(srv, "/api/health").status_code == 200  # the store is back
     (line, p), = reports(srv, rid="rep-health-1")
     assert " level=error error report kind=http_5xx " in line, line
     assert p["method"] == "GET" and p["route"] == "/api/health" and p["path"] == "/api/health"
     assert p["status"] == "503" and p["code"] == "unavailable" and p["err"] == "UNAVAILABLE"
     assert "db:failed" in p["context"], p  # health's body: which check failed
     (line, p), = reports(srv, rid="rep-link-1")
-    assert p["route"] == "/api/auth/magic-link" and p["status"] == "500"
-    assert p["code"] == "internal" and p["err"] in ("DB", "DB_CORRUPT"), line
+    assert p["route"] == "/api/auth/magic-link" and p["status"] == str(fault.status)
+    assert p["code"] == fault.code and p["err"] in fault.errs, line
     assert len(reports(srv, kind="http_5xx")) == 2, "a 2xx or 4xx is never reported"
 
 
@@ -104,12 +84,12 @@ def test_reports_carry_no_email_address_or_token(start_server):
     session = sign_in(srv, "carol.secret@example.com")
     token = session["accessToken"]
     refresh = session["refreshToken"]
-    with broken_schema(srv.data / "gavel.db"):
+    with broken_store(srv) as fault:
         r = get(srv, "/api/leagues/carol.secret@example.com", rid="rep-pii-1",
                 headers=bearer(token))
-        assert r.status_code == 500, r.text
+        assert r.status_code == fault.status, r.text
         r = get(srv, f"/api/leagues/{refresh}", rid="rep-pii-2", headers=bearer(token))
-        assert r.status_code == 500, r.text
+        assert r.status_code == fault.status, r.text
         r = requests.post(srv.url + "/api/auth/refresh", json={"refreshToken": refresh},
                           headers={"X-Request-Id": "rep-pii-3", **bearer(token)}, timeout=10)
         assert r.status_code >= 500, r.text
@@ -125,23 +105,18 @@ def test_reports_carry_no_email_address_or_token(start_server):
 
 
 def test_a_failed_group_commit_is_reported_as_a_broken_invariant(start_server):
-    """The bid waits on a commit that cannot happen (another process holds SQLite's write lock
-    past the 5 s busy timeout): the bid's 503 is reported with its request, and the failed commit
-    once as an invariant."""
+    """The bid waits on a commit that cannot happen (another process holds the store's write
+    lock past the server's 5 s wait): the bid's 503 is reported with its request, and the failed
+    commit once as an invariant."""
     srv = start_server()
     people, lg, st, _ = setup_auction(srv, 2)
     aid, comm, a = st["id"], *people
     assert bid(a, aid, 1, 2 * M).status_code == 200
-    db = sqlite3.connect(srv.data / "gavel.db", timeout=1, isolation_level=None)
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with holding_write_lock(srv):
         r = requests.post(f"{srv.url}/api/auctions/{aid}/bids", timeout=20,
                           headers={"X-Request-Id": "rep-commit-1", **bearer(comm.token)},
                           json={"lot": 1, "amount": 3 * M, "clientBidId": "blocked"})
         assert r.status_code == 503 and code_of(r) == "unavailable", r.text
-    finally:
-        db.execute("ROLLBACK")
-        db.close()
     (_, p), = reports(srv, rid="rep-commit-1")
     assert p["kind"] == "http_5xx" and p["route"] == "/api/auctions/{id}/bids"
     assert p["status"] == "503" and p["code"] == "unavailable" and p["method"] == "POST"
@@ -158,7 +133,7 @@ def test_json_log_format_makes_every_line_a_json_object(start_server):
     srv = start_server("--log-format", "json")
     assert get(srv, "/api/health", rid="rep-json-ok").status_code == 200
     assert get(srv, "/nowhere?x=1").status_code == 404
-    with broken_schema(srv.data / "gavel.db"):
+    with broken_store(srv):
         assert get(srv, "/api/health", rid="rep-json-1").status_code == 503
     srv.stop_and_check()
     lines = srv.log().splitlines()
@@ -254,7 +229,7 @@ def report_counts(srv):
 def test_the_report_reaches_sentry_as_an_envelope(start_server, sink):
     srv = start_server("--sentry-dsn", sink.dsn())
     assert report_counts(srv) == {"sent": 0, "dropped": 0, "failed": 0}
-    with broken_schema(srv.data / "gavel.db"):
+    with broken_store(srv):
         r = get(srv, "/api/health", rid="rep-sentry-1")
     assert r.status_code == 503, r.text
     assert wait_for(lambda: len(sink.requests) == 1), sink.requests
@@ -284,7 +259,7 @@ def test_the_report_reaches_sentry_as_an_envelope(start_server, sink):
 
 def test_the_rate_limit_drops_and_counts(start_server, sink):
     srv = start_server("--sentry-dsn", sink.dsn())
-    with broken_schema(srv.data / "gavel.db"):
+    with broken_store(srv):
         for i in range(12):
             assert get(srv, "/api/health", rid=f"rep-rate-{i}").status_code == 503
     assert report_counts(srv)["dropped"] == 2  # counted when refused, at once
@@ -296,7 +271,7 @@ def test_the_rate_limit_drops_and_counts(start_server, sink):
 
 def test_a_hanging_sentry_delays_nothing(start_server, hanging_sink):
     srv = start_server("--sentry-dsn", hanging_sink.dsn())
-    with broken_schema(srv.data / "gavel.db"):
+    with broken_store(srv):
         for i in range(3):
             start = time.monotonic()
             r = get(srv, "/api/health", rid=f"rep-hang-{i}")
@@ -315,7 +290,7 @@ def test_a_sentry_that_is_down_hurts_nothing(start_server):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: connections are refused
     srv = start_server("--sentry-dsn", f"http://k@127.0.0.1:{port}/3")
-    with broken_schema(srv.data / "gavel.db"):
+    with broken_store(srv):
         start = time.monotonic()
         assert get(srv, "/api/health", rid="rep-down-1").status_code == 503
         assert time.monotonic() - start < 1.0

@@ -235,7 +235,7 @@ def test_stats_import_on_the_command_line(start_server, tmp_path):
     football = league(comm, "football", "EPL-2025")
     srv.stop_and_check()
     card = HERE / "data" / "cricsheet" / "nzeng-odi-1.json"
-    base = ("stats", "import", "--data", srv.data, "--league", lg["id"])
+    base = ("stats", "import", "--data", srv.data, *srv.store_flags, "--league", lg["id"])
     out = run_gavel(*base, "--provider", "cricsheet", card)
     assert out.returncode == 0, out.stderr
     assert "created=16 updated=0 skipped=0 errors=0 match=2025-10-26-new-zealand-england" \
@@ -252,7 +252,8 @@ def test_stats_import_on_the_command_line(start_server, tmp_path):
     bad.write_text(json.dumps({"info": {}, "innings": []}))
     out = run_gavel(*base, "--provider", "cricsheet", bad)
     assert out.returncode == 1 and f"{bad}:0: invalid_scorecard:" in out.stderr, out.stderr
-    out = run_gavel("stats", "import", "--data", srv.data, "--league", football["id"], SAMPLE)
+    out = run_gavel("stats", "import", "--data", srv.data, *srv.store_flags, "--league",
+                    football["id"], SAMPLE)
     assert out.returncode == 1 and "not a cricket league" in out.stderr, out.stderr
     assert run_gavel(*base, "--provider", "football-data", card).returncode == 2
     srv = start_server.restart(srv)

@@ -414,20 +414,20 @@ def test_fixtures_import_on_the_command_line(start_server, tmp_path):
                                     "competition": "EPL-2025"}).json()
     srv.stop_and_check()
     data = Path(__file__).parent / "data" / "football_data_matches.json"
-    out = run_gavel("fixtures", "import", "--data", srv.data, "--league", lg["id"],
-                    "--provider", "football-data", data)
+    cli = ("fixtures", "import", "--data", srv.data, *srv.store_flags)
+    out = run_gavel(*cli, "--league", lg["id"], "--provider", "football-data", data)
     assert out.returncode == 1 and f"{data}:5: unknown_team:" in out.stderr, out.stderr
     assert "nothing was imported" in out.stderr
-    out = run_gavel("fixtures", "import", "--data", srv.data, "--league", lg["id"],
-                    "--provider", "football-data", "--partial", "1", data)
+    out = run_gavel(*cli, "--league", lg["id"], "--provider", "football-data", "--partial", "1",
+                    data)
     assert out.returncode == 0 and "created=4 updated=0 skipped=0 errors=1" in out.stdout, out
     sample = SAMPLES / "fixtures_epl-2025.csv"
-    out = run_gavel("fixtures", "import", "--data", srv.data, "--league", lg["id"], sample)
+    out = run_gavel(*cli, "--league", lg["id"], sample)
     rows = len(sample.read_text().strip().splitlines()) - 1
     assert out.returncode == 0 and f"created={rows} " in out.stdout, out
-    out = run_gavel("fixtures", "import", "--data", srv.data, "--league", "lg_nope", sample)
+    out = run_gavel(*cli, "--league", "lg_nope", sample)
     assert out.returncode == 1 and "no league lg_nope" in out.stderr
-    assert run_gavel("fixtures", "import", "--data", srv.data, sample).returncode == 2
+    assert run_gavel(*cli, sample).returncode == 2
     srv = start_server.restart(srv)
     comm.server = srv
     assert len(comm.all_items(f"/api/leagues/{lg['id']}/fixtures")) == 4 + rows
@@ -470,7 +470,8 @@ def test_kept_standings_follow_every_write_even_from_another_process(server, tmp
     f.write_text(csv_text([dict(externalMatchId="X1", startsAt="2025-12-21T19:00:00Z",
                                 home=teams[0], away=teams[1], status="finished", homeGoals=2,
                                 awayGoals=0)]))
-    out = run_gavel("fixtures", "import", "--data", server.data, "--league", lg["id"], f)
+    out = run_gavel("fixtures", "import", "--data", server.data, *server.store_flags,
+                    "--league", lg["id"], f)
     assert out.returncode == 0, out.stderr
     pts = {it["userId"]: it["points"] for it in comm.get(f"{L}/standings").json()["items"]}
     assert pts[owners[teams[0]]] == 3 + 2, pts
