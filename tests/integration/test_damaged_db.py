@@ -12,6 +12,9 @@ import pytest
 from conftest import run_gavel
 from test_auction import M, bid, control, setup_auction
 
+# damages SQLite's file on purpose: a PostgreSQL store's pages belong to its server
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture(scope="module")
 def good_db(tmp_path_factory):

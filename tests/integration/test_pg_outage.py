@@ -126,3 +126,17 @@ def test_one_server_per_schema(start_server, own_pg, tmp_path):
     first.stop_and_check()
     again = start_server("--store", uri)
     assert requests.get(f"{again.url}/api/health", timeout=10).status_code == 200
+
+
+def test_health_fails_when_the_schema_is_gone(start_server, own_pg):
+    """Health asks one of Gavel's own tables, not only the server: a schema renamed away (the
+    server up, every query of Gavel's failing) is a failed database, and its return heals it."""
+    uri, _, _ = own_pg
+    subprocess.run(["psql", "-qX", uri, "-c", "CREATE SCHEMA mine"], check=True)
+    srv = start_server("--store", uri + "?options=-csearch_path%3Dmine")
+    assert requests.get(f"{srv.url}/api/health", timeout=10).status_code == 200
+    subprocess.run(["psql", "-qX", uri, "-c", "ALTER SCHEMA mine RENAME TO gone"], check=True)
+    health = requests.get(f"{srv.url}/api/health", timeout=10)
+    assert health.status_code == 503 and health.json()["checks"]["db"] != "ok", health.text
+    subprocess.run(["psql", "-qX", uri, "-c", "ALTER SCHEMA gone RENAME TO mine"], check=True)
+    assert requests.get(f"{srv.url}/api/health", timeout=10).status_code == 200

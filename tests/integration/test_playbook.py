@@ -15,10 +15,14 @@ import socket
 import sqlite3
 import subprocess
 
+import pytest
 import yaml
 
 from conftest import GAVEL_BIN, REPO, gavel_env
 from test_auth import smtp_sink  # noqa: F401 (a fixture)
+
+# the playbook runs its own servers on SQLite, whatever the pass: once is enough
+pytestmark = pytest.mark.own_store
 
 DOC = REPO / "docs" / "operations.md"
 ALERTS = REPO / "deploy" / "prometheus" / "gavel-alerts.yml"
