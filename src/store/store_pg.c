@@ -665,8 +665,14 @@ static int pg_claim(store_t *s, const char *name)
 static int pg_health(store_t *s)
 {
     store_pg_t *sp = store_pg_of(s);
-    int version = 0; /* a table of its own, not only the server, must answer */
-    int err = pg_query_int(sp, "SELECT coalesce(max(version), 0) FROM schema_version", &version);
+    int schemas = 0; /* the schema it works in must exist, not only the server answer */
+    int err = pg_query_int(
+        sp, "SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = current_schema()",
+        &schemas);
+    if (err == 0 && schemas != 1) {
+        snprintf(sp->err, sizeof(sp->err), "the schema of the search path does not exist");
+        err = GV_EDB;
+    }
     if (err == 0 && sp->claim_lost) {
         snprintf(sp->err, sizeof(sp->err), "another session took %s while this one reconnected",
                  sp->claim);
