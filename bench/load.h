@@ -20,8 +20,8 @@ typedef struct {
     uint64_t requests, responses, failures, retries, connects;
 } lg_pool_stats_t;
 
-lg_pool_t *lg_pool_new(uv_loop_t *loop, const struct sockaddr_in *addr, const char *host,
-                       int conns, uint64_t timeout_ms);
+lg_pool_t *lg_pool_new(uv_loop_t *loop, const struct sockaddr_in *addr, const char *host, int conns,
+                       uint64_t timeout_ms);
 /* Queues a request; body (JSON) may be NULL, token may be NULL. cb runs exactly once. */
 void lg_pool_request(lg_pool_t *p, const char *method, const char *path, const char *token,
                      const char *body, lg_http_cb cb, void *ud);

@@ -333,8 +333,8 @@ static void pool_dispatch(lg_pool_t *p)
     }
 }
 
-lg_pool_t *lg_pool_new(uv_loop_t *loop, const struct sockaddr_in *addr, const char *host,
-                       int conns, uint64_t timeout_ms)
+lg_pool_t *lg_pool_new(uv_loop_t *loop, const struct sockaddr_in *addr, const char *host, int conns,
+                       uint64_t timeout_ms)
 {
     lg_pool_t *p = xmalloc(sizeof(*p));
     memset(p, 0, sizeof(*p));
@@ -364,20 +364,21 @@ void lg_pool_request(lg_pool_t *p, const char *method, const char *path, const c
                      const char *body, lg_http_cb cb, void *ud)
 {
     size_t blen = body ? strlen(body) : 0;
-    size_t cap = strlen(method) + strlen(path) + strlen(p->host) + (token ? strlen(token) : 0) +
-                 blen + 256;
+    size_t cap =
+        strlen(method) + strlen(path) + strlen(p->host) + (token ? strlen(token) : 0) + blen + 256;
     lg_req_t *r = xmalloc(sizeof(*r));
     r->next = NULL;
     r->cb = cb;
     r->ud = ud;
     r->tries = 0;
     r->data = xmalloc(cap);
-    int n = snprintf(r->data, cap, "%s %s HTTP/1.1\r\nHost: %s\r\n%s%s%s", method, path, p->host,
-                     token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "");
+    int n =
+        snprintf(r->data, cap, "%s %s HTTP/1.1\r\nHost: %s\r\n%s%s%s", method, path, p->host,
+                 token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "");
     if (body)
-        n += snprintf(r->data + n, cap - (size_t)n,
-                      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s", blen,
-                      body);
+        n +=
+            snprintf(r->data + n, cap - (size_t)n,
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s", blen, body);
     else if (strcmp(method, "GET") != 0)
         n += snprintf(r->data + n, cap - (size_t)n, "Content-Length: 0\r\n\r\n");
     else
