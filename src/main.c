@@ -223,14 +223,19 @@ static int app_start(app_t *app, const char *host, int port)
         return GV_EIO;
     }
     app->hub = hub_new();
-    int rc = app->hub ? store_open(&app->commit_store, config_store_where(&app->cfg)) : GV_ENOMEM;
-    rc = rc ? rc : store_open(&app->checkpoint_store, config_store_where(&app->cfg));
+    const char *where = config_store_where(&app->cfg);
+    int rc = app->hub ? store_open(&app->commit_store, where) : GV_ENOMEM;
+    /* SQLite's log is copied back by a checkpointer of its own; PostgreSQL checkpoints itself */
+    if (!rc && !store_is_uri(where))
+        rc = store_open(&app->checkpoint_store, where);
     /* the writer appends (it needs the upper levels of the trees), the checkpointer copies */
     rc = rc ? rc : store_cache_limit(app->commit_store, 16 * 1024);
-    rc = rc ? rc : store_cache_limit(app->checkpoint_store, 1024);
-    /* a restart checkpoint holds writers off while it waits for readers: never for long (a
-     * backup's read transaction may last seconds) */
-    rc = rc ? rc : store_busy_limit(app->checkpoint_store, 5);
+    if (!rc && app->checkpoint_store) {
+        rc = store_cache_limit(app->checkpoint_store, 1024);
+        /* a restart checkpoint holds writers off while it waits for readers: never for long (a
+         * backup's read transaction may last seconds) */
+        rc = rc ? rc : store_busy_limit(app->checkpoint_store, 5);
+    }
     auction_deps_t deps = {app->loop, app->store, app->commit_store, app->checkpoint_store,
                            app->hub,  &app->clock};
     rc = rc ? rc : auction_service_new(&app->auctions, &deps);

@@ -197,23 +197,29 @@ int store_pg_runp(store_pg_t *sp, PGresult **res, int slot, const char *sql, con
 #define PG_Q_COMMIT (-2)       /* the COMMIT: its tag must say COMMIT */
 #define PG_PIPE_READ_EVERY 128 /* queued statements between two reads of what came back */
 
-/* Records what the next queued statement is. 0 or GV_ENOMEM. */
-static int pg_queue(store_pg_t *sp, int kind)
+/* Makes room to record n more queued statements, before they are sent: once sent, a statement
+ * must be recorded, or its answer would be read as another's. 0 or GV_ENOMEM. */
+static int pg_queue_room(store_pg_t *sp, size_t n)
 {
-    if (sp->queued == sp->queue_cap) {
-        size_t cap = sp->queue_cap ? 2 * sp->queue_cap : 256;
-        int16_t *q = realloc(sp->queue, cap * sizeof(*q));
-        if (q == NULL)
-            return GV_ENOMEM;
-        sp->queue = q;
-        sp->queue_cap = cap;
-    }
+    if (sp->queued + n <= sp->queue_cap)
+        return 0;
+    size_t cap = sp->queue_cap ? 2 * sp->queue_cap : 256;
+    int16_t *q = realloc(sp->queue, cap * sizeof(*q));
+    if (q == NULL)
+        return GV_ENOMEM;
+    sp->queue = q;
+    sp->queue_cap = cap;
+    return 0;
+}
+
+/* Records what the statement just sent is (room was made by pg_queue_room). */
+static void pg_queue(store_pg_t *sp, int kind)
+{
     sp->queue[sp->queued++] = (int16_t)kind;
     /* the server's answers are read as they come, so it never blocks writing them while this
      * side blocks sending */
     if (sp->queued % PG_PIPE_READ_EVERY == 0)
         PQconsumeInput(sp->conn);
-    return 0;
 }
 
 /* The failure of a queued statement whose answer is r (NULL: the connection). */
@@ -276,17 +282,19 @@ static int pg_pipe_send(store_pg_t *sp, int slot, const char *sql, const pg_para
 {
     char name[8];
     pg_slot_name(name, slot);
+    int err = pg_queue_room(sp, 2);
+    if (err != 0)
+        return err;
     if (!pg_is_prepared(sp, slot)) {
         if (!PQsendPrepare(sp->conn, name, sql, p->n, NULL))
             return pg_pipe_failed(sp, NULL);
-        int err = pg_queue(sp, slot);
-        if (err != 0)
-            return err;
+        pg_queue(sp, slot);
         pg_mark_prepared(sp, slot); /* for the statements queued next; undone if it failed */
     }
     if (!PQsendQueryPrepared(sp->conn, name, p->n, p->vals, p->lens, p->fmts, 0))
         return pg_pipe_failed(sp, NULL);
-    return pg_queue(sp, PG_Q_PLAIN);
+    pg_queue(sp, PG_Q_PLAIN);
+    return 0;
 }
 
 int store_pg_send(store_pg_t *sp, int slot, const char *sql, const char *fmt, ...)
@@ -312,9 +320,13 @@ static int pg_unpipe(store_pg_t *sp)
 /* Queues a statement without parameters (BEGIN, COMMIT, a savepoint) of kind. */
 static int pg_pipe_plain(store_pg_t *sp, const char *sql, int kind)
 {
+    int err = pg_queue_room(sp, 1);
+    if (err != 0)
+        return err;
     if (!PQsendQueryParams(sp->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
         return pg_pipe_failed(sp, NULL);
-    return pg_queue(sp, kind);
+    pg_queue(sp, kind);
+    return 0;
 }
 
 int store_pg_is(const store_pg_t *sp, const char *state)
