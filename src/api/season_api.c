@@ -6,6 +6,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "json/json.h"
 #include "json/json_text.h"
 #include "net/multipart.h"
@@ -223,8 +224,9 @@ static void stats_import(http_req_t *req, http_resp_t *resp, void *ctx)
     season_import_kind_t csv = {season_import_stats, "stats", NULL};
     if (rc != 0 && !(rc == 1 && !strcmp(provider, "cricsheet")))
         json_resp_field_error(resp, "provider", "provider is cricsheet (or absent: CSV).");
-    else if (mrc < 0 || (mrc == 1 && !match_id[0]))
-        json_resp_field_error(resp, "matchId", "matchId must be 1 to 127 bytes.");
+    else if (mrc < 0 || (mrc == 1 && (!match_id[0] || !utf8_valid((const unsigned char *)match_id,
+                                                                  strlen(match_id)))))
+        json_resp_field_error(resp, "matchId", "matchId must be 1 to 127 bytes of UTF-8.");
     else
         season_import_run(req, resp, ctx, rc == 1 ? &cs : &csv);
 }

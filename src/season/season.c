@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/csv.h"
 #include "core/err.h"
+#include "core/utf8.h"
 #include "json/json_text.h"
 
 #include <ctype.h>
@@ -806,8 +807,10 @@ int season_import_cricsheet(store_t *s, const store_league_t *lg, const char *te
     else if ((rc = cricsheet_parse(root, &card)) == GV_EINVALID_REQUEST)
         rc = season_cs_refuse(r, card.where, "invalid_scorecard", card.why);
     const char *id = match_id && *match_id ? match_id : card.match_id;
-    if (!rc && strlen(id) >= STORE_EXTERNAL_ID_MAX)
-        rc = season_cs_refuse(r, 0, "invalid_external_id", "matchId must be 1 to 127 bytes.");
+    if (!rc &&
+        (strlen(id) >= STORE_EXTERNAL_ID_MAX || !utf8_valid((const unsigned char *)id, strlen(id))))
+        rc = season_cs_refuse(r, 0, "invalid_external_id",
+                              "matchId must be 1 to 127 bytes of UTF-8.");
     if (!rc && !r->unmatched && !(r->unmatched = json_array()))
         rc = GV_ENOMEM;
     if (!rc) {

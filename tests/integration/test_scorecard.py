@@ -178,8 +178,9 @@ def test_a_broken_scorecard_is_refused_whole(server):
     rep = post_card(comm, lg["id"], bad).json()["error"]["details"]
     assert rep["errors"][0]["line"] == 2, rep  # the second innings
     assert all(v == {} for v in all_lines(comm, lg["id"]).values())  # nothing written
-    r = post_card(comm, lg["id"], CARD, matchId="x" * 200)
-    assert r.status_code == 400 and r.json()["error"]["details"]["field"] == "matchId", r.text
+    for bad_id in ("x" * 200, b"M2\xec"):  # too long; not UTF-8 (found by fuzz_router)
+        r = post_card(comm, lg["id"], CARD, matchId=bad_id)
+        assert r.status_code == 400 and r.json()["error"]["details"]["field"] == "matchId", r.text
 
 
 def test_an_ambiguous_player_is_an_error_unless_partial(server):
