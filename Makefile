@@ -10,7 +10,7 @@ LLHTTP   := /usr/share/llhttp
 CPPFLAGS := -Isrc -Ibuild/gen -I/usr/share/include/llhttp $(shell pkg-config --cflags libpq 2>/dev/null) -D_GNU_SOURCE
 WARN     := -std=c17 -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
-LIBS     := $(shell pkg-config --libs libuv jansson sqlite3 libpq libcrypto libcurl libzstd 2>/dev/null) -lwslay -lm -lpthread
+LIBS     := $(shell pkg-config --libs libuv jansson sqlite3 libpq libcrypto libcurl libzstd 2>/dev/null) -lwslay -lhiredis -lm -lpthread
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
