@@ -54,7 +54,8 @@
     X(DB_CORRUPT, -49, 500, "internal", "Something went wrong on our side.")                       \
     X(NUMBER_RANGE, -50, 400, "invalid_json",                                                      \
       "A number in the body is too large: numbers are whole and below 2^53.")                      \
-    X(DB_FULL, -51, 503, "unavailable", "The service is temporarily unavailable.")
+    X(DB_FULL, -51, 503, "unavailable", "The service is temporarily unavailable.")                 \
+    X(FENCED, -52, 503, "unavailable", "This server no longer runs the auction; try again.")
 
 enum {
     GV_OK = 0,

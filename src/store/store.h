@@ -138,7 +138,8 @@ int store_tx_begin(store_t *s);
 
 /* store_tx_commit makes the transaction durable and reports the commit's duration to the commit
  * observer. On failure the transaction has been rolled back: nothing of it is visible.
- * Returns 0, GV_EDB, GV_EDB_BUSY or GV_ENOMEM. */
+ * Returns 0, GV_EDB, GV_EDB_BUSY or GV_ENOMEM; in a bulk transaction also the failure of a write
+ * it sent, e.g. GV_EFENCED (store_auction_update_fenced, store_lease.h). */
 int store_tx_commit(store_t *s);
 
 /* store_tx_rollback undoes the open transaction. Returns 0 also when none is open, so cleanup
@@ -224,5 +225,6 @@ int store_refresh_revoke(store_t *s, const unsigned char hash[STORE_HASH_LEN], i
 #include "store/store_league.h"
 #include "store/store_auction.h"
 #include "store/store_season.h"
+#include "store/store_lease.h"
 
 #endif

@@ -85,21 +85,37 @@ int store_auctions_each(store_t *s, int all, store_auction_fn fn, void *ctx)
     return s->auction->each(s, all != 0, fn, ctx);
 }
 
-int store_auction_update(store_t *s, const char *id, const char *status, int64_t seq,
-                         int64_t now_ms)
+/* store_auction_update, under fence when it is not NULL. A fence's node id that cannot be stored
+ * holds no lease: GV_EFENCED before the database. */
+static int au_update(store_t *s, const char *id, const char *status, int64_t seq, int64_t now_ms,
+                     const store_fence_t *fence)
 {
     int err = au_status_check(status);
-    if (err == 0 && seq < 0)
+    if (err == 0 && (seq < 0 || (fence != NULL && fence->node == NULL)))
         err = GV_EINTERNAL;
     if (err == 0)
         err = store_lookup_check(id, STORE_ID_MAX);
+    if (err == 0 && fence != NULL && store_lookup_check(fence->node, STORE_NODE_MAX) != 0)
+        err = GV_EFENCED;
     if (err != 0)
         return err;
     int own = 0;
     err = store_unit_begin(s, &own);
     if (err != 0)
         return err;
-    return store_unit_end(s, own, s->auction->update_tx(s, id, status, seq, now_ms));
+    return store_unit_end(s, own, s->auction->update_tx(s, id, status, seq, now_ms, fence));
+}
+
+int store_auction_update(store_t *s, const char *id, const char *status, int64_t seq,
+                         int64_t now_ms)
+{
+    return au_update(s, id, status, seq, now_ms, NULL);
+}
+
+int store_auction_update_fenced(store_t *s, const char *id, const char *status, int64_t seq,
+                                int64_t now_ms, const store_fence_t *fence)
+{
+    return au_update(s, id, status, seq, now_ms, fence);
 }
 
 int store_auction_delete(store_t *s, const char *id)

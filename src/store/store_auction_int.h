@@ -22,7 +22,10 @@ struct store_auction_ops_s {
     int (*get)(store_t *s, const char *key, int by_league, store_auction_t *out);
     /* Reads every matching row first, then calls fn: fn may write to the store. */
     int (*each)(store_t *s, int all, store_auction_fn fn, void *ctx);
-    int (*update_tx)(store_t *s, const char *id, const char *status, int64_t seq, int64_t now_ms);
+    /* fence NULL: any writer; else only while fence->node holds the lease at fence->epoch
+     * (GV_EFENCED otherwise; GV_ENOT_FOUND for a missing auction either way). */
+    int (*update_tx)(store_t *s, const char *id, const char *status, int64_t seq, int64_t now_ms,
+                     const store_fence_t *fence);
     int (*delete_tx)(store_t *s, const char *id);
 
     int (*event_append)(store_t *s, const char *auction_id, const store_auction_event_t *ev);

@@ -95,6 +95,7 @@ struct store_catalogue_ops_s; /* store_catalogue_int.h */
 struct store_league_ops_s;    /* store_league_int.h */
 struct store_auction_ops_s;   /* store_auction_int.h */
 struct store_season_ops_s;    /* store_season_int.h */
+struct store_lease_ops_s;     /* store_lease_int.h */
 
 /* The part every backend embeds as its first member. */
 struct store_s {
@@ -103,6 +104,7 @@ struct store_s {
     const struct store_league_ops_s *league;
     const struct store_auction_ops_s *auction;
     const struct store_season_ops_s *season;
+    const struct store_lease_ops_s *lease;
     store_commit_observer_t commit_fn;
     void *commit_ctx;
 };

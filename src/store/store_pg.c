@@ -1,8 +1,8 @@
 /* The PostgreSQL backend (libpq): connection, errors, migrations (src/store/sql translated by
  * scripts/embed_sql.sh -p: the same versions), statements (prepared once per connection for the
  * hot ones), transactions and savepoints. Its queries are in store_pg_accounts.c,
- * store_pg_catalogue.c, store_pg_league.c, store_pg_auction.c and store_pg_season.c; store_open
- * chooses it for a postgres:// URI. */
+ * store_pg_catalogue.c, store_pg_league.c, store_pg_auction.c, store_pg_season.c and
+ * store_pg_lease.c; store_open chooses it for a postgres:// URI. */
 #include "store/store_pg_int.h"
 
 #include "core/err.h"
@@ -195,6 +195,7 @@ int store_pg_runp(store_pg_t *sp, PGresult **res, int slot, const char *sql, con
 /* What a queued statement is, besides a slot it prepares (>= 0). */
 #define PG_Q_PLAIN (-1)        /* a statement whose success is all that counts */
 #define PG_Q_COMMIT (-2)       /* the COMMIT: its tag must say COMMIT */
+#define PG_Q_FENCE (-3)        /* a fenced write (store_pg_send_fence): its division by zero */
 #define PG_PIPE_READ_EVERY 128 /* queued statements between two reads of what came back */
 
 /* Makes room to record n more queued statements, before they are sent: once sent, a statement
@@ -232,6 +233,15 @@ static int pg_pipe_failed(store_pg_t *sp, const PGresult *r)
     return store_pg_fail(sp, r);
 }
 
+/* A fenced write matched no row (its division by zero): GV_EFENCED, with a message that says so
+ * rather than the division's. */
+static int pg_fenced(store_pg_t *sp)
+{
+    snprintf(sp->err, sizeof(sp->err),
+             "a fenced write found its lease held by another node or at another epoch");
+    return GV_EFENCED;
+}
+
 /* Reads the answer of one queued statement of kind (and the NULL that ends it). 0 or the first
  * failure, which err already holds. */
 static int pg_pipe_answer(store_pg_t *sp, int kind, int err)
@@ -247,8 +257,11 @@ static int pg_pipe_answer(store_pg_t *sp, int kind, int err)
         snprintf(sp->err, sizeof(sp->err), "the transaction was rolled back: %s", PQcmdStatus(r));
         err = GV_EDB;
     }
-    if (!ok && !err)
+    if (!ok && !err) { /* the first failure: this statement's own */
         err = pg_pipe_failed(sp, r);
+        if (kind == PG_Q_FENCE && store_pg_is(sp, "22012"))
+            err = pg_fenced(sp);
+    }
     PQclear(r);
     PQclear(PQgetResult(sp->conn)); /* the end of this statement's answers */
     return err;
@@ -277,8 +290,9 @@ static int pg_pipe_drain(store_pg_t *sp)
     return err;
 }
 
-/* Queues sql (p's parameters) under slot, prepared first on this connection if it is not. */
-static int pg_pipe_send(store_pg_t *sp, int slot, const char *sql, const pg_params_t *p)
+/* Queues sql (p's parameters) under slot, prepared first on this connection if it is not; its
+ * answer is read as kind's (PG_Q_PLAIN or PG_Q_FENCE). */
+static int pg_pipe_send(store_pg_t *sp, int slot, int kind, const char *sql, const pg_params_t *p)
 {
     char name[8];
     pg_slot_name(name, slot);
@@ -293,7 +307,7 @@ static int pg_pipe_send(store_pg_t *sp, int slot, const char *sql, const pg_para
     }
     if (!PQsendQueryPrepared(sp->conn, name, p->n, p->vals, p->lens, p->fmts, 0))
         return pg_pipe_failed(sp, NULL);
-    pg_queue(sp, PG_Q_PLAIN);
+    pg_queue(sp, kind);
     return 0;
 }
 
@@ -308,7 +322,22 @@ int store_pg_send(store_pg_t *sp, int slot, const char *sql, const char *fmt, ..
         return err;
     if (!sp->piped)
         return pg_exec_prepared(sp, NULL, slot, sql, &p);
-    return pg_pipe_send(sp, slot, sql, &p);
+    return pg_pipe_send(sp, slot, PG_Q_PLAIN, sql, &p);
+}
+
+int store_pg_send_fence(store_pg_t *sp, int slot, const char *sql, const char *fmt, ...)
+{
+    pg_params_t p;
+    va_list ap;
+    va_start(ap, fmt);
+    int err = slot < 0 || slot >= STORE_PG_SLOTS ? GV_EINTERNAL : pg_params(&p, fmt, ap);
+    va_end(ap);
+    if (err != 0)
+        return err;
+    if (sp->piped)
+        return pg_pipe_send(sp, slot, PG_Q_FENCE, sql, &p);
+    err = pg_exec_prepared(sp, NULL, slot, sql, &p);
+    return err == GV_EDB && store_pg_is(sp, "22012") ? pg_fenced(sp) : err;
 }
 
 /* Ends a pipelined transaction's pipeline before a statement that needs its answer. */
@@ -413,6 +442,7 @@ int store_pg_open(store_t **out, const char *conninfo, char *why, size_t why_len
     sp->base.league = &store_pg_league_ops;
     sp->base.auction = &store_pg_auction_ops;
     sp->base.season = &store_pg_season_ops;
+    sp->base.lease = &store_pg_lease_ops;
     sp->conn = PQconnectdb(conninfo);
     int err = sp->conn ? 0 : GV_ENOMEM;
     if (!err && PQstatus(sp->conn) != CONNECTION_OK)

@@ -1,4 +1,4 @@
-/* The auctions queries of the PostgreSQL backend (tables of sql/005_auctions.sql, 006 and 009):
+/* The auctions queries of the PostgreSQL backend (tables of sql/005_auctions.sql, 006, 009, 010):
  * the same semantics and error codes as store_sqlite_auction.c, with $n parameters.
  *
  * The writes of the service's group commit (and its hot reads) are prepared once per connection
@@ -66,6 +66,13 @@ static const char SQL_LIVE[] = "SELECT " AU_COLS " FROM auctions WHERE status <>
                                "ORDER BY created_ms, id COLLATE \"C\"";
 static const char SQL_UPDATE[] =
     "UPDATE auctions SET status = $2, seq = $3, updated_ms = $4 WHERE id = $1";
+/* SQL_UPDATE only while node $5 holds the auction's lease at epoch $6 (its end does not count:
+ * only another node's take moves the epoch). Not prepared: the writer's group commit is bulk
+ * (BULK_UPDATE_FENCED). */
+#define AU_FENCED_UPDATE                                                                           \
+    "UPDATE auctions SET status = $2, seq = $3, updated_ms = $4 "                                  \
+    "WHERE id = $1 AND owner_node = $5 AND lease_epoch = $6"
+static const char SQL_UPDATE_FENCED[] = AU_FENCED_UPDATE;
 /* Its events, bids, lots, rosters and outcomes go with it (ON DELETE CASCADE). */
 static const char SQL_DELETE[] = "DELETE FROM auctions WHERE id = $1";
 static const char SQL_EXISTS[] = "SELECT 1 FROM auctions WHERE id = $1";
@@ -159,6 +166,9 @@ static const char BULK_UPDATE[] =
     BULK_ONE("UPDATE auctions SET status = $2, seq = $3, updated_ms = $4 WHERE id = $1");
 static const char BULK_LOT_UNDO[] = BULK_ONE("UPDATE auction_lots SET result = 'undone' "
                                              "WHERE auction_id = $1 AND epoch = $2 AND lot = $3");
+/* Its division by zero (a lease another node took, or no such auction) is the commit's
+ * GV_EFENCED (store_pg_send_fence). */
+static const char BULK_UPDATE_FENCED[] = BULK_ONE(AU_FENCED_UPDATE);
 
 enum {
     AU_B_EVENT,
@@ -172,6 +182,7 @@ enum {
     AU_B_UPDATE,
     AU_B_LEAGUE_STATUS_OF,
     AU_B_LOT_UNDO,
+    AU_B_UPDATE_FENCED,
     AU_B_COUNT /* 16 at most */
 };
 _Static_assert(AU_B_COUNT <= 16, "the auctions' bulk writes own 16 slots");
@@ -347,19 +358,44 @@ static int pg_auctions_each(store_t *s, int all, store_auction_fn fn, void *ctx)
     return err;
 }
 
+/* A fenced update that changed no row: GV_EFENCED when the auction exists, else
+ * GV_ENOT_FOUND. */
+static int au_fenced(store_pg_t *sp, int err, PGresult *res, const char *id)
+{
+    err = au_write_one(sp, err, res);
+    if (err != GV_ENOT_FOUND)
+        return err;
+    err = AU_RUNP(sp, &res, AU_S_EXISTS, SQL_EXISTS, "t", id);
+    if (err != 0)
+        return err;
+    int found = PQntuples(res) > 0;
+    PQclear(res);
+    return found ? GV_EFENCED : GV_ENOT_FOUND;
+}
+
 static int pg_auction_update_tx(store_t *s, const char *id, const char *status, int64_t seq,
-                                int64_t now_ms)
+                                int64_t now_ms, const store_fence_t *fence)
 {
     store_pg_t *sp = store_pg_of(s);
     PGresult *res = NULL;
     if (store_pg_piped(sp)) {
-        int err = AU_SEND(sp, AU_B_UPDATE, BULK_UPDATE, "ttii", id, status, seq, now_ms);
+        int err = fence ? store_pg_send_fence(sp, STORE_PG_SLOT_AUCTION_BULK + AU_B_UPDATE_FENCED,
+                                              BULK_UPDATE_FENCED, "ttiiti", id, status, seq, now_ms,
+                                              fence->node, fence->epoch)
+                        : AU_SEND(sp, AU_B_UPDATE, BULK_UPDATE, "ttii", id, status, seq, now_ms);
         return err ? err
                    : AU_SEND(sp, AU_B_LEAGUE_STATUS_OF, SQL_LEAGUE_STATUS_OF, "tt", id,
                              au_league_status(status));
     }
-    int err = AU_RUNP(sp, &res, AU_S_UPDATE, SQL_UPDATE, "ttii", id, status, seq, now_ms);
-    err = au_write_one(sp, err, res);
+    int err;
+    if (fence) {
+        err = store_pg_run(sp, &res, SQL_UPDATE_FENCED, "ttiiti", id, status, seq, now_ms,
+                           fence->node, fence->epoch);
+        err = au_fenced(sp, err, res, id);
+    } else {
+        err = AU_RUNP(sp, &res, AU_S_UPDATE, SQL_UPDATE, "ttii", id, status, seq, now_ms);
+        err = au_write_one(sp, err, res);
+    }
     if (err == 0)
         err = au_err(sp, AU_RUNP(sp, NULL, AU_S_LEAGUE_STATUS_OF, SQL_LEAGUE_STATUS_OF, "tt", id,
                                  au_league_status(status)));

@@ -31,6 +31,7 @@ enum {
     STORE_PG_SLOT_AUCTION = 32,      /* 32..47 */
     STORE_PG_SLOT_SEASON = 48,       /* 48..63 */
     STORE_PG_SLOT_AUCTION_BULK = 64, /* 64..79: the auctions' writes in a bulk transaction */
+    STORE_PG_SLOT_LEASE = 80,        /* 80..95: the leases (store_pg_lease.c) */
     STORE_PG_SLOTS = 128,
 };
 
@@ -61,6 +62,13 @@ int store_pg_runp(store_pg_t *sp, PGresult **res, int slot, const char *sql, con
  * transaction's commit (so it must fail rather than do nothing when the write is wrong); outside
  * one it is store_pg_runp with no result. 0 or GV_EDB* (a connection that fails at once). */
 int store_pg_send(store_pg_t *sp, int slot, const char *sql, const char *fmt, ...);
+
+/* store_pg_send_fence is store_pg_send for a fenced write: one statement that divides by zero
+ * (SQLSTATE 22012, nothing else in it can) when its fence does not hold, like BULK_ONE in
+ * store_pg_auction.c. That failure is GV_EFENCED rather than GV_EDB: in a bulk transaction the
+ * commit's (it is told by which queued statement failed, not by the code alone), outside one its
+ * own. */
+int store_pg_send_fence(store_pg_t *sp, int slot, const char *sql, const char *fmt, ...);
 
 /* store_pg_piped: 1 while sp's transaction is pipelined (store_bulk on, and nothing since its
  * BEGIN needed an answer); store_pg_run, store_pg_runp and store_pg_exec first read every
@@ -108,10 +116,11 @@ int store_pg_refresh_rotate_tx(store_t *s, const unsigned char *old_hash,
 int store_pg_refresh_revoke(store_t *s, const unsigned char *hash, int64_t now_ms);
 
 /* The domain tables (store_pg_catalogue.c, store_pg_league.c, store_pg_auction.c,
- * store_pg_season.c): the contracts of store_*_int.h. */
+ * store_pg_season.c, store_pg_lease.c): the contracts of store_*_int.h. */
 extern const struct store_catalogue_ops_s store_pg_catalogue_ops;
 extern const struct store_league_ops_s store_pg_league_ops;
 extern const struct store_auction_ops_s store_pg_auction_ops;
 extern const struct store_season_ops_s store_pg_season_ops;
+extern const struct store_lease_ops_s store_pg_lease_ops;
 
 #endif

@@ -352,6 +352,7 @@ int store_sqlite_open(store_t **out, const char *data_dir, char *why, size_t why
     ss->base.league = &store_sqlite_league_ops;
     ss->base.auction = &store_sqlite_auction_ops;
     ss->base.season = &store_sqlite_season_ops;
+    ss->base.lease = &store_sqlite_lease_ops;
     err = sqlite_connect(ss, data_dir);
     if (err != 0) {
         if (why && why_len)

@@ -30,6 +30,12 @@ static const char SQL_LIVE[] = "SELECT " AU_COLS " FROM auctions WHERE status <>
                                "ORDER BY created_ms, id";
 static const char SQL_UPDATE[] =
     "UPDATE auctions SET status = ?2, seq = ?3, updated_ms = ?4 WHERE id = ?1";
+/* SQL_UPDATE only while node ?5 holds the auction's lease at epoch ?6 (its end does not count:
+ * only another node's take moves the epoch). */
+static const char SQL_UPDATE_FENCED[] =
+    "UPDATE auctions SET status = ?2, seq = ?3, updated_ms = ?4 "
+    "WHERE id = ?1 AND owner_node = ?5 AND lease_epoch = ?6";
+static const char SQL_EXISTS[] = "SELECT 1 FROM auctions WHERE id = ?1";
 /* Its events, bids, lots and outcomes go with it (ON DELETE CASCADE). */
 static const char SQL_DELETE[] = "DELETE FROM auctions WHERE id = ?1";
 static const char SQL_EVENT_INSERT[] =
@@ -262,16 +268,39 @@ static int sqlite_auctions_each(store_t *s, int all, store_auction_fn fn, void *
     return err;
 }
 
+/* After a fenced update that changed no row: GV_EFENCED when the auction exists (its lease is
+ * another's, or another epoch), else GV_ENOT_FOUND. */
+static int au_fenced_why(store_sqlite_t *ss, const char *id)
+{
+    sqlite3_stmt *stmt = NULL;
+    int err = store_sqlite_stmt(ss, SQL_EXISTS, &stmt);
+    if (err == 0)
+        err = store_sqlite_bind(ss, stmt, "t", id);
+    if (err != 0)
+        return err;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        err = GV_EFENCED;
+    else
+        err = rc == SQLITE_DONE ? GV_ENOT_FOUND : store_sqlite_step_fail(ss, rc);
+    return store_sqlite_done(stmt, err);
+}
+
 static int sqlite_auction_update_tx(store_t *s, const char *id, const char *status, int64_t seq,
-                                    int64_t now_ms)
+                                    int64_t now_ms, const store_fence_t *fence)
 {
     store_sqlite_t *ss = store_sqlite_of(s);
     sqlite3_stmt *stmt = NULL;
-    int err = store_sqlite_stmt(ss, SQL_UPDATE, &stmt);
-    if (err == 0)
+    int err = store_sqlite_stmt(ss, fence ? SQL_UPDATE_FENCED : SQL_UPDATE, &stmt);
+    if (err == 0 && fence)
+        err = store_sqlite_bind(ss, stmt, "ttiiti", id, status, seq, now_ms, fence->node,
+                                fence->epoch);
+    else if (err == 0)
         err = store_sqlite_bind(ss, stmt, "ttii", id, status, seq, now_ms);
     if (err == 0)
         err = au_write_one(ss, stmt);
+    if (err == GV_ENOT_FOUND && fence)
+        err = au_fenced_why(ss, id);
     if (err == 0)
         err = store_sqlite_stmt(ss, SQL_LEAGUE_STATUS_OF, &stmt);
     if (err == 0)

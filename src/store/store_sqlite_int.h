@@ -100,11 +100,13 @@ int store_sqlite_write(store_sqlite_t *ss, sqlite3_stmt *stmt, int *changes);
  * A value that does not fit is GV_EDB: never truncated silently. */
 int store_sqlite_col_text(store_sqlite_t *ss, sqlite3_stmt *stmt, int col, char *dst, size_t cap);
 
-/* The domain operation tables of this backend (store_sqlite_catalogue.c, store_sqlite_league.c). */
+/* The domain operation tables of this backend (store_sqlite_catalogue.c, store_sqlite_league.c,
+ * store_sqlite_auction.c, store_sqlite_season.c, store_sqlite_lease.c). */
 extern const struct store_catalogue_ops_s store_sqlite_catalogue_ops;
 extern const struct store_league_ops_s store_sqlite_league_ops;
 extern const struct store_auction_ops_s store_sqlite_auction_ops;
 extern const struct store_season_ops_s store_sqlite_season_ops;
+extern const struct store_lease_ops_s store_sqlite_lease_ops;
 
 /* store_sqlite_bind binds the arguments to stmt's parameters 1, 2, ... by fmt, one letter each:
  * 't' text (const char *), 'i' int64_t, 'n' int, 'h' a STORE_HASH_LEN-byte blob

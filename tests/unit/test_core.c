@@ -31,6 +31,11 @@ static void test_err_table(void **state)
     /* internal failures never reveal themselves */
     assert_string_equal(err_api_code(GV_EDB), "internal");
     assert_int_equal(err_http_status(GV_EDB), 500);
+    /* a lease lost to another node: the client tries again (and reaches the new owner) */
+    assert_int_equal(err_http_status(GV_EFENCED), 503);
+    assert_string_equal(err_api_code(GV_EFENCED), "unavailable");
+    assert_string_equal(err_name(GV_EFENCED), "FENCED");
+    assert_non_null(strstr(err_message(GV_EFENCED), "no longer runs the auction"));
     /* unknown codes are internal errors */
     assert_int_equal(err_http_status(-9999), 500);
     assert_string_equal(err_api_code(-9999), "internal");
