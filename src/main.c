@@ -1,6 +1,8 @@
 /* gavel: the command line (serve, migrate, version) and the server's start and graceful stop. */
 #include "api/app.h"
 #include "api/backups.h"
+#include "api/forward.h"
+#include "net/bus.h"
 #include "api/report_api.h"
 #include "auth/account.h"
 #include "auction/service.h"
@@ -151,6 +153,9 @@ static void stop_step_done(void)
     if (--g_pending_stops > 0)
         return;
     auction_service_stop(g_app.auctions); /* flushes what is pending, stops the timers */
+    api_forward_stop(&g_app);             /* what waits for another node: 503 */
+    if (g_app.bus)
+        bus_close(g_app.bus);
     uv_timer_stop(&g_force);
     uv_close((uv_handle_t *)&g_force, NULL);
     uv_close((uv_handle_t *)&g_log_flush, NULL);
@@ -236,8 +241,12 @@ static int app_start(app_t *app, const char *host, int port)
          * backup's read transaction may last seconds) */
         rc = rc ? rc : store_busy_limit(app->checkpoint_store, 5);
     }
-    auction_deps_t deps = {app->loop, app->store, app->commit_store, app->checkpoint_store,
-                           app->hub,  &app->clock};
+    auction_deps_t deps = {app->loop, app->store,  app->commit_store, app->checkpoint_store,
+                           app->hub,  &app->clock, app->cfg.node_id,  app->cfg.lease_ms,
+                           NULL};
+    rc = rc ? rc : api_forward_start(app);
+    rc = rc ? rc : api_forward_bus_new(app);
+    deps.bus = app->bus;
     rc = rc ? rc : auction_service_new(&app->auctions, &deps);
     rc = rc ? rc : auction_service_recover(app->auctions);
     if (rc) {
@@ -298,6 +307,7 @@ static void app_free(app_t *app)
     api_season_stop(app);
     auction_service_free(app->auctions);
     app->auctions = NULL;
+    api_forward_free(app);
     store_close(app->commit_store);
     store_close(app->checkpoint_store);
     app->commit_store = app->checkpoint_store = NULL;
@@ -364,8 +374,15 @@ static int lock_data_dir(app_t *app)
  * auctions' clocks and fan-out apart from the first (auctions have no owner node yet). */
 static int claim_store(app_t *app)
 {
-    int rc = store_claim(app->store, "gavel serve");
-    if (rc == GV_ECONFLICT)
+    char name[64];
+    snprintf(name, sizeof(name), "gavel serve %s", app->cfg.node_id); /* a cluster: per node */
+    int rc = store_claim(app->store, name);
+    if (rc == GV_ECONFLICT && app->cfg.node_id[0])
+        fprintf(stderr,
+                "gavel: another gavel serve runs as node %s on this database: each node "
+                "of a cluster needs an --node-id of its own\n",
+                app->cfg.node_id);
+    else if (rc == GV_ECONFLICT)
         fprintf(stderr, "gavel: another gavel serve already uses this PostgreSQL database and "
                         "schema; one server per schema until auctions have owner nodes (stop the "
                         "other, or give this one a schema of its own)\n");
@@ -387,6 +404,10 @@ static int cmd_serve(app_t *app)
     }
     if (sync_flags_check(&app->cfg) != 0)
         return 2;
+    if (config_cluster_check(&app->cfg)[0]) {
+        fprintf(stderr, "gavel: %s\n", config_cluster_check(&app->cfg));
+        return 2;
+    }
     char why[160];
     if (api_backups_check(&app->cfg, why, sizeof(why)) != 0) {
         fprintf(stderr, "gavel: %s\n", why);
@@ -424,6 +445,11 @@ static int cmd_serve(app_t *app)
     if (!rc)
         rc = api_report_start(app);
     if (rc) {
+        if (app->bus) { /* closed on the loop before it is freed */
+            bus_close(app->bus);
+            uv_walk(app->loop, close_walk, NULL);
+            uv_run(app->loop, UV_RUN_DEFAULT);
+        }
         app_free(app);
         return 1;
     }

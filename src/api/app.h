@@ -107,6 +107,8 @@ typedef struct app_s {
     app_metrics_t metrics;
     int data_lock;                 /* the data directory's lock (held until exit) */
     struct api_backups_s *backups; /* scheduled backups; NULL when off */
+    struct bus_s *bus;             /* a cluster's node: messages to the other nodes; else NULL */
+    struct api_forward_s *forward; /* a cluster's node: commands forwarded; else NULL */
 } app_t;
 
 /* The build's version (git describe), from core/version.c. */

@@ -3,6 +3,7 @@
 #include "api/authz.h"
 #include "league/league_json.h"
 #include "api/bids.h"
+#include "api/forward.h"
 #include "api/paging.h"
 
 #include "auction/service.h"
@@ -159,13 +160,44 @@ static void auction_delete(http_req_t *req, http_resp_t *resp, void *ctx)
 
 /* ---- controls ------------------------------------------------------------------------------- */
 
+/* A forwarded control's answer: the owner's AuctionState, or its refusal. */
+static void auction_control_forwarded(void *ctx, int rc, const char *state, size_t len)
+{
+    http_resp_t *resp = ctx;
+    json_t *o = rc ? NULL : json_loadb(state, len, 0, NULL);
+    if (o)
+        json_resp_send(resp, 200, o);
+    else
+        json_resp_err(resp, rc ? rc : GV_EINTERNAL);
+    http_resp_finish(resp);
+}
+
+/* In a cluster, where the auction runs: 0 here; 1 when the command went to the node that runs it
+ * (the answer comes later) or was answered (503: that node cannot be told now). */
+static int auction_elsewhere(app_t *app, http_resp_t *resp, auction_live_t *live, char *owner,
+                             size_t n)
+{
+    int own = auction_service_owner(app->auctions, live, owner, n);
+    if (own < 0)
+        json_resp_err(resp, own);
+    return own != 0;
+}
+
 static void auction_control(http_req_t *req, http_resp_t *resp, app_t *app, engine_cmd_type_t t)
 {
     api_league_ctx_t lc;
     auction_live_t *live;
     engine_cmd_t cmd = {.type = t, .manager = -1};
-    if (auction_access(app, req, resp, 1, &lc, &live))
+    char owner[STORE_NODE_MAX] = "";
+    if (auction_access(app, req, resp, 1, &lc, &live) ||
+        auction_elsewhere(app, resp, live, owner, sizeof(owner))) {
+        if (owner[0]) {
+            http_resp_defer(resp);
+            api_forward_control(app, owner, auction_live_id(live), t, lc.user.id,
+                                auction_control_forwarded, resp);
+        }
         return;
+    }
     int rc = auction_service_command(app->auctions, live, &cmd, lc.user.id, NULL, NULL);
     if (rc) {
         json_resp_err(resp, rc);
@@ -238,6 +270,52 @@ static int auction_bid_body(http_req_t *req, http_resp_t *resp, auction_live_t *
     return gate ? gate : GV_EINVALID_REQUEST;
 }
 
+typedef struct {
+    app_t *app;
+    http_resp_t *resp;
+    uint64_t t0_ns;
+} auction_bid_wait_t;
+
+/* Answers a bid from its outcome (REST body, or 429 with Retry-After). */
+static void auction_bid_answer(app_t *app, http_resp_t *resp, const bid_outcome_t *o, uint64_t t0)
+{
+    buf_t text;
+    buf_init(&text);
+    json_t *answer = o->status == 429 || bid_outcome_body(o, &text) != 0
+                         ? NULL
+                         : json_loadb(text.data, text.len, 0, NULL);
+    buf_deinit(&text);
+    if (o->status == 429)
+        api_rate_limited(resp, o->retry_after_ms);
+    else if (answer)
+        json_resp_send(resp, o->status, answer);
+    else
+        json_resp_err(resp, GV_ENOMEM);
+    api_bid_answered(app, t0, o->status == 200);
+}
+
+static void auction_bid_forwarded(void *ctx, const bid_outcome_t *o)
+{
+    auction_bid_wait_t *w = ctx;
+    auction_bid_answer(w->app, w->resp, o, w->t0_ns);
+    http_resp_finish(w->resp);
+    free(w);
+}
+
+/* Sends b to the node running live (cluster); answers 503/500 itself when it cannot. */
+static void auction_bid_forward(app_t *app, http_resp_t *resp, auction_live_t *live,
+                                const char *owner, const api_bid_t *b, uint64_t t0)
+{
+    auction_bid_wait_t *w = calloc(1, sizeof(*w));
+    if (!w) {
+        json_resp_err(resp, GV_ENOMEM);
+        return;
+    }
+    *w = (auction_bid_wait_t){app, resp, t0};
+    http_resp_defer(resp);
+    api_forward_bid(app, owner, auction_live_id(live), b, auction_bid_forwarded, w);
+}
+
 static void auction_bid(http_req_t *req, http_resp_t *resp, void *ctx)
 {
     app_t *app = ctx;
@@ -253,6 +331,13 @@ static void auction_bid(http_req_t *req, http_resp_t *resp, void *ctx)
     }
     b.user = lc.user.id;
     b.currency = lc.league.settings.currency;
+    char owner[STORE_NODE_MAX] = "";
+    if (auction_elsewhere(app, resp, live, owner, sizeof(owner))) {
+        if (owner[0])
+            auction_bid_forward(app, resp, live, owner, &b, t0);
+        json_decref(body);
+        return;
+    }
     bid_outcome_t o;
     api_bid_run(app, live, &b, &o);
     buf_t text;

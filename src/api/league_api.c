@@ -2,6 +2,7 @@
  * events they publish. Members, invites and the asset selection are in members_api.c. */
 #include "api/authz.h"
 #include "league/league_json.h"
+#include "api/forward.h"
 #include "api/paging.h"
 #include "json/json_text.h"
 
@@ -25,8 +26,10 @@ void api_league_publish(app_t *app, const char *league_id, json_t *event)
     snprintf(room, sizeof(room), "league:%s", league_id);
     json_object_set_new(event, "leagueId", json_string(league_id));
     char *text = json_text(event, JSON_COMPACT);
-    if (text)
+    if (text) {
         hub_publish(app->hub, room, text, strlen(text));
+        api_forward_league(app, league_id, text, NULL, 0); /* a cluster's other nodes */
+    }
     free(text);
     json_decref(event);
 }
@@ -243,6 +246,7 @@ static void league_delete(http_req_t *req, http_resp_t *resp, void *ctx)
     char room[HUB_ROOM_MAX];
     snprintf(room, sizeof(room), "league:%s", lc.league.id);
     hub_close_room(app->hub, room);
+    api_forward_league(app, lc.league.id, NULL, NULL, 1);
     resp->status = 204;
 }
 

@@ -2,6 +2,7 @@
  * removing or leaving, and the league's asset selection. */
 #include "api/authz.h"
 #include "league/league_json.h"
+#include "api/forward.h"
 #include "api/paging.h"
 #include "json/json_text.h"
 
@@ -192,6 +193,7 @@ static void members_remove(http_req_t *req, http_resp_t *resp, void *ctx)
     char room[HUB_ROOM_MAX];
     snprintf(room, sizeof(room), "league:%s", lc.league.id);
     hub_kick(app->hub, room, uid);
+    api_forward_league(app, lc.league.id, NULL, uid, 0);
     if (out.role != STORE_ROLE_SPECTATOR)
         api_league_publish(app, lc.league.id,
                            json_pack("{s:s, s:s}", "type", "member_left", "userId", uid));

@@ -2,12 +2,14 @@
  * OpenAPI description. */
 #include "api/app.h"
 #include "api/backups.h"
+#include "api/forward.h"
 #include "api/report_api.h"
 #include "auction/service.h"
 
 #include "core/err.h"
 #include "core/log.h"
 #include "json/json.h"
+#include "net/bus.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,14 +35,19 @@ static void ops_health(http_req_t *req, http_resp_t *resp, void *ctx)
     app_t *app = ctx;
     (void)req;
     int db = store_health(app->store), full = store_disk_full();
+    int bus_down = app->bus && !bus_up(app->bus); /* a cluster's node: forwarding needs it */
     double up = ops_now_s() - app->start_s;
-    char body[256];
-    int n = snprintf(body, sizeof(body),
-                     "{\"status\":\"%s\",\"version\":\"%s\",\"uptimeS\":%lld,"
-                     "\"checks\":{\"db\":\"%s\",\"disk\":\"%s\"}}",
-                     db || full ? "degraded" : "ok", gavel_version, (long long)(up < 0 ? 0 : up),
-                     db ? "failed" : "ok", full ? "full" : "ok");
-    http_resp_json(resp, db || full ? 503 : 200, body, (size_t)n);
+    char body[384], cluster[128] = "";
+    if (app->bus)
+        snprintf(cluster, sizeof(cluster), ",\"redis\":\"%s\",\"leases\":\"%zu held\"",
+                 bus_down ? "down" : "ok", auction_service_leases_held(app->auctions));
+    int n =
+        snprintf(body, sizeof(body),
+                 "{\"status\":\"%s\",\"version\":\"%s\",\"uptimeS\":%lld,"
+                 "\"checks\":{\"db\":\"%s\",\"disk\":\"%s\"%s}}",
+                 db || full || bus_down ? "degraded" : "ok", gavel_version,
+                 (long long)(up < 0 ? 0 : up), db ? "failed" : "ok", full ? "full" : "ok", cluster);
+    http_resp_json(resp, db || full || bus_down ? 503 : 200, body, (size_t)n);
     http_resp_header(resp, "Cache-Control", "no-store");
 }
 
@@ -162,6 +169,41 @@ static int ops_write_loop(app_t *app, buf_t *out)
             : buf_printf(out, "gavel_auction_events_published_total %llu\n",
                          (unsigned long long)st->events_published);
     return rc;
+}
+
+/* A cluster's node: its leases and the events it exchanged with the other nodes. */
+static int ops_write_cluster(app_t *app, buf_t *out)
+{
+    if (!app->bus)
+        return 0;
+    const auction_service_stats_t *st = auction_service_stats(app->auctions);
+    int rc = buf_printf(
+        out,
+        "# HELP gavel_cluster_leases_held Auctions this node runs (holds the lease of)\n"
+        "# TYPE gavel_cluster_leases_held gauge\ngavel_cluster_leases_held %zu\n"
+        "# HELP gavel_cluster_lease_changes_total Leases this node took, and lost to another\n"
+        "# TYPE gavel_cluster_lease_changes_total counter\n"
+        "gavel_cluster_lease_changes_total{change=\"taken\"} %llu\n"
+        "gavel_cluster_lease_changes_total{change=\"lost\"} %llu\n"
+        "# HELP gavel_cluster_events_total Committed events sent to the other nodes, taken from "
+        "them, and their frames the bus refused (followers read those from the store)\n"
+        "# TYPE gavel_cluster_events_total counter\n"
+        "gavel_cluster_events_total{way=\"published\"} %llu\n"
+        "gavel_cluster_events_total{way=\"followed\"} %llu\n"
+        "gavel_cluster_events_total{way=\"publish_failed\"} %llu\n"
+        "# HELP gavel_cluster_gap_repairs_total Gaps in another node's events filled from the "
+        "store\n# TYPE gavel_cluster_gap_repairs_total counter\n"
+        "gavel_cluster_gap_repairs_total %llu\n",
+        auction_service_leases_held(app->auctions), (unsigned long long)st->cluster.takes,
+        (unsigned long long)st->cluster.losses, (unsigned long long)st->cluster.published,
+        (unsigned long long)st->cluster.followed, (unsigned long long)st->cluster.publish_failed,
+        (unsigned long long)st->cluster.repairs);
+    rc = rc ? rc
+            : metrics_hist_family_write(out, "gavel_cluster_publish_lag_seconds",
+                                        "From an owner's publish of events to their receipt by "
+                                        "another node (wall clocks).",
+                                        &st->cluster.publish_lag);
+    return rc ? GV_ENOMEM : api_forward_metrics(app, out);
 }
 
 void api_ops_db_commit(void *ctx, int64_t duration_us)
@@ -360,6 +402,7 @@ static void ops_metrics(http_req_t *req, http_resp_t *resp, void *ctx)
     rc = rc ? rc : ops_write_gauges(app, out);
     rc = rc ? rc : ops_write_bids(app, out);
     rc = rc ? rc : ops_write_activity(app, out);
+    rc = rc ? rc : ops_write_cluster(app, out);
     rc = rc ? rc : api_season_sync_metrics(app, out);
     rc = rc ? rc : api_backups_metrics(app, out);
     rc = rc ? rc : api_report_metrics(app, out);

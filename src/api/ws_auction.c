@@ -1,6 +1,7 @@
 /* The auction room over WebSocket: join (snapshot, or the missed events after sinceSeq), leave,
  * bids through the same path as REST, presence. Everything sent waits for the group commit. */
 #include "api/bids.h"
+#include "api/forward.h"
 #include "api/ws_api.h"
 #include "json/json_text.h"
 
@@ -164,6 +165,14 @@ static void ws_bid_after(void *ctx, int status)
     free(w);
 }
 
+/* A forwarded bid's outcome (cluster): answered like one decided here. */
+static void ws_bid_forwarded(void *ctx, const bid_outcome_t *o)
+{
+    ws_wait_t *w = ctx;
+    w->outcome = *o;
+    ws_bid_after(w, 0);
+}
+
 /* Reads the bid fields; answers a bid_result with invalid_request when they are wrong. */
 static int ws_bid_fields(json_t *msg, api_bid_t *b, buf_t *reply)
 {
@@ -206,18 +215,30 @@ int ws_auction_bid(app_t *app, ws_api_session_t *session, json_t *msg, buf_t *re
         ws_auction_access(app, session, id, &live, reply))
         return 0;
     b.currency = auction_live_currency(live);
+    char owner[STORE_NODE_MAX];
+    int own = auction_service_owner(app->auctions, live, owner, sizeof(owner));
+    if (own < 0) {
+        bid_outcome_t o;
+        bid_outcome_rejected(&o, 503, "unavailable", "The bid could not be placed; try again.",
+                             NULL);
+        return bid_outcome_result(&o, b.cbid, reply);
+    }
     ws_wait_t *w = calloc(1, sizeof(*w));
     if (!w)
         return GV_ENOMEM;
-    api_bid_run(app, live, &b, &w->outcome);
-    if (w->outcome.status == 429)
-        app->metrics.rate_limited_ws_bid++;
     w->t0_ns = t0;
     w->app = app;
     w->conn = session->conn;
     w->live = live;
     snprintf(w->cbid, sizeof(w->cbid), "%s", b.cbid);
     ws_conn_ref(w->conn);
+    if (own == 1) { /* another node runs the auction */
+        api_forward_bid(app, owner, auction_live_id(live), &b, ws_bid_forwarded, w);
+        return 0;
+    }
+    api_bid_run(app, live, &b, &w->outcome);
+    if (w->outcome.status == 429)
+        app->metrics.rate_limited_ws_bid++;
     auction_service_after_commit(app->auctions, ws_bid_after, w);
     return 0;
 }

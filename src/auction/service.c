@@ -145,6 +145,7 @@ void svc_live_free(auction_live_t *live)
     free(live->managers);
     free(live->names);
     free(live->name_ok);
+    free(live->peers);
     engine_deinit(&live->eng);
     engine_deinit(&live->view);
     free(live);
@@ -242,6 +243,8 @@ int auction_service_command(auction_service_t *svc, auction_live_t *live, const 
                             const char *actor_id, auction_done_fn done, void *ctx)
 {
     engine_events_t evs = {.n = 0};
+    if (live->follower) /* another node runs it: the API forwards commands there */
+        return GV_EUNAVAILABLE;
     int rc = engine_apply(&live->eng, cmd, clock_now_ms(svc->deps.clock), &evs);
     if (rc)
         return rc;
@@ -267,7 +270,7 @@ static void svc_on_timer(uv_timer_t *t)
 void svc_timer_arm(auction_live_t *live)
 {
     int64_t deadline = engine_next_deadline(&live->eng);
-    if (deadline == INT64_MAX || live->svc->stopped) {
+    if (deadline == INT64_MAX || live->svc->stopped || live->follower) {
         uv_timer_stop(&live->timer);
         return;
     }
@@ -383,7 +386,7 @@ static int svc_live_new(auction_service_t *svc, const store_league_t *lg, json_t
     }
     svc_live_link(svc, live);
     *out = live;
-    return 0;
+    return svc_cluster_created(svc, live);
 }
 
 int auction_service_create(auction_service_t *svc, const char *league_id, const char *actor_id,
@@ -411,6 +414,14 @@ int auction_service_delete(auction_service_t *svc, auction_live_t *live)
     int rc = store_auction_delete(svc->deps.store, live->id);
     if (rc)
         return rc;
+    if (svc_clustered(svc) && svc->deps.bus) /* the other nodes drop it too (their rooms) */
+        bus_publish(svc->deps.bus, "del", live->id, strlen(live->id));
+    svc_live_gone(svc, live);
+    return 0;
+}
+
+void svc_live_gone(auction_service_t *svc, auction_live_t *live)
+{
     char room[HUB_ROOM_MAX], text[160];
     snprintf(room, sizeof(room), "auction:%s", live->id);
     int n = snprintf(text, sizeof(text),
@@ -419,7 +430,6 @@ int auction_service_delete(auction_service_t *svc, auction_live_t *live)
     hub_publish(svc->deps.hub, room, text, (size_t)n);
     hub_close_room(svc->deps.hub, room);
     svc_live_drop(svc, live);
-    return 0;
 }
 
 /* ---- the service ---------------------------------------------------------------------------- */
@@ -438,6 +448,7 @@ int auction_service_new(auction_service_t **out, const auction_deps_t *deps)
     }
     svc_commit_init(svc);
     int rc = svc_commit_start(svc);
+    rc = rc ? rc : svc_cluster_start(svc);
     if (rc) {
         uv_close((uv_handle_t *)&svc->commit_hook, NULL);
         uv_close((uv_handle_t *)&svc->wake, NULL);
@@ -453,6 +464,7 @@ void auction_service_stop(auction_service_t *svc)
     if (!svc || svc->stopped)
         return;
     svc_commit_stop(svc);
+    svc_cluster_stop(svc);
     svc->stopped = 1;
     for (auction_live_t *l = svc->lives; l; l = l->next)
         uv_timer_stop(&l->timer);

@@ -9,6 +9,7 @@
 #include "auction/hub.h"
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "net/bus.h"
 #include "store/store.h"
 
 #include <jansson.h>
@@ -26,6 +27,9 @@ typedef struct {
                                   commits never copy the log back themselves; NULL: they do */
     hub_t *hub;                /* the WebSocket rooms "auction:<id>" and "league:<id>" */
     const gv_clock_t *clock;
+    const char *node_id; /* a cluster's node: this one's id (NULL or "": one node alone) */
+    int64_t lease_ms;    /* a cluster's node: the lease time of an auction's owner */
+    bus_t *bus;          /* a cluster's node: the messages to the other nodes (may be down) */
 } auction_deps_t;
 
 /* Loop-health numbers of the group commit, for /metrics. */
@@ -38,6 +42,15 @@ typedef struct {
     uint64_t checkpoint_catch_ups; /* the writer copied the log's last frames back (atomic) */
     uint64_t release_turns;        /* loop turns that released part of a committed batch */
     uint64_t events_published;     /* committed events broadcast to their rooms */
+    struct {
+        uint64_t published;         /* events sent to the other nodes */
+        uint64_t publish_failed;    /* frames the bus could not take (the store repairs them) */
+        uint64_t followed;          /* events of other nodes applied here */
+        uint64_t repairs;           /* gaps filled from the store */
+        uint64_t bad_messages;      /* frames that were not one */
+        uint64_t takes, losses;     /* leases taken; lost to another node */
+        metrics_hist_t publish_lag; /* owner's publish to a follower's receipt (wall clocks) */
+    } cluster;
 } auction_service_stats_t;
 
 /* Called once the commit of a command's events is known: status 0 (durable, now visible) or
@@ -187,6 +200,25 @@ const char *auction_live_manager_id(const auction_live_t *live, int i);
  * "unsold"); for sold ones *owner (user id, borrowed) and *price. */
 const char *auction_live_asset_status(const auction_live_t *live, const char *asset_id,
                                       const char **owner, int64_t *price);
+
+/* auction_service_owner: 0 when this node runs live (alone; its lease holder; or it just took
+ * the lease of an owner that is gone), 1 with the owner node's id in owner (size n) when another
+ * node does (forward commands to it), GV_EUNAVAILABLE when that cannot be told now. */
+int auction_service_owner(auction_service_t *svc, auction_live_t *live, char *owner, size_t n);
+
+/* auction_service_leases_held: the auctions this node runs as a cluster's node. */
+size_t auction_service_leases_held(const auction_service_t *svc);
+
+/* auction_service_cluster_events applies a frame of another node's committed events (bus
+ * channel "ev"); auction_service_cluster_deleted drops an auction another node deleted (channel
+ * "del"); auction_service_cluster_bus_up repairs every follower after the bus came back. */
+void auction_service_cluster_events(auction_service_t *svc, const char *data, size_t len);
+void auction_service_cluster_deleted(auction_service_t *svc, const char *auction_id);
+void auction_service_cluster_bus_up(auction_service_t *svc);
+
+/* auction_service_cluster_presence takes another node's word on who it has in an auction's room
+ * (bus channel "pr"): presence events here count them too, until that node's word runs out. */
+void auction_service_cluster_presence(auction_service_t *svc, const char *data, size_t len);
 
 /* auction_live_asset_index: the index of asset_id in the auction, or -1. */
 int auction_live_asset_index(const auction_live_t *live, const char *asset_id);

@@ -326,9 +326,11 @@ static int svc_batch_write(store_t *st, svc_batch_t *b)
     int began = !b->poisoned && rc == 0;
     for (size_t i = 0; !rc && i < b->n_events; i++)
         rc = svc_write_event(st, &b->events[i]);
-    for (size_t i = 0; !rc && i < b->n_rows; i++)
-        rc = store_auction_update(st, b->rows[i].live->id, b->rows[i].status, b->rows[i].seq,
-                                  b->now_ms);
+    for (size_t i = 0; !rc && i < b->n_rows; i++) {
+        store_fence_t fence = {b->node, b->rows[i].lease_epoch};
+        rc = store_auction_update_fenced(st, b->rows[i].live->id, b->rows[i].status, b->rows[i].seq,
+                                         b->now_ms, b->node ? &fence : NULL);
+    }
     for (size_t i = 0; !rc && i < b->n_outcomes; i++) {
         svc_outcome_t *o = b->outcomes[i];
         rc = o->seq > 0
@@ -347,6 +349,7 @@ static int svc_batch_write(store_t *st, svc_batch_t *b)
 static int svc_batch_rows(auction_service_t *svc, svc_batch_t *b)
 {
     b->now_ms = clock_now_ms(svc->deps.clock);
+    b->node = svc_clustered(svc) ? svc->deps.node_id : NULL;
     for (size_t i = 0; i < b->n_events; i++) {
         auction_live_t *l = b->events[i].live;
         if (l->row_gen == b->gen)
@@ -355,7 +358,7 @@ static int svc_batch_rows(auction_service_t *svc, svc_batch_t *b)
             return GV_ENOMEM;
         l->row_gen = b->gen;
         b->rows[b->n_rows++] =
-            (svc_pending_row_t){l, engine_status_name(l->eng.status), l->eng.seq};
+            (svc_pending_row_t){l, engine_status_name(l->eng.status), l->eng.seq, l->lease_epoch};
     }
     return 0;
 }
@@ -591,7 +594,7 @@ void svc_publish_json(auction_service_t *svc, const char *kind, const char *id, 
 /* Tells the league room `auction_status {auctionId, status}` when live's committed status is not
  * the one it was last told (begin, pause, resume, completion, reset), so league pages need not
  * poll. */
-static void svc_tell_league(auction_service_t *svc, auction_live_t *live)
+void svc_tell_league(auction_service_t *svc, auction_live_t *live)
 {
     if (live->status_told == live->view.status)
         return;
@@ -735,6 +738,7 @@ static void svc_batch_finish(auction_service_t *svc, svc_batch_t *b, int rc)
         metrics_hist_observe(&svc->stats.commit_seconds, (double)b->commit_us / 1e6);
         metrics_hist_observe(&svc->stats.batch_events, (double)b->n_events);
         svc_views_advance(b);
+        svc_cluster_publish(svc, b);
         svc->releasing = b;
         svc->rel_reply = svc->rel_event = 0;
         svc_wake(svc);
@@ -760,7 +764,9 @@ static void svc_inflight_done(auction_service_t *svc, svc_batch_t *b)
               store_errmsg(svc->deps.commit_store ? svc->deps.commit_store : svc->deps.store));
     svc_batch_t *after = svc->cur; /* decided on top of what failed: it fails too */
     svc->cur = NULL;
-    svc_reload_dirty(svc); /* before any answer, so a command it queues sees the store's state */
+    svc_reload_dirty(svc);   /* before any answer, so a command it queues sees the store's state */
+    if (b->rc == GV_EFENCED) /* another node took an auction of it: find which, stop its clock */
+        svc_cluster_look(svc);
     svc_batch_finish(svc, b, GV_EUNAVAILABLE);
     if (after)
         svc_batch_finish(svc, after, GV_EUNAVAILABLE);
@@ -843,7 +849,7 @@ void svc_commit_now(auction_service_t *svc)
         svc_publish_presence(svc);
 }
 
-void auction_service_presence_changed(auction_service_t *svc, auction_live_t *live)
+void svc_presence_schedule(auction_service_t *svc, auction_live_t *live)
 {
     if (live->presence_dirty || svc_grow((void **)&svc->presence, &svc->cap_presence,
                                          svc->n_presence, sizeof(*svc->presence)))
@@ -851,6 +857,12 @@ void auction_service_presence_changed(auction_service_t *svc, auction_live_t *li
     live->presence_dirty = 1;
     svc->presence[svc->n_presence++] = live;
     svc_wake(svc);
+}
+
+void auction_service_presence_changed(auction_service_t *svc, auction_live_t *live)
+{
+    live->presence_local = 1; /* a cluster's other nodes hear of it */
+    svc_presence_schedule(svc, live);
 }
 
 /* Keeps the loop from blocking in poll while something of this turn waits for the commit hook

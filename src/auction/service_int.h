@@ -16,6 +16,14 @@
 #define SVC_RING 64         /* recent events kept in memory per auction: most sinceSeq resumes */
 #define SVC_RESUME_MAX 1024 /* the most events a sinceSeq resume replays (API: >= 1,000) */
 
+/* Who another node of a cluster has in an auction's room (its last word on it). */
+typedef struct {
+    char node[STORE_NODE_MAX];
+    int64_t until_ms; /* monotonic: forgotten then (a node that died says nothing more) */
+    int spectators;
+    unsigned char online[ENGINE_MAX_MANAGERS];
+} svc_peer_presence_t;
+
 struct auction_live_s {
     char id[SVC_ID_MAX];
     char league_id[SVC_ID_MAX];
@@ -38,6 +46,14 @@ struct auction_live_s {
     int presence_dirty;            /* someone joined or left the room this turn */
     engine_status_t status_told;   /* the status the league room was last told of */
     uv_timer_t timer;
+    int follower;               /* cluster: another node runs it; this copy follows its log */
+    int64_t lease_epoch;        /* cluster, run here: the epoch of this node's lease */
+    uint64_t lease_round;       /* cluster: the last renewal that found its lease */
+    char owner[STORE_NODE_MAX]; /* cluster, follower: the node running it ("": unknown or none) */
+    int64_t owner_until_ms;     /* cluster, follower: owner is known until then (monotonic ms) */
+    svc_peer_presence_t *peers; /* cluster: the other nodes' part of the room */
+    int n_peers;
+    int presence_local; /* cluster: its room here changed: the other nodes are told */
     auction_service_t *svc;
     struct auction_live_s *next;        /* the service's list */
     struct auction_live_s *next_id;     /* hash chain by id */
@@ -60,6 +76,7 @@ typedef struct {
     auction_live_t *live;
     const char *status; /* static */
     int64_t seq;
+    int64_t lease_epoch; /* cluster: the lease the write is fenced by (0: not fenced) */
 } svc_pending_row_t;
 
 typedef struct {
@@ -95,6 +112,7 @@ typedef struct {
     svc_outcome_t **outcomes;
     size_t n_outcomes, cap_outcomes;
     int64_t now_ms;
+    const char *node;       /* cluster: this node's id, for the fence (NULL: one node alone) */
     int poisoned;           /* an event could not be queued: the commit fails and reloads */
     svc_reply_list_t early; /* answers to commands and reads: right after the commit */
     svc_reply_list_t late;  /* room joins: after the broadcasts */
@@ -180,6 +198,9 @@ struct auction_service_s {
     uint64_t *seen; /* Bloom filter of the outcome keys that may be in the store (NULL: ask it) */
     json_t *assets; /* asset id -> Asset object, filled on first use, shared by every auction */
     auction_service_stats_t stats;
+    uv_timer_t cluster_timer; /* cluster: renews leases, takes free ones, repairs followers */
+    int cluster_timer_on;
+    uint64_t lease_round;
 };
 
 /* ---- service.c ---- */
@@ -235,6 +256,9 @@ void svc_wake(auction_service_t *svc);
  * (when an auction is loaded). 0 or GV_E*. */
 int svc_outcomes_known(auction_service_t *svc, auction_live_t *live);
 
+/* svc_presence_schedule publishes live's presence at the end of this turn (coalesced). */
+void svc_presence_schedule(auction_service_t *svc, auction_live_t *live);
+
 /* svc_ring_push keeps a committed event in live's ring of recent events (a copy of json);
  * svc_ring_take keeps json itself (taken: the ring frees it). */
 void svc_ring_push(auction_live_t *live, int64_t seq, const char *json);
@@ -272,6 +296,58 @@ const char *svc_manager_name(auction_service_t *svc, auction_live_t *live, int m
  * asset for every auction, so memory stays bounded by the catalogue however many lots open);
  * NULL when out of memory. */
 json_t *svc_asset_json(auction_service_t *svc, auction_live_t *live, int i);
+
+/* svc_tell_league tells the league room live's committed status when it changed. */
+void svc_tell_league(auction_service_t *svc, auction_live_t *live);
+
+/* svc_live_gone tells live's room it was deleted, closes the room and drops live. */
+void svc_live_gone(auction_service_t *svc, auction_live_t *live);
+
+/* ---- service_cluster.c ---- */
+
+/* svc_cluster_presence_merge adds the other nodes' part of live's room (those not forgotten) to
+ * online (by manager index) and *spectators. */
+void svc_cluster_presence_merge(auction_service_t *svc, auction_live_t *live, int *online,
+                                int *spectators);
+
+/* svc_cluster_peer_online: 1 when another node (whose word has not run out) has manager m of
+ * live in its room. */
+int svc_cluster_peer_online(const auction_live_t *live, int m);
+
+/* svc_cluster_presence_tell tells the other nodes who this one has in live's room. */
+void svc_cluster_presence_tell(auction_service_t *svc, auction_live_t *live, const int *online,
+                               int spectators);
+
+/* svc_presence_local counts who this node has in live's room: online by manager index (size
+ * ENGINE_MAX_MANAGERS, zeroed first) and *spectators. */
+void svc_presence_local(auction_service_t *svc, auction_live_t *live, int *online, int *spectators);
+
+/* svc_clustered: 1 when the service runs as a node of a cluster (deps.node_id set). */
+int svc_clustered(const auction_service_t *svc);
+
+/* svc_cluster_start / _stop: the periodic look at the leases (stop also hands this node's leases
+ * back, after the last commit). No-ops alone. 0 or GV_E*. */
+int svc_cluster_start(auction_service_t *svc);
+void svc_cluster_stop(auction_service_t *svc);
+
+/* svc_cluster_look renews this node's leases (losing the ones another node took), takes free and
+ * expired ones, and repairs followers from the store. */
+void svc_cluster_look(auction_service_t *svc);
+
+/* svc_cluster_publish publishes the committed events of b to the other nodes (one frame per run
+ * of events of one auction); a failure is counted, the followers repair from the store. */
+void svc_cluster_publish(auction_service_t *svc, const svc_batch_t *b);
+
+/* svc_cluster_loaded makes a freshly loaded auction a follower (in a cluster). */
+void svc_cluster_loaded(auction_service_t *svc, auction_live_t *l);
+
+/* svc_cluster_created takes the lease of an auction this node just created (in a cluster; a
+ * follower when that fails). 0 or GV_E*. */
+int svc_cluster_created(auction_service_t *svc, auction_live_t *l);
+
+/* svc_cluster_recover_one: at start, 1 when this node runs l (alone, or it took its lease), 0
+ * when another node does (l stays a follower). */
+int svc_cluster_recover_one(auction_service_t *svc, auction_live_t *l);
 
 /* svc_publish_json publishes o (taken; NULL: nothing is sent) to the room kind:id. */
 void svc_publish_json(auction_service_t *svc, const char *kind, const char *id, json_t *o);

@@ -278,12 +278,25 @@ static void svc_presence_user(void *ctx, const char *user)
         p->spectators++;
 }
 
-json_t *svc_presence_json(auction_service_t *svc, auction_live_t *live, int *spectators)
+void svc_presence_local(auction_service_t *svc, auction_live_t *live, int *online, int *spectators)
 {
     char room[HUB_ROOM_MAX];
     svc_presence_t p = {.live = live};
     snprintf(room, sizeof(room), "auction:%s", live->id);
     hub_room_each(svc->deps.hub, room, svc_presence_user, &p);
+    memcpy(online, p.online, sizeof(p.online));
+    *spectators = p.spectators;
+}
+
+json_t *svc_presence_json(auction_service_t *svc, auction_live_t *live, int *spectators)
+{
+    svc_presence_t p = {.live = live};
+    svc_presence_local(svc, live, p.online, &p.spectators);
+    if (live->presence_local) { /* the other nodes hear of this node's part only */
+        live->presence_local = 0;
+        svc_cluster_presence_tell(svc, live, p.online, p.spectators);
+    }
+    svc_cluster_presence_merge(svc, live, p.online, &p.spectators);
     json_t *online = json_array();
     for (int m = 0; m < live->n_managers; m++)
         if (p.online[m])
@@ -356,7 +369,8 @@ static json_t *svc_manager_json(auction_service_t *svc, auction_live_t *live, in
                      name, "budgetRemaining", (json_int_t)mg->budget_remaining, "maxBid",
                      (json_int_t)engine_max_bid(e, m), "emptySlots",
                      e->cfg.roster_size - mg->roster_n, "roster", roster, "online",
-                     hub_user_present(svc->deps.hub, room, live->managers[m]));
+                     hub_user_present(svc->deps.hub, room, live->managers[m]) ||
+                         svc_cluster_peer_online(live, m));
 }
 
 json_t *auction_service_state(auction_service_t *svc, auction_live_t *live)

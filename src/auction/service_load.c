@@ -118,6 +118,7 @@ int svc_live_load(auction_service_t *svc, const store_auction_t *row, auction_li
         return rc;
     }
     svc_live_link(svc, live);
+    svc_cluster_loaded(svc, live);
     *out = live;
     return 0;
 }
@@ -133,6 +134,8 @@ static int svc_recover_one(void *ctx, const store_auction_t *row)
         log_error("auction recovery failed auction=%s err=%s", row->id, err_name(rc));
         return 0; /* one broken auction must not keep the others down */
     }
+    if (!svc_cluster_recover_one(svc, live))
+        return 0;                                  /* another node runs it */
     engine_cmd_t tick = {.type = ENGINE_CMD_TICK}; /* lots overdue while the server was down */
     auction_service_command(svc, live, &tick, NULL, NULL, NULL);
     log_info("auction recovered auction=%s status=%d seq=%lld", live->id, live->eng.status,

@@ -106,6 +106,12 @@ static const cfg_flag_t cfg_flags[] = {
      "backup: pages (online copy, default) or vacuum (a compacted copy)"},
     {"force", CFG_BOOL, offsetof(config_t, force), 0, 0, 1,
      "restore: replace the database in --data (the old one is kept aside)"},
+    {"node-id", CFG_STR, offsetof(config_t, node_id), sizeof(((config_t *)0)->node_id), 0, 0,
+     "serve: this node's name in a cluster (with --store postgres://... and --redis)"},
+    {"redis", CFG_STR, offsetof(config_t, redis), sizeof(((config_t *)0)->redis), 0, 0,
+     "serve: redis://HOST:PORT carrying events and forwarded commands between nodes"},
+    {"lease-ms", CFG_INT, offsetof(config_t, lease_ms), 0, 300, 600000,
+     "serve: an auction's owner node must renew its lease within this time"},
 };
 
 #define CFG_NFLAGS (sizeof(cfg_flags) / sizeof(cfg_flags[0]))
@@ -113,6 +119,20 @@ static const cfg_flag_t cfg_flags[] = {
 const char *config_store_where(const config_t *c)
 {
     return c->store[0] ? c->store : c->data_dir;
+}
+
+const char *config_cluster_check(const config_t *c)
+{
+    if (!c->node_id[0])
+        return c->redis[0] ? "--redis is for a cluster: give this node a --node-id too." : "";
+    if (strspn(c->node_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
+        strlen(c->node_id))
+        return "--node-id is 1 to 40 letters, digits, '_' or '-'.";
+    if (strncmp(c->store, "postgres://", 11) != 0 && strncmp(c->store, "postgresql://", 13) != 0)
+        return "A cluster node needs the shared database: --store postgres://...";
+    if (!c->redis[0])
+        return "A cluster node needs --redis redis://HOST:PORT.";
+    return "";
 }
 
 void config_defaults(config_t *c)
@@ -138,6 +158,7 @@ void config_defaults(config_t *c)
     c->sync_max_requests = 10; /* the provider's free tier: 10 requests a minute */
     c->sync_window_s = 60;
     c->sync_timeout_s = 30;
+    c->lease_ms = 5000;
     snprintf(c->log_format, sizeof(c->log_format), "logfmt");
     c->backup_every_s = 0;
     c->backup_keep = 7;

@@ -49,6 +49,9 @@ typedef struct {
     char from[512];         /* gavel restore: a backup file, or "latest" of --backup-dir */
     int force;              /* gavel restore: replace an existing database */
     char backup_method[16]; /* gavel backup, scheduled backups: pages or vacuum */
+    char node_id[41];       /* serve: this node's name in a cluster ("" : one node alone) */
+    char redis[512];        /* serve: redis://HOST:PORT, the cluster's messages */
+    int64_t lease_ms;       /* serve: how long an auction's owner holds it without renewing */
 } config_t;
 
 /* config_defaults fills every field with its documented default. */
@@ -63,6 +66,11 @@ int config_parse(config_t *c, int argc, char **argv, int first, char **pos, int 
 /* config_store_where: where the store lives, as store_open takes it (store.h): --store when
  * given, else the data directory. */
 const char *config_store_where(const config_t *c);
+
+/* config_cluster_check: "" when the cluster flags fit together (--node-id needs --store
+ * postgres://... and --redis; --redis needs --node-id; a node id is 1-40 bytes of
+ * [A-Za-z0-9_-]), else the reason (static text). */
+const char *config_cluster_check(const config_t *c);
 
 /* config_usage writes the flag list with defaults to f (a FILE*). */
 void config_usage(void *f);
