@@ -346,6 +346,9 @@ def pytest_runtest_makereport(item, call):
     if not rep.failed:
         return
     for value in getattr(item, "funcargs", {}).values():
+        if hasattr(value, "report_sections"):  # e.g. cluster.Cluster: its nodes, Redis, PostgreSQL
+            rep.sections += value.report_sections()
+            continue
         servers = value.servers if isinstance(value, ServerFactory) else [value]
         for srv in servers:
             if isinstance(srv, Server):
