@@ -16,7 +16,7 @@
 set -eu
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-usage() { sed -n '2,16p' "$0" >&2; exit 2; }
+usage() { sed -n '2,15p' "$0" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 cmd=$1
 dir=$2

@@ -13,8 +13,9 @@ PKGS="$PKGS libzstd-dev zstd nginx prometheus systemd openssl"
 # Node and npm only when this machine has none (Vite 8 needs Node >= 20.19).
 PKGS="$PKGS chromium fonts-dejavu-core"
 # Scaling out (issue 15): PostgreSQL's server and libpq for the second store, Redis and hiredis
-# for cross-node messages. The tests start their own throwaway servers on loopback ports; no
-# system service is needed (Debian's default cluster is not created, see below).
+# for cross-node messages. The tests (and scripts/cluster.sh) start their own throwaway servers
+# on loopback ports, nginx in front of a test cluster too; no system service is needed (Debian's
+# default cluster is not created, see below).
 PKGS="$PKGS postgresql libpq-dev redis-server libhiredis-dev"
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"

@@ -27,6 +27,8 @@ step() { # name command...
 for t in "$@"; do
     step "unit $(basename "$t")" "$t"
 done
+# The own_store tests run in this pass only: those that start their own PostgreSQL
+# (test_pg_outage.py) or a whole cluster of PostgreSQL, Redis and three nodes (test_cluster.py).
 step "integration" env GAVEL_BIN=build/asan/gavel "$python" -m pytest -q -p no:cacheprovider tests/integration
 # the same suite with every server's store in PostgreSQL (tests that read SQLite's file are left out)
 if [ -n "${GAVEL_TEST_PG:-}" ]; then

@@ -695,8 +695,11 @@ def test_postgres_restart_bids_get_503_then_resume(cluster):
             assert r is not None and r.status_code == 503, f"{name_of(node)}: {show(r)}"
             assert code_of(r) == "unavailable", show(r)
         for i in range(3):
-            status, body = await thread(cluster.health, i)
-            assert status == 503 and body["checks"]["db"] != "ok", (i, status, body)
+            def failed(i=i):
+                status, body = cluster.health(i)
+                return status == 503 and (body or {}).get("checks", {}).get("db") != "ok"
+
+            assert await thread(wait_for, failed, 5), (i, cluster.health(i))
 
         await thread(cluster.start_pg)
         body, _ = await thread(bids.place_retry, [n1, n2, n0], "after-restart", 30)
