@@ -12,11 +12,20 @@
 #include "json/json_text.h"
 #include "net/bus.h"
 
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define FWD_BUCKETS 1024
 #define FWD_NODE_MAX STORE_NODE_MAX
+
+typedef struct {
+    app_t *app;
+    size_t i; /* which of fwd_limits */
+} fwd_limit_ctx_t;
+
+#define FWD_LIMITS_MAX 8
 
 typedef struct fwd_wait_s {
     struct fwd_wait_s *next;
@@ -35,6 +44,8 @@ struct api_forward_s {
     uint64_t sent[2];    /* forwarded by this node: [0] bids, [1] controls */
     uint64_t decided[2]; /* decided here for another node */
     uint64_t timeouts, unsent, bad;
+    uint64_t limits_told, limits_heard; /* rate-limit takes sent to and heard from the others */
+    fwd_limit_ctx_t limit_ctx[FWD_LIMITS_MAX];
 };
 
 /* ---- waiting for answers ------------------------------------------------------------------- */
@@ -326,7 +337,7 @@ void api_forward_league(app_t *app, const char *league_id, const char *text, con
 {
     if (!app->bus)
         return;
-    json_t *m = json_pack("{s:s}", "l", league_id);
+    json_t *m = json_pack("{s:s, s:s}", "l", league_id, "n", app->cfg.node_id);
     if (m && text)
         json_object_set_new(m, "t", json_string(text));
     if (m && kick)
@@ -347,8 +358,12 @@ static void fwd_league_message(app_t *app, const char *data, size_t len)
     const char *league = json_string_value(json_object_get(m, "l"));
     const char *text = json_string_value(json_object_get(m, "t"));
     const char *kick = json_string_value(json_object_get(m, "kick"));
+    const char *node = json_string_value(json_object_get(m, "n"));
     char room[HUB_ROOM_MAX];
-    if (!league || snprintf(room, sizeof(room), "league:%s", league) >= (int)sizeof(room)) {
+    if (node && !strcmp(node, app->cfg.node_id)) {
+        /* this node's own word, back from the bus: done already */
+    } else if (!league || !node ||
+               snprintf(room, sizeof(room), "league:%s", league) >= (int)sizeof(room)) {
         app->forward->bad++;
     } else {
         if (text)
@@ -361,6 +376,85 @@ static void fwd_league_message(app_t *app, const char *data, size_t len)
     json_decref(m);
 }
 
+/* ---- rate limits across nodes -------------------------------------------------------------- */
+
+/* The limits shared by the nodes, by name (bids are not: the node running an auction decides
+ * every bid of it, so its limit is already the cluster's). */
+typedef struct {
+    const char *name;
+    size_t offset; /* of the rl_t * in app_t */
+} fwd_limit_t;
+
+static const fwd_limit_t fwd_limits[] = {
+    {"link_email", offsetof(app_t, rl.link_email)},
+    {"link_ip", offsetof(app_t, rl.link_ip)},
+    {"verify_ip", offsetof(app_t, rl.verify_ip)},
+    {"verify_fail", offsetof(app_t, rl.verify_fail)},
+    {"refresh_ip", offsetof(app_t, rl.refresh_ip)},
+    {"league_user", offsetof(app_t, rl.league_user)},
+    {"report_ip", offsetof(app_t, rl.report_ip)},
+};
+#define FWD_NLIMITS (sizeof(fwd_limits) / sizeof(fwd_limits[0]))
+_Static_assert(FWD_NLIMITS <= FWD_LIMITS_MAX, "room for every shared limit's context");
+
+static rl_t *fwd_limit(app_t *app, size_t i)
+{
+    return *(rl_t **)((char *)app + fwd_limits[i].offset);
+}
+
+/* A take this node allowed: "<node> <limit> <cost> <key>" to the others (lost while the bus is
+ * down: each node then limits alone, never failing a request for it). */
+static void fwd_on_take(void *ctx, const char *key, double cost)
+{
+    fwd_limit_ctx_t *lc = ctx;
+    buf_t out;
+    buf_init(&out);
+    if (buf_printf(&out, "%s %s %.6g %s", lc->app->cfg.node_id, fwd_limits[lc->i].name, cost,
+                   key) == 0 &&
+        bus_publish(lc->app->bus, "rl", out.data, out.len) == 0)
+        lc->app->forward->limits_told++;
+    buf_deinit(&out);
+}
+
+/* Another node's take: the same key here loses as many tokens. */
+static void fwd_limit_message(app_t *app, const char *data, size_t len)
+{
+    char text[512], node[STORE_NODE_MAX], name[32];
+    double cost = 0;
+    int key_at = 0;
+    if (len >= sizeof(text) || memchr(data, '\0', len)) {
+        app->forward->bad++;
+        return;
+    }
+    memcpy(text, data, len);
+    text[len] = '\0';
+    if (sscanf(text, "%63s %31s %lf %n", node, name, &cost, &key_at) != 3 || !key_at ||
+        !text[key_at] || !(cost > 0 && cost <= 1e6)) {
+        app->forward->bad++;
+        return;
+    }
+    if (!strcmp(node, app->cfg.node_id))
+        return; /* this node's own take, back from the bus */
+    for (size_t i = 0; i < FWD_NLIMITS; i++) {
+        if (!strcmp(fwd_limits[i].name, name)) {
+            rl_debit(fwd_limit(app, i), text + key_at, clock_now_ms(&app->clock), cost);
+            app->forward->limits_heard++;
+            return;
+        }
+    }
+    app->forward->bad++;
+}
+
+/* Tells the other nodes of every take of the shared limits. */
+static void fwd_limits_share(app_t *app)
+{
+    for (size_t i = 0; i < FWD_NLIMITS; i++) {
+        app->forward->limit_ctx[i] = (fwd_limit_ctx_t){app, i};
+        if (fwd_limit(app, i))
+            rl_set_observer(fwd_limit(app, i), fwd_on_take, &app->forward->limit_ctx[i]);
+    }
+}
+
 /* ---- the bus ------------------------------------------------------------------------------- */
 
 static void fwd_on_bus(void *ctx, const char *channel, const char *data, size_t len)
@@ -368,6 +462,8 @@ static void fwd_on_bus(void *ctx, const char *channel, const char *data, size_t 
     app_t *app = ctx;
     if (!strcmp(channel, "ev")) {
         auction_service_cluster_events(app->auctions, data, len);
+    } else if (!strcmp(channel, "rl")) {
+        fwd_limit_message(app, data, len);
     } else if (!strcmp(channel, "lg")) {
         fwd_league_message(app, data, len);
     } else if (!strcmp(channel, "pr")) {
@@ -404,6 +500,9 @@ int api_forward_bus_new(app_t *app)
     rc = rc ? rc : bus_subscribe(app->bus, "del");
     rc = rc ? rc : bus_subscribe(app->bus, "pr");
     rc = rc ? rc : bus_subscribe(app->bus, "lg");
+    rc = rc ? rc : bus_subscribe(app->bus, "rl");
+    if (!rc)
+        fwd_limits_share(app);
     rc = rc ? rc : bus_subscribe(app->bus, mine);
     return rc;
 }
@@ -474,9 +573,15 @@ int api_forward_metrics(app_t *app, buf_t *out)
                          "gavel_cluster_bus_reconnects_total %llu\n"
                          "# HELP gavel_cluster_bad_messages_total Bus messages that were not "
                          "one\n# TYPE gavel_cluster_bad_messages_total counter\n"
-                         "gavel_cluster_bad_messages_total %llu\n",
+                         "gavel_cluster_bad_messages_total %llu\n"
+                         "# HELP gavel_cluster_rate_limit_takes_total Rate-limit takes told to "
+                         "the other nodes, and heard from them\n"
+                         "# TYPE gavel_cluster_rate_limit_takes_total counter\n"
+                         "gavel_cluster_rate_limit_takes_total{way=\"told\"} %llu\n"
+                         "gavel_cluster_rate_limit_takes_total{way=\"heard\"} %llu\n",
                          (unsigned long long)fw->timeouts, (unsigned long long)fw->unsent,
                          bus_up(app->bus), (unsigned long long)bs->reconnects,
-                         (unsigned long long)fw->bad);
+                         (unsigned long long)fw->bad, (unsigned long long)fw->limits_told,
+                         (unsigned long long)fw->limits_heard);
     return rc ? GV_ENOMEM : 0;
 }

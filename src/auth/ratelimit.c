@@ -37,6 +37,8 @@ struct rl_s {
     rl_bucket_t *buckets;
     uint32_t mru, lru;
     uint64_t sip[2];
+    rl_taken_fn taken; /* told of every take that was allowed (NULL: no one) */
+    void *taken_ctx;
 };
 
 typedef struct {
@@ -303,6 +305,8 @@ int rl_take(rl_t *rl, const char *key, int64_t now_ms, double cost, int64_t *ret
     rl_lru_push_front(rl, i);
     if (b->tokens >= need - RL_SLACK) {
         b->tokens = fmax(0.0, b->tokens - cost);
+        if (rl->taken && cost > 0)
+            rl->taken(rl->taken_ctx, key, cost);
         return 0;
     }
     /* A clock behind the bucket's last update earns nothing until it catches up. */
@@ -310,4 +314,29 @@ int rl_take(rl_t *rl, const char *key, int64_t now_ms, double cost, int64_t *ret
     if (retry_after_ms)
         *retry_after_ms = rl_retry_ms(rl, b->tokens, need) + behind_ms;
     return GV_ERATE_LIMITED;
+}
+
+void rl_set_observer(rl_t *rl, rl_taken_fn fn, void *ctx)
+{
+    rl->taken = fn;
+    rl->taken_ctx = ctx;
+}
+
+int rl_debit(rl_t *rl, const char *key, int64_t now_ms, double cost)
+{
+    if (!rl || !key || !(cost > 0) || !isfinite(cost))
+        return GV_EINVALID_REQUEST;
+    if (rl->off)
+        return 0;
+    rl_key_t k;
+    rl_key_make(rl, key, &k);
+    uint32_t i = rl_find(rl, &k);
+    if (i == RL_NONE)
+        i = rl_insert(rl, &k, now_ms);
+    rl_bucket_t *b = &rl->buckets[i];
+    rl_refill(rl, b, now_ms);
+    rl_lru_unlink(rl, i);
+    rl_lru_push_front(rl, i);
+    b->tokens = fmax(0.0, b->tokens - cost);
+    return 0;
 }

@@ -27,6 +27,19 @@ void rl_free(rl_t *rl);
  * unrelated key never lets a limited key through early by more than its own bucket would. */
 int rl_take(rl_t *rl, const char *key, int64_t now_ms, double cost, int64_t *retry_after_ms);
 
+/* Told of a take that was allowed: key and the tokens taken (> 0). */
+typedef void (*rl_taken_fn)(void *ctx, const char *key, double cost);
+
+/* rl_set_observer makes fn(ctx, ...) hear of every allowed take with a cost (NULL: none): a
+ * cluster's node tells the others, which debit the same key (rl_debit), so a limit holds across
+ * nodes. */
+void rl_set_observer(rl_t *rl, rl_taken_fn fn, void *ctx);
+
+/* rl_debit takes cost tokens from key's bucket at now_ms whatever it holds (it empties at 0):
+ * another node's take of the same key. 0, or GV_EINVALID_REQUEST for a NULL key or a cost not
+ * > 0. */
+int rl_debit(rl_t *rl, const char *key, int64_t now_ms, double cost);
+
 /* rl_count gives the number of keys currently tracked (for tests and metrics). */
 size_t rl_count(const rl_t *rl);
 

@@ -310,14 +310,70 @@ static void test_random_against_model(void **state)
     rl_free(rl);
 }
 
+typedef struct {
+    char keys[8][32];
+    double costs[8];
+    int n;
+} heard_t;
+
+static void heard(void *ctx, const char *key, double cost)
+{
+    heard_t *h = ctx;
+    assert_true(h->n < 8);
+    snprintf(h->keys[h->n], sizeof(h->keys[0]), "%s", key);
+    h->costs[h->n++] = cost;
+}
+
+/* Two nodes' limiters of one limit: each tells the other of its takes (the observer), the other
+ * debits them; together they allow the burst once, not once each. */
+static void test_takes_told_to_another_limiter_count_there(void **state)
+{
+    (void)state;
+    rl_t *a = rl_new(5, 5.0 / 60, 1, 16), *b = rl_new(5, 5.0 / 60, 1, 16);
+    heard_t ha = {0}, hb = {0};
+    rl_set_observer(a, heard, &ha);
+    rl_set_observer(b, heard, &hb);
+    int64_t retry = 0, t = 1000;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(0, rl_take(a, "x@example.com", t, 1, &retry));
+    assert_int_equal(0, rl_take(a, "x@example.com", t, 0, &retry)); /* a check: not told */
+    assert_int_equal(3, ha.n);
+    for (int i = 0; i < ha.n; i++) {
+        assert_string_equal("x@example.com", ha.keys[i]);
+        assert_true(ha.costs[i] == 1);
+        assert_int_equal(0, rl_debit(b, ha.keys[i], t, ha.costs[i]));
+    }
+    assert_int_equal(0, hb.n); /* a debit is not a take of b's: never told back */
+    assert_int_equal(0, rl_take(b, "x@example.com", t, 1, &retry));
+    assert_int_equal(0, rl_take(b, "x@example.com", t, 1, &retry));
+    assert_int_equal(GV_ERATE_LIMITED, rl_take(b, "x@example.com", t, 1, &retry));
+    assert_true(retry > 0);
+    assert_int_equal(0, rl_take(b, "y@example.com", t, 1, &retry)); /* other keys untouched */
+    assert_int_equal(3, hb.n);                                      /* b's own takes: told */
+    /* a debit below zero empties the bucket, and it refills from there */
+    assert_int_equal(0, rl_debit(a, "z", t, 50));
+    assert_int_equal(GV_ERATE_LIMITED, rl_take(a, "z", t, 1, &retry));
+    assert_int_equal(0, rl_take(a, "z", t + retry, 1, &retry));
+    assert_int_equal(GV_EINVALID_REQUEST, rl_debit(a, NULL, t, 1));
+    assert_int_equal(GV_EINVALID_REQUEST, rl_debit(a, "z", t, 0));
+    rl_free(a);
+    rl_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_burst_then_refusal),     cmocka_unit_test(test_refill),
-        cmocka_unit_test(test_keys_independent),       cmocka_unit_test(test_scale),
-        cmocka_unit_test(test_bad_arguments),          cmocka_unit_test(test_eviction_lru),
-        cmocka_unit_test(test_eviction_prefers_full),  cmocka_unit_test(test_long_keys),
-        cmocka_unit_test(test_check_does_not_consume), cmocka_unit_test(test_random_against_model),
+        cmocka_unit_test(test_burst_then_refusal),
+        cmocka_unit_test(test_refill),
+        cmocka_unit_test(test_keys_independent),
+        cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_eviction_lru),
+        cmocka_unit_test(test_eviction_prefers_full),
+        cmocka_unit_test(test_long_keys),
+        cmocka_unit_test(test_check_does_not_consume),
+        cmocka_unit_test(test_random_against_model),
+        cmocka_unit_test(test_takes_told_to_another_limiter_count_there),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
