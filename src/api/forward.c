@@ -43,7 +43,7 @@ struct api_forward_s {
     uint64_t next_id;
     uint64_t sent[2];    /* forwarded by this node: [0] bids, [1] controls */
     uint64_t decided[2]; /* decided here for another node */
-    uint64_t timeouts, unsent, bad;
+    uint64_t timeouts, unsent, unheard, bad;
     uint64_t limits_told, limits_heard; /* rate-limit takes sent to and heard from the others */
     fwd_limit_ctx_t limit_ctx[FWD_LIMITS_MAX];
 };
@@ -93,6 +93,18 @@ static void fwd_on_timeout(uv_timer_t *t)
     fwd_fail(fwd_take(w->fw, w->id));
 }
 
+/* Redis's count of who heard a command: nobody (the owner's process is gone, its connection
+ * with it) ends the wait at once with a 503, rather than at its timeout. */
+static void fwd_on_delivered(void *ctx, uint64_t id, long long receivers)
+{
+    struct api_forward_s *fw = ctx;
+    fwd_wait_t *w = receivers == 0 ? fwd_take(fw, id) : NULL;
+    if (!w)
+        return;
+    fw->unheard++;
+    fwd_fail(w);
+}
+
 /* Registers a wait and sends msg (taken) to owner; a send that fails ends it on the next turn. */
 static void fwd_send(app_t *app, const char *owner, json_t *msg, fwd_wait_t *w)
 {
@@ -108,7 +120,10 @@ static void fwd_send(app_t *app, const char *owner, json_t *msg, fwd_wait_t *w)
     int ok = json_object_set_new(msg, "r", json_integer((json_int_t)w->id)) == 0;
     char *text = ok ? json_text(msg, JSON_COMPACT) : NULL;
     json_decref(msg);
-    int rc = text ? bus_publish(app->bus, channel, text, strlen(text)) : GV_ENOMEM;
+    int rc = !text      ? GV_ENOMEM
+             : app->bus ? bus_publish_counted(app->bus, channel, text, strlen(text),
+                                              fwd_on_delivered, fw, w->id)
+                        : GV_EUNAVAILABLE;
     free(text);
     if (rc)
         fw->unsent++;
@@ -204,7 +219,7 @@ static void fwd_reply(app_t *app, const char *to, json_t *msg)
     if (msg)
         text = json_text(msg, JSON_COMPACT);
     json_decref(msg);
-    if (text) /* not sent (the bus is down): the sender times out and answers 503 */
+    if (text && app->bus) /* not sent (the bus is down): the sender times out: 503 */
         bus_publish(app->bus, channel, text, strlen(text));
     free(text);
 }
@@ -457,9 +472,8 @@ static void fwd_limits_share(app_t *app)
 
 /* ---- the bus ------------------------------------------------------------------------------- */
 
-static void fwd_on_bus(void *ctx, const char *channel, const char *data, size_t len)
+void api_forward_dispatch(app_t *app, const char *channel, const char *data, size_t len)
 {
-    app_t *app = ctx;
     if (!strcmp(channel, "ev")) {
         auction_service_cluster_events(app->auctions, data, len);
     } else if (!strcmp(channel, "rl")) {
@@ -478,6 +492,11 @@ static void fwd_on_bus(void *ctx, const char *channel, const char *data, size_t 
     } else if (!strncmp(channel, "node:", 5)) {
         api_forward_message(app, data, len);
     }
+}
+
+static void fwd_on_bus(void *ctx, const char *channel, const char *data, size_t len)
+{
+    api_forward_dispatch(ctx, channel, data, len);
 }
 
 static void fwd_on_bus_state(void *ctx, int up)
@@ -566,6 +585,7 @@ int api_forward_metrics(app_t *app, buf_t *out)
                          "# TYPE gavel_cluster_forward_failures_total counter\n"
                          "gavel_cluster_forward_failures_total{why=\"timeout\"} %llu\n"
                          "gavel_cluster_forward_failures_total{why=\"unsent\"} %llu\n"
+                         "gavel_cluster_forward_failures_total{why=\"nobody_listening\"} %llu\n"
                          "# HELP gavel_cluster_bus_up 1 when the bus to the other nodes is up\n"
                          "# TYPE gavel_cluster_bus_up gauge\ngavel_cluster_bus_up %d\n"
                          "# HELP gavel_cluster_bus_reconnects_total Reconnections to the bus\n"
@@ -580,8 +600,8 @@ int api_forward_metrics(app_t *app, buf_t *out)
                          "gavel_cluster_rate_limit_takes_total{way=\"told\"} %llu\n"
                          "gavel_cluster_rate_limit_takes_total{way=\"heard\"} %llu\n",
                          (unsigned long long)fw->timeouts, (unsigned long long)fw->unsent,
-                         bus_up(app->bus), (unsigned long long)bs->reconnects,
-                         (unsigned long long)fw->bad, (unsigned long long)fw->limits_told,
-                         (unsigned long long)fw->limits_heard);
+                         (unsigned long long)fw->unheard, bus_up(app->bus),
+                         (unsigned long long)bs->reconnects, (unsigned long long)fw->bad,
+                         (unsigned long long)fw->limits_told, (unsigned long long)fw->limits_heard);
     return rc ? GV_ENOMEM : 0;
 }

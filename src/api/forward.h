@@ -55,6 +55,12 @@ void api_forward_message(app_t *app, const char *data, size_t len);
 void api_forward_league(app_t *app, const char *league_id, const char *text, const char *kick,
                         int close);
 
+/* api_forward_dispatch handles a message of the bus on channel: committed events ("ev"), a
+ * deleted auction ("del"), presence ("pr"), a league room's word ("lg"), a rate-limit take
+ * ("rl"), or this node's commands and answers ("node:<id>"). Anything malformed is counted and
+ * dropped. */
+void api_forward_dispatch(app_t *app, const char *channel, const char *data, size_t len);
+
 /* api_forward_metrics appends the forwarding counters to a /metrics body. 0 or GV_ENOMEM. */
 int api_forward_metrics(app_t *app, buf_t *out);
 

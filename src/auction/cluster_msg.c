@@ -75,9 +75,11 @@ static int cm_events(const char *s, const char *end, size_t count, cluster_event
 int cluster_events_read(const char *data, size_t len, cluster_events_t *h, cluster_event_fn fn,
                         void *ctx)
 {
-    const char *s = data, *end = data + len;
     memset(h, 0, sizeof(*h));
-    if (!data || cm_header(&s, end, h) || cm_events(s, end, h->count, NULL, NULL))
+    if (!data)
+        return GV_EINVALID_REQUEST;
+    const char *s = data, *end = data + len;
+    if (cm_header(&s, end, h) || cm_events(s, end, h->count, NULL, NULL))
         return GV_EINVALID_REQUEST;
     return fn ? cm_events(s, end, h->count, fn, ctx) : 0;
 }
@@ -125,11 +127,11 @@ static int cm_managers(const char *s, const char *end, cluster_presence_t *p)
 
 int cluster_presence_read(const char *data, size_t len, cluster_presence_t *p)
 {
-    const char *s = data, *end = data + len;
     uint64_t spectators;
     memset(p, 0, sizeof(*p));
-    if (!data || len < 2 || s[0] != 'P' || s[1] != ' ')
+    if (!data || len < 2 || data[0] != 'P' || data[1] != ' ')
         return GV_EINVALID_REQUEST;
+    const char *s = data, *end = data + len;
     s += 2;
     if (cm_word(&s, end, p->auction, sizeof(p->auction)) ||
         cm_word(&s, end, p->node, sizeof(p->node)) || cm_number(&s, end, ' ', &spectators) ||

@@ -109,23 +109,6 @@ static int svc_follow_row(void *ctx, const store_auction_event_t *row)
     return svc_follow_one(ctx, row->payload, strlen(row->payload));
 }
 
-/* Rebuilds a follower from the store when its copy cannot follow (never guess). */
-static void svc_follow_reload(auction_service_t *svc, auction_live_t *l)
-{
-    store_auction_t row;
-    int rc = store_auction_get(svc->deps.store, l->id, &row);
-    if (!rc) {
-        engine_deinit(&l->eng);
-        rc = svc_replay(svc, l, &row);
-        store_auction_free_fields(&row);
-    }
-    rc = rc ? rc : svc_view_reset(l);
-    if (rc) {
-        log_error("cluster follower reload failed auction=%s err=%s", l->id, err_name(rc));
-        svc_live_drop(svc, l);
-    }
-}
-
 /* Reads what the follower misses from the log (a gap, a lost message, a reconnect). */
 static void svc_follow_repair(auction_service_t *svc, auction_live_t *l)
 {
@@ -137,12 +120,14 @@ static void svc_follow_repair(auction_service_t *svc, auction_live_t *l)
         svc_tell_league(svc, l);
     }
     if (rc && rc != GV_EUNAVAILABLE && rc != GV_EDB_BUSY && f.gap)
-        svc_follow_reload(svc, l);
+        svc_live_reload(svc, l);
 }
 
 void auction_service_cluster_events(auction_service_t *svc, const char *data, size_t len)
 {
     cluster_events_t h;
+    if (!svc_clustered(svc))
+        return;
     if (cluster_events_read(data, len, &h, NULL, NULL) != 0) {
         svc->stats.cluster.bad_messages++;
         return;
@@ -160,18 +145,26 @@ void auction_service_cluster_events(auction_service_t *svc, const char *data, si
     if (rc && f.gap)
         svc_follow_repair(svc, l);
     else if (rc)
-        svc_follow_reload(svc, l);
+        svc_live_reload(svc, l);
 }
 
 void auction_service_cluster_deleted(auction_service_t *svc, const char *auction_id)
 {
-    auction_live_t *l = auction_service_find(svc, auction_id);
-    if (l)
+    store_auction_t row;
+    auction_live_t *l = svc_clustered(svc) ? auction_service_find(svc, auction_id) : NULL;
+    if (!l)
+        return;
+    int rc = store_auction_get(svc->deps.store, auction_id, &row);
+    if (rc == 0) /* the store still has it: not gone (a stale or stray word) */
+        store_auction_free_fields(&row);
+    else if (rc == GV_ENOT_FOUND)
         svc_live_gone(svc, l);
 }
 
 void auction_service_cluster_bus_up(auction_service_t *svc)
 {
+    if (!svc_clustered(svc))
+        return;
     for (auction_live_t *l = svc->lives, *next; l; l = next) {
         next = l->next;
         if (l->follower)
@@ -241,6 +234,8 @@ static svc_peer_presence_t *svc_peer(auction_live_t *live, const char *node)
 void auction_service_cluster_presence(auction_service_t *svc, const char *data, size_t len)
 {
     cluster_presence_t in;
+    if (!svc_clustered(svc))
+        return;
     if (cluster_presence_read(data, len, &in) != 0) {
         svc->stats.cluster.bad_messages++;
         return;
@@ -288,11 +283,11 @@ static void svc_presence_look(auction_service_t *svc, auction_live_t *l)
  * (what the last owner committed), then lots overdue close and the clock runs. */
 static int svc_promote(auction_service_t *svc, auction_live_t *l, int64_t epoch)
 {
-    if (l->follower) {
-        svc_follow_reload(svc, l);
-        if (auction_service_find(svc, l->id) != l)
-            return GV_EDB; /* dropped: it could not be read back */
-        int rc = svc_outcomes_known(svc, l);
+    if (l->follower) { /* (a live that cannot be read back is dropped) */
+        int rc = svc_live_reload(svc, l);
+        if (rc)
+            return rc;
+        rc = svc_outcomes_known(svc, l);
         if (rc)
             return rc;
     }

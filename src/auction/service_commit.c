@@ -647,9 +647,7 @@ static void svc_publish_presence(auction_service_t *svc)
     svc->n_presence = 0;
 }
 
-/* Replays l from the store (its pending events are void); an auction that cannot be reloaded is
- * taken offline. */
-static void svc_reload_one(auction_service_t *svc, auction_live_t *l)
+int svc_live_reload(auction_service_t *svc, auction_live_t *l)
 {
     store_auction_t row;
     int rc = store_auction_get(svc->deps.store, l->id, &row);
@@ -667,6 +665,7 @@ static void svc_reload_one(auction_service_t *svc, auction_live_t *l)
     } else {
         svc_timer_arm(l);
     }
+    return rc;
 }
 
 /* After a failed commit (nothing of it or after it is written): every auction whose working
@@ -676,7 +675,7 @@ static void svc_reload_dirty(auction_service_t *svc)
     for (auction_live_t *l = svc->lives, *next; l; l = next) {
         next = l->next;
         if (l->dirty)
-            svc_reload_one(svc, l);
+            svc_live_reload(svc, l);
     }
 }
 

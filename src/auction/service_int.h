@@ -256,6 +256,11 @@ void svc_wake(auction_service_t *svc);
  * (when an auction is loaded). 0 or GV_E*. */
 int svc_outcomes_known(auction_service_t *svc, auction_live_t *live);
 
+/* svc_live_reload replays l from the store (its pending events, or its follower's copy, are
+ * void) and arms its timer; an auction that cannot be reloaded is taken offline (dropped). 0 or
+ * the failure's GV_E*. */
+int svc_live_reload(auction_service_t *svc, auction_live_t *l);
+
 /* svc_presence_schedule publishes live's presence at the end of this turn (coalesced). */
 void svc_presence_schedule(auction_service_t *svc, auction_live_t *live);
 

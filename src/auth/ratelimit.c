@@ -281,6 +281,24 @@ static int64_t rl_retry_ms(const rl_t *rl, double tokens, double need)
     return r;
 }
 
+/* key's bucket brought up to now_ms and made the most recently used; made when absent and make
+ * is set (else NULL). */
+static rl_bucket_t *rl_bucket(rl_t *rl, const char *key, int64_t now_ms, int make)
+{
+    rl_key_t k;
+    rl_key_make(rl, key, &k);
+    uint32_t i = rl_find(rl, &k);
+    if (i == RL_NONE && !make)
+        return NULL;
+    if (i == RL_NONE)
+        i = rl_insert(rl, &k, now_ms);
+    rl_bucket_t *b = &rl->buckets[i];
+    rl_refill(rl, b, now_ms);
+    rl_lru_unlink(rl, i);
+    rl_lru_push_front(rl, i);
+    return b;
+}
+
 int rl_take(rl_t *rl, const char *key, int64_t now_ms, double cost, int64_t *retry_after_ms)
 {
     if (retry_after_ms)
@@ -292,17 +310,9 @@ int rl_take(rl_t *rl, const char *key, int64_t now_ms, double cost, int64_t *ret
     double need = cost > 0 ? cost : 1;
     if (need > rl->cap + RL_SLACK)
         return GV_EINVALID_REQUEST; /* more than a full bucket: no wait would ever allow it */
-    rl_key_t k;
-    rl_key_make(rl, key, &k);
-    uint32_t i = rl_find(rl, &k);
-    if (i == RL_NONE && cost == 0)
+    rl_bucket_t *b = rl_bucket(rl, key, now_ms, cost > 0);
+    if (!b)
         return 0; /* an absent key is a full bucket; a check need not store it */
-    if (i == RL_NONE)
-        i = rl_insert(rl, &k, now_ms);
-    rl_bucket_t *b = &rl->buckets[i];
-    rl_refill(rl, b, now_ms);
-    rl_lru_unlink(rl, i);
-    rl_lru_push_front(rl, i);
     if (b->tokens >= need - RL_SLACK) {
         b->tokens = fmax(0.0, b->tokens - cost);
         if (rl->taken && cost > 0)
@@ -328,15 +338,7 @@ int rl_debit(rl_t *rl, const char *key, int64_t now_ms, double cost)
         return GV_EINVALID_REQUEST;
     if (rl->off)
         return 0;
-    rl_key_t k;
-    rl_key_make(rl, key, &k);
-    uint32_t i = rl_find(rl, &k);
-    if (i == RL_NONE)
-        i = rl_insert(rl, &k, now_ms);
-    rl_bucket_t *b = &rl->buckets[i];
-    rl_refill(rl, b, now_ms);
-    rl_lru_unlink(rl, i);
-    rl_lru_push_front(rl, i);
+    rl_bucket_t *b = rl_bucket(rl, key, now_ms, 1);
     b->tokens = fmax(0.0, b->tokens - cost);
     return 0;
 }

@@ -448,19 +448,33 @@ int bus_subscribe(bus_t *b, const char *channel)
     return 0;
 }
 
-/* A PUBLISH's reply (NULL when the connection went first); priv is the bytes it counted. */
+/* What a PUBLISH waits for: the bytes it counted, and who hears of its receivers. */
+typedef struct {
+    size_t cost;
+    bus_delivered_fn fn;
+    void *ctx;
+    uint64_t id;
+} bus_publish_wait_t;
+
+/* A PUBLISH's reply (NULL when the connection went first). */
 static void bus_on_published(redisAsyncContext *ac, void *r, void *priv)
 {
     bus_t *b = ((bus_conn_t *)ac->data)->bus;
+    bus_publish_wait_t *w = priv;
     redisReply *reply = r;
-    b->pending_bytes -= (size_t)(uintptr_t)priv;
-    if (reply && reply->type == REDIS_REPLY_INTEGER)
+    int ok = reply && reply->type == REDIS_REPLY_INTEGER;
+    b->pending_bytes -= w->cost;
+    if (ok)
         b->stats.published++;
     else
         b->stats.publish_failed++;
+    if (w->fn)
+        w->fn(w->ctx, w->id, ok ? reply->integer : -1);
+    free(w);
 }
 
-static int bus_publish_send(bus_t *b, const char *channel, const char *data, size_t len)
+static int bus_publish_send(bus_t *b, const char *channel, const char *data, size_t len,
+                            bus_delivered_fn fn, void *ctx, uint64_t id)
 {
     char name[BUS_FULL_NAME_MAX];
     size_t n;
@@ -471,17 +485,28 @@ static int bus_publish_send(bus_t *b, const char *channel, const char *data, siz
         return GV_EUNAVAILABLE;
     if (len > BUS_PENDING_MAX - n || b->pending_bytes > BUS_PENDING_MAX - n - len)
         return GV_ELIMIT;
-    void *cost = (void *)(uintptr_t)(n + len);
-    if (redisAsyncCommand(b->pub.ac, bus_on_published, cost, "PUBLISH %b %b", name, n,
-                          data ? data : "", len) != REDIS_OK)
+    bus_publish_wait_t *w = malloc(sizeof(*w));
+    if (!w)
         return GV_ENOMEM;
+    *w = (bus_publish_wait_t){n + len, fn, ctx, id};
+    if (redisAsyncCommand(b->pub.ac, bus_on_published, w, "PUBLISH %b %b", name, n,
+                          data ? data : "", len) != REDIS_OK) {
+        free(w);
+        return GV_ENOMEM;
+    }
     b->pending_bytes += n + len;
     return 0;
 }
 
 int bus_publish(bus_t *b, const char *channel, const char *data, size_t len)
 {
-    int rc = bus_publish_send(b, channel, data, len);
+    return bus_publish_counted(b, channel, data, len, NULL, NULL, 0);
+}
+
+int bus_publish_counted(bus_t *b, const char *channel, const char *data, size_t len,
+                        bus_delivered_fn fn, void *ctx, uint64_t id)
+{
+    int rc = bus_publish_send(b, channel, data, len, fn, ctx, id);
     if (rc != 0)
         b->stats.publish_failed++;
     return rc;

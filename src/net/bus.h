@@ -59,6 +59,16 @@ int bus_subscribe(bus_t *b, const char *channel);
  * publish_failed. */
 int bus_publish(bus_t *b, const char *channel, const char *data, size_t len);
 
+/* Told how many subscribers a publish reached (Redis's count: 0 when nobody listens on the
+ * channel, e.g. a node that died), or -1 when its connection went before the answer. */
+typedef void (*bus_delivered_fn)(void *ctx, uint64_t id, long long receivers);
+
+/* bus_publish_counted is bus_publish that calls fn(ctx, id, receivers) once Redis answered (or
+ * the connection went: -1), on the loop, never inside this call; not called when it returns an
+ * error. fn may run during bus_close. */
+int bus_publish_counted(bus_t *b, const char *channel, const char *data, size_t len,
+                        bus_delivered_fn fn, void *ctx, uint64_t id);
+
 /* bus_up: 1 when both connections are up and subscribed, else 0. */
 int bus_up(const bus_t *b);
 

@@ -311,33 +311,37 @@ static int pg_pipe_send(store_pg_t *sp, int slot, int kind, const char *sql, con
     return 0;
 }
 
-int store_pg_send(store_pg_t *sp, int slot, const char *sql, const char *fmt, ...)
+/* Sends one statement: executed at once outside a pipeline, queued as kind inside one. A fenced
+ * statement's division by zero is GV_EFENCED. */
+static int pg_send_v(store_pg_t *sp, int slot, int kind, const char *sql, const char *fmt,
+                     va_list ap)
 {
     pg_params_t p;
-    va_list ap;
-    va_start(ap, fmt);
     int err = slot < 0 || slot >= STORE_PG_SLOTS ? GV_EINTERNAL : pg_params(&p, fmt, ap);
-    va_end(ap);
     if (err != 0)
         return err;
-    if (!sp->piped)
-        return pg_exec_prepared(sp, NULL, slot, sql, &p);
-    return pg_pipe_send(sp, slot, PG_Q_PLAIN, sql, &p);
+    if (sp->piped)
+        return pg_pipe_send(sp, slot, kind, sql, &p);
+    err = pg_exec_prepared(sp, NULL, slot, sql, &p);
+    return kind == PG_Q_FENCE && err == GV_EDB && store_pg_is(sp, "22012") ? pg_fenced(sp) : err;
+}
+
+int store_pg_send(store_pg_t *sp, int slot, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int err = pg_send_v(sp, slot, PG_Q_PLAIN, sql, fmt, ap);
+    va_end(ap);
+    return err;
 }
 
 int store_pg_send_fence(store_pg_t *sp, int slot, const char *sql, const char *fmt, ...)
 {
-    pg_params_t p;
     va_list ap;
     va_start(ap, fmt);
-    int err = slot < 0 || slot >= STORE_PG_SLOTS ? GV_EINTERNAL : pg_params(&p, fmt, ap);
+    int err = pg_send_v(sp, slot, PG_Q_FENCE, sql, fmt, ap);
     va_end(ap);
-    if (err != 0)
-        return err;
-    if (sp->piped)
-        return pg_pipe_send(sp, slot, PG_Q_FENCE, sql, &p);
-    err = pg_exec_prepared(sp, NULL, slot, sql, &p);
-    return err == GV_EDB && store_pg_is(sp, "22012") ? pg_fenced(sp) : err;
+    return err;
 }
 
 /* Ends a pipelined transaction's pipeline before a statement that needs its answer. */
