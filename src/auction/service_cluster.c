@@ -15,7 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#define SVC_TAKE_MAX 64 /* leases one look takes at most (the rest at the next) */
+#define SVC_TAKE_MAX 64   /* leases one look takes at most (the rest at the next) */
+#define SVC_REPAIR_MAX 32 /* quiet followers one look reads the log of, at most */
 
 static const double svc_lag_bounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
                                         0.05,   0.1,   0.25,  0.5,   1,    2.5};
@@ -114,6 +115,7 @@ static void svc_follow_repair(auction_service_t *svc, auction_live_t *l)
 {
     svc_follow_t f = {svc, l, uv_hrtime(), 0, 0};
     int rc = store_auction_events_each(svc->deps.store, l->id, l->view.seq, 0, svc_follow_row, &f);
+    l->followed_ms = svc_mono_ms();
     if (f.applied) {
         svc->stats.cluster.repairs++;
         svc->stats.cluster.followed += f.applied;
@@ -140,6 +142,7 @@ void auction_service_cluster_events(auction_service_t *svc, const char *data, si
     svc_follow_t f = {svc, l, uv_hrtime(), 0, 0};
     int rc = cluster_events_read(data, len, &h, svc_follow_one, &f);
     svc->stats.cluster.followed += f.applied;
+    l->followed_ms = svc_mono_ms();
     if (f.applied)
         svc_tell_league(svc, l);
     if (rc && f.gap)
@@ -423,17 +426,23 @@ static void svc_owner_read(auction_service_t *svc, auction_live_t *l)
     l->owner_until_ms = lease.remaining_ms > 0 ? svc_mono_ms() + lease.remaining_ms : 0;
 }
 
+/* A follower that heard nothing for a lease's time may have missed the last frame of a run
+ * (a gap shows only at the next one): its log is read. At most SVC_REPAIR_MAX a look, so a node
+ * following thousands of quiet auctions spends little of a loop turn on them; the owner is read
+ * only when a command needs it (auction_service_owner). */
 void svc_cluster_look(auction_service_t *svc)
 {
     if (!svc_clustered(svc) || svc->stopped)
         return;
     svc_renew(svc);
     svc_take_free(svc);
+    int64_t now = svc_mono_ms();
+    int repairs = 0;
     for (auction_live_t *l = svc->lives, *next; l; l = next) {
         next = l->next;
         svc_presence_look(svc, l);
-        if (l->follower) {
-            svc_owner_read(svc, l);
+        if (l->follower && repairs < SVC_REPAIR_MAX && now - l->followed_ms >= svc->deps.lease_ms) {
+            repairs++;
             svc_follow_repair(svc, l); /* may drop l */
         }
     }
@@ -474,6 +483,7 @@ void svc_cluster_loaded(auction_service_t *svc, auction_live_t *l)
     if (!svc_clustered(svc))
         return;
     l->follower = 1;
+    l->followed_ms = svc_mono_ms();
     svc_owner_read(svc, l);
 }
 

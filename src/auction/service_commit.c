@@ -345,7 +345,15 @@ static int svc_batch_write(store_t *st, svc_batch_t *b)
     return rc;
 }
 
-/* Snapshots, on the loop, each changed auction's row as of the end of the batch. */
+static int svc_row_order(const void *a, const void *b)
+{
+    return strcmp(((const svc_pending_row_t *)a)->live->id,
+                  ((const svc_pending_row_t *)b)->live->id);
+}
+
+/* Snapshots, on the loop, each changed auction's row as of the end of the batch, in id order:
+ * the order every transaction that writes several auctions' rows locks them in (the lease
+ * renewal of store_pg_lease.c too), so that two of them never wait for each other. */
 static int svc_batch_rows(auction_service_t *svc, svc_batch_t *b)
 {
     b->now_ms = clock_now_ms(svc->deps.clock);
@@ -360,6 +368,8 @@ static int svc_batch_rows(auction_service_t *svc, svc_batch_t *b)
         b->rows[b->n_rows++] =
             (svc_pending_row_t){l, engine_status_name(l->eng.status), l->eng.seq, l->lease_epoch};
     }
+    if (b->n_rows > 1)
+        qsort(b->rows, b->n_rows, sizeof(*b->rows), svc_row_order);
     return 0;
 }
 

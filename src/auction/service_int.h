@@ -51,6 +51,7 @@ struct auction_live_s {
     uint64_t lease_round;       /* cluster: the last renewal that found its lease */
     char owner[STORE_NODE_MAX]; /* cluster, follower: the node running it ("": unknown or none) */
     int64_t owner_until_ms;     /* cluster, follower: owner is known until then (monotonic ms) */
+    int64_t followed_ms;        /* cluster, follower: when it last took events (monotonic ms) */
     svc_peer_presence_t *peers; /* cluster: the other nodes' part of the room */
     int n_peers;
     int presence_local; /* cluster: its room here changed: the other nodes are told */

@@ -40,8 +40,13 @@ static const char SQL_TAKE[] =
     "WHERE id = $1 AND (owner_node IS NULL OR owner_node = $2 OR lease_until_ms < " LE_NOW ") "
     "RETURNING lease_epoch";
 static const char SQL_EXISTS[] = "SELECT 1 FROM auctions WHERE id = $1";
+/* The rows are locked in id order (byte order), the order in which the auction writer's group
+ * commit writes them (service_commit.c sorts a batch's rows): two transactions that lock rows of
+ * one node's auctions in opposite orders would deadlock until PostgreSQL's deadlock_timeout. */
 static const char SQL_RENEW[] = "UPDATE auctions SET lease_until_ms = " LE_NOW " + $2 "
-                                "WHERE owner_node = $1 AND status <> 'completed' "
+                                "WHERE id IN (SELECT id FROM auctions WHERE owner_node = $1 "
+                                "AND status <> 'completed' ORDER BY id COLLATE \"C\" "
+                                "FOR NO KEY UPDATE) "
                                 "RETURNING id, lease_epoch";
 static const char SQL_FREE[] = "SELECT id FROM auctions WHERE status <> 'completed' "
                                "AND (owner_node IS NULL OR lease_until_ms < " LE_NOW ") "
