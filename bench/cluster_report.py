@@ -339,27 +339,39 @@ def main():
           f"{fmt('{:.1f}', f50)} ms forwarded; p99 {fmt('{:.1f}', d99)} / "
           f"{fmt('{:.1f}', f99)} ms.")
     if pg_t:
+        eb_c = med(r.g("bidding.commitBatchMeanEvents") for r in cl_t)
+        eb_p = med(r.g("bidding.commitBatchMeanEvents") for r in pg_t)
         w("- **PostgreSQL's commits.** Every accepted bid is durable: each node's writer commits "
-          "its batch with a WAL flush (fsync on) on the same disk, and the nodes' batches are "
-          "smaller than one node's (each has a third of the auctions), so there are more "
-          "flushes per bid. One node on PostgreSQL already spends most of the machine in "
-          "PostgreSQL rather than in Gavel (`bench/results/postgres.md`).")
-    dls = [r.deadlocks for r in runs if r.side == "cluster" and r.deadlocks]
+          "its batch with a WAL flush (fsync on) on the same disk, and each node's batches hold "
+          "only its own auctions' events, so there are more, smaller flushes per bid (in a, "
+          f"{fmt('{:.0f}', eb_c)} events per group commit on the cluster's nodes against "
+          f"{fmt('{:.0f}', eb_p)} on one node, medians). One node on PostgreSQL already spends "
+          "most of the machine in PostgreSQL rather than in Gavel "
+          "(`bench/results/postgres.md`).")
+    cl_runs = [r for r in runs if r.side == "cluster"]
+    dls = [r.deadlocks for r in cl_runs if r.deadlocks]
+    unavailable = sum(r.g("bids.rejectedBy.unavailable", 0) or 0 for r in cl_runs)
     if dls:
         w(f"- **Deadlocks between a node's lease renewal and its own writer.** PostgreSQL "
-          f"detected {sum(dls)} deadlocks during the cluster runs (none can happen on one node "
-          "without `--node-id`). The renewal updates every auction row the node owns in one "
-          "statement, in the table's order; the writer's group commit updates the rows of the "
-          "auctions in its batch, in the batch's order; each waits for the other's row. "
-          "PostgreSQL finds it after `deadlock_timeout` (1 s) and aborts one of them, and the "
-          "renewal runs on the node's loop thread, so the node stalls for that second (the "
-          "longest loop turns below). Without a deadlock the renewal still waits for the "
-          "writer's transaction in flight (its WAL flush) on the loop thread.")
+          f"detected {sum(dls)} deadlock{'s' if sum(dls) != 1 else ''} during the cluster runs "
+          "(one node without "
+          "`--node-id` renews no lease). The renewal updates every auction row the node owns "
+          "in one statement, in the table's order; the writer's group commit updates the rows "
+          "of the auctions in its batch, in the batch's order; each can wait for a row the "
+          "other holds. PostgreSQL finds it after `deadlock_timeout` (1 s) and aborts one of "
+          "them: the renewal (it is tried again a quarter lease later) or the group commit "
+          "(its bids are answered `unavailable` and its auctions reloaded: "
+          f"{unavailable:.0f} bids answered `unavailable` in the cluster runs). The renewal "
+          "runs on the node's loop thread, so the node serves nothing for that second (the "
+          "longest loop turns in the tables above). Without a deadlock the renewal still waits "
+          "on the loop thread for the writer's transaction in flight (its WAL flush).")
     w("- **Followers' looks.** Every quarter lease each node reads, for every auction it "
-      "follows (every auction one of its clients joined and another node owns), the lease's "
-      "owner and the events after its copy, synchronously on its loop thread: with 1,000 "
-      f"auctions over {n} nodes, each node follows about {1000 * (n - 1) // n} of them, "
-      "so each look is over a thousand queries while the loop serves no socket.")
+      "follows (loaded because one of its clients joined it, owned by another node), the "
+      "lease's owner and the events after its copy: two PostgreSQL queries each, "
+      "synchronously on its loop thread. With 1,000 auctions over "
+      f"{n} nodes each node follows about {1000 * (n - 1) // n} of them, so each look is over "
+      "a thousand round trips to PostgreSQL while the loop serves no socket; the `many` runs' "
+      "longest loop turns show it.")
     w("- **Failover** is bounded below by the lease (the owner's last renewal must run out) and, "
       "as the client sees it, by its retry rhythm (section c).")
     w("")
@@ -401,10 +413,10 @@ def cluster_details(w, rs, n):
     w("")
     w("| run | round trip p99 ms: via the owner / forwarded | delivery p99 ms (bid written → a "
       "socket read the event): owner's sockets / other nodes' | bids forwarded | forward "
-      "failures | leases held at the end (each node) | leases lost | gap repairs | publish "
-      "lag p99 ms | PostgreSQL deadlocks / errors | longest loop turn of the bidding, each "
-      "node |")
-    w("| ---: | --- | --- | ---: | ---: | --- | ---: | ---: | ---: | --- | --- |")
+      "failures | bids answered `unavailable` | leases held at the end (each node) | leases "
+      "lost | gap repairs | publish lag p99 ms | PostgreSQL deadlocks / errors | longest loop "
+      "turn of the bidding, each node |")
+    w("| ---: | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | --- |")
     for r in rs:
         held = [nd.get("leasesHeldAtEnd") for nd in r.d.get("biddingByNode", [])]
         w(f"| {r.run} | {fmt('{:.1f}', r.g('rttDirectMs.p99'))} / "
@@ -413,6 +425,7 @@ def cluster_details(w, rs, n):
           f"{fmt('{:.1f}', r.g('deliveryMs.otherNodes.p99'))} | "
           f"{fmt('{:,.0f}', r.counter('gavel_cluster_forwarded_total', kind='bid'))} | "
           f"{fmt('{:,.0f}', r.counter('gavel_cluster_forward_failures_total'))} | "
+          f"{r.g('bids.rejectedBy.unavailable', 0) or 0:,.0f} | "
           f"{', '.join('n/a' if h is None else str(h) for h in held) or 'n/a'} | "
           f"{fmt('{:,.0f}', r.counter('gavel_cluster_lease_changes_total', change='lost'))} | "
           f"{fmt('{:,.0f}', r.counter('gavel_cluster_gap_repairs_total'))} | "
