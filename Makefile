@@ -261,6 +261,13 @@ bench-backup: deps
 	@$(MAKE) --no-print-directory build/gavel build/gavel-load
 	bench/backup.sh
 
+# three nodes on one PostgreSQL (fsync on) and one Redis against one node on PostgreSQL and one
+# on SQLite, and failover times (about 13 minutes): bench/results/cluster.md
+.PHONY: bench-cluster
+bench-cluster: deps
+	@$(MAKE) --no-print-directory build/gavel build/gavel-load
+	bench/cluster.sh
+
 # issue 13: what this machine allows for fan-out over loopback and for a durable commit, without
 # Gavel (bench/floor/README.md; about 6 minutes): bench/results/floor.md
 build/fanout-floor: bench/floor/fanout_floor.c

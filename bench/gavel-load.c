@@ -33,11 +33,23 @@
 
 enum { STRAT_STRESS, STRAT_RATE, STRAT_PIPELINE, STRAT_PACED };
 
-static struct {
+/* --url, up to LG_MAX_NODES times: the nodes of a cluster. Setup (sign-ins, leagues, joins) goes
+ * through the first; auction a is created (and begun, its lots closed, its seq asked) through
+ * node a % N, and member m of auction a connects (and bids) through node (a + m) % N. */
+#define LG_MAX_NODES 8
+typedef struct {
     char url[256];
     char host[160];
     struct sockaddr_in addr;
-    int server_pid;
+} node_t;
+static node_t nodes[LG_MAX_NODES];
+static int nnodes;
+/* --server-pid, up to LG_MAX_NODES times: CPU and RSS are the sums over these processes */
+static int server_pids[LG_MAX_NODES];
+static int npids;
+
+static struct {
+    int server_pid; /* the first --server-pid (0: none) */
     int auctions, managers, spectators;
     char sport[32], competition[48];
     int roster_size, lot_seconds;
@@ -134,6 +146,7 @@ typedef struct {
     int idx;     /* in the auction: 0 = commissioner, < nman = manager, else spectator */
     int user;    /* index into users */
     int manager; /* may bid */
+    int node;    /* the --url it connects (and bids) through: (auction + idx) % nodes */
     lg_ws_t *ws;
     int state;
     /* this connection's view of the auction */
@@ -162,6 +175,7 @@ typedef struct {
 
 typedef struct auction {
     int idx;
+    int node; /* the --url it is created, begun and closed through: idx % nodes (its owner) */
     char league[48], id[48], invite[32], watch[32];
     member_t *m;
     int nman, nmem;
@@ -260,6 +274,10 @@ static json_t *code_json(const code_t *t)
 
 static struct {
     hist_t rtt, fan, fan_first;
+    /* several --url: round trips of bids sent to the auction's owner node and to another one
+     * (forwarded), and each socket's sighting of a bid event (bid sent -> event read) on the
+     * owner node and on the others (delivered after the bus) */
+    hist_t rtt_direct, rtt_fwd, seen_owner, seen_other;
     uint64_t sent, accepted, accepted_window, rejected, timeouts, stray, send_fail;
     code_t rejected_by[NCODES];
     code_t errors_by[NCODES];   /* `error` messages */
@@ -279,7 +297,7 @@ static struct {
 /* ---- global state --------------------------------------------------------------------------- */
 
 static uv_loop_t *loop;
-static lg_pool_t *pool;
+static lg_pool_t *pools[LG_MAX_NODES]; /* one per --url; setup goes through pools[0] */
 static user_t *users;
 static int nusers;
 static auction_t *A;
@@ -508,10 +526,10 @@ static size_t jstr(const jkv_t *f, char *out, size_t cap)
  * Server sampling from /proc
  * ============================================================================================== */
 
-static int proc_ticks(uint64_t *ticks)
+static int proc_ticks_of(int pid, uint64_t *ticks)
 {
     char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", opt.server_pid);
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
@@ -530,12 +548,38 @@ static int proc_ticks(uint64_t *ticks)
     return 0;
 }
 
+/* The server's CPU ticks: the sum over every --server-pid (the nodes); -1 when one of them cannot
+ * be read. */
+static int proc_ticks(uint64_t *ticks)
+{
+    uint64_t sum = 0, t;
+    for (int i = 0; i < npids; i++) {
+        if (proc_ticks_of(server_pids[i], &t) != 0)
+            return -1;
+        sum += t;
+    }
+    *ticks = sum;
+    return npids ? 0 : -1;
+}
+
+/* Several --server-pid: each one's ticks when the measured phase begins (0) and ends (1), and
+ * its peak RSS, for the JSON's per-process figures. */
+static uint64_t pid_ticks[2][LG_MAX_NODES];
+static long pid_rss_peak_kib[LG_MAX_NODES];
+
+static void pid_ticks_mark(int which)
+{
+    for (int i = 0; npids > 1 && i < npids; i++)
+        if (proc_ticks_of(server_pids[i], &pid_ticks[which][i]) != 0)
+            pid_ticks[which][i] = 0;
+}
+
 /* VmRSS, and its parts: anonymous memory (heap) and file pages (SQLite's mmap of the database)
  * with shared memory (the WAL index). */
-static long proc_rss_split_kib(long *anon, long *file)
+static long proc_rss_split_of(int pid, long *anon, long *file)
 {
     char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", opt.server_pid);
+    snprintf(path, sizeof(path), "/proc/%d/status", pid);
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
@@ -554,6 +598,30 @@ static long proc_rss_split_kib(long *anon, long *file)
     if (file)
         *file = fl;
     return kib;
+}
+
+/* The sums over every --server-pid (each one's peak kept apart); -1 when one cannot be read. */
+static long proc_rss_split_kib(long *anon, long *file)
+{
+    long kib = 0, a = 0, fl = 0;
+    int bad = !npids;
+    for (int i = 0; i < npids; i++) {
+        long pa = 0, pf = 0, k = proc_rss_split_of(server_pids[i], &pa, &pf);
+        if (k < 0) {
+            bad = 1;
+            continue;
+        }
+        if (k > pid_rss_peak_kib[i])
+            pid_rss_peak_kib[i] = k;
+        kib += k;
+        a += pa;
+        fl += pf;
+    }
+    if (anon)
+        *anon = a;
+    if (file)
+        *file = fl;
+    return bad ? -1 : kib;
 }
 
 static long proc_rss_kib(void)
@@ -660,14 +728,60 @@ typedef struct {
     lg_pm_hist_t h[PM_N];
     double loop_max; /* gavel_loop_turn_max_seconds, since start (setup included) */
     int has_loop_max;
+    double leases; /* gavel_cluster_leases_held (a cluster's node) */
+    int has_leases;
 } pm_snap_t;
 
-static pm_snap_t pm_snap[2]; /* 0: the phase begins, 1: it ended */
+static pm_snap_t pm_snap[2];               /* 0: the phase begins, 1: it ended (every node) */
+static pm_snap_t pm_node[2][LG_MAX_NODES]; /* each node's own */
+static int pm_pending;
 static void (*pm_next)(void);
+
+/* Several nodes: one snapshot of them all. The histograms are summed bucket by bucket (when every
+ * node has the same buckets), so their deltas count every loop turn and commit of every node; the
+ * longest loop turn since start is the largest. */
+static void pm_merge(pm_snap_t *out, const pm_snap_t *in, int n)
+{
+    memset(out, 0, sizeof(*out));
+    out->done = out->ok = out->has_loop_max = 1;
+    for (int i = 0; i < n; i++) {
+        const pm_snap_t *s = &in[i];
+        if (s->t > out->t)
+            out->t = s->t;
+        if (!s->ok && out->ok) {
+            snprintf(out->error, sizeof(out->error), "node %d: %s", i,
+                     s->done ? s->error : "not scraped");
+            out->ok = 0;
+        }
+        if (!s->has_loop_max)
+            out->has_loop_max = 0;
+        else if (s->loop_max > out->loop_max)
+            out->loop_max = s->loop_max;
+    }
+    for (int k = 0; k < PM_N; k++) {
+        lg_pm_hist_t *h = &out->h[k];
+        *h = in[0].h[k];
+        for (int i = 1; i < n && h->present; i++) {
+            const lg_pm_hist_t *o = &in[i].h[k];
+            if (!o->present || o->nb != h->nb) {
+                h->present = 0;
+                break;
+            }
+            for (int b = 0; b < h->nb && h->present; b++) {
+                if (o->le[b] != h->le[b])
+                    h->present = 0;
+                h->cum[b] += o->cum[b];
+            }
+            h->sum += o->sum;
+            h->count += o->count;
+        }
+    }
+}
 
 static void metrics_answer(void *ud, int status, const char *body, size_t len)
 {
-    pm_snap_t *s = &pm_snap[(intptr_t)ud];
+    int which = (int)((intptr_t)ud / LG_MAX_NODES), node = (int)((intptr_t)ud % LG_MAX_NODES);
+    pm_snap_t *s = &pm_node[which][node];
     s->done = 1;
     s->t = uv_hrtime();
     if (status == 200) {
@@ -675,24 +789,39 @@ static void metrics_answer(void *ud, int status, const char *body, size_t len)
         for (int k = 0; k < PM_N; k++)
             lg_pm_hist(body, len, pm_names[k], &s->h[k]); /* absent: h->present = 0 */
         s->has_loop_max = lg_pm_gauge(body, len, "gavel_loop_turn_max_seconds", &s->loop_max) == 0;
+        s->has_leases = lg_pm_gauge(body, len, "gavel_cluster_leases_held", &s->leases) == 0;
     } else {
         if (status < 0)
             snprintf(s->error, sizeof(s->error), "no answer");
         else
             snprintf(s->error, sizeof(s->error), "HTTP %d", status);
-        logf_("GET /metrics (%s): %s", ud ? "end" : "begin", s->error);
+        if (nnodes > 1)
+            logf_("GET /metrics (%s, node %d %s): %s", which ? "end" : "begin", node,
+                  nodes[node].url, s->error);
+        else
+            logf_("GET /metrics (%s): %s", which ? "end" : "begin", s->error);
     }
+    if (--pm_pending > 0)
+        return;
+    if (nnodes > 1)
+        pm_merge(&pm_snap[which], pm_node[which], nnodes);
+    else
+        pm_snap[which] = pm_node[which][0];
     void (*next)(void) = pm_next;
     pm_next = NULL;
     if (next && !shutting_down)
         next();
 }
 
-/* Scrapes /metrics into pm_snap[which], then runs next (also when the scrape failed). */
+/* Scrapes every node's /metrics into pm_node[which] (and their sum into pm_snap[which]), then
+ * runs next (also when a scrape failed). */
 static void metrics_scrape(int which, void (*next)(void))
 {
     pm_next = next;
-    lg_pool_request(pool, "GET", "/metrics", NULL, NULL, metrics_answer, (void *)(intptr_t)which);
+    pm_pending = nnodes;
+    for (int k = 0; k < nnodes; k++)
+        lg_pool_request(pools[k], "GET", "/metrics", NULL, NULL, metrics_answer,
+                        (void *)(intptr_t)(which * LG_MAX_NODES + k));
 }
 
 /* A bucket bound in ms (scale 1000) or in its own unit (scale 1): a number, "+Inf", or null. */
@@ -731,11 +860,10 @@ static const char *snap_state(const pm_snap_t *s)
     return s->done ? s->error : "not scraped";
 }
 
-/* The phase's deltas as JSON ("bidding", or "duringStorm"); every value null when a scrape
- * failed or the server lacks the metric. */
-static json_t *phase_metrics_json(const char *phase)
+/* The phase's deltas between snapshots a and b as JSON ("bidding", or "duringStorm"); every value
+ * null when a scrape failed or the server lacks the metric. */
+static json_t *phase_metrics_json(const char *phase, const pm_snap_t *a, const pm_snap_t *b)
 {
-    pm_snap_t *a = &pm_snap[0], *b = &pm_snap[1];
     lg_pm_delta_t d[PM_N];
     static const lg_pm_hist_t none; /* present = 0: the delta is not ok */
     for (int k = 0; k < PM_N; k++)
@@ -794,6 +922,24 @@ static json_t *phase_metrics_json(const char *phase)
     return o;
 }
 
+/* Several nodes: each one's deltas, with the leases it held at the end. */
+static json_t *phase_metrics_by_node(const char *phase)
+{
+    json_t *arr = json_array();
+    for (int k = 0; k < nnodes; k++) {
+        char name[64];
+        snprintf(name, sizeof(name), "%s on node %d", phase, k);
+        json_t *o = phase_metrics_json(name, &pm_node[0][k], &pm_node[1][k]);
+        const pm_snap_t *end = &pm_node[1][k];
+        json_object_set_new(o, "url", json_string(nodes[k].url));
+        json_object_set_new(o, "leasesHeldAtEnd",
+                            end->ok && end->has_leases ? json_integer((json_int_t)end->leases)
+                                                       : json_null());
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
 /* ================================================================================================
  * Phase 1: sign in
  * ============================================================================================== */
@@ -837,7 +983,7 @@ static void signin_linked(void *ud, int status, const char *body, size_t len)
     char req[512];
     snprintf(req, sizeof(req), "{\"email\":\"%s\",\"token\":\"%s\"}", u->email, dev);
     json_decref(o);
-    lg_pool_request(pool, "POST", "/api/auth/verify", NULL, req, signin_verified, ud);
+    lg_pool_request(pools[0], "POST", "/api/auth/verify", NULL, req, signin_verified, ud);
 }
 
 static void phase_signin(void)
@@ -847,7 +993,7 @@ static void phase_signin(void)
     for (int i = 0; i < nusers && !shutting_down; i++) {
         char req[160];
         snprintf(req, sizeof(req), "{\"email\":\"%s\"}", users[i].email);
-        lg_pool_request(pool, "POST", "/api/auth/magic-link", NULL, req, signin_linked,
+        lg_pool_request(pools[0], "POST", "/api/auth/magic-link", NULL, req, signin_linked,
                         (void *)(intptr_t)i);
     }
 }
@@ -896,7 +1042,7 @@ static void phase_leagues(void)
                  opt.label, i, opt.sport, opt.competition, opt.managers, opt.lot_seconds,
                  opt.roster_size, (long long)opt.budget, (long long)opt.min_bid,
                  (long long)opt.min_increment);
-        lg_pool_request(pool, "POST", "/api/leagues", users[a->m[0].user].token, req,
+        lg_pool_request(pools[0], "POST", "/api/leagues", users[a->m[0].user].token, req,
                         league_created, (void *)(intptr_t)i);
     }
 }
@@ -934,8 +1080,8 @@ static void phase_joins(void)
                 snprintf(path, sizeof(path), "/api/invites/%s/join", a->invite);
             else
                 snprintf(path, sizeof(path), "/api/watch/%s", a->watch);
-            lg_pool_request(pool, "POST", path, users[m->user].token, NULL, member_joined_league,
-                            m);
+            lg_pool_request(pools[0], "POST", path, users[m->user].token, NULL,
+                            member_joined_league, m);
         }
     }
 }
@@ -1011,8 +1157,8 @@ static void phase_auctions(void)
     for (int i = 0; i < opt.auctions && !shutting_down; i++) {
         char path[128];
         snprintf(path, sizeof(path), "/api/leagues/%s/auction", A[i].league);
-        lg_pool_request(pool, "POST", path, users[A[i].m[0].user].token, NULL, auction_created,
-                        (void *)(intptr_t)i);
+        lg_pool_request(pools[A[i].node], "POST", path, users[A[i].m[0].user].token, NULL,
+                        auction_created, (void *)(intptr_t)i);
     }
 }
 
@@ -1111,7 +1257,8 @@ static void maybe_close_lot(auction_t *a)
     a->close_sent_lot = a->lot;
     char path[128];
     snprintf(path, sizeof(path), "/api/auctions/%s/close-lot", a->id);
-    lg_pool_request(pool, "POST", path, users[a->m[0].user].token, NULL, close_lot_done, a);
+    lg_pool_request(pools[a->node], "POST", path, users[a->m[0].user].token, NULL, close_lot_done,
+                    a);
 }
 
 static int64_t max_bid(auction_t *a, int k)
@@ -1139,7 +1286,7 @@ static int send_bid(member_t *m, int64_t lot, int64_t amount)
         char path[128];
         snprintf(path, sizeof(path), "/api/auctions/%s/bids", a->id);
         m->bid_t0 = uv_hrtime();
-        lg_pool_request(pool, "POST", path, users[m->user].token, msg, rest_bid_done, m);
+        lg_pool_request(pools[m->node], "POST", path, users[m->user].token, msg, rest_bid_done, m);
     } else {
         n = snprintf(msg, sizeof(msg),
                      "{\"type\":\"bid\",\"auctionId\":\"%s\",\"lot\":%lld,\"amount\":%lld,"
@@ -1254,6 +1401,8 @@ static void bid_outcome(member_t *m, int accepted, int64_t seq, const char *code
     m->bid_out = 0;
     a->inflight--;
     hist_add(&S.rtt, now - m->bid_t0);
+    if (nnodes > 1)
+        hist_add(m->node == a->node ? &S.rtt_direct : &S.rtt_fwd, now - m->bid_t0);
     if (accepted) {
         S.accepted++;
         if (bidding)
@@ -1546,6 +1695,9 @@ static void on_event(member_t *m, const char *type, size_t tl, const jkv_t *kv, 
         if (!f->seen++)
             f->t_first = now;
         f->t_last = now;
+        if (nnodes > 1 && f->t_send)
+            hist_add(m->node == a->node ? &S.seen_owner : &S.seen_other,
+                     now > f->t_send ? now - f->t_send : 0);
         fan_check(f);
         if (first) {
             a->lot_bids++;
@@ -1753,7 +1905,8 @@ static void connect_more(void)
         m->state = M_CONNECTING;
         conn_active++;
         open_ws++;
-        m->ws = lg_ws_connect(loop, &opt.addr, opt.host, "/ws", &ws_handlers, m, opt.ws_timeout_ms);
+        m->ws = lg_ws_connect(loop, &nodes[m->node].addr, nodes[m->node].host, "/ws", &ws_handlers,
+                              m, opt.ws_timeout_ms);
     }
     if (conn_done == nconn) {
         connect_phase_open = 0;
@@ -1874,6 +2027,7 @@ static void phase_begin(void)
     client_cpu_begin = client_cpu_s();
     if (opt.server_pid)
         proc_ticks(&srv.ticks_begin);
+    pid_ticks_mark(0);
     rate_last = t_begin;
     uv_timer_start(&sweep_timer, sweep_cb, 1000, 1000);
     if (opt.strategy == STRAT_RATE)
@@ -1890,7 +2044,8 @@ static void phase_begin(void)
     for (int i = 0; i < opt.auctions; i++) {
         char path[128];
         snprintf(path, sizeof(path), "/api/auctions/%s/begin", A[i].id);
-        lg_pool_request(pool, "POST", path, users[A[i].m[0].user].token, NULL, begin_done, &A[i]);
+        lg_pool_request(pools[A[i].node], "POST", path, users[A[i].m[0].user].token, NULL,
+                        begin_done, &A[i]);
     }
 }
 
@@ -1901,8 +2056,9 @@ static int settled(void)
     for (int i = 0; i < opt.auctions; i++)
         if (A[i].inflight > 0)
             return 0;
-    if (pool && lg_pool_pending(pool) > 0)
-        return 0;
+    for (int k = 0; k < nnodes; k++)
+        if (pools[k] && lg_pool_pending(pools[k]) > 0)
+            return 0;
     if (opt.rest_bids)
         return 1;
     for (int i = 0; i < nconn; i++) {
@@ -2031,8 +2187,8 @@ static void drain_cb(uv_timer_t *t)
         for (int i = 0; i < opt.auctions; i++) {
             char path[128];
             snprintf(path, sizeof(path), "/api/auctions/%s", A[i].id);
-            lg_pool_request(pool, "GET", path, users[A[i].m[0].user].token, NULL, seq_answer,
-                            &A[i]);
+            lg_pool_request(pools[A[i].node], "GET", path, users[A[i].m[0].user].token, NULL,
+                            seq_answer, &A[i]);
         }
         return;
     }
@@ -2122,6 +2278,7 @@ static void stop_bidding(const char *why)
         if (srv.rss_end_kib > srv.rss_peak_kib)
             srv.rss_peak_kib = srv.rss_end_kib;
     }
+    pid_ticks_mark(1);
     logf_("stopped bidding after %.2fs (%s): %llu accepted", secs(t_stop - t_begin), why,
           (unsigned long long)S.accepted_window);
     uv_timer_stop(&tick_timer);
@@ -2161,14 +2318,43 @@ static void shutdown_all(void)
     for (int i = 0; i < nconn; i++)
         if (conn_order[i]->ws)
             lg_ws_close(conn_order[i]->ws, 1000, 2000);
-    if (pool)
-        lg_pool_free(pool);
-    pool = NULL;
+    for (int k = 0; k < nnodes; k++) {
+        if (pools[k])
+            lg_pool_free(pools[k]);
+        pools[k] = NULL;
+    }
 }
 
 /* ================================================================================================
  * Report
  * ============================================================================================== */
+
+static json_t *urls_json(void)
+{
+    json_t *a = json_array();
+    for (int k = 0; k < nnodes; k++)
+        json_array_append_new(a, json_string(nodes[k].url));
+    return a;
+}
+
+/* Several --server-pid: the server's figures above are their sums; each one's own here. */
+static void server_pids_json(json_t *server, double window)
+{
+    if (npids < 2)
+        return;
+    json_t *pids = json_array(), *by = json_array();
+    for (int i = 0; i < npids; i++) {
+        uint64_t d = pid_ticks[1][i] >= pid_ticks[0][i] ? pid_ticks[1][i] - pid_ticks[0][i] : 0;
+        double cpu = window > 0 && pid_ticks[0][i]
+                         ? (double)d / (double)sysconf(_SC_CLK_TCK) / window * 100
+                         : 0;
+        json_array_append_new(pids, json_integer(server_pids[i]));
+        json_array_append_new(by, json_pack("{s:i, s:f, s:f}", "pid", server_pids[i], "cpuPct", cpu,
+                                            "rssMiBPeak", pid_rss_peak_kib[i] / 1024.0));
+    }
+    json_object_set_new(server, "pids", pids);
+    json_object_set_new(server, "byPid", by);
+}
 
 static json_t *hist_json(hist_t *h)
 {
@@ -2306,15 +2492,17 @@ static void report(void)
         root, "params",
         json_pack("{s:s, s:i, s:i, s:i, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:i, s:s, s:f, s:f, "
                   "s:s, s:i, s:i}",
-                  "url", opt.url, "auctions", opt.auctions, "managers", opt.managers, "spectators",
-                  opt.spectators, "sport", opt.sport, "competition", opt.competition, "rosterSize",
-                  opt.roster_size, "lotSeconds", opt.lot_seconds, "budget", (json_int_t)opt.budget,
-                  "minBid", (json_int_t)opt.min_bid, "minIncrement", (json_int_t)opt.min_increment,
-                  "bidsPerLot", opt.bids_per_lot, "strategy", strategy_name(), "rate",
-                  opt.strategy == STRAT_RATE ? opt.rate : 0.0, "durationS", opt.duration_s,
-                  "bidVia", opt.rest_bids ? "rest" : "ws", "httpConns", opt.http_conns,
-                  "connectConcurrency", opt.connect_conc));
+                  "url", nodes[0].url, "auctions", opt.auctions, "managers", opt.managers,
+                  "spectators", opt.spectators, "sport", opt.sport, "competition", opt.competition,
+                  "rosterSize", opt.roster_size, "lotSeconds", opt.lot_seconds, "budget",
+                  (json_int_t)opt.budget, "minBid", (json_int_t)opt.min_bid, "minIncrement",
+                  (json_int_t)opt.min_increment, "bidsPerLot", opt.bids_per_lot, "strategy",
+                  strategy_name(), "rate", opt.strategy == STRAT_RATE ? opt.rate : 0.0, "durationS",
+                  opt.duration_s, "bidVia", opt.rest_bids ? "rest" : "ws", "httpConns",
+                  opt.http_conns, "connectConcurrency", opt.connect_conc));
     json_t *params = json_object_get(root, "params");
+    if (nnodes > 1)
+        json_object_set_new(params, "urls", urls_json());
     json_object_set_new(params, "userRate", json_real(opt.user_rate));
     if (opt.strategy == STRAT_PACED) {
         json_object_set_new(params, "thinkMs", json_real(opt.think_ms));
@@ -2346,6 +2534,14 @@ static void report(void)
     json_object_set_new(root, "throughput",
                         json_pack("{s:f, s:f}", "acceptedPerS", tput, "windowS", window));
     json_object_set_new(root, "rttMs", rtt);
+    if (nnodes > 1) {
+        /* the auction's owner is the node it was created through (auction % nodes) */
+        json_object_set_new(root, "rttDirectMs", hist_json(&S.rtt_direct));
+        json_object_set_new(root, "rttForwardedMs", hist_json(&S.rtt_fwd));
+        json_object_set_new(root, "deliveryMs",
+                            json_pack("{s:o, s:o}", "ownerNode", hist_json(&S.seen_owner),
+                                      "otherNodes", hist_json(&S.seen_other)));
+    }
     json_object_set_new(fan, "incomplete", json_integer((json_int_t)S.fan_incomplete));
     json_object_set_new(fan, "unmatched", json_integer((json_int_t)S.fan_unmatched));
     json_object_set_new(fan, "overwritten", json_integer((json_int_t)S.fan_overwritten));
@@ -2377,8 +2573,11 @@ static void report(void)
                                   srv.rss_peak_kib / 1024.0, "rssMiBConnected",
                                   srv.rss_connected_kib / 1024.0, "rssMiBEnd",
                                   srv.rss_end_kib / 1024.0));
+    server_pids_json(json_object_get(root, "server"), window);
     json_object_set_new(root, "client", json_pack("{s:f}", "cpuPct", cli_cpu));
-    json_object_set_new(root, "bidding", phase_metrics_json("bidding"));
+    json_object_set_new(root, "bidding", phase_metrics_json("bidding", &pm_snap[0], &pm_snap[1]));
+    if (nnodes > 1)
+        json_object_set_new(root, "biddingByNode", phase_metrics_by_node("bidding"));
     json_object_set_new(root, "exitCode", json_integer(exit_code));
     json_object_update(root, wroot);
     json_decref(wroot);
@@ -2427,6 +2626,7 @@ static const char *const storm_step_names[ST_N] = {"magicLink", "verify", "wsCon
 
 typedef struct {
     int idx;
+    int node; /* several --url: user i goes through node i % nodes */
     char email[80];
     char token[512];
     lg_ws_t *ws;
@@ -2436,7 +2636,7 @@ typedef struct {
 } storm_user_t;
 
 static storm_user_t *storm;
-static lg_pool_t *storm_pool;
+static lg_pool_t *storm_pools[LG_MAX_NODES];
 static hist_t storm_h[ST_N], storm_lag;
 static code_t storm_fail_by[NCODES];
 static int storm_started, storm_done, storm_in, storm_dropped, storm_closing, storm_finished;
@@ -2541,8 +2741,8 @@ static void storm_verified(void *ud, int status, const char *body, size_t len)
     snprintf(u->token, sizeof(u->token), "%s", tok);
     json_decref(o);
     storm_step_done(u, now);
-    u->ws =
-        lg_ws_connect(loop, &opt.addr, opt.host, "/ws", &storm_ws_handlers, u, opt.ws_timeout_ms);
+    u->ws = lg_ws_connect(loop, &nodes[u->node].addr, nodes[u->node].host, "/ws",
+                          &storm_ws_handlers, u, opt.ws_timeout_ms);
 }
 
 static void storm_linked(void *ud, int status, const char *body, size_t len)
@@ -2564,7 +2764,7 @@ static void storm_linked(void *ud, int status, const char *body, size_t len)
     snprintf(req, sizeof(req), "{\"email\":\"%s\",\"token\":\"%s\"}", u->email, dev);
     json_decref(o);
     storm_step_done(u, now);
-    lg_pool_request(storm_pool, "POST", "/api/auth/verify", NULL, req, storm_verified, u);
+    lg_pool_request(storm_pools[u->node], "POST", "/api/auth/verify", NULL, req, storm_verified, u);
 }
 
 static void storm_start_user(storm_user_t *u, uint64_t now)
@@ -2575,7 +2775,8 @@ static void storm_start_user(storm_user_t *u, uint64_t now)
     hist_add(&storm_lag, now > u->t_sched ? now - u->t_sched : 0);
     char req[160];
     snprintf(req, sizeof(req), "{\"email\":\"%s\"}", u->email);
-    lg_pool_request(storm_pool, "POST", "/api/auth/magic-link", NULL, req, storm_linked, u);
+    lg_pool_request(storm_pools[u->node], "POST", "/api/auth/magic-link", NULL, req, storm_linked,
+                    u);
 }
 
 /* 1 ms tick: starts every user whose time has come; gives up on the stragglers at the end. */
@@ -2605,6 +2806,7 @@ static void storm_finish(void)
         if (srv.rss_end_kib > srv.rss_peak_kib)
             srv.rss_peak_kib = srv.rss_end_kib;
     }
+    pid_ticks_mark(1);
     logf_("sign-in storm: %d of %d users in after %.2fs", storm_in, opt.storm_users,
           secs(t_stop - storm_t0));
     metrics_scrape(1, shutdown_all); /* the storm's deltas; every socket still open */
@@ -2616,9 +2818,11 @@ static void storm_close_all(void)
     for (int i = 0; storm && i < opt.storm_users; i++)
         if (storm[i].ws)
             lg_ws_close(storm[i].ws, 1000, 2000);
-    if (storm_pool)
-        lg_pool_free(storm_pool);
-    storm_pool = NULL;
+    for (int k = 0; k < nnodes; k++) {
+        if (storm_pools[k])
+            lg_pool_free(storm_pools[k]);
+        storm_pools[k] = NULL;
+    }
 }
 
 static void phase_storm(void)
@@ -2626,9 +2830,12 @@ static void phase_storm(void)
     storm = calloc((size_t)opt.storm_users, sizeof(*storm));
     if (!storm)
         abort();
-    storm_pool = lg_pool_new(loop, &opt.addr, opt.host, opt.storm_users, opt.http_timeout_ms);
+    for (int k = 0; k < nnodes; k++) /* a connection per user */
+        storm_pools[k] = lg_pool_new(loop, &nodes[k].addr, nodes[k].host,
+                                     (opt.storm_users + nnodes - 1) / nnodes, opt.http_timeout_ms);
     for (int i = 0; i < opt.storm_users; i++) {
         storm[i].idx = i;
+        storm[i].node = i % nnodes;
         snprintf(storm[i].email, sizeof(storm[i].email), "%s-storm-%d@load.test", opt.prefix, i);
     }
     metrics_scrape(0, storm_go); /* before the first user starts */
@@ -2645,6 +2852,7 @@ static void storm_go(void)
     client_cpu_begin = client_cpu_s();
     if (opt.server_pid)
         proc_ticks(&srv.ticks_begin);
+    pid_ticks_mark(0);
     uv_timer_start(&storm_timer, storm_tick, 1, 1);
 }
 
@@ -2672,8 +2880,10 @@ static void storm_report(void)
     json_object_set_new(root, "label", json_string(opt.label));
     json_object_set_new(root, "mode", json_string("signin-storm"));
     json_object_set_new(root, "params",
-                        json_pack("{s:s, s:i, s:f}", "url", opt.url, "users", opt.storm_users,
+                        json_pack("{s:s, s:i, s:f}", "url", nodes[0].url, "users", opt.storm_users,
                                   "seconds", opt.storm_s));
+    if (nnodes > 1)
+        json_object_set_new(json_object_get(root, "params"), "urls", urls_json());
     json_object_set_new(
         root, "storm",
         json_pack("{s:i, s:i, s:i, s:i, s:o, s:o, s:f, s:s, s:o, s:f, s:f}", "users",
@@ -2687,8 +2897,12 @@ static void storm_report(void)
                         json_pack("{s:i, s:f, s:f, s:f}", "pid", opt.server_pid, "cpuPct", srv_cpu,
                                   "rssMiBPeak", srv.rss_peak_kib / 1024.0, "rssMiBEnd",
                                   srv.rss_end_kib / 1024.0));
+    server_pids_json(json_object_get(root, "server"), window);
     json_object_set_new(root, "client", json_pack("{s:f}", "cpuPct", cli_cpu));
-    json_object_set_new(root, "duringStorm", phase_metrics_json("sign-in storm"));
+    json_object_set_new(root, "duringStorm",
+                        phase_metrics_json("sign-in storm", &pm_snap[0], &pm_snap[1]));
+    if (nnodes > 1)
+        json_object_set_new(root, "duringStormByNode", phase_metrics_by_node("sign-in storm"));
     json_object_set_new(root, "exitCode", json_integer(exit_code));
     if (opt.json_path[0] &&
         json_dump_file(root, opt.json_path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
@@ -2733,8 +2947,13 @@ static void on_sigint(uv_signal_t *h, int sig)
 static void usage(FILE *f)
 {
     fprintf(
-        f, "usage: gavel-load --url http://127.0.0.1:PORT [options]\n"
-           "  --server-pid PID        sample the server's CPU and RSS from /proc\n"
+        f, "usage: gavel-load --url http://127.0.0.1:PORT [--url ...] [options]\n"
+           "  --url URL               a node; up to 8 --url for a cluster (node 0 is the first):\n"
+           "                          setup goes through node 0, auction a is created, begun and\n"
+           "                          closed through node a %% N, and its member m connects and\n"
+           "                          bids through node (a + m) %% N\n"
+           "  --server-pid PID        sample the server's CPU and RSS from /proc; once per node\n"
+           "                          for a cluster (CPU and RSS are then the sums)\n"
            "  --auctions M            leagues and auctions (20)\n"
            "  --managers N            managers per auction, commissioner included (8)\n"
            "  --spectators S          spectators per auction, joined by the watch code (0)\n"
@@ -2780,7 +2999,7 @@ static void usage(FILE *f)
            "  --md-header             print the markdown table header before the row\n");
 }
 
-static int parse_url(const char *url)
+static int parse_url(const char *url, node_t *node)
 {
     char host[128];
     int port = 0;
@@ -2788,10 +3007,10 @@ static int parse_url(const char *url)
         return -1;
     if (strcmp(host, "localhost") == 0)
         snprintf(host, sizeof(host), "127.0.0.1");
-    if (uv_ip4_addr(host, port, &opt.addr) != 0)
+    if (uv_ip4_addr(host, port, &node->addr) != 0)
         return -1;
-    snprintf(opt.host, sizeof(opt.host), "%s:%d", host, port);
-    snprintf(opt.url, sizeof(opt.url), "%s", url);
+    snprintf(node->host, sizeof(node->host), "%s:%d", host, port);
+    snprintf(node->url, sizeof(node->url), "%s", url);
     return 0;
 }
 
@@ -2874,13 +3093,29 @@ static int parse_args(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
         case O_URL:
-            if (parse_url(optarg) != 0) {
+            if (nnodes == LG_MAX_NODES) {
+                fprintf(stderr, "gavel-load: at most %d --url\n", LG_MAX_NODES);
+                return -1;
+            }
+            if (parse_url(optarg, &nodes[nnodes]) != 0) {
                 fprintf(stderr, "gavel-load: --url must be http://HOST:PORT (IPv4)\n");
                 return -1;
             }
+            nnodes++;
             break;
         case O_PID:
-            opt.server_pid = atoi(optarg);
+            if (npids == LG_MAX_NODES) {
+                fprintf(stderr, "gavel-load: at most %d --server-pid\n", LG_MAX_NODES);
+                return -1;
+            }
+            server_pids[npids] = atoi(optarg);
+            if (server_pids[npids] <= 0) {
+                fprintf(stderr, "gavel-load: --server-pid must be a process id\n");
+                return -1;
+            }
+            if (!npids)
+                opt.server_pid = server_pids[0];
+            npids++;
             break;
         case O_AUC:
             opt.auctions = atoi(optarg);
@@ -2997,7 +3232,7 @@ static int parse_args(int argc, char **argv)
             return -1;
         }
     }
-    if (!opt.url[0] || optind != argc) {
+    if (!nnodes || optind != argc) {
         usage(stderr);
         return -1;
     }
@@ -3048,6 +3283,7 @@ int main(int argc, char **argv)
         a->ring = calloc((size_t)ring_size, sizeof(*a->ring));
         a->close_sent_lot = -1;
         a->leader = -1;
+        a->node = i % nnodes;
         if (!a->m || !a->budget || !a->slots || !a->ring)
             return 70;
         for (int k = 0; k < per; k++) {
@@ -3056,6 +3292,7 @@ int main(int argc, char **argv)
             m->idx = k;
             m->user = u++;
             m->manager = k < opt.managers;
+            m->node = (i + k) % nnodes;
             conn_order[i * per + k] = m;
         }
         for (int k = 0; k < opt.managers; k++) {
@@ -3067,7 +3304,9 @@ int main(int argc, char **argv)
     }
 
     loop = uv_default_loop();
-    pool = lg_pool_new(loop, &opt.addr, opt.host, opt.http_conns, opt.http_timeout_ms);
+    for (int k = 0; k < nnodes; k++)
+        pools[k] =
+            lg_pool_new(loop, &nodes[k].addr, nodes[k].host, opt.http_conns, opt.http_timeout_ms);
     uv_timer_t *timers[] = {&tick_timer,  &sample_timer, &stop_timer, &drain_timer,
                             &sweep_timer, &window_timer, &storm_timer};
     for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++)
@@ -3085,13 +3324,28 @@ int main(int argc, char **argv)
     uv_signal_init(loop, &sigint_h);
     uv_signal_start(&sigint_h, on_sigint, SIGINT);
     if (opt.server_pid) {
+        for (int i = 0; i < npids; i++)
+            if (proc_rss_split_of(server_pids[i], NULL, NULL) < 0) {
+                fprintf(stderr, "gavel-load: cannot read /proc/%d/status\n", server_pids[i]);
+                return 64;
+            }
         srv.rss_start_kib = proc_rss_kib();
-        if (srv.rss_start_kib < 0) {
-            fprintf(stderr, "gavel-load: cannot read /proc/%d/status\n", opt.server_pid);
-            return 64;
-        }
         sample();
         uv_timer_start(&sample_timer, sample_cb, 1000, 1000);
+    }
+    if (nnodes > 1) {
+        char list[LG_MAX_NODES * 40] = "";
+        for (int k = 0; k < nnodes; k++)
+            snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%d %s", k ? ", " : "", k,
+                     nodes[k].host);
+        logf_("%d nodes (%s); %s", nnodes, list,
+              opt.storm_users > 0 ? "sign-in storm user i through node i % N"
+                                  : "setup through node 0, auction a created through node a % N, "
+                                    "its member m connected through node (a + m) % N");
+        if (npids > 0 && npids != nnodes)
+            logf_("warning: %d --server-pid for %d --url: the server's CPU and RSS are the sums "
+                  "over those %d processes",
+                  npids, nnodes, npids);
     }
     if (opt.storm_users > 0) {
         phase_storm();
