@@ -255,18 +255,19 @@ void auction_service_cluster_presence(auction_service_t *svc, const char *data, 
         p->online[m] = in.online[m];
     }
     p->spectators = in.spectators;
-    p->until_ms = svc_mono_ms() + svc->deps.lease_ms;
+    p->until_ms = svc_mono_ms() + 2 * svc->deps.lease_ms; /* told again every lease */
     if (changed)
         svc_presence_schedule(svc, l);
 }
 
-/* Tells the other nodes again who is in each room here (so a node that missed it, or loaded the
- * auction since, learns it), and publishes rooms where another node's word ran out. */
-static void svc_presence_look(auction_service_t *svc, auction_live_t *l)
+/* Tells the other nodes again who is in each room here (tell: every fourth look, once a lease, so
+ * a node that missed it, or loaded the auction since, learns it; a word lasts two leases), and
+ * publishes rooms where another node's word ran out. */
+static void svc_presence_look(auction_service_t *svc, auction_live_t *l, int tell)
 {
     char room[HUB_ROOM_MAX];
     snprintf(room, sizeof(room), "auction:%s", l->id);
-    if (hub_room_size(svc->deps.hub, room) > 0) {
+    if (tell && hub_room_size(svc->deps.hub, room) > 0) {
         int online[ENGINE_MAX_MANAGERS], spectators;
         svc_presence_local(svc, l, online, &spectators);
         svc_cluster_presence_tell(svc, l, online, spectators);
@@ -437,10 +438,10 @@ void svc_cluster_look(auction_service_t *svc)
     svc_renew(svc);
     svc_take_free(svc);
     int64_t now = svc_mono_ms();
-    int repairs = 0;
+    int repairs = 0, tell = svc->look_round++ % 4 == 0;
     for (auction_live_t *l = svc->lives, *next; l; l = next) {
         next = l->next;
-        svc_presence_look(svc, l);
+        svc_presence_look(svc, l, tell);
         if (l->follower && repairs < SVC_REPAIR_MAX && now - l->followed_ms >= svc->deps.lease_ms) {
             repairs++;
             svc_follow_repair(svc, l); /* may drop l */

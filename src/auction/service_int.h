@@ -202,6 +202,7 @@ struct auction_service_s {
     uv_timer_t cluster_timer; /* cluster: renews leases, takes free ones, repairs followers */
     int cluster_timer_on;
     uint64_t lease_round;
+    uint64_t look_round; /* cluster: looks so far */
 };
 
 /* ---- service.c ---- */
