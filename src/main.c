@@ -241,9 +241,12 @@ static int app_start(app_t *app, const char *host, int port)
          * backup's read transaction may last seconds) */
         rc = rc ? rc : store_busy_limit(app->checkpoint_store, 5);
     }
-    auction_deps_t deps = {app->loop, app->store,  app->commit_store, app->checkpoint_store,
-                           app->hub,  &app->clock, app->cfg.node_id,  app->cfg.lease_ms,
-                           NULL};
+    /* a cluster's node: the periodic look at the leases reads on a connection of its own */
+    if (!rc && app->cfg.node_id[0])
+        rc = store_open(&app->look_store, where);
+    auction_deps_t deps = {app->loop, app->store,     app->commit_store, app->checkpoint_store,
+                           app->hub,  &app->clock,    app->cfg.node_id,  app->cfg.lease_ms,
+                           NULL,      app->look_store};
     rc = rc ? rc : api_forward_start(app);
     rc = rc ? rc : api_forward_bus_new(app);
     deps.bus = app->bus;
@@ -310,7 +313,8 @@ static void app_free(app_t *app)
     api_forward_free(app);
     store_close(app->commit_store);
     store_close(app->checkpoint_store);
-    app->commit_store = app->checkpoint_store = NULL;
+    store_close(app->look_store);
+    app->commit_store = app->checkpoint_store = app->look_store = NULL;
     ws_server_free(app->ws);
     hub_free(app->hub);
     http_server_free(app->http);

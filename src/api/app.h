@@ -95,6 +95,7 @@ typedef struct app_s {
     store_t *store;
     store_t *commit_store;     /* the auction service's writer thread's own connection */
     store_t *checkpoint_store; /* and its checkpointer's */
+    store_t *look_store;       /* a cluster's node: the periodic look at the leases' own */
     gv_clock_t clock;
     router_t router;
     http_server_t *http;

@@ -203,6 +203,11 @@ static int ops_write_cluster(app_t *app, buf_t *out)
                                         "From an owner's publish of events to their receipt by "
                                         "another node (wall clocks).",
                                         &st->cluster.publish_lag);
+    rc = rc ? rc
+            : metrics_hist_family_write(out, "gavel_cluster_look_seconds",
+                                        "One periodic look at the leases, followers and rooms, "
+                                        "on the loop thread.",
+                                        &st->cluster.look_seconds);
     return rc ? GV_ENOMEM : api_forward_metrics(app, out);
 }
 

@@ -30,6 +30,8 @@ typedef struct {
     const char *node_id; /* a cluster's node: this one's id (NULL or "": one node alone) */
     int64_t lease_ms;    /* a cluster's node: the lease time of an auction's owner */
     bus_t *bus;          /* a cluster's node: the messages to the other nodes (may be down) */
+    store_t *look_store; /* a cluster's node: the periodic look's own connection, used on a thread
+                            of the pool (NULL: the look runs on the loop with store) */
 } auction_deps_t;
 
 /* Loop-health numbers of the group commit, for /metrics. */
@@ -43,13 +45,14 @@ typedef struct {
     uint64_t release_turns;        /* loop turns that released part of a committed batch */
     uint64_t events_published;     /* committed events broadcast to their rooms */
     struct {
-        uint64_t published;         /* events sent to the other nodes */
-        uint64_t publish_failed;    /* frames the bus could not take (the store repairs them) */
-        uint64_t followed;          /* events of other nodes applied here */
-        uint64_t repairs;           /* gaps filled from the store */
-        uint64_t bad_messages;      /* frames that were not one */
-        uint64_t takes, losses;     /* leases taken; lost to another node */
-        metrics_hist_t publish_lag; /* owner's publish to a follower's receipt (wall clocks) */
+        uint64_t published;          /* events sent to the other nodes */
+        uint64_t publish_failed;     /* frames the bus could not take (the store repairs them) */
+        uint64_t followed;           /* events of other nodes applied here */
+        uint64_t repairs;            /* gaps filled from the store */
+        uint64_t bad_messages;       /* frames that were not one */
+        uint64_t takes, losses;      /* leases taken; lost to another node */
+        metrics_hist_t publish_lag;  /* owner's publish to a follower's receipt (wall clocks) */
+        metrics_hist_t look_seconds; /* one periodic look, on the loop */
     } cluster;
 } auction_service_stats_t;
 

@@ -82,12 +82,14 @@ static int svc_follow_one(void *ctx, const char *json, size_t len)
     engine_event_t ev;
     int rc = o ? svc_event_parse(l, o, &ev) : GV_EINVALID_REQUEST;
     json_decref(o);
-    if (rc || ev.seq <= l->view.seq)
-        return rc;
+    if (rc)
+        return f->gap = 1, rc; /* not an event of it: its copy cannot follow */
+    if (ev.seq <= l->view.seq)
+        return 0;
     if (ev.seq != l->view.seq + 1)
         return f->gap = 1, GV_ENOT_FOUND;
     if (engine_event_apply(&l->eng, &ev) != 0 || engine_event_apply(&l->view, &ev) != 0)
-        return GV_EDB;
+        return f->gap = 1, GV_EDB;
     if (ev.type == ENGINE_EV_RESET) {
         l->epoch++;
         l->view_epoch++;
@@ -111,7 +113,7 @@ static int svc_follow_row(void *ctx, const store_auction_event_t *row)
 }
 
 /* Reads what the follower misses from the log (a gap, a lost message, a reconnect). */
-static void svc_follow_repair(auction_service_t *svc, auction_live_t *l)
+static int svc_follow_repair(auction_service_t *svc, auction_live_t *l)
 {
     svc_follow_t f = {svc, l, uv_hrtime(), 0, 0};
     int rc = store_auction_events_each(svc->deps.store, l->id, l->view.seq, 0, svc_follow_row, &f);
@@ -121,8 +123,25 @@ static void svc_follow_repair(auction_service_t *svc, auction_live_t *l)
         svc->stats.cluster.followed += f.applied;
         svc_tell_league(svc, l);
     }
-    if (rc && rc != GV_EUNAVAILABLE && rc != GV_EDB_BUSY && f.gap)
-        svc_live_reload(svc, l);
+    if (rc &&
+        f.gap) /* the log itself has a gap or a row that cannot follow: rebuild, never guess */
+        return svc_live_reload(svc, l);
+    return rc;
+}
+
+int svc_cluster_rewind(auction_service_t *svc, auction_live_t *l)
+{
+    engine_deinit(&l->eng);
+    l->dirty = 0;
+    if (engine_clone(&l->eng, &l->view) != 0) {
+        memset(&l->eng, 0, sizeof(l->eng)); /* (nothing to free) */
+        return svc_live_reload(svc, l);
+    }
+    l->epoch = l->view_epoch;
+    int rc = svc_follow_repair(svc, l); /* (may drop l when the log cannot be followed) */
+    if (auction_service_find(svc, l->id) == l)
+        svc_timer_arm(l);
+    return rc;
 }
 
 void auction_service_cluster_events(auction_service_t *svc, const char *data, size_t len)
@@ -135,8 +154,9 @@ void auction_service_cluster_events(auction_service_t *svc, const char *data, si
         return;
     }
     auction_live_t *l = auction_service_find(svc, h.auction);
-    if (!l || !l->follower)
-        return; /* ours, or no one here looks at it: the store has it when they do */
+    if (!l || !l->follower || l->dirty)
+        return; /* ours; or no one here looks at it (the store has it when they do); or it lost
+                   its lease with a commit in flight, which fails and rewinds it to the log */
     int64_t lag = svc_wall_us() - h.sent_us;
     metrics_hist_observe(&svc->stats.cluster.publish_lag, lag > 0 ? (double)lag / 1e6 : 0);
     svc_follow_t f = {svc, l, uv_hrtime(), 0, 0};
@@ -145,10 +165,8 @@ void auction_service_cluster_events(auction_service_t *svc, const char *data, si
     l->followed_ms = svc_mono_ms();
     if (f.applied)
         svc_tell_league(svc, l);
-    if (rc && f.gap)
+    if (rc) /* a gap, or a frame it cannot apply: the log says what it missed */
         svc_follow_repair(svc, l);
-    else if (rc)
-        svc_live_reload(svc, l);
 }
 
 void auction_service_cluster_deleted(auction_service_t *svc, const char *auction_id)
@@ -170,7 +188,7 @@ void auction_service_cluster_bus_up(auction_service_t *svc)
         return;
     for (auction_live_t *l = svc->lives, *next; l; l = next) {
         next = l->next;
-        if (l->follower)
+        if (l->follower && !l->dirty)
             svc_follow_repair(svc, l);
     }
 }
@@ -287,10 +305,12 @@ static void svc_presence_look(auction_service_t *svc, auction_live_t *l, int tel
  * (what the last owner committed), then lots overdue close and the clock runs. */
 static int svc_promote(auction_service_t *svc, auction_live_t *l, int64_t epoch)
 {
-    if (l->follower) { /* (a live that cannot be read back is dropped) */
-        int rc = svc_live_reload(svc, l);
+    if (l->follower) {
+        /* what it missed goes to its clients first (a reload would jump over it); then the
+         * outcomes the last owner recorded are known here */
+        int rc = svc_follow_repair(svc, l);
         if (rc)
-            return rc;
+            return rc; /* (its lease is held: the next renewal takes it again) */
         rc = svc_outcomes_known(svc, l);
         if (rc)
             return rc;
@@ -324,10 +344,12 @@ static void svc_demote(auction_service_t *svc, auction_live_t *l)
 static int svc_take(auction_service_t *svc, const char *id)
 {
     int64_t epoch = 0;
+    auction_live_t *l = auction_service_find(svc, id);
+    if (l && l->dirty)
+        return GV_EUNAVAILABLE; /* a commit of it in flight: once it is known (next look) */
     int rc = store_lease_take(svc->deps.store, id, svc->deps.node_id, svc->deps.lease_ms, &epoch);
     if (rc)
         return rc;
-    auction_live_t *l = auction_service_find(svc, id);
     if (!l) {
         store_auction_t row;
         rc = store_auction_get(svc->deps.store, id, &row);
@@ -370,6 +392,7 @@ static void svc_id_free(svc_id_list_t *v)
 {
     free(v->ids);
     free(v->epochs);
+    *v = (svc_id_list_t){0};
 }
 
 static int svc_renewed_one(void *ctx, const char *id, int64_t epoch)
@@ -382,39 +405,44 @@ static int svc_free_one(void *ctx, const char *id)
     return svc_id_add(ctx, id, 0);
 }
 
-/* Renews this node's leases: an auction it runs whose lease is not among them (or at another
- * epoch) is lost; a lease it holds but does not run (a restart under the same node id) is taken
- * again, with a new epoch. */
-static void svc_renew(auction_service_t *svc)
+/* What a look reads from the store: this node's renewed leases and free or expired ones. Read
+ * on the loop's connection (svc_cluster_look), or on the look's own connection on a thread of
+ * the pool (the periodic look: a renewal waits for the row locks of this node's writer's
+ * commit in flight, and its own commit flushes the log, tens of milliseconds under load that
+ * the loop would not serve). */
+typedef struct {
+    uv_work_t req;
+    auction_service_t *svc;
+    store_t *st;
+    svc_id_list_t held, free_ids;
+    int renew_rc, free_rc;
+    uint64_t t0; /* when the look began (uv_hrtime) */
+} svc_look_t;
+
+static void svc_look_read(svc_look_t *k)
 {
-    svc_id_list_t held = {0};
-    if (store_lease_renew(svc->deps.store, svc->deps.node_id, svc->deps.lease_ms, svc_renewed_one,
-                          &held) != 0) {
-        svc_id_free(&held);
-        return; /* the store is away: nothing can commit; look again next time */
-    }
+    auction_service_t *svc = k->svc;
+    k->renew_rc =
+        store_lease_renew(k->st, svc->deps.node_id, svc->deps.lease_ms, svc_renewed_one, &k->held);
+    k->free_rc = store_lease_free_each(k->st, SVC_TAKE_MAX, svc_free_one, &k->free_ids);
+}
+
+/* Acts on a renewal: an auction this node runs whose lease is not among the renewed ones (or at
+ * another epoch) is lost; a lease it holds but does not run (a restart under the same node id)
+ * is taken again, with a new epoch. */
+static void svc_renewed(auction_service_t *svc, const svc_id_list_t *held)
+{
     uint64_t round = ++svc->lease_round;
-    for (size_t i = 0; i < held.n; i++) {
-        auction_live_t *l = auction_service_find(svc, held.ids[i]);
-        if (l && !l->follower && l->lease_epoch == held.epochs[i])
+    for (size_t i = 0; i < held->n; i++) {
+        auction_live_t *l = auction_service_find(svc, held->ids[i]);
+        if (l && !l->follower && l->lease_epoch == held->epochs[i])
             l->lease_round = round;
         else
-            svc_take(svc, held.ids[i]);
+            svc_take(svc, held->ids[i]);
     }
     for (auction_live_t *l = svc->lives; l; l = l->next)
         if (!l->follower && l->lease_round != round && l->eng.status != ENGINE_COMPLETED)
             svc_demote(svc, l);
-    svc_id_free(&held);
-}
-
-/* Takes free and expired leases (a dead or stalled owner's, a new auction's). */
-static void svc_take_free(auction_service_t *svc)
-{
-    svc_id_list_t free_ids = {0};
-    if (store_lease_free_each(svc->deps.store, SVC_TAKE_MAX, svc_free_one, &free_ids) == 0)
-        for (size_t i = 0; i < free_ids.n; i++)
-            svc_take(svc, free_ids.ids[i]);
-    svc_id_free(&free_ids);
 }
 
 /* Reads who runs follower l (cached until its lease would run out). */
@@ -427,36 +455,87 @@ static void svc_owner_read(auction_service_t *svc, auction_live_t *l)
     l->owner_until_ms = lease.remaining_ms > 0 ? svc_mono_ms() + lease.remaining_ms : 0;
 }
 
-/* A follower that heard nothing for a lease's time may have missed the last frame of a run
- * (a gap shows only at the next one): its log is read. At most SVC_REPAIR_MAX a look, so a node
- * following thousands of quiet auctions spends little of a loop turn on them; the owner is read
- * only when a command needs it (auction_service_owner). */
-void svc_cluster_look(auction_service_t *svc)
+/* The rest of a look, on the loop, once the store was read: the renewal acted on (skipped when
+ * the store is away: nothing can commit then; look again next time), free leases taken, each
+ * room's presence told (once a lease), and followers that heard nothing for a lease read from
+ * the log (a gap shows only at the next frame; at most SVC_REPAIR_MAX a look, so a node
+ * following thousands of quiet auctions spends little of a loop turn on them; a follower's
+ * owner is read only when a command needs it: auction_service_owner). */
+static void svc_look_apply(svc_look_t *k)
 {
-    if (!svc_clustered(svc) || svc->stopped)
-        return;
-    svc_renew(svc);
-    svc_take_free(svc);
+    auction_service_t *svc = k->svc;
+    if (k->renew_rc == 0)
+        svc_renewed(svc, &k->held);
+    for (size_t i = 0; k->free_rc == 0 && i < k->free_ids.n; i++)
+        svc_take(svc, k->free_ids.ids[i]);
     int64_t now = svc_mono_ms();
     int repairs = 0, tell = svc->look_round++ % 4 == 0;
     for (auction_live_t *l = svc->lives, *next; l; l = next) {
         next = l->next;
         svc_presence_look(svc, l, tell);
-        if (l->follower && repairs < SVC_REPAIR_MAX && now - l->followed_ms >= svc->deps.lease_ms) {
+        if (l->follower && !l->dirty && repairs < SVC_REPAIR_MAX &&
+            now - l->followed_ms >= svc->deps.lease_ms) {
             repairs++;
             svc_follow_repair(svc, l); /* may drop l */
         }
     }
+    metrics_hist_observe(&svc->stats.cluster.look_seconds, (double)(uv_hrtime() - k->t0) / 1e9);
+    svc_id_free(&k->held);
+    svc_id_free(&k->free_ids);
 }
 
+void svc_cluster_look(auction_service_t *svc)
+{
+    if (!svc_clustered(svc) || svc->stopped)
+        return;
+    svc_look_t k = {.svc = svc, .st = svc->deps.store, .t0 = uv_hrtime()};
+    svc_look_read(&k);
+    svc_look_apply(&k);
+}
+
+static void svc_look_work(uv_work_t *req)
+{
+    svc_look_read(req->data);
+}
+
+static void svc_look_done(uv_work_t *req, int status)
+{
+    svc_look_t *k = req->data;
+    auction_service_t *svc = k->svc;
+    svc->look_busy = 0;
+    if (status == 0 && !svc->stopped)
+        svc_look_apply(k);
+    svc_id_free(&k->held);
+    svc_id_free(&k->free_ids);
+    free(k);
+}
+
+/* The periodic look: its store part on the pool with the look's own connection when there is one
+ * (one look at a time), else all on the loop. */
 static void svc_on_cluster_timer(uv_timer_t *t)
 {
-    svc_cluster_look(t->data);
+    auction_service_t *svc = t->data;
+    if (!svc->deps.look_store) {
+        svc_cluster_look(svc);
+        return;
+    }
+    svc_look_t *k = svc->look_busy ? NULL : calloc(1, sizeof(*k));
+    if (!k)
+        return; /* the last one still reads (or out of memory): next time */
+    *k = (svc_look_t){.svc = svc, .st = svc->deps.look_store, .t0 = uv_hrtime()};
+    k->req.data = k;
+    if (uv_queue_work(svc->deps.loop, &k->req, svc_look_work, svc_look_done) != 0) {
+        free(k);
+        return;
+    }
+    svc->look_busy = 1;
 }
 
 int svc_cluster_start(auction_service_t *svc)
 {
     metrics_hist_init(&svc->stats.cluster.publish_lag, svc_lag_bounds,
+                      sizeof(svc_lag_bounds) / sizeof(svc_lag_bounds[0]));
+    metrics_hist_init(&svc->stats.cluster.look_seconds, svc_lag_bounds,
                       sizeof(svc_lag_bounds) / sizeof(svc_lag_bounds[0]));
     if (!svc_clustered(svc))
         return 0;

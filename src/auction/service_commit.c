@@ -684,7 +684,9 @@ static void svc_reload_dirty(auction_service_t *svc)
 {
     for (auction_live_t *l = svc->lives, *next; l; l = next) {
         next = l->next;
-        if (l->dirty)
+        if (l->dirty && svc_clustered(svc))
+            svc_cluster_rewind(svc, l); /* another node may have written since */
+        else if (l->dirty)
             svc_live_reload(svc, l);
     }
 }
@@ -773,8 +775,8 @@ static void svc_inflight_done(auction_service_t *svc, svc_batch_t *b)
               store_errmsg(svc->deps.commit_store ? svc->deps.commit_store : svc->deps.store));
     svc_batch_t *after = svc->cur; /* decided on top of what failed: it fails too */
     svc->cur = NULL;
-    svc_reload_dirty(svc);   /* before any answer, so a command it queues sees the store's state */
-    if (b->rc == GV_EFENCED) /* another node took an auction of it: find which, stop its clock */
+    svc_reload_dirty(svc);  /* before any answer, so a command it queues sees the store's state */
+    if (svc_clustered(svc)) /* another node may have taken an auction of it: stop its clock */
         svc_cluster_look(svc);
     svc_batch_finish(svc, b, GV_EUNAVAILABLE);
     if (after)

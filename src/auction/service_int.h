@@ -203,6 +203,7 @@ struct auction_service_s {
     int cluster_timer_on;
     uint64_t lease_round;
     uint64_t look_round; /* cluster: looks so far */
+    int look_busy;       /* cluster: a look reads the store on the pool */
 };
 
 /* ---- service.c ---- */
@@ -344,6 +345,11 @@ void svc_cluster_look(auction_service_t *svc);
 /* svc_cluster_publish publishes the committed events of b to the other nodes (one frame per run
  * of events of one auction); a failure is counted, the followers repair from the store. */
 void svc_cluster_publish(auction_service_t *svc, const svc_batch_t *b);
+
+/* svc_cluster_rewind takes a live whose working state went ahead of what it committed (a failed
+ * commit) back to its committed view, then on to what the log holds now (another node may have
+ * committed since: those events go to its clients, in order), and arms its timer. 0 or GV_E*. */
+int svc_cluster_rewind(auction_service_t *svc, auction_live_t *l);
 
 /* svc_cluster_loaded makes a freshly loaded auction a follower (in a cluster). */
 void svc_cluster_loaded(auction_service_t *svc, auction_live_t *l);
