@@ -242,8 +242,12 @@ static int app_start(app_t *app, const char *host, int port)
         rc = rc ? rc : store_busy_limit(app->checkpoint_store, 5);
     }
     /* a cluster's node: the periodic look at the leases reads on a connection of its own */
-    if (!rc && app->cfg.node_id[0])
+    if (!rc && app->cfg.node_id[0]) {
         rc = store_open(&app->look_store, where);
+        /* a renewal lost in a crash only shortens a lease; one that waited for its flush would
+         * hold every row of this node's auctions from the writer meanwhile */
+        rc = rc ? rc : store_lazy_commits(app->look_store);
+    }
     auction_deps_t deps = {app->loop, app->store,     app->commit_store, app->checkpoint_store,
                            app->hub,  &app->clock,    app->cfg.node_id,  app->cfg.lease_ms,
                            NULL,      app->look_store};

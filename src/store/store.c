@@ -47,6 +47,13 @@ int store_bulk(store_t *s, int on)
     return s->ops->bulk ? s->ops->bulk(s, on) : 0;
 }
 
+int store_lazy_commits(store_t *s)
+{
+    if (s == NULL)
+        return GV_EINTERNAL;
+    return s->ops->lazy_commits ? s->ops->lazy_commits(s) : 0;
+}
+
 int store_claim(store_t *s, const char *name)
 {
     if (s == NULL || name == NULL)

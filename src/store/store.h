@@ -125,6 +125,13 @@ int store_disk_full(void);
  * 0 or GV_E*. */
 int store_bulk(store_t *s, int on);
 
+/* store_lazy_commits makes s's commits return before they are on disk (PostgreSQL's
+ * synchronous_commit off, kept across reconnects: a crash of the database may lose the last ones,
+ * whole, never a part; and a transaction holds its row locks only until its commit is written,
+ * not flushed). For a connection whose writes may be lost: a cluster's lease renewals. SQLite:
+ * nothing changes. 0 or GV_E*. */
+int store_lazy_commits(store_t *s);
+
 /* store_claim makes s the only holder of name on its database for as long as s is open: a claim of
  * the same name by another store (another process, another machine) fails with GV_ECONFLICT.
  * PostgreSQL: a session lock, taken again after a reconnect; when another holder took it

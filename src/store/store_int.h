@@ -60,6 +60,7 @@ typedef struct store_ops_s {
     int (*tx_open)(store_t *s); /* 1 when a transaction is open on s, else 0 */
     int (*savepoint)(store_t *s, store_sp_op_t op);
     int (*bulk)(store_t *s, int on);            /* NULL: the backend has no round trips to save */
+    int (*lazy_commits)(store_t *s);            /* NULL: every commit is durable */
     int (*claim)(store_t *s, const char *name); /* NULL: the data directory's lock does it */
 
     /* Accounts: the contracts of store.h. Strings that will be read back into a fixed-size field

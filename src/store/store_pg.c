@@ -425,8 +425,17 @@ static void pg_close(store_t *s)
  * like SQLite's busy timeout, durable commits. */
 static int pg_configure(store_pg_t *sp)
 {
-    return store_pg_exec(sp, "SET client_min_messages = warning; SET lock_timeout = '5s'; "
-                             "SET synchronous_commit = on; SET TIME ZONE 'UTC'");
+    return store_pg_exec(sp, sp->lazy ? "SET client_min_messages = warning; SET lock_timeout = "
+                                        "'5s'; SET synchronous_commit = off; SET TIME ZONE 'UTC'"
+                                      : "SET client_min_messages = warning; SET lock_timeout = "
+                                        "'5s'; SET synchronous_commit = on; SET TIME ZONE 'UTC'");
+}
+
+static int pg_lazy_commits(store_t *s)
+{
+    store_pg_t *sp = store_pg_of(s);
+    sp->lazy = 1;
+    return pg_configure(sp);
 }
 
 static void pg_no_notices(void *arg, const char *message)
@@ -834,6 +843,7 @@ static const store_ops_t pg_ops = {
     .tx_open = pg_tx_open,
     .savepoint = pg_savepoint,
     .bulk = pg_bulk,
+    .lazy_commits = pg_lazy_commits,
     .claim = pg_claim,
     .user_ensure = store_pg_user_ensure,
     .user_get = store_pg_user_get,

@@ -14,6 +14,7 @@ typedef struct {
     PGconn *conn;
     int in_tx;            /* a transaction this store began is open */
     int bulk;             /* store_bulk: its transactions are pipelined */
+    int lazy;             /* store_lazy_commits: synchronous_commit off */
     int piped;            /* this transaction's statements are queued, answers unread */
     uint64_t prepared[2]; /* bit n: statement slot n is prepared on this connection */
     int16_t *queue;       /* what each queued statement is (a slot it prepares, or PG_Q_*) */
