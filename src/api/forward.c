@@ -35,6 +35,7 @@ typedef struct fwd_wait_s {
     fwd_bid_fn bid;
     fwd_control_fn control;
     void *ctx;
+    int unsent; /* the bus did not take it: answered 503 on the next turn */
 } fwd_wait_t;
 
 struct api_forward_s {
@@ -89,7 +90,8 @@ static void fwd_fail(fwd_wait_t *w)
 static void fwd_on_timeout(uv_timer_t *t)
 {
     fwd_wait_t *w = t->data;
-    w->fw->timeouts++;
+    if (!w->unsent) /* (an unsent one was counted as such) */
+        w->fw->timeouts++;
     fwd_fail(fwd_take(w->fw, w->id));
 }
 
@@ -125,8 +127,10 @@ static void fwd_send(app_t *app, const char *owner, json_t *msg, fwd_wait_t *w)
                                               fwd_on_delivered, fw, w->id)
                         : GV_EUNAVAILABLE;
     free(text);
-    if (rc)
+    if (rc) {
         fw->unsent++;
+        w->unsent = 1;
+    }
     /* unsent: answered 503 from the timer on the next turn, never inside the caller */
     uv_timer_start(&w->timer, fwd_on_timeout, rc ? 0 : FWD_TIMEOUT_MS, 0);
 }
@@ -298,10 +302,12 @@ static void fwd_decide(app_t *app, json_t *m, fwd_job_t *j)
     if (!j->live) {
         bid_outcome_rejected(&j->o, 503, err_api_code(GV_EUNAVAILABLE),
                              "The auction is moving to another server; try again.", NULL);
-        if (bid)
+        if (bid) {
             fwd_reply_bid(j);
-        else
-            fwd_reply_rc(app, j->from, j->id, GV_EUNAVAILABLE), free(j);
+        } else {
+            fwd_reply_rc(app, j->from, j->id, GV_EUNAVAILABLE);
+            free(j);
+        }
         return;
     }
     if (bid) {

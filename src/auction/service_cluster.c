@@ -308,6 +308,15 @@ static void svc_presence_look(auction_service_t *svc, auction_live_t *l, uint64_
 
 /* ---- leases -------------------------------------------------------------------------------- */
 
+/* Marks l run here, under the lease this node took at epoch. */
+static void svc_mark_owned(auction_service_t *svc, auction_live_t *l, int64_t epoch)
+{
+    l->follower = 0;
+    l->lease_epoch = epoch;
+    snprintf(l->owner, sizeof(l->owner), "%s", svc->deps.node_id);
+    svc->stats.cluster.takes++;
+}
+
 /* Makes this node the owner of l at epoch: a follower's copy is rebuilt from the store first
  * (what the last owner committed), then lots overdue close and the clock runs. */
 static int svc_promote(auction_service_t *svc, auction_live_t *l, int64_t epoch)
@@ -322,10 +331,7 @@ static int svc_promote(auction_service_t *svc, auction_live_t *l, int64_t epoch)
         if (rc)
             return rc;
     }
-    l->follower = 0;
-    l->lease_epoch = epoch;
-    snprintf(l->owner, sizeof(l->owner), "%s", svc->deps.node_id);
-    svc->stats.cluster.takes++;
+    svc_mark_owned(svc, l, epoch);
     engine_cmd_t tick = {.type = ENGINE_CMD_TICK}; /* lots whose endsAt passed close now */
     auction_service_command(svc, l, &tick, NULL, NULL, NULL);
     svc_timer_arm(l);
@@ -372,34 +378,26 @@ static int svc_take(auction_service_t *svc, const char *id)
 }
 
 typedef struct {
-    char (*ids)[SVC_ID_MAX];
-    int64_t *epochs;
+    struct {
+        char id[SVC_ID_MAX];
+        int64_t epoch;
+    } * v;
     size_t n, cap;
 } svc_id_list_t;
 
-static int svc_id_add(svc_id_list_t *v, const char *id, int64_t epoch)
+static int svc_id_add(svc_id_list_t *l, const char *id, int64_t epoch)
 {
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 64;
-        void *ids = realloc(v->ids, cap * sizeof(*v->ids));
-        if (ids)
-            v->ids = ids;
-        void *ep = ids ? realloc(v->epochs, cap * sizeof(*v->epochs)) : NULL;
-        if (!ep)
-            return GV_ENOMEM;
-        v->epochs = ep;
-        v->cap = cap;
-    }
-    snprintf(v->ids[v->n], SVC_ID_MAX, "%s", id);
-    v->epochs[v->n++] = epoch;
+    if (svc_grow((void **)&l->v, &l->cap, l->n, sizeof(*l->v)))
+        return GV_ENOMEM;
+    snprintf(l->v[l->n].id, SVC_ID_MAX, "%s", id);
+    l->v[l->n++].epoch = epoch;
     return 0;
 }
 
-static void svc_id_free(svc_id_list_t *v)
+static void svc_id_free(svc_id_list_t *l)
 {
-    free(v->ids);
-    free(v->epochs);
-    *v = (svc_id_list_t){0};
+    free(l->v);
+    *l = (svc_id_list_t){0};
 }
 
 static int svc_renewed_one(void *ctx, const char *id, int64_t epoch)
@@ -441,11 +439,11 @@ static void svc_renewed(auction_service_t *svc, const svc_id_list_t *held)
 {
     uint64_t round = ++svc->lease_round;
     for (size_t i = 0; i < held->n; i++) {
-        auction_live_t *l = auction_service_find(svc, held->ids[i]);
-        if (l && !l->follower && l->lease_epoch == held->epochs[i])
+        auction_live_t *l = auction_service_find(svc, held->v[i].id);
+        if (l && !l->follower && l->lease_epoch == held->v[i].epoch)
             l->lease_round = round;
         else
-            svc_take(svc, held->ids[i]);
+            svc_take(svc, held->v[i].id);
     }
     for (auction_live_t *l = svc->lives; l; l = l->next)
         if (!l->follower && l->lease_round != round && l->eng.status != ENGINE_COMPLETED)
@@ -474,7 +472,7 @@ static void svc_look_apply(svc_look_t *k)
     if (k->renew_rc == 0)
         svc_renewed(svc, &k->held);
     for (size_t i = 0; k->free_rc == 0 && i < k->free_ids.n; i++)
-        svc_take(svc, k->free_ids.ids[i]);
+        svc_take(svc, k->free_ids.v[i].id);
     int64_t now = svc_mono_ms();
     int repairs = 0;
     uint64_t round = svc->look_round++;
@@ -575,35 +573,31 @@ void svc_cluster_loaded(auction_service_t *svc, auction_live_t *l)
     svc_owner_read(svc, l);
 }
 
-int svc_cluster_created(auction_service_t *svc, auction_live_t *l)
+/* Takes l's lease for this node and marks it run here (its state is the store's: nothing to
+ * rebuild). 0, or GV_ECONFLICT when another node runs it (l is left a follower), or GV_E*. */
+static int svc_hold(auction_service_t *svc, auction_live_t *l)
 {
-    if (!svc_clustered(svc))
-        return 0;
     int64_t epoch = 0;
     int rc =
         store_lease_take(svc->deps.store, l->id, svc->deps.node_id, svc->deps.lease_ms, &epoch);
-    if (rc) { /* a follower until a look takes it */
-        l->follower = 1;
-        return 0;
+    if (rc) {
+        l->follower = 1; /* until a look takes it */
+        return rc;
     }
-    l->lease_epoch = epoch;
-    snprintf(l->owner, sizeof(l->owner), "%s", svc->deps.node_id);
-    svc->stats.cluster.takes++;
+    svc_mark_owned(svc, l, epoch);
+    return 0;
+}
+
+int svc_cluster_created(auction_service_t *svc, auction_live_t *l)
+{
+    if (svc_clustered(svc))
+        svc_hold(svc, l);
     return 0;
 }
 
 int svc_cluster_recover_one(auction_service_t *svc, auction_live_t *l)
 {
-    if (!svc_clustered(svc))
-        return 1;
-    int64_t epoch = 0;
-    if (store_lease_take(svc->deps.store, l->id, svc->deps.node_id, svc->deps.lease_ms, &epoch))
-        return 0; /* another node runs it: follow */
-    l->follower = 0;
-    l->lease_epoch = epoch;
-    snprintf(l->owner, sizeof(l->owner), "%s", svc->deps.node_id);
-    svc->stats.cluster.takes++;
-    return 1;
+    return !svc_clustered(svc) || svc_hold(svc, l) == 0;
 }
 
 int auction_service_owner(auction_service_t *svc, auction_live_t *live, char *owner, size_t n)
