@@ -106,6 +106,12 @@ int auction_service_idle(const auction_service_t *svc);
 #define AUCTION_RELEASE_STEP 16
 void auction_service_set_release_budget(auction_service_t *svc, uint64_t ns);
 
+/* auction_service_set_log_limits sets the write-ahead log lengths (frames) at which the
+ * checkpointer has the log start over, by the writer's catch-up or by a restart checkpoint
+ * (tests: a short log; see SVC_CHECKPOINT_CATCH_UP_FRAMES). */
+void auction_service_set_log_limits(auction_service_t *svc, int catch_up_frames,
+                                    int restart_frames);
+
 /* auction_service_find / _by_league: the live auction, or NULL. */
 auction_live_t *auction_service_find(auction_service_t *svc, const char *id);
 auction_live_t *auction_service_by_league(auction_service_t *svc, const char *league_id);

@@ -404,8 +404,6 @@ static void svc_writer_main(void *arg)
         uv_mutex_unlock(&w->mu);
         svc_writer_catch_up(w);
         b->rc = svc_batch_write(w->st, b);
-        if (b->rc == 0)
-            __atomic_fetch_add(&w->rows, b->n_events + b->n_outcomes, __ATOMIC_RELAXED);
         uv_mutex_lock(&w->mu);
         w->job = NULL;
         w->done = b;
@@ -429,39 +427,59 @@ static void svc_thread_end(uv_thread_t *t, uv_mutex_t *mu, uv_cond_t *cv, int *q
 
 /* ---- the checkpointer ---------------------------------------------------------------------- */
 
-int svc_checkpoint_due(uint64_t rows, uint64_t rows_then, uint64_t ns, uint64_t ns_then)
+int svc_checkpoint_due(uint64_t frames, uint64_t frames_then, uint64_t ns, uint64_t ns_then)
 {
-    return rows - rows_then >= SVC_CHECKPOINT_ROWS ||
+    return frames - frames_then >= SVC_CHECKPOINT_FRAMES ||
            ns - ns_then >= (uint64_t)SVC_CHECKPOINT_IDLE_MS * 1000000u;
+}
+
+/* One look's copy: a passive checkpoint and, while the log is long enough to start over and each
+ * pass copied all it saw, up to SVC_CHECKPOINT_PASSES more for what was committed during the
+ * last, so that the writer's catch-up has a commit or two left to copy. *log and *copied are
+ * the last pass's. */
+static int svc_checkpoint_passes(svc_checkpointer_t *c, int catch_up, int *log, int *copied)
+{
+    int rc = store_checkpoint(c->st, 0, log, copied);
+    for (int i = 0; rc == 0 && i < SVC_CHECKPOINT_PASSES && *copied == *log && *log >= catch_up;
+         i++) {
+        int before = *log;
+        rc = store_checkpoint(c->st, 0, log, copied);
+        if (*log - before < SVC_CHECKPOINT_PASS_MIN) /* the next would be as short: stop */
+            break;
+    }
+    return rc;
 }
 
 static void svc_checkpointer_main(void *arg)
 {
     svc_checkpointer_t *c = arg;
-    uint64_t seen[2] = {0, 0}, now[2], rows_then = 0, ns_then = uv_hrtime();
+    uint64_t seen[2] = {0, 0}, now[2], frames_then = 0, ns_then = uv_hrtime();
     pthread_setname_np(pthread_self(), "gavel-ckpt");
     uv_mutex_lock(&c->mu);
     while (!c->quit) {
         uv_cond_timedwait(&c->cv, &c->mu, (uint64_t)SVC_CHECKPOINT_MS * 1000000u);
         if (c->quit)
             break;
-        uint64_t rows = __atomic_load_n(c->rows, __ATOMIC_RELAXED), ns = uv_hrtime();
-        if (!svc_checkpoint_due(rows, rows_then, ns, ns_then))
+        uint64_t frames = store_log_appended(c->log), ns = uv_hrtime();
+        if (!svc_checkpoint_due(frames, frames_then, ns, ns_then))
             continue;
         uv_mutex_unlock(&c->mu);
-        int frames = 0, copied = 0;
+        int catch_up = __atomic_load_n(&c->catch_up_frames, __ATOMIC_RELAXED);
+        int restart = __atomic_load_n(&c->restart_frames, __ATOMIC_RELAXED);
+        int log = 0, copied = 0;
         if (store_change_stamp(c->st, now) == 0 && (now[0] != seen[0] || now[1] != seen[1]) &&
-            store_checkpoint(c->st, 0, &frames, &copied) == 0) {
+            svc_checkpoint_passes(c, catch_up, &log, &copied) == 0) {
             memcpy(seen, now, sizeof(seen));
-            rows_then = rows;
-            ns_then = ns;
+            if (copied == log) { /* else a reader kept part of it: again at the next look */
+                frames_then = frames;
+                ns_then = ns;
+            }
             if (copied > 0)
                 __atomic_fetch_add(c->count, 1, __ATOMIC_RELAXED);
             /* all it saw is copied: the writer copies the rest between two commits */
-            if (copied == frames && frames >= SVC_CHECKPOINT_CATCH_UP_FRAMES)
+            if (copied == log && log >= catch_up)
                 __atomic_store_n(c->catch_up, 1, __ATOMIC_RELEASE);
-            if (frames > SVC_CHECKPOINT_RESTART_FRAMES &&
-                store_checkpoint(c->st, 1, &frames, &copied) == 0)
+            if (log > restart && store_checkpoint(c->st, 1, &log, &copied) == 0)
                 __atomic_fetch_add(c->restarts, 1, __ATOMIC_RELAXED);
         }
         uv_mutex_lock(&c->mu);
@@ -478,7 +496,9 @@ static int svc_checkpointer_start(auction_service_t *svc)
     c->count = &svc->stats.checkpoints;
     c->restarts = &svc->stats.checkpoint_restarts;
     c->catch_up = &svc->writer.catch_up;
-    c->rows = &svc->writer.rows;
+    c->log = svc->deps.commit_store;
+    c->catch_up_frames = SVC_CHECKPOINT_CATCH_UP_FRAMES;
+    c->restart_frames = SVC_CHECKPOINT_RESTART_FRAMES;
     if (uv_mutex_init(&c->mu) != 0)
         return GV_ENOMEM;
     if (uv_cond_init(&c->cv) != 0 || uv_thread_create(&c->thread, svc_checkpointer_main, c) != 0) {
@@ -847,6 +867,12 @@ int auction_service_idle(const auction_service_t *svc)
 void auction_service_set_release_budget(auction_service_t *svc, uint64_t ns)
 {
     svc->release_budget_ns = ns;
+}
+
+void auction_service_set_log_limits(auction_service_t *svc, int catch_up_frames, int restart_frames)
+{
+    __atomic_store_n(&svc->checkpointer.catch_up_frames, catch_up_frames, __ATOMIC_RELAXED);
+    __atomic_store_n(&svc->checkpointer.restart_frames, restart_frames, __ATOMIC_RELAXED);
 }
 
 void svc_commit_now(auction_service_t *svc)

@@ -135,6 +135,11 @@ int store_checkpoint(store_t *s, int restart, int *log_frames, int *copied)
     return rc;
 }
 
+uint64_t store_log_appended(store_t *s)
+{
+    return s->ops->log_appended(s);
+}
+
 int store_cache_limit(store_t *s, int kib)
 {
     return kib > 0 ? s->ops->cache_limit(s, kib) : GV_EINVALID_REQUEST;

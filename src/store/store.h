@@ -81,6 +81,11 @@ int store_checkpoint_auto(store_t *s, int on);
  * 0 (also when another connection kept it from finishing: try again later) or GV_EDB*. */
 int store_checkpoint(store_t *s, int restart, int *log_frames, int *copied);
 
+/* store_log_appended: how many pages (SQLite: write-ahead log frames) the commits on s have
+ * appended to the log since s was opened; callable from any thread while s commits. The rate of
+ * the log's growth, which is what a checkpoint has to copy. 0 on a store without such a log. */
+uint64_t store_log_appended(store_t *s);
+
 /* store_cache_limit bounds the memory s keeps of the database's pages to kib KiB (the default is
  * 64 MiB per connection; a connection that only appends or checkpoints needs far less). 0 or
  * GV_EDB*. */

@@ -50,6 +50,7 @@ typedef struct store_ops_s {
     int (*integrity_check)(store_t *s);
     int (*checkpoint_auto)(store_t *s, int on);
     int (*checkpoint)(store_t *s, int restart, int *log_frames, int *copied);
+    uint64_t (*log_appended)(store_t *s);
     int (*cache_limit)(store_t *s, int kib);
     int (*busy_limit)(store_t *s, int ms);
     int (*snapshot)(store_t *s, const char *path, store_snapshot_method_t method,

@@ -774,6 +774,12 @@ static int pg_checkpoint(store_t *s, int restart, int *log_frames, int *copied)
     return 0;
 }
 
+static uint64_t pg_log_appended(store_t *s)
+{
+    (void)s;
+    return 0;
+}
+
 static int pg_cache_limit(store_t *s, int kib)
 {
     (void)s;
@@ -834,6 +840,7 @@ static const store_ops_t pg_ops = {
     .integrity_check = pg_integrity_check,
     .checkpoint_auto = pg_checkpoint_auto,
     .checkpoint = pg_checkpoint,
+    .log_appended = pg_log_appended,
     .cache_limit = pg_cache_limit,
     .busy_limit = pg_busy_limit,
     .snapshot = pg_snapshot,

@@ -279,8 +279,29 @@ static int sqlite_sync_check(store_sqlite_t *ss)
     return err;
 }
 
+/* Runs after every commit on the connection: counts the frames the commit wrote to the log
+ * (SQLite's own count, the log's length, cannot tell a log that started over) and, while
+ * automatic checkpoints are on, copies a log of auto_frames or more back as SQLite's own hook
+ * would. */
+static int sqlite_wal_hook(void *arg, sqlite3 *db, const char *schema, int frames)
+{
+    store_sqlite_t *ss = arg;
+    sqlite3_file *log = NULL;
+    if (sqlite3_file_control(db, schema, SQLITE_FCNTL_JOURNAL_POINTER, &log) == SQLITE_OK) {
+        uint64_t n = store_sqlite_walbuf_frames(log);
+        uint64_t added = n >= ss->written ? n - ss->written : n; /* a new handle counts from 0 */
+        ss->written = n;
+        __atomic_fetch_add(&ss->appended, added, __ATOMIC_RELAXED);
+    }
+    if (ss->auto_frames > 0 && frames >= ss->auto_frames)
+        sqlite3_wal_checkpoint(db, schema);
+    return SQLITE_OK;
+}
+
 static int sqlite_configure(store_sqlite_t *ss)
 {
+    ss->auto_frames = 1000; /* SQLite's default */
+    sqlite3_wal_hook(ss->db, sqlite_wal_hook, ss);
     int rc = sqlite3_busy_timeout(ss->db, SQLITE_BUSY_TIMEOUT_MS);
     if (rc != SQLITE_OK)
         return store_sqlite_fail(ss, rc);
@@ -294,7 +315,7 @@ static int sqlite_configure(store_sqlite_t *ss)
     if (err == 0)
         err = sqlite_exec(ss, "PRAGMA foreign_keys=ON; "
                               "PRAGMA cache_size=-65536; PRAGMA mmap_size=0; "
-                              "PRAGMA journal_size_limit=67108864");
+                              "PRAGMA journal_size_limit=" STORE_SQLITE_LOG_LIMIT_TEXT);
     if (err == 0)
         err = store_sqlite_prepare(ss, "BEGIN IMMEDIATE", &ss->begin);
     if (err == 0)
@@ -554,11 +575,16 @@ static int sqlite_integrity_check(store_t *s)
     return err;
 }
 
+/* Not sqlite3_wal_autocheckpoint: that would replace sqlite_wal_hook, which does its work. */
 static int sqlite_checkpoint_auto(store_t *s, int on)
 {
-    store_sqlite_t *ss = store_sqlite_of(s);
-    int rc = sqlite3_wal_autocheckpoint(ss->db, on ? 1000 : 0); /* 1000 pages: SQLite's default */
-    return rc == SQLITE_OK ? 0 : store_sqlite_fail(ss, rc);
+    store_sqlite_of(s)->auto_frames = on ? 1000 : 0;
+    return 0;
+}
+
+static uint64_t sqlite_log_appended(store_t *s)
+{
+    return __atomic_load_n(&store_sqlite_of(s)->appended, __ATOMIC_RELAXED);
 }
 
 static int sqlite_checkpoint(store_t *s, int restart, int *log_frames, int *copied)
@@ -663,6 +689,7 @@ static const store_ops_t sqlite_ops = {
     .integrity_check = sqlite_integrity_check,
     .checkpoint_auto = sqlite_checkpoint_auto,
     .checkpoint = sqlite_checkpoint,
+    .log_appended = sqlite_log_appended,
     .cache_limit = sqlite_cache_limit,
     .busy_limit = sqlite_busy_limit,
     .snapshot = store_sqlite_snapshot,

@@ -29,6 +29,11 @@ typedef enum {
     STORE_SQ_COUNT
 } store_sq_id_t;
 
+/* The length a write-ahead log that started over is cut back to (SQLite's journal_size_limit):
+ * at least what the auction service lets it grow to (SVC_CHECKPOINT_RESTART_FRAMES), so that
+ * its file keeps its blocks and a commit's sync changes no file-system metadata. */
+#define STORE_SQLITE_LOG_LIMIT_TEXT "536870912" /* 512 MiB */
+
 #define STORE_SQLITE_STMT_SLOTS 512 /* statements cached by their SQL text's address */
 
 typedef struct {
@@ -45,6 +50,9 @@ typedef struct {
     sqlite3_stmt *cached[STORE_SQ_COUNT]; /* NULL until first used; finalized by close */
     store_sqlite_slot_t slots[STORE_SQLITE_STMT_SLOTS]; /* store_sqlite_stmt's cache */
     char err[256];                                      /* message of the last failure */
+    int auto_frames;   /* a commit that leaves the log this long copies it back; 0: never */
+    uint64_t written;  /* store_sqlite_walbuf_frames of the log's handle after the last commit */
+    uint64_t appended; /* frames this connection's commits appended to the log (atomic) */
 } store_sqlite_t;
 
 static inline store_sqlite_t *store_sqlite_of(store_t *s)
@@ -63,6 +71,11 @@ int store_sqlite_fail(store_sqlite_t *ss, int rc);
 /* store_sqlite_walbuf_vfs registers that VFS once per process (thread-safe) and returns
  * SQLITE_OK when it can be used. */
 int store_sqlite_walbuf_vfs(void);
+
+/* store_sqlite_walbuf_frames: the frames SQLite wrote through a write-ahead log's handle of that
+ * VFS since it was opened, a frame rewritten in place before its commit reached the file
+ * included; 0 for any other file. Only on the thread that uses the handle's connection. */
+uint64_t store_sqlite_walbuf_frames(sqlite3_file *file);
 
 /* store_sqlite_snapshot is the backend of store_snapshot (store_sqlite_backup.c). */
 int store_sqlite_snapshot(store_t *s, const char *path, store_snapshot_method_t method,

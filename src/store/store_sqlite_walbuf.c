@@ -23,6 +23,7 @@
  * write would be cut short, and one of 128 KiB would write nothing and report the disk full), so
  * everything goes out in pieces of 124 KiB. */
 #define WALBUF_PIECE ((size_t)0x1f000)
+#define WALBUF_FRAME_HEADER 24
 
 typedef struct {
     sqlite3_file base;  /* first: SQLite's handle; pMethods = &walbuf_methods */
@@ -30,6 +31,8 @@ typedef struct {
     unsigned char *buf; /* gathered bytes, to go to offset `at` */
     sqlite3_int64 at;
     size_t len, cap;
+    uint64_t frames; /* frames written through this handle: SQLite writes each frame's 24-byte
+                        header apart from its page */
 } walbuf_file_t;
 
 static sqlite3_vfs walbuf_vfs;
@@ -104,6 +107,8 @@ static int wf_write(sqlite3_file *file, const void *in, int n, sqlite3_int64 off
         memcpy(f->buf + (off - f->at), in, un);
         return SQLITE_OK;
     }
+    if (n == WALBUF_FRAME_HEADER)
+        f->frames++;
     if (f->len > 0 && (off != end || f->len + un > WALBUF_MAX)) {
         int rc = wf_flush(f);
         if (rc != SQLITE_OK)
@@ -193,6 +198,11 @@ static const sqlite3_io_methods walbuf_methods = {
     .xSectorSize = wf_sector,
     .xDeviceCharacteristics = wf_caps,
 };
+
+uint64_t store_sqlite_walbuf_frames(sqlite3_file *file)
+{
+    return file && file->pMethods == &walbuf_methods ? wf_of(file)->frames : 0;
+}
 
 /* A WAL file is wrapped; any other file is the default VFS's own handle, opened in place (this
  * VFS's szOsFile is larger than the default's, so it fits). */

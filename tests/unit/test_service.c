@@ -411,7 +411,8 @@ static void test_the_writer_lets_the_log_start_over_under_steady_commits(void **
     const auction_service_stats_t *st = auction_service_stats(f->svc);
     done_t d = {0};
     int i = 0;
-    /* about 5 pages a commit: 6,000 commits are some 30,000 frames, far past both thresholds */
+    auction_service_set_log_limits(f->svc, 8192, 16384); /* 32 and 64 MiB: a short test */
+    /* about 5 pages a commit: 6,000 commits are some 30,000 frames, far past both lengths */
     for (; i < 6000 && __atomic_load_n(&st->checkpoint_catch_ups, __ATOMIC_RELAXED) == 0; i++) {
         assert_int_equal(0, bid(f, i % 2, 1 + i, &d));
         settle(f);
@@ -505,17 +506,17 @@ static void test_a_large_batch_is_released_over_several_turns(void **state)
     assert_int_equal(last, stored_seq(f));
 }
 
-/* The checkpointer's rule: at once after enough committed rows (a heavy load keeps its log
- * short), else once a second when something was committed (a light load's commits seldom wait
- * behind a checkpoint's sync); one row or one nanosecond less is not enough. */
-static void test_a_checkpoint_is_due_after_enough_rows_or_a_second(void **state)
+/* The checkpointer's rule: at once after enough frames appended to the log (a heavy load keeps
+ * its log short), else once a second when something was committed (a light load's commits
+ * seldom wait behind a checkpoint's sync); one frame or one nanosecond less is not enough. */
+static void test_a_checkpoint_is_due_after_enough_frames_or_a_second(void **state)
 {
     (void)state;
     const uint64_t idle = (uint64_t)SVC_CHECKPOINT_IDLE_MS * 1000000u, t0 = 7 * idle + 12345;
     const uint64_t r0 = 4321;
     assert_false(svc_checkpoint_due(r0, r0, t0, t0));
-    assert_false(svc_checkpoint_due(r0 + SVC_CHECKPOINT_ROWS - 1, r0, t0 + idle - 1, t0));
-    assert_true(svc_checkpoint_due(r0 + SVC_CHECKPOINT_ROWS, r0, t0, t0));
+    assert_false(svc_checkpoint_due(r0 + SVC_CHECKPOINT_FRAMES - 1, r0, t0 + idle - 1, t0));
+    assert_true(svc_checkpoint_due(r0 + SVC_CHECKPOINT_FRAMES, r0, t0, t0));
     assert_true(svc_checkpoint_due(r0, r0, t0 + idle, t0));
     assert_true(SVC_CHECKPOINT_MS < SVC_CHECKPOINT_IDLE_MS); /* it looks more often than that */
 }
@@ -537,7 +538,7 @@ int main(void)
         BOTH(test_a_restart_recovers_the_same_state),
         BOTH(test_a_resume_replays_recent_events_from_memory_and_older_from_the_log),
         BOTH(test_a_large_batch_is_released_over_several_turns),
-        cmocka_unit_test(test_a_checkpoint_is_due_after_enough_rows_or_a_second),
+        cmocka_unit_test(test_a_checkpoint_is_due_after_enough_frames_or_a_second),
     };
     /* SQLite's write-ahead log: PostgreSQL's server manages its own */
     const struct CMUnitTest sqlite_tests[] = {

@@ -161,6 +161,7 @@ static void open_sets_pragmas(void **state)
     assert_int_equal(1, query_int(f, "PRAGMA foreign_keys"));
     assert_int_equal(2, query_int(f, "PRAGMA synchronous"));
     assert_int_equal(5000, query_int(f, "PRAGMA busy_timeout"));
+    assert_int_equal(512 * 1024 * 1024, query_int(f, "PRAGMA journal_size_limit"));
 }
 
 static void close_null_is_noop(void **state)
@@ -284,6 +285,67 @@ static void walbuf_a_transaction_larger_than_its_cache_reads_its_own_frames(void
     assert_string_equal("ok", query_text(f, "PRAGMA integrity_check"));
 }
 
+/* ---- the log's growth (store_log_appended) and automatic checkpoints ---------------------- */
+
+/* One transaction that inserts `rows` rows of 3,000 random bytes: a page of its own each. */
+static void log_commit_rows(fixture_t *f, int rows)
+{
+    assert_int_equal(0, store_tx_begin(f->store));
+    for (int i = 0; i < rows; i++)
+        exec_ok(f, "INSERT INTO blobs (v) VALUES (randomblob(3000))");
+    assert_int_equal(0, store_tx_commit(f->store));
+}
+
+/* What the commits appended is what the log holds, counted by SQLite itself on another
+ * connection; after the log started over, a commit adds what the new log holds. */
+static void log_appended_counts_every_commits_frames(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(0, store_checkpoint_auto(f->store, 0));
+    exec_ok(f, "CREATE TABLE blobs (i INTEGER PRIMARY KEY, v BLOB NOT NULL)");
+    store_t *other = NULL;
+    assert_int_equal(0, store_open(&other, f->dir));
+    assert_int_equal(0, store_checkpoint_auto(other, 0));
+    int log = 0, copied = 0;
+    assert_int_equal(0, store_checkpoint(other, 0, &log, &copied)); /* all copied: starts over */
+    uint64_t a0 = store_log_appended(f->store);
+    for (int i = 1; i <= 20; i++)
+        log_commit_rows(f, i % 4 + 1);
+    uint64_t a1 = store_log_appended(f->store);
+    assert_int_equal(0, store_checkpoint(other, 0, &log, &copied));
+    assert_true(log > 50); /* at least a page per row: 50 rows */
+    assert_int_equal(log, copied);
+    assert_int_equal((uint64_t)log, a1 - a0);
+    /* everything is copied back: the next commit writes the log from its start */
+    log_commit_rows(f, 3);
+    uint64_t a2 = store_log_appended(f->store);
+    assert_int_equal(0, store_checkpoint(other, 0, &log, &copied));
+    assert_in_range(log, 3, 20);
+    assert_int_equal((uint64_t)log, a2 - a1);
+    store_close(other);
+}
+
+/* Automatic checkpoints (on by default) keep the log near SQLite's 1,000 pages; off, it grows. */
+static void log_auto_checkpoint_on_and_off(void **state)
+{
+    fixture_t *f = *state;
+    exec_ok(f, "CREATE TABLE blobs (i INTEGER PRIMARY KEY, v BLOB NOT NULL)");
+    store_t *other = NULL;
+    assert_int_equal(0, store_open(&other, f->dir));
+    assert_int_equal(0, store_checkpoint_auto(other, 0));
+    int log = 0, copied = 0;
+    for (int i = 0; i < 60; i++)
+        log_commit_rows(f, 40); /* some 2,400 pages in all */
+    assert_int_equal(0, store_checkpoint(other, 0, &log, &copied));
+    assert_in_range(log, 1, 1100); /* started over at least once */
+    assert_int_equal(0, store_checkpoint_auto(f->store, 0));
+    for (int i = 0; i < 60; i++)
+        log_commit_rows(f, 40);
+    assert_int_equal(0, store_checkpoint(other, 0, &log, &copied));
+    assert_true(log >= 2400);
+    store_close(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +363,9 @@ int main(void)
                                         setup_open, teardown),
         cmocka_unit_test_setup_teardown(
             walbuf_a_transaction_larger_than_its_cache_reads_its_own_frames, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(log_appended_counts_every_commits_frames, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(log_auto_checkpoint_on_and_off, setup_open, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
