@@ -41,6 +41,18 @@ def commit_floor_row(path, size="262144"):
     return None
 
 
+def paced_floor_row(path, rate):
+    """(wait p50, p99) in ms of floor.md's paced commit-floor row for requests/s rate, or None."""
+    try:
+        for line in open(path):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) == 13 and cells[0] == rate and cells[1] == "16384":
+                return cells[9], cells[10]
+    except OSError:
+        pass
+    return None
+
+
 # ---- /metrics -------------------------------------------------------------------------------------
 
 
@@ -553,6 +565,17 @@ def main():
           f"and then its own: {commit_floor[0]} ms p99, {commit_floor[1]} ms p99.9. That is the "
           "least a durable round trip costs here when the writer is never idle (seed stress, "
           "throughput), before SQLite, the network and both sides' CPU.")
+        w("")
+    paced = [paced_floor_row(floor_md, r) for r in ("100", "500")]
+    if all(paced):
+        w("The quiet rooms' round trips against this disk's floor: `make bench-floor`'s "
+          "`commit-floor --paced-matrix` (no Gavel code, no SQLite) lets requests arrive at random, "
+          "100 a second (about seed-paced's 105 bids/s) and then 500 (the soak's), and answers "
+          "each after the `write` + `fdatasync` of 16 KiB that carries it: "
+          f"{paced[0][0]} ms p50 / {paced[0][1]} ms p99 at 100/s, {paced[1][0]} ms p50 / "
+          f"{paced[1][1]} ms p99 at 500/s. A commit that starts from idle is slower than "
+          "back-to-back ones on this virtual disk, so that is the least a quiet room's durable "
+          "round trip costs here, before SQLite, the network and both sides' CPU.")
         w("")
     floor = floor_row(floor_md)
     if floor:

@@ -1,6 +1,7 @@
 #!/bin/bash
-# bench/floor/run.sh: runs build/fanout-floor --matrix and build/commit-floor --matrix and writes
-# bench/results/floor.md (the machine, the commands, the tables) and bench/results/raw/floor.json.
+# bench/floor/run.sh: runs build/fanout-floor --matrix and build/commit-floor --matrix and
+# --paced-matrix and writes bench/results/floor.md (the machine, the commands, the tables) and
+# bench/results/raw/floor.json.
 # `make bench-floor`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -10,6 +11,7 @@ before=$(cut -d' ' -f1-3 /proc/loadavg)
 table=$(build/fanout-floor --matrix --json bench/results/raw/floor.json)
 # the benchmarks' data directories are under $TMPDIR (mktemp -d): measure that disk
 commit_table=$(build/commit-floor --matrix --dir "${TMPDIR:-/tmp}")
+paced_table=$(build/commit-floor --paced-matrix --dir "${TMPDIR:-/tmp}")
 {
     echo "# Fan-out floor: loopback TCP on this machine, without Gavel"
     echo
@@ -30,5 +32,11 @@ commit_table=$(build/commit-floor --matrix --dir "${TMPDIR:-/tmp}")
     echo "- load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo
     echo "$commit_table"
+    echo
+    echo "## Requests arriving at random (a quiet room's round trip, before the network and the server)"
+    echo
+    echo "- command: \`build/commit-floor --paced-matrix --dir ${TMPDIR:-/tmp}\` (bench/floor/README.md)"
+    echo
+    echo "$paced_table"
 } > "$out"
 cat "$out"
