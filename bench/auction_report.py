@@ -29,28 +29,30 @@ TITLES = {
     "soak": "Soak: 200 auctions × 10 managers (2,000 sockets), 500 bids/s",
 }
 
-def commit_floor_row(path, size="262144"):
-    """(arrival wait p99, p99.9) in ms of floor.md's commit-floor row for size bytes, or None."""
+def floor_md_row(path, n_cells, prefix):
+    """The cells of floor.md's first table row of n_cells cells or more that begins with prefix,
+    or None (no such row, or no floor.md). The tables' first cells tell them apart: bytes per
+    commit, requests/s, connections."""
     try:
         for line in open(path):
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if len(cells) == 15 and cells[0] == size:
-                return cells[12], cells[13]
+            if len(cells) >= n_cells and cells[:len(prefix)] == prefix:
+                return cells
     except OSError:
         pass
     return None
+
+
+def commit_floor_row(path, size="262144"):
+    """(arrival wait p99, p99.9) in ms of floor.md's commit-floor row for size bytes, or None."""
+    cells = floor_md_row(path, 15, [size])
+    return (cells[12], cells[13]) if cells else None
 
 
 def paced_floor_row(path, rate):
     """(wait p50, p99) in ms of floor.md's paced commit-floor row for requests/s rate, or None."""
-    try:
-        for line in open(path):
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if len(cells) == 13 and cells[0] == rate and cells[1] == "16384":
-                return cells[9], cells[10]
-    except OSError:
-        pass
-    return None
+    cells = floor_md_row(path, 13, [rate, "16384"])
+    return (cells[9], cells[10]) if cells else None
 
 
 # ---- /metrics -------------------------------------------------------------------------------------
@@ -59,14 +61,8 @@ def paced_floor_row(path, rate):
 def floor_row(path):
     """(burst p50, p99) in ms of floor.md's row for 2,010 sockets, 300 bytes, one writer and one
     reader thread, or None."""
-    try:
-        for line in open(path):
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if len(cells) >= 13 and cells[:4] == ["2010", "300", "1", "1"]:
-                return cells[10], cells[11]
-    except OSError:
-        pass
-    return None
+    cells = floor_md_row(path, 13, ["2010", "300", "1", "1"])
+    return (cells[10], cells[11]) if cells else None
 
 
 def parse_prometheus(text):

@@ -114,39 +114,32 @@ static void cf_sleep_until(uint64_t ns)
 }
 
 /* Paced: requests arrive at rate a second; each commit carries every request that arrived before
- * it began. wait[i]: request i's arrival to its commit's end (ms); dur[c]: commit c (ms).
- * Returns the requests measured (*n_commits the commits), or -1. */
+ * it began. wait[i]: request i's arrival to its commit's end (ms; until then, its arrival in ns
+ * since the start); dur[c]: commit c (ms). Returns the requests measured (*n_commits the
+ * commits), or -1. */
 static int cf_paced(int fd, const char *buf, long size, double seconds, double rate, double *wait,
                     double *dur, int *n_commits)
 {
     uint64_t t0 = cf_now_ns(), end = t0 + (uint64_t)(seconds * 1e9), next = t0 + cf_gap_ns(rate);
-    uint64_t *queue = malloc(sizeof(*queue) * CF_MAX_COMMITS);
-    if (queue == NULL)
-        return -1;
     long off = 0;
     int n = 0, c = 0;
-    while (n < CF_MAX_COMMITS / 2 && c < CF_MAX_COMMITS) {
-        uint64_t now = cf_now_ns();
-        if (now >= end)
-            break;
+    for (uint64_t now = t0; now < end && n < CF_MAX_COMMITS && c < CF_MAX_COMMITS;) {
         if (next > now) {
             cf_sleep_until(next);
             now = cf_now_ns();
         }
-        int q = 0;
-        for (; next <= now && q < CF_MAX_COMMITS / 2; next += cf_gap_ns(rate))
-            queue[q++] = next;
-        if (pwrite(fd, buf, (size_t)size, off) != size || fdatasync(fd) != 0) {
-            free(queue);
+        int first = n;
+        for (; next <= now && n < CF_MAX_COMMITS; next += cf_gap_ns(rate))
+            wait[n++] = (double)(next - t0);
+        if (pwrite(fd, buf, (size_t)size, off) != size || fdatasync(fd) != 0)
             return -1;
-        }
         uint64_t done = cf_now_ns();
         dur[c++] = (double)(done - now) / 1e6;
-        for (int i = 0; i < q && n < CF_MAX_COMMITS / 2; i++)
-            wait[n++] = (double)(done - queue[i]) / 1e6;
+        for (int i = first; i < n; i++)
+            wait[i] = ((double)(done - t0) - wait[i]) / 1e6;
         off = off + size + size > CF_FILE_BYTES ? 0 : off + size;
+        now = done;
     }
-    free(queue);
     *n_commits = c;
     return n;
 }
@@ -242,13 +235,35 @@ static int cf_run_paced(const char *dir, long size, double seconds, double rate)
     return n >= 3 && commits >= 3 ? 0 : -1;
 }
 
+/* --rate (rate > 0, size bytes) or --paced-matrix (rate 0): prints the table; an exit status. */
+static int cf_main_paced(const char *dir, double seconds, double rate, long size)
+{
+    /* the matrix: a quiet room's commit at about seed-paced's load and the soak's */
+    double rates[2] = {rate > 0 ? rate : 100, 500};
+    int n_rates = rate > 0 ? 1 : 2;
+    if (rate == 0)
+        size = 16384;
+    printf("commit-floor: write + fdatasync of each group of requests arriving at random, %g s per "
+           "rate, in %s\n\n",
+           seconds, dir);
+    printf("| requests/s | bytes per commit | requests | commits | requests per commit | "
+           "commit ms p50 | p99 | max | wait ms mean | p50 | p99 | p99.9 | max |\n");
+    printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < n_rates; i++)
+        if (cf_run_paced(dir, size, seconds, rates[i]) != 0) {
+            fprintf(stderr, "commit-floor: %s: %s\n", dir, strerror(errno));
+            return 1;
+        }
+    return 0;
+}
+
 static void cf_usage(void)
 {
     fprintf(stderr, "usage: commit-floor [--dir DIR] [--seconds S] [--size BYTES | --matrix] "
                     "[--rate R | --paced-matrix]\n"
                     "  --dir DIR      where the file goes (default $TMPDIR or /tmp: where the\n"
                     "                 benchmarks put their data directories)\n"
-                    "  --seconds S    of back-to-back commits per size (default 30)\n"
+                    "  --seconds S    per size or rate (default 30)\n"
                     "  --size BYTES   bytes per commit (default 65536)\n"
                     "  --matrix       16 KiB, 64 KiB and 256 KiB in turn\n"
                     "  --rate R       requests arrive R a second at random instead, each commit\n"
@@ -292,24 +307,8 @@ int main(int argc, char **argv)
         cf_usage();
         return 2;
     }
-    if (rate > 0 || paced_matrix) {
-        /* the matrix: a quiet room's commit at about seed-paced's load and the soak's */
-        double rates[2] = {paced_matrix ? 100 : rate, 500};
-        long size = paced_matrix ? 16384 : sizes[0];
-        int n_rates = paced_matrix ? 2 : 1;
-        printf("commit-floor: write + fdatasync of each group of requests arriving at random, %g s "
-               "per rate, in %s\n\n",
-               seconds, dir);
-        printf("| requests/s | bytes per commit | requests | commits | requests per commit | "
-               "commit ms p50 | p99 | max | wait ms mean | p50 | p99 | p99.9 | max |\n");
-        printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-        for (int i = 0; i < n_rates; i++)
-            if (cf_run_paced(dir, size, seconds, rates[i]) != 0) {
-                fprintf(stderr, "commit-floor: %s: %s\n", dir, strerror(errno));
-                return 1;
-            }
-        return 0;
-    }
+    if (rate > 0 || paced_matrix)
+        return cf_main_paced(dir, seconds, paced_matrix ? 0 : rate, sizes[0]);
     printf("commit-floor: write + fdatasync back to back over a laid-out 64 MiB file in %s, %g s "
            "per size\n\n",
            dir, seconds);
