@@ -269,14 +269,14 @@ bench-cluster: deps
 	bench/cluster.sh
 
 # issue 13: what this machine allows for fan-out over loopback and for a durable commit, without
-# Gavel (bench/floor/README.md; about 7 minutes): bench/results/floor.md
+# Gavel (bench/floor/README.md; about 11 minutes): bench/results/floor.md
 build/fanout-floor: bench/floor/fanout_floor.c
 	@mkdir -p build
 	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<
 
 build/commit-floor: bench/floor/commit_floor.c
 	@mkdir -p build
-	$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $< -lm
+	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $< -lm
 
 .PHONY: bench-floor
 bench-floor: build/fanout-floor build/commit-floor

@@ -49,6 +49,13 @@ def commit_floor_row(path, size="262144"):
     return (cells[12], cells[13]) if cells else None
 
 
+def copy_floor_rows(path):
+    """(wait p99, copy ms p50) of floor.md's --copy-matrix rows: no copier, a 20 MiB and a
+    500 MiB database, or None when any is missing."""
+    rows = [floor_md_row(path, 13, ["500", "16384", mib]) for mib in ("none", "20", "500")]
+    return [(c[9], c[12]) for c in rows] if all(rows) else None
+
+
 def paced_floor_row(path, rate):
     """(wait p50, p99) in ms of floor.md's paced commit-floor row for requests/s rate, or None."""
     cells = floor_md_row(path, 13, [rate, "16384"])
@@ -263,7 +270,70 @@ def soak_summary(ds):
         "rttP99ChangePct": pick("rttP99ChangePct"),
         "acceptedPerS": med([get(d, "throughput.acceptedPerS") for d in ds]),
         "missed": med([missed(d) for d in ds]),
+        # the machine under it (gavel-load's host reference) and each side's CPU per bid
+        "hostRefMsFirst": pick("first.hostRefMs.total"),
+        "hostRefMsLast": pick("last.hostRefMs.total"),
+        "hostRefMsChangePct": pick("hostRefChangePct"),
+        "clientCpuMsPerBidFirst": pick("first.clientCpuMsPerBid"),
+        "clientCpuMsPerBidLast": pick("last.clientCpuMsPerBid"),
+        "clientCpuMsPerBidChangePct": pick("clientCpuPerBidChangePct"),
+        "serverCpuMsPerBidFirst": pick("first.serverCpuMsPerBid"),
+        "serverCpuMsPerBidLast": pick("last.serverCpuMsPerBid"),
+        "serverCpuMsPerBidChangePct": pick("serverCpuPerBidChangePct"),
+        "diskMsPerWriteFirst": pick("first.diskMsPerWrite"),
+        "diskMsPerWriteLast": pick("last.diskMsPerWrite"),
+        "diskMsPerWriteChangePct": pick("diskMsPerWriteChangePct"),
     }
+
+
+def soak_cost_row(soak):
+    """The summary's line on the machine under the soak, or None when the runs lack it."""
+    parts = []
+    for label, stem in (("the host reference (the same work every second in a thread of "
+                         "gavel-load's own: a slower machine makes it take longer)", "hostRefMs"),
+                        ("the load generator's CPU per accepted bid", "clientCpuMsPerBid"),
+                        ("the server's CPU per accepted bid", "serverCpuMsPerBid"),
+                        ("the disk's time per write (/proc/diskstats, every process's writes)",
+                         "diskMsPerWrite")):
+        ch, a, b = (soak.get(stem + k) for k in ("ChangePct", "First", "Last"))
+        if None not in (ch, a, b):
+            parts.append(f"{label}: {ch:+.1f} % ({a:.3f} → {b:.3f} ms)")
+    return "; ".join(parts) if parts else None
+
+
+def soak_correlations(w, wins):
+    """Says how the windows' RTT p99 moved with the machine's speed and each side's CPU."""
+    full = [x for x in wins if x.get("clientCpuMsPerBid") is not None]
+    p99 = [x["rttP99Ms"] for x in full]
+    parts = []
+    for label, key in (("the load generator's CPU per bid", "clientCpuMsPerBid"),
+                       ("the server's CPU per bid", "serverCpuMsPerBid"),
+                       ("the host reference", "hostRefMs.total"),
+                       ("the disk's time per write", "diskMsPerWrite")):
+        vals = [get(x, key, None) for x in full]
+        if vals and None not in vals:
+            r = pearson(p99, vals)
+            if r is not None:
+                parts.append(f"{label} r = {r:.2f}")
+    if parts:
+        w("")
+        w("How each window's RTT p99 moved with (Pearson's r over the windows): "
+          + ", ".join(parts) + ". The host reference's work never changes: where it rises with "
+          "the p99, the machine under both processes was slower in that window. A durable "
+          "commit waits for the disk: where the disk's time per write rises with the p99, the "
+          "round trips waited for it.")
+
+
+def pearson(xs, ys):
+    """The correlation of two equally long lists (None when it is undefined)."""
+    n = len(xs)
+    if n < 3:
+        return None
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    return sxy / (sxx * syy) ** 0.5 if sxx > 0 and syy > 0 else None
 
 
 # ---- the summary: issue 13's targets --------------------------------------------------------------
@@ -531,6 +601,9 @@ def main():
               f"{span:.1f} min vs first {span:.1f} min | within 10 % | — | "
               f"{ch:+.1f} % ({soak.get(a):.1f} → {soak.get(b):.1f} {unit}) | | "
               f"{'yes' if ch is not None and abs(ch) <= 10 else '**no**'} |")
+        cost = soak_cost_row(soak)
+        if cost:
+            w(f"| soak | the same spans: {cost} | | — | | | |")
         if soak.get("rssAnonChangePct") is not None:
             w(f"| soak | of the RSS: anonymous memory (heap, SQLite's page cache included) | | — | "
               f"{soak['rssAnonChangePct']:+.1f} % ({soak['rssAnonMiBFirst']:.1f} → "
@@ -572,6 +645,20 @@ def main():
           f"{paced[1][1]} ms p99 at 500/s. A commit that starts from idle is slower than "
           "back-to-back ones on this virtual disk, so that is the least a quiet room's durable "
           "round trip costs here, before SQLite, the network and both sides' CPU.")
+        w("")
+    copy = copy_floor_rows(floor_md)
+    if copy and soak:
+        w("The soak against this disk's floor as its database grows: `make bench-floor`'s "
+          "`commit-floor --copy-matrix` (no Gavel code, no SQLite) answers requests arriving at "
+          "random, 500 a second, each after the `write` + `fdatasync` of 16 KiB that carries it, "
+          "while a second thread, as a checkpointer does, writes 2,100 random pages of a database "
+          "file every 1.5 s and syncs it. Wait p99: "
+          f"{copy[0][0]} ms with no copier, {copy[1][0]} ms beside a 20 MiB database (the soak's "
+          f"after its first minute; a copy takes {copy[1][1]} ms) and {copy[2][0]} ms beside a "
+          f"500 MiB one (the soak's at its end; a copy takes {copy[2][1]} ms). The same writes "
+          "spread over a larger file take longer and a commit's sync queues behind them, so a "
+          "durable round trip's tail grows with the database on this disk whatever the server "
+          "does; the soak's windows (Runs, below) show the disk's time per write rising with it.")
         w("")
     floor = floor_row(floor_md)
     if floor:
@@ -735,13 +822,20 @@ def main():
                 w(f"Windows of run {d['_run']} ({get(d, 'params.windowS'):.0f} s each):")
                 w("")
                 w("| from s | accepted/s | RTT p50 / p99 ms | fan-out p99 ms | server RSS MiB (mean "
-                  "/ max) | anonymous / file-backed MiB | server CPU |")
-                w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+                  "/ max) | anonymous / file-backed MiB | server CPU | CPU ms per bid: server / "
+                  "load generator | host reference ms | disk writes/s, ms per write |")
+                w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
                 for x in wins:
+                    srv_bid, cli_bid = x.get("serverCpuMsPerBid"), x.get("clientCpuMsPerBid")
                     w(f"| {x['fromS']:.0f} | {x['acceptedPerS']:.0f} | {x['rttP50Ms']:.3f} / "
                       f"{x['rttP99Ms']:.3f} | {x['fanoutP99Ms']:.3f} | {x['rssMiB']:.1f} / "
                       f"{x['rssMiBMax']:.1f} | {x.get('rssAnonMiB', 0):.1f} / "
-                      f"{x.get('rssFileMiB', 0):.1f} | {x['serverCpuPct']:.0f} % |")
+                      f"{x.get('rssFileMiB', 0):.1f} | {x['serverCpuPct']:.0f} % | "
+                      f"{fmt('{:.3f}', srv_bid)} / {fmt('{:.3f}', cli_bid)} | "
+                      f"{fmt('{:.3f}', get(x, 'hostRefMs.total', None))} | "
+                      f"{fmt('{:.0f}', x.get('diskWritesPerS'))}, "
+                      f"{fmt('{:.3f}', x.get('diskMsPerWrite'))} |")
+                soak_correlations(w, wins)
     w("")
     w("## Reading the results")
     w("")

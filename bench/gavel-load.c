@@ -328,6 +328,7 @@ static double client_cpu_begin, client_cpu_stop;
 /* --window-s: one record per window of the bidding (the soak compares the first and the last) */
 typedef struct {
     double t0, t1;                     /* seconds since bidding began */
+    uint64_t t0_ns, t1_ns;             /* the same instants on uv_hrtime()'s clock */
     uint64_t accepted, sent;           /* in the window */
     size_t rtt_lo, rtt_hi;             /* its slice of S.rtt (samples are appended in time order) */
     size_t fan_lo, fan_hi;             /* and of S.fan */
@@ -337,6 +338,8 @@ typedef struct {
     long rss_max_kib;
     uint64_t ticks0, ticks1; /* the server's CPU ticks */
     double cli0, cli1;       /* the load generator's CPU seconds */
+    int disk_ok;             /* the disks' writes and their milliseconds were read at both ends */
+    uint64_t disk_w0, disk_w1, disk_ms0, disk_ms1;
     uint64_t timeouts;
 } win_t;
 static win_t *wins;
@@ -383,12 +386,13 @@ static double secs(uint64_t ns)
     return (double)ns / 1e9;
 }
 
+/* The load generator's CPU seconds so far, the host reference's thread left out. */
 static double client_cpu_s(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           ru.ru_stime.tv_usec / 1e6;
+           ru.ru_stime.tv_usec / 1e6 - lg_hostref_cpu_s();
 }
 
 /* ================================================================================================
@@ -2037,6 +2041,8 @@ static void phase_begin(void)
     if (opt.duration_s > 0)
         uv_timer_start(&stop_timer, stop_cb, (uint64_t)(opt.duration_s * 1000), 0);
     if (opt.window_s > 0) {
+        if (lg_hostref_start() != 0)
+            logf_("warning: the host reference did not start (no hostRefMs in the windows)");
         window_open(t_begin);
         uv_timer_start(&window_timer, window_cb, (uint64_t)(opt.window_s * 1000),
                        (uint64_t)(opt.window_s * 1000));
@@ -2225,6 +2231,7 @@ static void window_open(uint64_t now)
     win_t *w = &wins[nwins++];
     memset(w, 0, sizeof(*w));
     w->t0 = secs(now - t_begin);
+    w->t0_ns = now;
     w->rtt_lo = S.rtt.n;
     w->fan_lo = S.fan.n;
     w->accepted = S.accepted_window;
@@ -2233,6 +2240,7 @@ static void window_open(uint64_t now)
     if (opt.server_pid)
         proc_ticks(&w->ticks0);
     w->cli0 = client_cpu_s();
+    w->disk_ok = lg_disk_writes(&w->disk_w0, &w->disk_ms0) == 0;
 }
 
 static void window_close(uint64_t now)
@@ -2241,6 +2249,7 @@ static void window_close(uint64_t now)
         return;
     win_t *w = &wins[nwins - 1];
     w->t1 = secs(now - t_begin);
+    w->t1_ns = now;
     w->rtt_hi = S.rtt.n;
     w->fan_hi = S.fan.n;
     w->accepted = S.accepted_window - w->accepted;
@@ -2249,6 +2258,7 @@ static void window_close(uint64_t now)
     if (opt.server_pid)
         proc_ticks(&w->ticks1);
     w->cli1 = client_cpu_s();
+    w->disk_ok = w->disk_ok && lg_disk_writes(&w->disk_w1, &w->disk_ms1) == 0;
 }
 
 static void window_cb(uv_timer_t *t)
@@ -2284,6 +2294,7 @@ static void stop_bidding(const char *why)
     uv_timer_stop(&tick_timer);
     uv_timer_stop(&window_timer);
     window_close(t_stop);
+    lg_hostref_stop();
     for (int i = 0; i < nconn; i++)
         if (conn_order[i]->slow && conn_order[i]->ws)
             lg_ws_pause(conn_order[i]->ws, 0); /* read the backlog, then the close if cut */
@@ -2302,6 +2313,7 @@ static void shutdown_all(void)
     if (shutting_down)
         return;
     shutting_down = 1;
+    lg_hostref_stop();
     bidding = 0;
     connect_phase_open = 0;
     uv_timer_t *timers[] = {&tick_timer,  &sample_timer, &stop_timer, &drain_timer,
@@ -2390,6 +2402,39 @@ static void slice_pct(const hist_t *h, size_t lo, size_t hi, double *p50, double
     free(t.v);
 }
 
+/* The host reference (its mean over windows [a, b)), the CPU each side spent per accepted bid
+ * in them and the disks' writes, as fields of o: a soak's windows can be read against the
+ * machine's own speed. */
+static void windows_cost(json_t *o, int a, int b)
+{
+    double acc = 0, cli = 0, srv_s = 0, span = 0, dw = 0, dms = 0;
+    int disk_ok = 1;
+    for (int i = a; i < b; i++) {
+        acc += (double)wins[i].accepted;
+        cli += wins[i].cli1 - wins[i].cli0;
+        srv_s += (double)(wins[i].ticks1 - wins[i].ticks0) / (double)sysconf(_SC_CLK_TCK);
+        span += wins[i].t1 - wins[i].t0;
+        disk_ok = disk_ok && wins[i].disk_ok;
+        dw += (double)(wins[i].disk_w1 - wins[i].disk_w0);
+        dms += (double)(wins[i].disk_ms1 - wins[i].disk_ms0);
+    }
+    if (disk_ok && dw > 0 && span > 0) {
+        json_object_set_new(o, "diskWritesPerS", json_real(dw / span));
+        json_object_set_new(o, "diskMsPerWrite", json_real(dms / dw));
+    }
+    lg_hostref_t h;
+    if (lg_hostref_mean(wins[a].t0_ns, wins[b - 1].t1_ns, &h) > 0)
+        json_object_set_new(o, "hostRefMs",
+                            json_pack("{s:f, s:f, s:f, s:f, s:i}", "total",
+                                      h.alu_ms + h.mem_ms + h.sys_ms, "alu", h.alu_ms, "mem",
+                                      h.mem_ms, "sys", h.sys_ms, "samples", h.n));
+    if (acc > 0) {
+        json_object_set_new(o, "clientCpuMsPerBid", json_real(cli / acc * 1e3));
+        if (opt.server_pid)
+            json_object_set_new(o, "serverCpuMsPerBid", json_real(srv_s / acc * 1e3));
+    }
+}
+
 /* Windows [a, b) pooled: RTT and fan-out percentiles over their samples, mean RSS. */
 static json_t *windows_pooled(int a, int b)
 {
@@ -2405,11 +2450,13 @@ static json_t *windows_pooled(int a, int b)
         acc += (double)wins[i].accepted;
     }
     double span = wins[b - 1].t1 - wins[a].t0;
-    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "fromS", wins[a].t0, "toS",
-                     wins[b - 1].t1, "rssMiB", n ? rss / n / 1024.0 : 0.0, "rssAnonMiB",
-                     n ? anon / n / 1024.0 : 0.0, "rssFileMiB", n ? file / n / 1024.0 : 0.0,
-                     "rttP50Ms", r50, "rttP99Ms", r99, "fanoutP99Ms", f99, "acceptedPerS",
-                     span > 0 ? acc / span : 0.0);
+    json_t *o = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "fromS", wins[a].t0,
+                          "toS", wins[b - 1].t1, "rssMiB", n ? rss / n / 1024.0 : 0.0, "rssAnonMiB",
+                          n ? anon / n / 1024.0 : 0.0, "rssFileMiB", n ? file / n / 1024.0 : 0.0,
+                          "rttP50Ms", r50, "rttP99Ms", r99, "fanoutP99Ms", f99, "acceptedPerS",
+                          span > 0 ? acc / span : 0.0);
+    windows_cost(o, a, b);
+    return o;
 }
 
 static double change_pct(json_t *first, json_t *last, const char *key)
@@ -2417,6 +2464,21 @@ static double change_pct(json_t *first, json_t *last, const char *key)
     double a = json_real_value(json_object_get(first, key)),
            b = json_real_value(json_object_get(last, key));
     return a > 0 ? (b - a) / a * 100 : 0;
+}
+
+/* change_pct of the host reference's total, of each side's CPU per bid and of the disks' time
+ * per write, when both spans have it. */
+static void cost_changes(json_t *cmp, json_t *first, json_t *last)
+{
+    json_t *a = json_object_get(first, "hostRefMs"), *b = json_object_get(last, "hostRefMs");
+    if (a && b)
+        json_object_set_new(cmp, "hostRefChangePct", json_real(change_pct(a, b, "total")));
+    const char *keys[3][2] = {{"clientCpuMsPerBid", "clientCpuPerBidChangePct"},
+                              {"serverCpuMsPerBid", "serverCpuPerBidChangePct"},
+                              {"diskMsPerWrite", "diskMsPerWriteChangePct"}};
+    for (int i = 0; i < 3; i++)
+        if (json_object_get(first, keys[i][0]) && json_object_get(last, keys[i][0]))
+            json_object_set_new(cmp, keys[i][1], json_real(change_pct(first, last, keys[i][0])));
 }
 
 /* --window-s: every window, and the first --compare-windows complete windows against the last. */
@@ -2435,16 +2497,16 @@ static void windows_report(json_t *root)
                          ? (double)(w->ticks1 - w->ticks0) / (double)sysconf(_SC_CLK_TCK) / dt * 100
                          : 0;
         double k = w->rss_n ? 1.0 / w->rss_n / 1024.0 : 0.0;
-        json_array_append_new(
-            arr, json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I}",
-                           "fromS", w->t0, "toS", w->t1, "acceptedPerS",
-                           dt > 0 ? (double)w->accepted / dt : 0.0, "sentPerS",
-                           dt > 0 ? (double)w->sent / dt : 0.0, "rttP50Ms", r50, "rttP99Ms", r99,
-                           "fanoutP99Ms", f99, "rssMiB", w->rss_sum_kib * k, "rssAnonMiB",
-                           w->anon_sum_kib * k, "rssFileMiB", w->file_sum_kib * k, "rssMiBMax",
-                           w->rss_max_kib / 1024.0, "serverCpuPct", cpu, "clientCpuPct",
-                           dt > 0 ? (w->cli1 - w->cli0) / dt * 100 : 0.0, "timeouts",
-                           (json_int_t)w->timeouts));
+        json_t *o = json_pack(
+            "{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "fromS",
+            w->t0, "toS", w->t1, "acceptedPerS", dt > 0 ? (double)w->accepted / dt : 0.0,
+            "sentPerS", dt > 0 ? (double)w->sent / dt : 0.0, "rttP50Ms", r50, "rttP99Ms", r99,
+            "fanoutP99Ms", f99, "rssMiB", w->rss_sum_kib * k, "rssAnonMiB", w->anon_sum_kib * k,
+            "rssFileMiB", w->file_sum_kib * k, "rssMiBMax", w->rss_max_kib / 1024.0, "serverCpuPct",
+            cpu, "clientCpuPct", dt > 0 ? (w->cli1 - w->cli0) / dt * 100 : 0.0, "timeouts",
+            (json_int_t)w->timeouts);
+        windows_cost(o, i, i + 1);
+        json_array_append_new(arr, o);
         if (dt >= 0.9 * opt.window_s)
             complete = i + 1; /* windows are complete up to the partial last one */
     }
@@ -2461,6 +2523,7 @@ static void windows_report(json_t *root)
                   "rssAnonChangePct", change_pct(first, last, "rssAnonMiB"), "rttP99ChangePct",
                   change_pct(first, last, "rttP99Ms"), "fanoutP99ChangePct",
                   change_pct(first, last, "fanoutP99Ms"));
+    cost_changes(cmp, first, last);
     json_object_set_new(cmp, "first", first);
     json_object_set_new(cmp, "last", last);
     json_object_set_new(root, "soakCompare", cmp);

@@ -90,4 +90,25 @@ int lg_pm_gauge(const char *text, size_t len, const char *name, double *v);
 /* b - a: 0, or -1 (d->ok = 0) when either lacks the histogram or they do not match. */
 int lg_pm_delta(const lg_pm_hist_t *a, const lg_pm_hist_t *b, lg_pm_delta_t *d);
 
+/* ---- the host reference (load_hostref.c) --------------------------------------------------- */
+
+/* The mean thread CPU time of the reference work's three parts over the samples in a span. */
+typedef struct {
+    int n; /* samples in the span */
+    double alu_ms, mem_ms, sys_ms;
+} lg_hostref_t;
+
+/* Starts the thread that times the same small piece of work once a second. 0, or -1 (nothing
+ * started). */
+int lg_hostref_start(void);
+/* Stops and joins the thread; the samples stay readable. */
+void lg_hostref_stop(void);
+/* The mean of the samples taken at [from_ns, to_ns) of uv_hrtime()'s clock: their count. */
+int lg_hostref_mean(uint64_t from_ns, uint64_t to_ns, lg_hostref_t *out);
+/* The thread's CPU seconds so far (the load generator leaves them out of its own). */
+double lg_hostref_cpu_s(void);
+/* The machine's whole disks (/proc/diskstats): writes completed and the milliseconds they took,
+ * summed. 0, or -1 when none was found. */
+int lg_disk_writes(uint64_t *writes, uint64_t *write_ms);
+
 #endif

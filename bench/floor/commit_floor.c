@@ -11,12 +11,20 @@
  * is waiting. It prints the wait of each request, from its arrival to the end of the commit that
  * carries it: the least a durable round trip costs at that load on this disk, before any
  * network, parsing or database work, and with one thread wake-up (the arrival's) where a server
- * has several. */
+ * has several.
+ *
+ * With --copy-mib M as well, a second thread plays a checkpointer beside the commits: every
+ * 1.5 s it writes --copy-pages 4 KiB pages at random places of a laid-out database file of M MiB,
+ * in ascending order (as SQLite copies a log back), and syncs it. --copy-matrix runs 500
+ * requests a second with no copy, then copies into 20 MiB and 500 MiB files: a soak's database
+ * in its first minutes and in its last. The same writes, spread over a larger file, are what a
+ * commit's sync then queues behind on the disk. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +35,8 @@
 #define CF_FILE_BYTES (64L << 20) /* the log's length before it starts over */
 #define CF_ARRIVALS 1000000       /* random arrival instants sampled per run */
 #define CF_MAX_COMMITS 2000000
+#define CF_COPY_PERIOD_MS 1500 /* the checkpointer's period (Gavel's copies came every 1.2-2 s) */
+#define CF_PAGE 4096
 
 typedef struct {
     double mean, p50, p99, p999, max;
@@ -111,6 +121,94 @@ static void cf_sleep_until(uint64_t ns)
     struct timespec t = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
         ;
+}
+
+/* ---- the checkpointer beside the commits (--copy-mib) ---------------------------------------- */
+
+typedef struct {
+    int fd;         /* the database file, laid out */
+    long pages;     /* its length in pages */
+    int per_copy;   /* pages written per copy */
+    int quit;       /* atomic */
+    int failed;     /* a write or sync failed */
+    uint64_t rng;   /* its own xorshift state */
+    long *order;    /* per_copy page numbers, sorted before each copy */
+    double *copies; /* each copy's duration (ms) */
+    int n_copies, cap_copies;
+    pthread_t thread;
+} cf_copier_t;
+
+static int cf_cmp_long(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void *cf_copier_main(void *arg)
+{
+    cf_copier_t *c = arg;
+    char page[CF_PAGE];
+    memset(page, 0x3c, sizeof(page));
+    uint64_t next = cf_now_ns();
+    while (!__atomic_load_n(&c->quit, __ATOMIC_ACQUIRE) && !c->failed) {
+        next += (uint64_t)CF_COPY_PERIOD_MS * 1000000u;
+        cf_sleep_until(next);
+        for (int i = 0; i < c->per_copy; i++) {
+            c->rng ^= c->rng << 13, c->rng ^= c->rng >> 7, c->rng ^= c->rng << 17;
+            c->order[i] = (long)(c->rng % (uint64_t)c->pages);
+        }
+        qsort(c->order, (size_t)c->per_copy, sizeof(*c->order), cf_cmp_long);
+        uint64_t t = cf_now_ns();
+        for (int i = 0; i < c->per_copy && !c->failed; i++)
+            c->failed = pwrite(c->fd, page, CF_PAGE, c->order[i] * CF_PAGE) != CF_PAGE;
+        c->failed = c->failed || fdatasync(c->fd) != 0;
+        if (c->n_copies < c->cap_copies)
+            c->copies[c->n_copies++] = (double)(cf_now_ns() - t) / 1e6;
+    }
+    return NULL;
+}
+
+/* Lays out a database file of mib MiB in dir and starts the copier. 0 or -1 (nothing to stop). */
+static int cf_copier_start(cf_copier_t *c, const char *dir, long mib, int per_copy)
+{
+    char path[4096];
+    memset(c, 0, sizeof(*c));
+    c->rng = 0x2545f4914f6cdd1du;
+    c->pages = mib * (1L << 20) / CF_PAGE;
+    c->per_copy = per_copy;
+    c->cap_copies = 1 << 16;
+    snprintf(path, sizeof(path), "%s/commit-floor-db.%d", dir, (int)getpid());
+    c->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (c->fd < 0)
+        return -1;
+    unlink(path);
+    static char chunk[1 << 20];
+    memset(chunk, 0x5a, sizeof(chunk));
+    int ok = 1;
+    for (long off = 0; ok && off < mib * (1L << 20); off += (long)sizeof(chunk))
+        ok = pwrite(c->fd, chunk, sizeof(chunk), off) == (ssize_t)sizeof(chunk);
+    c->order = malloc(sizeof(*c->order) * (size_t)per_copy);
+    c->copies = malloc(sizeof(*c->copies) * (size_t)c->cap_copies);
+    if (!ok || fdatasync(c->fd) != 0 || !c->order || !c->copies ||
+        pthread_create(&c->thread, NULL, cf_copier_main, c) != 0) {
+        close(c->fd);
+        free(c->order);
+        free(c->copies);
+        return -1;
+    }
+    return 0;
+}
+
+/* Stops and joins the copier: its copies' p50 duration (ms), or -1 when one failed. Frees it. */
+static double cf_copier_stop(cf_copier_t *c)
+{
+    __atomic_store_n(&c->quit, 1, __ATOMIC_RELEASE);
+    pthread_join(c->thread, NULL);
+    double p50 = c->failed || !c->n_copies ? -1 : cf_dist(c->copies, c->n_copies).p50;
+    close(c->fd);
+    free(c->order);
+    free(c->copies);
+    return p50;
 }
 
 /* Paced: requests arrive at rate a second; each commit carries every request that arrived before
@@ -210,23 +308,42 @@ static int cf_run(const char *dir, long size, double seconds, cf_result_t *r)
     return n >= 3 ? 0 : -1;
 }
 
-/* One paced run: prints its markdown row. 0 or -1. */
-static int cf_run_paced(const char *dir, long size, double seconds, double rate)
+/* One paced run (with a copier into a database of copy_mib MiB when that is not 0): prints its
+ * markdown row, the copy table's when copy_table. 0 or -1. */
+static int cf_run_paced(const char *dir, long size, double seconds, double rate, long copy_mib,
+                        int per_copy, int copy_table)
 {
     char *buf = NULL;
     int fd = cf_open_laid_out(dir, size, &buf), commits = 0;
     double *wait = malloc(sizeof(double) * CF_MAX_COMMITS);
     double *dur = malloc(sizeof(double) * CF_MAX_COMMITS);
-    int n =
-        fd >= 0 && wait && dur ? cf_paced(fd, buf, size, seconds, rate, wait, dur, &commits) : -1;
-    if (n >= 3 && commits >= 3) {
+    cf_copier_t copier;
+    int copying = fd >= 0 && copy_mib > 0 && cf_copier_start(&copier, dir, copy_mib, per_copy) == 0;
+    int n = fd >= 0 && wait && dur && (copy_mib == 0 || copying)
+                ? cf_paced(fd, buf, size, seconds, rate, wait, dur, &commits)
+                : -1;
+    double copy_p50 = copying ? cf_copier_stop(&copier) : 0;
+    if (n >= 3 && commits >= 3 && copy_p50 >= 0) {
         cf_dist_t w = cf_dist(wait, n), d = cf_dist(dur, commits);
-        printf("| %.0f | %ld | %d | %d | %.2f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | "
-               "%.3f |\n",
-               rate, size, n, commits, (double)n / commits, d.p50, d.p99, d.max, w.mean, w.p50,
-               w.p99, w.p999, w.max);
+        char mib[32] = "none", pages[32] = "—", copy_ms[32] = "—";
+        if (copy_mib) {
+            snprintf(mib, sizeof(mib), "%ld", copy_mib);
+            snprintf(pages, sizeof(pages), "%d", per_copy);
+            snprintf(copy_ms, sizeof(copy_ms), "%.1f", copy_p50);
+        }
+        if (copy_table)
+            printf("| %.0f | %ld | %s | %s | %d | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | "
+                   "%s |\n",
+                   rate, size, mib, pages, n, commits, d.p50, d.p99, w.p50, w.p99, w.p999, w.max,
+                   copy_ms);
+        else
+            printf("| %.0f | %ld | %d | %d | %.2f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | "
+                   "%.3f | %.3f |\n",
+                   rate, size, n, commits, (double)n / commits, d.p50, d.p99, d.max, w.mean, w.p50,
+                   w.p99, w.p999, w.max);
         fflush(stdout);
-    }
+    } else
+        n = -1;
     if (fd >= 0)
         close(fd);
     free(buf);
@@ -250,7 +367,34 @@ static int cf_main_paced(const char *dir, double seconds, double rate, long size
            "commit ms p50 | p99 | max | wait ms mean | p50 | p99 | p99.9 | max |\n");
     printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < n_rates; i++)
-        if (cf_run_paced(dir, size, seconds, rates[i]) != 0) {
+        if (cf_run_paced(dir, size, seconds, rates[i], 0, 0, 0) != 0) {
+            fprintf(stderr, "commit-floor: %s: %s\n", dir, strerror(errno));
+            return 1;
+        }
+    return 0;
+}
+
+/* --copy-matrix (copy_mib 0: no copy, then 20 and 500 MiB at 500/s) or --rate R --copy-mib M:
+ * prints the copy table; an exit status. */
+static int cf_main_copy(const char *dir, double seconds, double rate, long size, long copy_mib,
+                        int per_copy)
+{
+    long mibs[3] = {copy_mib, 0, 0};
+    int n_runs = 1;
+    if (copy_mib == 0) { /* the matrix */
+        rate = 500, size = 16384;
+        mibs[0] = 0, mibs[1] = 20, mibs[2] = 500;
+        n_runs = 3;
+    }
+    printf("commit-floor: write + fdatasync of each group of requests arriving at random, %g s per "
+           "row, in %s, while a copier writes %d random pages of a database file in ascending "
+           "order and syncs it every %d ms\n\n",
+           seconds, dir, per_copy, CF_COPY_PERIOD_MS);
+    printf("| requests/s | bytes per commit | database MiB | pages per copy | requests | commits | "
+           "commit ms p50 | p99 | wait ms p50 | p99 | p99.9 | max | copy ms p50 |\n");
+    printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < n_runs; i++)
+        if (cf_run_paced(dir, size, seconds, rate, mibs[i], per_copy, 1) != 0) {
             fprintf(stderr, "commit-floor: %s: %s\n", dir, strerror(errno));
             return 1;
         }
@@ -268,7 +412,11 @@ static void cf_usage(void)
                     "  --matrix       16 KiB, 64 KiB and 256 KiB in turn\n"
                     "  --rate R       requests arrive R a second at random instead, each commit\n"
                     "                 carrying those that came while the last ran (--size bytes)\n"
-                    "  --paced-matrix --rate 100 and --rate 500 with 16 KiB commits\n");
+                    "  --paced-matrix --rate 100 and --rate 500 with 16 KiB commits\n"
+                    "  --copy-mib M   with --rate: a checkpointer writes random pages of an M MiB\n"
+                    "                 database file beside the commits\n"
+                    "  --copy-pages N pages per copy (default 2100, one every 1.5 s)\n"
+                    "  --copy-matrix  500/s with no copy, then copies into 20 and 500 MiB\n");
 }
 
 int main(int argc, char **argv)
@@ -277,13 +425,20 @@ int main(int argc, char **argv)
     double seconds = 30;
     long sizes[3] = {65536, 0, 0};
     int n_sizes = 1;
-    static const struct option opts[] = {
-        {"dir", required_argument, 0, 'd'},  {"seconds", required_argument, 0, 's'},
-        {"size", required_argument, 0, 'z'}, {"matrix", no_argument, 0, 'm'},
-        {"rate", required_argument, 0, 'r'}, {"paced-matrix", no_argument, 0, 'p'},
-        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+    static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
+                                         {"seconds", required_argument, 0, 's'},
+                                         {"size", required_argument, 0, 'z'},
+                                         {"matrix", no_argument, 0, 'm'},
+                                         {"rate", required_argument, 0, 'r'},
+                                         {"paced-matrix", no_argument, 0, 'p'},
+                                         {"copy-mib", required_argument, 0, 'c'},
+                                         {"copy-pages", required_argument, 0, 'g'},
+                                         {"copy-matrix", no_argument, 0, 'x'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     double rate = 0;
-    int paced_matrix = 0;
+    int paced_matrix = 0, copy_matrix = 0, per_copy = 2100;
+    long copy_mib = 0;
     for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         if (c == 'd')
             dir = optarg;
@@ -293,6 +448,12 @@ int main(int argc, char **argv)
             rate = atof(optarg);
         else if (c == 'p')
             paced_matrix = 1;
+        else if (c == 'c')
+            copy_mib = atol(optarg);
+        else if (c == 'g')
+            per_copy = atoi(optarg);
+        else if (c == 'x')
+            copy_matrix = 1;
         else if (c == 'z')
             sizes[0] = atol(optarg);
         else if (c == 'm') {
@@ -303,10 +464,14 @@ int main(int argc, char **argv)
             return c == 'h' ? 0 : 2;
         }
     }
-    if (seconds <= 0 || sizes[0] < 512 || sizes[0] > (16L << 20) || rate < 0) {
+    if (seconds <= 0 || sizes[0] < 512 || sizes[0] > (16L << 20) || rate < 0 || copy_mib < 0 ||
+        copy_mib > (64L << 10) || per_copy < 1 || per_copy > (1 << 20) ||
+        (copy_mib > 0 && rate == 0)) {
         cf_usage();
         return 2;
     }
+    if (copy_matrix || copy_mib > 0)
+        return cf_main_copy(dir, seconds, rate, sizes[0], copy_matrix ? 0 : copy_mib, per_copy);
     if (rate > 0 || paced_matrix)
         return cf_main_paced(dir, seconds, paced_matrix ? 0 : rate, sizes[0]);
     printf("commit-floor: write + fdatasync back to back over a laid-out 64 MiB file in %s, %g s "

@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench/floor/run.sh: runs build/fanout-floor --matrix and build/commit-floor --matrix and
-# --paced-matrix and writes bench/results/floor.md (the machine, the commands, the tables) and
-# bench/results/raw/floor.json.
+# --paced-matrix and --copy-matrix and writes bench/results/floor.md (the machine, the commands,
+# the tables) and bench/results/raw/floor.json.
 # `make bench-floor`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,6 +12,7 @@ table=$(build/fanout-floor --matrix --json bench/results/raw/floor.json)
 # the benchmarks' data directories are under $TMPDIR (mktemp -d): measure that disk
 commit_table=$(build/commit-floor --matrix --dir "${TMPDIR:-/tmp}")
 paced_table=$(build/commit-floor --paced-matrix --dir "${TMPDIR:-/tmp}")
+copy_table=$(build/commit-floor --copy-matrix --seconds 60 --dir "${TMPDIR:-/tmp}")
 {
     echo "# Fan-out floor: loopback TCP on this machine, without Gavel"
     echo
@@ -38,5 +39,11 @@ paced_table=$(build/commit-floor --paced-matrix --dir "${TMPDIR:-/tmp}")
     echo "- command: \`build/commit-floor --paced-matrix --dir ${TMPDIR:-/tmp}\` (bench/floor/README.md)"
     echo
     echo "$paced_table"
+    echo
+    echo "## A checkpointer beside the commits (a soak's database in its first minutes and its last)"
+    echo
+    echo "- command: \`build/commit-floor --copy-matrix --seconds 60 --dir ${TMPDIR:-/tmp}\` (bench/floor/README.md)"
+    echo
+    echo "$copy_table"
 } > "$out"
 cat "$out"
