@@ -17,8 +17,9 @@
  * 1.5 s it writes --copy-pages 4 KiB pages at random places of a laid-out database file of M MiB,
  * in ascending order (as SQLite copies a log back), and syncs it. --copy-matrix runs 500
  * requests a second with no copy, then copies into 20 MiB and 500 MiB files: a soak's database
- * in its first minutes and in its last. The same writes, spread over a larger file, are what a
- * commit's sync then queues behind on the disk. */
+ * in its first minutes and in its last, and the last again with the copy written back every 16
+ * pages (--copy-chunk: sync_file_range, waited for, before the next 16). The same writes, spread
+ * over a larger file, are what a commit's sync then queues behind on the disk. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -125,10 +126,18 @@ static void cf_sleep_until(uint64_t ns)
 
 /* ---- the checkpointer beside the commits (--copy-mib) ---------------------------------------- */
 
+/* What the copier does: mib 0 is no copier. */
+typedef struct {
+    long mib;  /* the database file's length */
+    int pages; /* pages written per copy */
+    int chunk; /* written back (and waited for) every chunk pages; 0: only the copy's sync */
+} cf_copy_t;
+
 typedef struct {
     int fd;         /* the database file, laid out */
     long pages;     /* its length in pages */
     int per_copy;   /* pages written per copy */
+    int chunk;      /* cf_copy_t's */
     int quit;       /* atomic */
     int failed;     /* a write or sync failed */
     uint64_t rng;   /* its own xorshift state */
@@ -159,8 +168,14 @@ static void *cf_copier_main(void *arg)
         }
         qsort(c->order, (size_t)c->per_copy, sizeof(*c->order), cf_cmp_long);
         uint64_t t = cf_now_ns();
-        for (int i = 0; i < c->per_copy && !c->failed; i++)
+        for (int i = 0; i < c->per_copy && !c->failed; i++) {
             c->failed = pwrite(c->fd, page, CF_PAGE, c->order[i] * CF_PAGE) != CF_PAGE;
+            if (c->chunk && (i + 1) % c->chunk == 0)
+                c->failed = c->failed ||
+                            sync_file_range(c->fd, 0, 0,
+                                            SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                                                SYNC_FILE_RANGE_WAIT_AFTER) != 0;
+        }
         c->failed = c->failed || fdatasync(c->fd) != 0;
         if (c->n_copies < c->cap_copies)
             c->copies[c->n_copies++] = (double)(cf_now_ns() - t) / 1e6;
@@ -168,14 +183,18 @@ static void *cf_copier_main(void *arg)
     return NULL;
 }
 
-/* Lays out a database file of mib MiB in dir and starts the copier. 0 or -1 (nothing to stop). */
-static int cf_copier_start(cf_copier_t *c, const char *dir, long mib, int per_copy)
+/* Lays out a database file of copy->mib MiB in dir and starts the copier. 0 or -1 (nothing to
+ * stop). */
+static int cf_copier_start(cf_copier_t *c, const char *dir, const cf_copy_t *copy)
 {
     char path[4096];
+    long mib = copy->mib;
+    int per_copy = copy->pages;
     memset(c, 0, sizeof(*c));
     c->rng = 0x2545f4914f6cdd1du;
     c->pages = mib * (1L << 20) / CF_PAGE;
     c->per_copy = per_copy;
+    c->chunk = copy->chunk;
     c->cap_copies = 1 << 16;
     snprintf(path, sizeof(path), "%s/commit-floor-db.%d", dir, (int)getpid());
     c->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -308,34 +327,36 @@ static int cf_run(const char *dir, long size, double seconds, cf_result_t *r)
     return n >= 3 ? 0 : -1;
 }
 
-/* One paced run (with a copier into a database of copy_mib MiB when that is not 0): prints its
- * markdown row, the copy table's when copy_table. 0 or -1. */
-static int cf_run_paced(const char *dir, long size, double seconds, double rate, long copy_mib,
-                        int per_copy, int copy_table)
+/* One paced run (with the copier when copy is not NULL and copy->mib not 0): prints its
+ * markdown row, the copy table's when copy is not NULL. 0 or -1. */
+static int cf_run_paced(const char *dir, long size, double seconds, double rate,
+                        const cf_copy_t *copy)
 {
     char *buf = NULL;
     int fd = cf_open_laid_out(dir, size, &buf), commits = 0;
     double *wait = malloc(sizeof(double) * CF_MAX_COMMITS);
     double *dur = malloc(sizeof(double) * CF_MAX_COMMITS);
     cf_copier_t copier;
-    int copying = fd >= 0 && copy_mib > 0 && cf_copier_start(&copier, dir, copy_mib, per_copy) == 0;
+    long copy_mib = copy ? copy->mib : 0;
+    int copying = fd >= 0 && copy_mib > 0 && cf_copier_start(&copier, dir, copy) == 0;
     int n = fd >= 0 && wait && dur && (copy_mib == 0 || copying)
                 ? cf_paced(fd, buf, size, seconds, rate, wait, dur, &commits)
                 : -1;
     double copy_p50 = copying ? cf_copier_stop(&copier) : 0;
     if (n >= 3 && commits >= 3 && copy_p50 >= 0) {
         cf_dist_t w = cf_dist(wait, n), d = cf_dist(dur, commits);
-        char mib[32] = "none", pages[32] = "—", copy_ms[32] = "—";
+        char mib[32] = "none", pages[32] = "—", copy_ms[32] = "—", chunk[32] = "—";
         if (copy_mib) {
             snprintf(mib, sizeof(mib), "%ld", copy_mib);
-            snprintf(pages, sizeof(pages), "%d", per_copy);
+            snprintf(pages, sizeof(pages), "%d", copy->pages);
             snprintf(copy_ms, sizeof(copy_ms), "%.1f", copy_p50);
+            snprintf(chunk, sizeof(chunk), copy->chunk ? "%d pages" : "at its sync", copy->chunk);
         }
-        if (copy_table)
+        if (copy)
             printf("| %.0f | %ld | %s | %s | %d | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | "
-                   "%s |\n",
+                   "%s | %s |\n",
                    rate, size, mib, pages, n, commits, d.p50, d.p99, w.p50, w.p99, w.p999, w.max,
-                   copy_ms);
+                   copy_ms, chunk);
         else
             printf("| %.0f | %ld | %d | %d | %.2f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | "
                    "%.3f | %.3f |\n",
@@ -367,34 +388,36 @@ static int cf_main_paced(const char *dir, double seconds, double rate, long size
            "commit ms p50 | p99 | max | wait ms mean | p50 | p99 | p99.9 | max |\n");
     printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < n_rates; i++)
-        if (cf_run_paced(dir, size, seconds, rates[i], 0, 0, 0) != 0) {
+        if (cf_run_paced(dir, size, seconds, rates[i], NULL) != 0) {
             fprintf(stderr, "commit-floor: %s: %s\n", dir, strerror(errno));
             return 1;
         }
     return 0;
 }
 
-/* --copy-matrix (copy_mib 0: no copy, then 20 and 500 MiB at 500/s) or --rate R --copy-mib M:
- * prints the copy table; an exit status. */
-static int cf_main_copy(const char *dir, double seconds, double rate, long size, long copy_mib,
-                        int per_copy)
+/* --copy-matrix (copy->mib 0: no copy, then 20 and 500 MiB, then 500 MiB written back every 16
+ * pages, at 500/s) or --rate R --copy-mib M: prints the copy table; an exit status. */
+static int cf_main_copy(const char *dir, double seconds, double rate, long size,
+                        const cf_copy_t *copy)
 {
-    long mibs[3] = {copy_mib, 0, 0};
+    cf_copy_t runs[4] = {*copy};
     int n_runs = 1;
-    if (copy_mib == 0) { /* the matrix */
+    if (copy->mib == 0) { /* the matrix */
         rate = 500, size = 16384;
-        mibs[0] = 0, mibs[1] = 20, mibs[2] = 500;
-        n_runs = 3;
+        for (int i = 0; i < 4; i++)
+            runs[i] = (cf_copy_t){i == 0 ? 0 : i == 1 ? 20 : 500, copy->pages, i == 3 ? 16 : 0};
+        n_runs = 4;
     }
     printf("commit-floor: write + fdatasync of each group of requests arriving at random, %g s per "
            "row, in %s, while a copier writes %d random pages of a database file in ascending "
            "order and syncs it every %d ms\n\n",
-           seconds, dir, per_copy, CF_COPY_PERIOD_MS);
+           seconds, dir, copy->pages, CF_COPY_PERIOD_MS);
     printf("| requests/s | bytes per commit | database MiB | pages per copy | requests | commits | "
-           "commit ms p50 | p99 | wait ms p50 | p99 | p99.9 | max | copy ms p50 |\n");
-    printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+           "commit ms p50 | p99 | wait ms p50 | p99 | p99.9 | max | copy ms p50 | copy written "
+           "back |\n");
+    printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (int i = 0; i < n_runs; i++)
-        if (cf_run_paced(dir, size, seconds, rate, mibs[i], per_copy, 1) != 0) {
+        if (cf_run_paced(dir, size, seconds, rate, &runs[i]) != 0) {
             fprintf(stderr, "commit-floor: %s: %s\n", dir, strerror(errno));
             return 1;
         }
@@ -416,7 +439,10 @@ static void cf_usage(void)
                     "  --copy-mib M   with --rate: a checkpointer writes random pages of an M MiB\n"
                     "                 database file beside the commits\n"
                     "  --copy-pages N pages per copy (default 2100, one every 1.5 s)\n"
-                    "  --copy-matrix  500/s with no copy, then copies into 20 and 500 MiB\n");
+                    "  --copy-chunk N write the copy back every N pages (sync_file_range, waited\n"
+                    "                 for) instead of only at its sync\n"
+                    "  --copy-matrix  500/s with no copy, copies into 20 and 500 MiB, and into\n"
+                    "                 500 MiB with --copy-chunk 16\n");
 }
 
 int main(int argc, char **argv)
@@ -425,20 +451,16 @@ int main(int argc, char **argv)
     double seconds = 30;
     long sizes[3] = {65536, 0, 0};
     int n_sizes = 1;
-    static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
-                                         {"seconds", required_argument, 0, 's'},
-                                         {"size", required_argument, 0, 'z'},
-                                         {"matrix", no_argument, 0, 'm'},
-                                         {"rate", required_argument, 0, 'r'},
-                                         {"paced-matrix", no_argument, 0, 'p'},
-                                         {"copy-mib", required_argument, 0, 'c'},
-                                         {"copy-pages", required_argument, 0, 'g'},
-                                         {"copy-matrix", no_argument, 0, 'x'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"dir", required_argument, 0, 'd'},      {"seconds", required_argument, 0, 's'},
+        {"size", required_argument, 0, 'z'},     {"matrix", no_argument, 0, 'm'},
+        {"rate", required_argument, 0, 'r'},     {"paced-matrix", no_argument, 0, 'p'},
+        {"copy-mib", required_argument, 0, 'c'}, {"copy-pages", required_argument, 0, 'g'},
+        {"copy-matrix", no_argument, 0, 'x'},    {"copy-chunk", required_argument, 0, 'k'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     double rate = 0;
-    int paced_matrix = 0, copy_matrix = 0, per_copy = 2100;
-    long copy_mib = 0;
+    int paced_matrix = 0, copy_matrix = 0;
+    cf_copy_t copy = {0, 2100, 0};
     for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         if (c == 'd')
             dir = optarg;
@@ -449,9 +471,11 @@ int main(int argc, char **argv)
         else if (c == 'p')
             paced_matrix = 1;
         else if (c == 'c')
-            copy_mib = atol(optarg);
+            copy.mib = atol(optarg);
         else if (c == 'g')
-            per_copy = atoi(optarg);
+            copy.pages = atoi(optarg);
+        else if (c == 'k')
+            copy.chunk = atoi(optarg);
         else if (c == 'x')
             copy_matrix = 1;
         else if (c == 'z')
@@ -464,14 +488,16 @@ int main(int argc, char **argv)
             return c == 'h' ? 0 : 2;
         }
     }
-    if (seconds <= 0 || sizes[0] < 512 || sizes[0] > (16L << 20) || rate < 0 || copy_mib < 0 ||
-        copy_mib > (64L << 10) || per_copy < 1 || per_copy > (1 << 20) ||
-        (copy_mib > 0 && rate == 0)) {
+    if (seconds <= 0 || sizes[0] < 512 || sizes[0] > (16L << 20) || rate < 0 || copy.mib < 0 ||
+        copy.mib > (64L << 10) || copy.pages < 1 || copy.pages > (1 << 20) || copy.chunk < 0 ||
+        (copy.mib > 0 && rate == 0)) {
         cf_usage();
         return 2;
     }
-    if (copy_matrix || copy_mib > 0)
-        return cf_main_copy(dir, seconds, rate, sizes[0], copy_matrix ? 0 : copy_mib, per_copy);
+    if (copy_matrix)
+        copy.mib = 0;
+    if (copy_matrix || copy.mib > 0)
+        return cf_main_copy(dir, seconds, rate, sizes[0], &copy);
     if (rate > 0 || paced_matrix)
         return cf_main_paced(dir, seconds, paced_matrix ? 0 : rate, sizes[0]);
     printf("commit-floor: write + fdatasync back to back over a laid-out 64 MiB file in %s, %g s "
