@@ -259,7 +259,7 @@ def soak_summary(ds):
     if not cmps:
         return None
     pick = lambda path: med([get(c, path, None) for c in cmps])  # noqa: E731
-    return {
+    out = {
         "runs": len(cmps),
         "minutes": get(ds[0], "params.durationS") / 60,
         "windowS": pick("windowS"),
@@ -273,20 +273,18 @@ def soak_summary(ds):
         "rttP99ChangePct": pick("rttP99ChangePct"),
         "acceptedPerS": med([get(d, "throughput.acceptedPerS") for d in ds]),
         "missed": med([missed(d) for d in ds]),
-        # the machine under it (gavel-load's host reference) and each side's CPU per bid
-        "hostRefMsFirst": pick("first.hostRefMs.total"),
-        "hostRefMsLast": pick("last.hostRefMs.total"),
-        "hostRefMsChangePct": pick("hostRefChangePct"),
-        "clientCpuMsPerBidFirst": pick("first.clientCpuMsPerBid"),
-        "clientCpuMsPerBidLast": pick("last.clientCpuMsPerBid"),
-        "clientCpuMsPerBidChangePct": pick("clientCpuPerBidChangePct"),
-        "serverCpuMsPerBidFirst": pick("first.serverCpuMsPerBid"),
-        "serverCpuMsPerBidLast": pick("last.serverCpuMsPerBid"),
-        "serverCpuMsPerBidChangePct": pick("serverCpuPerBidChangePct"),
-        "diskMsPerWriteFirst": pick("first.diskMsPerWrite"),
-        "diskMsPerWriteLast": pick("last.diskMsPerWrite"),
-        "diskMsPerWriteChangePct": pick("diskMsPerWriteChangePct"),
     }
+    # the machine under it: (summary stem, gavel-load's value in first/last, its change key)
+    for stem, value, change in (("hostRefMs", "hostRefMs.total", "hostRefChangePct"),
+                                ("clientCpuMsPerBid", "clientCpuMsPerBid",
+                                 "clientCpuPerBidChangePct"),
+                                ("serverCpuMsPerBid", "serverCpuMsPerBid",
+                                 "serverCpuPerBidChangePct"),
+                                ("diskMsPerWrite", "diskMsPerWrite", "diskMsPerWriteChangePct")):
+        out[stem + "First"] = pick("first." + value)
+        out[stem + "Last"] = pick("last." + value)
+        out[stem + "ChangePct"] = pick(change)
+    return out
 
 
 def soak_cost_row(soak):

@@ -78,9 +78,9 @@ static cf_dist_t cf_dist(double *v, int n)
 
 /* Writes the whole file once and syncs it, so that the measured writes overwrite laid-out
  * blocks (no allocation, no size change to journal). 0 or -1. */
-static int cf_lay_out(int fd, const char *buf, long size)
+static int cf_lay_out(int fd, const char *buf, long size, long length)
 {
-    for (long off = 0; off < CF_FILE_BYTES; off += size)
+    for (long off = 0; off < length; off += size)
         if (pwrite(fd, buf, (size_t)size, off) != size)
             return -1;
     return fdatasync(fd);
@@ -107,13 +107,19 @@ static int cf_commits(int fd, const char *buf, long size, double seconds, double
 
 static uint64_t cf_rng = 0x9e3779b97f4a7c15u;
 
+/* One xorshift64* step of *state (each thread keeps its own). */
+static uint64_t cf_next(uint64_t *state)
+{
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    return *state * 0x2545f4914f6cdd1du;
+}
+
 /* An exponential gap with mean 1/rate seconds, in ns (xorshift64*, fixed seed). */
 static uint64_t cf_gap_ns(double rate)
 {
-    cf_rng ^= cf_rng >> 12;
-    cf_rng ^= cf_rng << 25;
-    cf_rng ^= cf_rng >> 27;
-    double u = (double)((cf_rng * 0x2545f4914f6cdd1du) >> 11) / 9007199254740992.0; /* [0, 1) */
+    double u = (double)(cf_next(&cf_rng) >> 11) / 9007199254740992.0; /* [0, 1) */
     return (uint64_t)(-log(1.0 - u) / rate * 1e9);
 }
 
@@ -134,14 +140,13 @@ typedef struct {
 } cf_copy_t;
 
 typedef struct {
+    cf_copy_t copy; /* what it does */
     int fd;         /* the database file, laid out */
-    long pages;     /* its length in pages */
-    int per_copy;   /* pages written per copy */
-    int chunk;      /* cf_copy_t's */
+    long file_pages;
     int quit;       /* atomic */
     int failed;     /* a write or sync failed */
     uint64_t rng;   /* its own xorshift state */
-    long *order;    /* per_copy page numbers, sorted before each copy */
+    long *order;    /* copy.pages page numbers, sorted before each copy */
     double *copies; /* each copy's duration (ms) */
     int n_copies, cap_copies;
     pthread_t thread;
@@ -162,15 +167,13 @@ static void *cf_copier_main(void *arg)
     while (!__atomic_load_n(&c->quit, __ATOMIC_ACQUIRE) && !c->failed) {
         next += (uint64_t)CF_COPY_PERIOD_MS * 1000000u;
         cf_sleep_until(next);
-        for (int i = 0; i < c->per_copy; i++) {
-            c->rng ^= c->rng << 13, c->rng ^= c->rng >> 7, c->rng ^= c->rng << 17;
-            c->order[i] = (long)(c->rng % (uint64_t)c->pages);
-        }
-        qsort(c->order, (size_t)c->per_copy, sizeof(*c->order), cf_cmp_long);
+        for (int i = 0; i < c->copy.pages; i++)
+            c->order[i] = (long)(cf_next(&c->rng) % (uint64_t)c->file_pages);
+        qsort(c->order, (size_t)c->copy.pages, sizeof(*c->order), cf_cmp_long);
         uint64_t t = cf_now_ns();
-        for (int i = 0; i < c->per_copy && !c->failed; i++) {
+        for (int i = 0; i < c->copy.pages && !c->failed; i++) {
             c->failed = pwrite(c->fd, page, CF_PAGE, c->order[i] * CF_PAGE) != CF_PAGE;
-            if (c->chunk && (i + 1) % c->chunk == 0)
+            if (c->copy.chunk && (i + 1) % c->copy.chunk == 0)
                 c->failed = c->failed ||
                             sync_file_range(c->fd, 0, 0,
                                             SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
@@ -188,28 +191,22 @@ static void *cf_copier_main(void *arg)
 static int cf_copier_start(cf_copier_t *c, const char *dir, const cf_copy_t *copy)
 {
     char path[4096];
-    long mib = copy->mib;
-    int per_copy = copy->pages;
+    static char chunk[1 << 20];
     memset(c, 0, sizeof(*c));
+    c->copy = *copy;
     c->rng = 0x2545f4914f6cdd1du;
-    c->pages = mib * (1L << 20) / CF_PAGE;
-    c->per_copy = per_copy;
-    c->chunk = copy->chunk;
+    c->file_pages = copy->mib * (1L << 20) / CF_PAGE;
     c->cap_copies = 1 << 16;
     snprintf(path, sizeof(path), "%s/commit-floor-db.%d", dir, (int)getpid());
     c->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (c->fd < 0)
         return -1;
     unlink(path);
-    static char chunk[1 << 20];
     memset(chunk, 0x5a, sizeof(chunk));
-    int ok = 1;
-    for (long off = 0; ok && off < mib * (1L << 20); off += (long)sizeof(chunk))
-        ok = pwrite(c->fd, chunk, sizeof(chunk), off) == (ssize_t)sizeof(chunk);
-    c->order = malloc(sizeof(*c->order) * (size_t)per_copy);
+    c->order = malloc(sizeof(*c->order) * (size_t)copy->pages);
     c->copies = malloc(sizeof(*c->copies) * (size_t)c->cap_copies);
-    if (!ok || fdatasync(c->fd) != 0 || !c->order || !c->copies ||
-        pthread_create(&c->thread, NULL, cf_copier_main, c) != 0) {
+    if (cf_lay_out(c->fd, chunk, sizeof(chunk), copy->mib * (1L << 20)) != 0 || !c->order ||
+        !c->copies || pthread_create(&c->thread, NULL, cf_copier_main, c) != 0) {
         close(c->fd);
         free(c->order);
         free(c->copies);
@@ -292,7 +289,7 @@ static int cf_open_laid_out(const char *dir, long size, char **buf)
         return -1;
     unlink(path);
     memset(*buf, 0x5a, (size_t)size);
-    if (cf_lay_out(fd, *buf, size) != 0) {
+    if (cf_lay_out(fd, *buf, size, CF_FILE_BYTES) != 0) {
         close(fd);
         return -1;
     }
@@ -400,14 +397,16 @@ static int cf_main_paced(const char *dir, double seconds, double rate, long size
 static int cf_main_copy(const char *dir, double seconds, double rate, long size,
                         const cf_copy_t *copy)
 {
-    cf_copy_t runs[4] = {*copy};
-    int n_runs = 1;
-    if (copy->mib == 0) { /* the matrix */
+    /* the matrix: no copy, a soak's database after its first minute and at its end, and the
+     * end's written back every 16 pages */
+    cf_copy_t runs[4] = {
+        {0, copy->pages, 0}, {20, copy->pages, 0}, {500, copy->pages, 0}, {500, copy->pages, 16}};
+    int n_runs = 4;
+    if (copy->mib > 0) {
+        runs[0] = *copy;
+        n_runs = 1;
+    } else
         rate = 500, size = 16384;
-        for (int i = 0; i < 4; i++)
-            runs[i] = (cf_copy_t){i == 0 ? 0 : i == 1 ? 20 : 500, copy->pages, i == 3 ? 16 : 0};
-        n_runs = 4;
-    }
     printf("commit-floor: write + fdatasync of each group of requests arriving at random, %g s per "
            "row, in %s, while a copier writes %d random pages of a database file in ascending "
            "order and syncs it every %d ms\n\n",
